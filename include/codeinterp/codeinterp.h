@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file codeinterp.h
+ * @brief libcodeinterp: run untrusted Python, JavaScript and TypeScript in a
+ *        sandbox on the same Linux host.
+ *
+ * Conventions (see doc/ABI.md and doc/guide.md):
+ *
+ * - Every object is an opaque handle created by a `*_new` or `*_create` call
+ *   and released by the matching `*_free` / `ci_session_destroy`, which all
+ *   accept NULL.
+ * - Fallible calls return `int`: 0 on success or a negative `CI_E*` code.
+ *   Output parameters are written only on success.
+ * - Inputs (strings, buffers) are copied; the caller keeps ownership.
+ *   Strings returned by getters belong to the handle they came from and stay
+ *   valid until that handle is freed.
+ * - `ci_strerror()` gives static text for a code; `ci_session_last_error()`
+ *   and `ci_last_error()` give the detailed message of the last failure.
+ *
+ * Thread contract: a session is used from one thread at a time; distinct
+ * sessions are independent and may be used from different threads at once.
+ * `ci_session_cancel()` may be called from any thread while another thread is
+ * inside `ci_execute()` on the same session. A `ci_config` may be shared by
+ * several threads once it is no longer modified. The library installs no
+ * signal handlers, never changes the process's working directory, umask,
+ * environment or signal dispositions, and opens every descriptor with
+ * close-on-exec.
+ */
+#ifndef CODEINTERP_CODEINTERP_H
+#define CODEINTERP_CODEINTERP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(CI_BUILDING_LIBRARY) && defined(__GNUC__)
+#define CI_EXPORT __attribute__((visibility("default")))
+#else
+#define CI_EXPORT
+#endif
+
+/** Version of the headers. Compare with ci_version_number() at run time.
+ *  @since 0.1 */
+#define CI_VERSION_MAJOR 0
+#define CI_VERSION_MINOR 1
+#define CI_VERSION_PATCH 0
+/** (major << 16) | (minor << 8) | patch. @since 0.1 */
+#define CI_VERSION_NUMBER \
+    ((CI_VERSION_MAJOR << 16) | (CI_VERSION_MINOR << 8) | CI_VERSION_PATCH)
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Error codes returned by fallible calls. The values are part of the ABI:
+ * they are never renumbered or reused; new codes are only appended.
+ * @since 0.1
+ */
+typedef enum ci_error {
+    CI_OK = 0,
+    CI_EINVAL = -1,        /**< an argument is invalid (NULL, out of range) */
+    CI_ENOMEM = -2,        /**< out of memory in the host process */
+    CI_ESANDBOX = -3,      /**< a sandbox layer could not be set up; the
+                                message names the layer */
+    CI_EUNSUPPORTED = -4,  /**< known option or language, not supported here */
+    CI_EEXPIRED = -5,      /**< the session's idle lifetime ran out */
+    CI_ECLOSED = -6,       /**< the session's sandbox is gone (killed, crashed) */
+    CI_EBUSY = -7,         /**< the session is already executing */
+    CI_ERUNNER = -8,       /**< the language runner failed or broke protocol */
+    CI_EIO = -9,           /**< an I/O error in the host process */
+    CI_ECANCELED = -10,    /**< the call was canceled */
+    CI_ETOOBIG = -11,      /**< data exceeds a configured size limit */
+    CI_EPATH = -12,        /**< a file name is not a valid relative path */
+    CI_ENOENT = -13,       /**< no such file */
+    CI_EPROTO = -14,       /**< malformed request (e.g. invalid JSON) */
+    CI_EUNKNOWN = -15,     /**< unknown name (language, tool, option) */
+    CI_ELIMIT = -16,       /**< a resource limit could not be enforced */
+    CI_ETRANSFER = -17     /**< a file transfer failed */
+} ci_error;
+
+/**
+ * Static, English description of an error code. Never NULL; unknown codes
+ * give "unknown error".
+ * @since 0.1
+ */
+CI_EXPORT const char *ci_strerror(int code);
+
+/**
+ * Detailed message of the last failed call made by the calling thread, or ""
+ * if none failed yet. Valid until the next library call on this thread.
+ * @since 0.1
+ */
+CI_EXPORT const char *ci_last_error(void);
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** Version of the loaded library as "MAJOR.MINOR.PATCH". @since 0.1 */
+CI_EXPORT const char *ci_version(void);
+/** Version of the loaded library as CI_VERSION_NUMBER encodes it. @since 0.1 */
+CI_EXPORT uint32_t ci_version_number(void);
+
+/* ------------------------------------------------------------------------ */
+/* Memory                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Releases memory the library handed to the caller as a plain buffer
+ * (the strings of ci_invoke_json() and ci_result_to_json()). NULL is a no-op.
+ * @since 0.1
+ */
+CI_EXPORT void ci_free(void *ptr);
+
+/* ------------------------------------------------------------------------ */
+/* Enumerations                                                              */
+/* ------------------------------------------------------------------------ */
+
+/** Languages a session can run. Values are part of the ABI. @since 0.1 */
+typedef enum ci_language {
+    CI_LANGUAGE_PYTHON = 1,
+    CI_LANGUAGE_JAVASCRIPT = 2,
+    CI_LANGUAGE_TYPESCRIPT = 3
+} ci_language;
+
+/**
+ * Parses "python", "javascript" or "typescript" (also "js", "ts", "py").
+ * @return 0, CI_EINVAL if an argument is NULL, CI_EUNKNOWN for another name.
+ * @since 0.1
+ */
+CI_EXPORT int ci_language_from_name(const char *name, ci_language *out);
+/** Canonical lowercase name of a language, or NULL if unknown. @since 0.1 */
+CI_EXPORT const char *ci_language_name(ci_language language);
+
+/** Network modes of a sandbox. @since 0.1 */
+typedef enum ci_network {
+    /** Own network namespace with only loopback: no traffic leaves. Default. */
+    CI_NETWORK_NONE = 0,
+    /** Share the host's network. Unsafe for untrusted code: it reaches
+     *  everything the host reaches, including services on 127.0.0.1. */
+    CI_NETWORK_HOST = 1
+} ci_network;
+
+/** Outcome of one execution. @since 0.1 */
+typedef enum ci_status {
+    CI_STATUS_OK = 0,              /**< the code ran to the end */
+    CI_STATUS_ERROR = 1,           /**< the code raised / threw, or exited non-zero */
+    CI_STATUS_TIMEOUT = 2,         /**< the execution time limit fired */
+    CI_STATUS_SESSION_EXPIRED = 3, /**< the session's idle lifetime ran out
+                                        (reported by ci_invoke_json; ci_execute
+                                        returns CI_EEXPIRED instead) */
+    CI_STATUS_OOM = 4,             /**< killed for exceeding the memory limit */
+    CI_STATUS_KILLED = 5,          /**< killed: canceled, by a signal, or by a
+                                        callback's request */
+    CI_STATUS_SANDBOX_ERROR = 6    /**< the sandbox or runner failed */
+} ci_status;
+
+/** Lowercase name of a status ("ok", "error", "timeout", "session_expired",
+ *  "oom", "killed", "sandbox_error"), or NULL if unknown. @since 0.1 */
+CI_EXPORT const char *ci_status_name(ci_status status);
+
+/* ------------------------------------------------------------------------ */
+/* Configuration (library and host settings, session defaults)               */
+/* ------------------------------------------------------------------------ */
+
+typedef struct ci_config ci_config;
+
+/**
+ * Creates a configuration with the defaults: network none, execution
+ * timeout 15 min, idle lifetime 15 min, output capture 16 MiB per stream,
+ * 512 processes, 1024 open files, 1 GiB file size, 1 GiB /tmp.
+ * Paths default to the install locations; the environment variables
+ * CODEINTERP_HELPER, CODEINTERP_KERNEL_DIR, CODEINTERP_RUNTIME_DIR and
+ * CODEINTERP_STATE_DIR override them (useful to run from a build tree).
+ * @return 0 or CI_ENOMEM / CI_EINVAL.
+ * @since 0.1
+ */
+CI_EXPORT int ci_config_new(ci_config **out);
+/** Frees a configuration. Sessions created from it keep their own copy.
+ *  @since 0.1 */
+CI_EXPORT void ci_config_free(ci_config *config);
+
+/** Path of the `codeinterp-sandbox` helper executable. @since 0.1 */
+CI_EXPORT int ci_config_set_helper_path(ci_config *config, const char *path);
+/** Host directory of the runner kernels (seen as /opt/codeinterp/kernels).
+ *  @since 0.1 */
+CI_EXPORT int ci_config_set_kernel_dir(ci_config *config, const char *path);
+/** Host directory of the runtime environment: `python/` (a virtualenv) and
+ *  `node/node_modules/` (seen read-only under /opt/codeinterp). @since 0.1 */
+CI_EXPORT int ci_config_set_runtime_dir(ci_config *config, const char *path);
+/** Host directory where the library keeps per-session state (workspaces,
+ *  uid leases). Must not be reachable by other users. @since 0.1 */
+CI_EXPORT int ci_config_set_state_dir(ci_config *config, const char *path);
+
+/**
+ * When the host process runs as root, each session runs as its own host uid
+ * (and gid) taken from [base, base + count). Default base 2000000000, count
+ * 65536. Ignored for non-root hosts, whose sandboxes run as the caller's uid.
+ * @return 0, or CI_EINVAL if the range is empty, wraps or includes uid 0.
+ * @since 0.1
+ */
+CI_EXPORT int ci_config_set_uid_range(ci_config *config, uint32_t base, uint32_t count);
+
+/** Default per-execution time limit, 1 ms .. 8 h (default 15 min).
+ *  @return 0 or CI_EINVAL when out of range. @since 0.1 */
+CI_EXPORT int ci_config_set_exec_timeout_ms(ci_config *config, uint64_t ms);
+/** Session idle lifetime, 1 ms .. 8 h (default 15 min): a session not used
+ *  for this long is killed and its next call fails with CI_EEXPIRED.
+ *  @since 0.1 */
+CI_EXPORT int ci_config_set_idle_timeout_ms(ci_config *config, uint64_t ms);
+/** Network mode (default CI_NETWORK_NONE). @since 0.1 */
+CI_EXPORT int ci_config_set_network(ci_config *config, ci_network mode);
+/** Bytes of stdout and of stderr captured per execution (each), 0 .. 1 GiB,
+ *  default 16 MiB. Output past it is still read (and streamed to
+ *  callbacks), not stored; the result is flagged truncated. @since 0.1 */
+CI_EXPORT int ci_config_set_output_limit(ci_config *config, size_t bytes);
+/** Maximum number of processes and threads in a sandbox (RLIMIT_NPROC and
+ *  the pids cgroup), 1 .. 1048576, default 512. @since 0.1 */
+CI_EXPORT int ci_config_set_max_processes(ci_config *config, uint32_t count);
+/** Maximum open files per process (RLIMIT_NOFILE), 16 .. 1048576, default
+ *  1024. @since 0.1 */
+CI_EXPORT int ci_config_set_max_open_files(ci_config *config, uint32_t count);
+/** Largest file a sandboxed process may write (RLIMIT_FSIZE), default
+ *  1 GiB. @since 0.1 */
+CI_EXPORT int ci_config_set_max_file_size(ci_config *config, uint64_t bytes);
+/** Size of the sandbox's /tmp (a tmpfs), 1 MiB .. 1 TiB, default 1 GiB.
+ *  @since 0.1 */
+CI_EXPORT int ci_config_set_tmp_size(ci_config *config, uint64_t bytes);
+/**
+ * Adds or replaces an environment variable passed to the sandbox. The
+ * sandbox's environment is otherwise built from scratch: no variable of the
+ * host process reaches it. A NULL value removes a variable set earlier.
+ * @return 0, CI_EINVAL for an empty name or one containing '='.
+ * @since 0.1
+ */
+CI_EXPORT int ci_config_set_env(ci_config *config, const char *name, const char *value);
+
+/* ------------------------------------------------------------------------ */
+/* Sessions                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct ci_session ci_session;
+
+/**
+ * Creates a session: a sandbox with its own /workspace, started at once so
+ * that a missing isolation layer is reported here. Language interpreters are
+ * started lazily by the first ci_execute() of each language.
+ * @param config settings to copy, or NULL for the defaults.
+ * @return 0; CI_ESANDBOX naming the layer that could not be set up (e.g. "user
+ *         namespace", "seccomp"); CI_EIO, CI_ENOMEM, CI_EINVAL.
+ * @since 0.1
+ */
+CI_EXPORT int ci_session_create(const ci_config *config, ci_session **out);
+
+/**
+ * Kills every process of the session's sandbox, removes its files and frees
+ * the handle. Nothing of the session persists. NULL is a no-op.
+ * @since 0.1
+ */
+CI_EXPORT void ci_session_destroy(ci_session *session);
+
+/**
+ * Cancels the execution running in `session` on another thread, if any: its
+ * sandbox processes are killed and ci_execute() returns a result with status
+ * CI_STATUS_KILLED. Safe to call from any thread and from a callback.
+ * @return 0, or CI_EINVAL if session is NULL.
+ * @since 0.1
+ */
+CI_EXPORT int ci_session_cancel(ci_session *session);
+
+/** Detailed message of the session's last failure, or "". Owned by the
+ *  session. @since 0.1 */
+CI_EXPORT const char *ci_session_last_error(const ci_session *session);
+
+/** Session id: 32 lowercase hex characters, unique per session. @since 0.1 */
+CI_EXPORT const char *ci_session_id(const ci_session *session);
+
+/* ------------------------------------------------------------------------ */
+/* Execution options                                                         */
+/* ------------------------------------------------------------------------ */
+
+typedef struct ci_exec_options ci_exec_options;
+
+/**
+ * Receives output while the code runs. `data` is not NUL-terminated and is
+ * valid only during the call. Return 0 to continue, non-zero to stop the
+ * execution (its result then has status CI_STATUS_KILLED).
+ * @since 0.1
+ */
+typedef int (*ci_output_callback)(const char *data, size_t len, void *user_data);
+
+/** Creates options with the defaults: Python, the session's timeout, keep
+ *  context, no callbacks. @since 0.1 */
+CI_EXPORT int ci_exec_options_new(ci_exec_options **out);
+/** Frees options. NULL is a no-op. @since 0.1 */
+CI_EXPORT void ci_exec_options_free(ci_exec_options *options);
+/** Language of the code (default CI_LANGUAGE_PYTHON). @return 0 or CI_EINVAL.
+ *  @since 0.1 */
+CI_EXPORT int ci_exec_options_set_language(ci_exec_options *options, ci_language language);
+/** Time limit of this execution, 1 ms .. 8 h; 0 means the config's default.
+ *  @since 0.1 */
+CI_EXPORT int ci_exec_options_set_timeout_ms(ci_exec_options *options, uint64_t ms);
+/** If non-zero, restart the language's interpreter before running, so no
+ *  variable of earlier calls remains (files in /workspace stay). @since 0.1 */
+CI_EXPORT int ci_exec_options_set_clear_context(ci_exec_options *options, int clear);
+/** Streams stdout to `cb` while the code runs (NULL to unset). @since 0.1 */
+CI_EXPORT int ci_exec_options_set_stdout_callback(ci_exec_options *options,
+                                                  ci_output_callback cb, void *user_data);
+/** Streams stderr to `cb` while the code runs (NULL to unset). @since 0.1 */
+CI_EXPORT int ci_exec_options_set_stderr_callback(ci_exec_options *options,
+                                                  ci_output_callback cb, void *user_data);
+
+/* ------------------------------------------------------------------------ */
+/* Execution                                                                 */
+/* ------------------------------------------------------------------------ */
+
+typedef struct ci_result ci_result;
+
+/**
+ * Runs `code` in the session's interpreter for the options' language, which
+ * keeps its variables, imports and functions between calls.
+ *
+ * A result is produced whenever the code could be run, whatever its outcome
+ * (an exception, a timeout, a kill): check ci_result_status(). On an execution
+ * timeout every process of the sandbox is killed; the session stays usable
+ * and the next call starts a fresh interpreter.
+ *
+ * @param options NULL for the defaults.
+ * @return 0 and *out set; CI_EEXPIRED if the idle lifetime ran out (the
+ *         session is gone; destroy it); CI_ECLOSED if the sandbox died;
+ *         CI_EBUSY if the session is executing on another thread;
+ *         CI_ERUNNER if the interpreter could not be started; CI_EINVAL.
+ * @since 0.1
+ */
+CI_EXPORT int ci_execute(ci_session *session, const char *code,
+                         const ci_exec_options *options, ci_result **out);
+
+/**
+ * Runs `code` once in a fresh sandbox that is destroyed before returning.
+ * @return as ci_session_create() and ci_execute().
+ * @since 0.1
+ */
+CI_EXPORT int ci_execute_oneshot(const ci_config *config, const char *code,
+                                 const ci_exec_options *options, ci_result **out);
+
+/** Frees a result. NULL is a no-op. @since 0.1 */
+CI_EXPORT void ci_result_free(ci_result *result);
+
+/** Outcome of the execution. @since 0.1 */
+CI_EXPORT ci_status ci_result_status(const ci_result *result);
+/** Exit code: 0 for success, 1 for an uncaught exception, n for an explicit
+ *  exit(n), 128+signal when the interpreter was killed (137 on timeout).
+ *  @since 0.1 */
+CI_EXPORT int ci_result_exit_code(const ci_result *result);
+/** Captured stdout, NUL-terminated (it may contain other NUL bytes: use
+ *  the length). Never NULL. @since 0.1 */
+CI_EXPORT const char *ci_result_stdout(const ci_result *result, size_t *len);
+/** Captured stderr, as ci_result_stdout(). @since 0.1 */
+CI_EXPORT const char *ci_result_stderr(const ci_result *result, size_t *len);
+/** Non-zero if stdout produced more than the output limit. @since 0.1 */
+CI_EXPORT int ci_result_stdout_truncated(const ci_result *result);
+/** Non-zero if stderr produced more than the output limit. @since 0.1 */
+CI_EXPORT int ci_result_stderr_truncated(const ci_result *result);
+/** Text of the value of the code's last expression, as the REPL shows it
+ *  (Python: repr), or NULL if there was none. @since 0.1 */
+CI_EXPORT const char *ci_result_value(const ci_result *result);
+/** Error class name (e.g. "ZeroDivisionError"), or NULL if no error.
+ *  @since 0.1 */
+CI_EXPORT const char *ci_result_error_name(const ci_result *result);
+/** Error message (e.g. "division by zero"), or NULL. @since 0.1 */
+CI_EXPORT const char *ci_result_error_value(const ci_result *result);
+/** Formatted traceback / stack, or NULL. @since 0.1 */
+CI_EXPORT const char *ci_result_error_traceback(const ci_result *result);
+/** Wall-clock time of the execution in milliseconds. @since 0.1 */
+CI_EXPORT double ci_result_wall_ms(const ci_result *result);
+/** CPU time (user + system, every process of the sandbox) in milliseconds,
+ *  or -1 when it could not be measured. @since 0.1 */
+CI_EXPORT double ci_result_cpu_ms(const ci_result *result);
+/** Peak memory of the sandbox in bytes, or 0 when it could not be measured.
+ *  @since 0.1 */
+CI_EXPORT uint64_t ci_result_peak_memory_bytes(const ci_result *result);
+/** The language that ran. @since 0.1 */
+CI_EXPORT ci_language ci_result_language(const ci_result *result);
+
+/**
+ * Serializes a result as one JSON object in the MCP CallToolResult shape
+ * used by ci_invoke_json(). Free *out with ci_free().
+ * @since 0.1
+ */
+CI_EXPORT int ci_result_to_json(const ci_result *result, char **out);
+
+/* ------------------------------------------------------------------------ */
+/* JSON tool calls                                                           */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Performs one AgentCore-style tool call given as JSON, e.g.
+ * {"name":"executeCode","arguments":{"code":"print(1)","language":"python",
+ * "clearContext":false}}, and returns the MCP CallToolResult as JSON:
+ * {"content":[{"type":"text","text":"..."}],"structuredContent":{...},
+ * "isError":false}. Malformed requests and unknown tools are answered with a
+ * result whose isError is true and whose text names the problem, and the
+ * call still returns 0: only a NULL argument (CI_EINVAL) or memory
+ * exhaustion (CI_ENOMEM) fail. Free *out with ci_free().
+ * @since 0.1
+ */
+CI_EXPORT int ci_invoke_json(ci_session *session, const char *request, char **out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CODEINTERP_CODEINTERP_H */
