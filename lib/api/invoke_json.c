@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ci_invoke_json(): one AgentCore-style tool call in, one MCP CallToolResult
+ * out. Every problem except memory exhaustion is answered in the JSON itself
+ * (isError true, a text naming the problem), so a JSON-lines host relays
+ * answers without special cases and the agent learns what it did wrong.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codeinterp/codeinterp.h"
+#include "api/json_result.h"
+
+/* The tools answered here; the "unknown tool" text lists them. */
+#define KNOWN_TOOLS "executeCode"
+
+/* The longest per-execution limit ci_exec_options_set_timeout_ms() accepts,
+ * in the seconds a request uses. */
+#define MAX_TIMEOUT_S (8.0 * 3600.0)
+
+/* Longest piece of a request quoted back in a message: enough to recognise
+ * a misspelt name, not enough to echo a whole payload. */
+#define ECHO_MAX 64
+
+/*
+ * Answers a call that produced no execution result: isError true, the
+ * message both as the text and as structuredContent.error.value. `status`
+ * is a ci_status_name() value, `kind` classifies the problem for programs,
+ * and a non-zero `code` is the ci_error behind it.
+ */
+__attribute__((format(printf, 5, 6)))
+static int answer_problem(const char *status, const char *kind, int code, char **out,
+                          const char *fmt, ...)
+{
+    va_list ap;
+    char *message = NULL;
+
+    va_start(ap, fmt);
+    int n = vasprintf(&message, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return CI_ENOMEM;
+
+    cJSON *sc = cJSON_CreateObject();
+    cJSON *error = sc ? cJSON_AddObjectToObject(sc, "error") : NULL;
+    int rc = CI_ENOMEM;
+
+    if (error && cJSON_AddStringToObject(sc, "status", status) &&
+        cJSON_AddStringToObject(error, "name", kind) &&
+        ci_json_add_bytes(error, "value", message, (size_t)n) &&
+        (code == 0 || cJSON_AddNumberToObject(error, "code", code)))
+        rc = ci_json_tool_result(message, (size_t)n, sc, 1, out);
+    else
+        cJSON_Delete(sc);
+    free(message);
+    return rc;
+}
+
+static int invalid_request(char **out, const char *why)
+{
+    return answer_problem("error", "InvalidRequest", 0, out, "invalid request: %s", why);
+}
+
+/* The status for a ci_execute() failure: the idle lifetime has its own;
+ * calls the library refused are errors of the call; anything else means
+ * the sandbox or its runner broke. */
+static const char *failure_status(int code)
+{
+    switch (code) {
+    case CI_EEXPIRED:
+        return "session_expired";
+    case CI_EINVAL:
+    case CI_EBUSY:
+    case CI_EUNSUPPORTED:
+    case CI_ETOOBIG:
+        return "error";
+    default:
+        return "sandbox_error";
+    }
+}
+
+static int run_code(ci_session *session, const char *code, ci_language language,
+                    int clear_context, uint64_t timeout_ms, char **out)
+{
+    ci_exec_options *options;
+    ci_result *result;
+    int rc = ci_exec_options_new(&options);
+
+    if (rc < 0)
+        return rc;
+    rc = ci_exec_options_set_language(options, language);
+    if (rc == 0)
+        rc = ci_exec_options_set_clear_context(options, clear_context);
+    if (rc == 0 && timeout_ms > 0)
+        rc = ci_exec_options_set_timeout_ms(options, timeout_ms);
+    if (rc == 0)
+        rc = ci_execute(session, code, options, &result);
+    ci_exec_options_free(options);
+
+    if (rc == 0) {
+        rc = ci_result_to_json(result, out);
+        ci_result_free(result);
+        return rc;
+    }
+    if (rc == CI_ENOMEM)
+        return rc;
+    const char *detail = ci_session_last_error(session);
+    return answer_problem(failure_status(rc),
+                          rc == CI_EEXPIRED ? "SessionExpired" : "ExecutionFailed", rc, out,
+                          "execution failed: %s%s%s", ci_strerror(rc),
+                          *detail ? ": " : "", detail);
+}
+
+/* A member that is absent or null: clients often send every field. */
+static int absent(const cJSON *item)
+{
+    return !item || cJSON_IsNull(item);
+}
+
+static int execute_code(ci_session *session, const cJSON *args, char **out)
+{
+    if (!cJSON_IsObject(args))
+        return invalid_request(out, "\"arguments\" must be an object");
+
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(args, "code");
+    if (!cJSON_IsString(code))
+        return invalid_request(out, "\"arguments.code\" must be a string");
+
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(args, "language");
+    ci_language language = CI_LANGUAGE_PYTHON;
+    if (!absent(item)) {
+        if (!cJSON_IsString(item))
+            return invalid_request(out, "\"arguments.language\" must be a string");
+        if (ci_language_from_name(item->valuestring, &language) < 0)
+            return answer_problem("error", "UnknownLanguage", 0, out,
+                                  "unknown language \"%.*s\"; supported: python, javascript, typescript",
+                                  ECHO_MAX, item->valuestring);
+    }
+
+    item = cJSON_GetObjectItemCaseSensitive(args, "clearContext");
+    if (!absent(item) && !cJSON_IsBool(item))
+        return invalid_request(out, "\"arguments.clearContext\" must be true or false");
+    int clear_context = cJSON_IsTrue(item);
+
+    item = cJSON_GetObjectItemCaseSensitive(args, "timeout");
+    uint64_t timeout_ms = 0;
+    if (!absent(item)) {
+        double seconds = cJSON_IsNumber(item) ? item->valuedouble : -1;
+        if (!(seconds > 0 && seconds <= MAX_TIMEOUT_S))
+            return invalid_request(out, "\"arguments.timeout\" must be a number of seconds "
+                                        "greater than 0 and at most 28800");
+        /* a sub-millisecond limit becomes the smallest one the library takes */
+        timeout_ms = (uint64_t)(seconds * 1000.0);
+        if (timeout_ms == 0)
+            timeout_ms = 1;
+    }
+    return run_code(session, code->valuestring, language, clear_context, timeout_ms, out);
+}
+
+static int dispatch(ci_session *session, const cJSON *request, char **out)
+{
+    if (!cJSON_IsObject(request))
+        return invalid_request(out, "the request must be a JSON object");
+
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(request, "name");
+    if (!cJSON_IsString(name))
+        return invalid_request(out, "\"name\" must be a string naming the tool");
+    if (strcmp(name->valuestring, "executeCode") == 0)
+        return execute_code(session, cJSON_GetObjectItemCaseSensitive(request, "arguments"), out);
+    return answer_problem("error", "UnknownTool", 0, out,
+                          "unknown tool \"%.*s\"; known tools: " KNOWN_TOOLS,
+                          ECHO_MAX, name->valuestring);
+}
+
+int ci_invoke_json(ci_session *session, const char *request, char **out)
+{
+    if (!session || !request || !out)
+        return CI_EINVAL;
+
+    /* cJSON_Parse() reports errors through a global; ParseWithOpts also
+     * hands back the position, which is all a message needs */
+    const char *end = NULL;
+    cJSON *parsed = cJSON_ParseWithOpts(request, &end, 1);
+    if (!parsed)
+        return answer_problem("error", "InvalidRequest", 0, out,
+                              "invalid request: malformed JSON at byte %zu",
+                              end ? (size_t)(end - request) : 0);
+
+    int rc = dispatch(session, parsed, out);
+    cJSON_Delete(parsed);
+    return rc;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Building MCP CallToolResult answers (shared by ci_result_to_json() and
+ * ci_invoke_json()), and putting arbitrary bytes into JSON: captured output
+ * may hold invalid UTF-8 and NUL bytes, the JSON text we hand out may not.
+ */
+#pragma once
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+/*
+ * Quotes `len` bytes as a JSON string literal, quotes included. Each maximal
+ * ill-formed UTF-8 subsequence becomes one U+FFFD (the Unicode "substitution
+ * of maximal subparts" practice), NUL and other control bytes are escaped.
+ * Returns a malloc'd NUL-terminated string (its length in *out_len if
+ * out_len is not NULL), or NULL when out of memory.
+ */
+char *ci_json_quote(const char *data, size_t len, size_t *out_len);
+
+/* Adds member `name` holding `len` bytes, repaired as ci_json_quote() does.
+ * Returns the new item, or NULL when out of memory. */
+cJSON *ci_json_add_bytes(cJSON *object, const char *name, const char *data, size_t len);
+/* ci_json_add_bytes() for NUL-terminated text; NULL text adds null. */
+cJSON *ci_json_add_text(cJSON *object, const char *name, const char *text);
+
+/*
+ * Serializes {"content":[{"type":"text","text":text}],
+ * "structuredContent":structured,"isError":is_error} into *out (malloc'd,
+ * for ci_free()). Takes ownership of `structured` whatever happens.
+ * Returns 0 or CI_ENOMEM; *out is untouched on failure.
+ */
+int ci_json_tool_result(const char *text, size_t text_len, cJSON *structured,
+                        int is_error, char **out);

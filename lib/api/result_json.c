@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ci_result_to_json(): a result as an MCP CallToolResult. Built only from the
+ * public getters, so the JSON shape cannot drift from what the API reports.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codeinterp/codeinterp.h"
+#include "api/json_result.h"
+
+/*
+ * Length of the well-formed UTF-8 sequence at p (at most `avail` bytes), or
+ * 0 if an ill-formed one starts there, with *bad set to the length of its
+ * maximal subpart: the bytes one U+FFFD stands for. The ranges of the second
+ * byte exclude overlong forms, surrogates and code points past U+10FFFF.
+ */
+static size_t utf8_sequence(const unsigned char *p, size_t avail, size_t *bad)
+{
+    unsigned char c = p[0], lo = 0x80, hi = 0xBF;
+    size_t need;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else {
+        *bad = 1;
+        return 0;
+    }
+    for (size_t i = 1; i < need; i++) {
+        if (i >= avail || p[i] < lo || p[i] > hi) {
+            *bad = i;
+            return 0;
+        }
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    return need;
+}
+
+/* Appends k bytes at dst+*n, or only counts them when dst is NULL: the same
+ * walk sizes the buffer and then fills it. */
+static void put(char *dst, size_t *n, const void *bytes, size_t k)
+{
+    if (dst)
+        memcpy(dst + *n, bytes, k);
+    *n += k;
+}
+
+static size_t quote_into(char *dst, const unsigned char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0, i = 0;
+
+    put(dst, &n, "\"", 1);
+    while (i < len) {
+        size_t run = i;
+        /* plain printable ASCII is copied in runs: the common case by far */
+        while (run < len && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
+            run++;
+        if (run > i) {
+            put(dst, &n, s + i, run - i);
+            i = run;
+            continue;
+        }
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            char esc[6] = {'\\', 0, 0, 0, 0, 0};
+            size_t k = 2;
+            switch (c) {
+            case '"': esc[1] = '"'; break;
+            case '\\': esc[1] = '\\'; break;
+            case '\b': esc[1] = 'b'; break;
+            case '\f': esc[1] = 'f'; break;
+            case '\n': esc[1] = 'n'; break;
+            case '\r': esc[1] = 'r'; break;
+            case '\t': esc[1] = 't'; break;
+            default:
+                memcpy(esc + 1, "u00", 3);
+                esc[4] = hex[c >> 4];
+                esc[5] = hex[c & 0xF];
+                k = 6;
+            }
+            put(dst, &n, esc, k);
+            i++;
+            continue;
+        }
+        size_t bad = 0, good = utf8_sequence(s + i, len - i, &bad);
+        if (good) {
+            put(dst, &n, s + i, good);
+            i += good;
+        } else {
+            put(dst, &n, "\xEF\xBF\xBD", 3);
+            i += bad;
+        }
+    }
+    put(dst, &n, "\"", 1);
+    return n;
+}
+
+char *ci_json_quote(const char *data, size_t len, size_t *out_len)
+{
+    const unsigned char *s = (const unsigned char *)data;
+    size_t n = quote_into(NULL, s, len);
+    char *q = malloc(n + 1);
+
+    if (!q)
+        return NULL;
+    quote_into(q, s, len);
+    q[n] = '\0';
+    if (out_len)
+        *out_len = n;
+    return q;
+}
+
+cJSON *ci_json_add_bytes(cJSON *object, const char *name, const char *data, size_t len)
+{
+    char *quoted = ci_json_quote(data, len, NULL);
+    if (!quoted)
+        return NULL;
+    /* a raw item: cJSON's own string printer would copy bad UTF-8 through
+     * and stop at the first NUL */
+    cJSON *item = cJSON_AddRawToObject(object, name, quoted);
+    free(quoted);
+    return item;
+}
+
+cJSON *ci_json_add_text(cJSON *object, const char *name, const char *text)
+{
+    if (!text)
+        return cJSON_AddNullToObject(object, name);
+    return ci_json_add_bytes(object, name, text, strlen(text));
+}
+
+static int print_malloced(const cJSON *root, char **out)
+{
+    char *printed = cJSON_PrintUnformatted(root);
+    if (!printed)
+        return CI_ENOMEM;
+    /* cJSON allocates through hooks a host may have replaced with
+     * cJSON_InitHooks(); ci_free() is free(), so hand out a malloc'd copy */
+    size_t n = strlen(printed) + 1;
+    char *copy = malloc(n);
+    if (copy)
+        memcpy(copy, printed, n);
+    cJSON_free(printed);
+    if (!copy)
+        return CI_ENOMEM;
+    *out = copy;
+    return 0;
+}
+
+int ci_json_tool_result(const char *text, size_t text_len, cJSON *structured,
+                        int is_error, char **out)
+{
+    int rc = CI_ENOMEM;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *content = root ? cJSON_AddArrayToObject(root, "content") : NULL;
+    cJSON *part = content ? cJSON_CreateObject() : NULL;
+
+    if (!part)
+        goto done;
+    cJSON_AddItemToArray(content, part);
+    if (!cJSON_AddStringToObject(part, "type", "text") ||
+        !ci_json_add_bytes(part, "text", text, text_len))
+        goto done;
+    if (!cJSON_AddItemToObject(root, "structuredContent", structured))
+        goto done;
+    structured = NULL;
+    if (!cJSON_AddBoolToObject(root, "isError", is_error != 0))
+        goto done;
+    rc = print_malloced(root, out);
+done:
+    cJSON_Delete(structured);
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* Milliseconds (never negative here) rounded to the microsecond: more
+ * digits are noise, and a rounded value prints short. Done by hand to keep
+ * the library off libm. */
+static double round_ms(double ms)
+{
+    return (double)(int64_t)(ms * 1000.0 + 0.5) / 1000.0;
+}
+
+/* Why an execution stopped, for results that carry no error of their own. */
+static const char *stop_reason(ci_status status)
+{
+    switch (status) {
+    case CI_STATUS_TIMEOUT: return "Execution timed out.";
+    case CI_STATUS_OOM: return "Execution killed: out of memory.";
+    case CI_STATUS_KILLED: return "Execution killed.";
+    case CI_STATUS_SESSION_EXPIRED: return "Session expired.";
+    case CI_STATUS_SANDBOX_ERROR: return "Sandbox error.";
+    default: return NULL;
+    }
+}
+
+/* Appends `k` bytes to a text being assembled in a buffer sized in advance,
+ * starting on a new line when the text so far does not end with one. */
+static void append_line(char *text, size_t *n, const char *s, size_t k)
+{
+    if (*n > 0 && text[*n - 1] != '\n')
+        text[(*n)++] = '\n';
+    memcpy(text + *n, s, k);
+    *n += k;
+}
+
+/*
+ * The text an agent reads: stdout, then the last expression's value, then
+ * for an error the traceback (or "Name: value"), or else for another
+ * unsuccessful outcome what stopped it.
+ */
+static char *content_text(const ci_result *r, size_t *len)
+{
+    size_t out_len;
+    const char *out = ci_result_stdout(r, &out_len);
+    const char *value = ci_result_value(r);
+    const char *name = ci_result_error_name(r);
+    const char *evalue = ci_result_error_value(r);
+    const char *tb = ci_result_error_traceback(r);
+    const char *reason = NULL;
+    char exit_line[64];
+
+    if (!name) {
+        reason = stop_reason(ci_result_status(r));
+        if (!reason && ci_result_status(r) == CI_STATUS_ERROR) {
+            snprintf(exit_line, sizeof exit_line, "Exited with code %d.", ci_result_exit_code(r));
+            reason = exit_line;
+        }
+    }
+
+    /* one byte per possible line break, plus ": " and the final NUL */
+    size_t cap = out_len + 3 + 2 + 1;
+    if (value)
+        cap += strlen(value);
+    if (tb)
+        cap += strlen(tb);
+    else if (name)
+        cap += strlen(name) + (evalue ? strlen(evalue) : 0);
+    if (reason)
+        cap += strlen(reason);
+
+    char *text = malloc(cap);
+    size_t n = 0;
+    if (!text)
+        return NULL;
+    memcpy(text, out, out_len);
+    n = out_len;
+    if (value)
+        append_line(text, &n, value, strlen(value));
+    if (tb) {
+        append_line(text, &n, tb, strlen(tb));
+    } else if (name) {
+        append_line(text, &n, name, strlen(name));
+        if (evalue && *evalue) {
+            memcpy(text + n, ": ", 2);
+            memcpy(text + n + 2, evalue, strlen(evalue));
+            n += 2 + strlen(evalue);
+        }
+    } else if (reason) {
+        append_line(text, &n, reason, strlen(reason));
+    }
+    text[n] = '\0';
+    *len = n;
+    return text;
+}
+
+static cJSON *structured_content(const ci_result *r)
+{
+    size_t out_len, err_len;
+    const char *out = ci_result_stdout(r, &out_len);
+    const char *err = ci_result_stderr(r, &err_len);
+    const char *status = ci_status_name(ci_result_status(r));
+    const char *language = ci_language_name(ci_result_language(r));
+    const char *name = ci_result_error_name(r);
+    double cpu_ms = ci_result_cpu_ms(r);
+    uint64_t peak = ci_result_peak_memory_bytes(r);
+    cJSON *sc = cJSON_CreateObject();
+    bool ok = sc != NULL;
+
+    ok = ok && ci_json_add_bytes(sc, "stdout", out, out_len);
+    ok = ok && ci_json_add_bytes(sc, "stderr", err, err_len);
+    ok = ok && cJSON_AddNumberToObject(sc, "exitCode", ci_result_exit_code(r));
+    ok = ok && cJSON_AddNumberToObject(sc, "executionTime", round_ms(ci_result_wall_ms(r)));
+    ok = ok && ci_json_add_text(sc, "status", status);
+    if (cpu_ms < 0)
+        ok = ok && cJSON_AddNullToObject(sc, "cpuTimeMs");
+    else
+        ok = ok && cJSON_AddNumberToObject(sc, "cpuTimeMs", round_ms(cpu_ms));
+    if (peak == 0)
+        ok = ok && cJSON_AddNullToObject(sc, "peakMemoryBytes");
+    else
+        ok = ok && cJSON_AddNumberToObject(sc, "peakMemoryBytes", (double)peak);
+    ok = ok && ci_json_add_text(sc, "language", language);
+    if (ci_result_value(r))
+        ok = ok && ci_json_add_text(sc, "result", ci_result_value(r));
+    if (name) {
+        cJSON *e = ok ? cJSON_AddObjectToObject(sc, "error") : NULL;
+        ok = e && ci_json_add_text(e, "name", name) &&
+             ci_json_add_text(e, "value", ci_result_error_value(r)) &&
+             ci_json_add_text(e, "traceback", ci_result_error_traceback(r));
+    }
+    if (ci_result_stdout_truncated(r))
+        ok = ok && cJSON_AddTrueToObject(sc, "stdoutTruncated");
+    if (ci_result_stderr_truncated(r))
+        ok = ok && cJSON_AddTrueToObject(sc, "stderrTruncated");
+    if (!ok) {
+        cJSON_Delete(sc);
+        return NULL;
+    }
+    return sc;
+}
+
+int ci_result_to_json(const ci_result *result, char **out)
+{
+    if (!result || !out)
+        return CI_EINVAL;
+
+    size_t text_len;
+    char *text = content_text(result, &text_len);
+    cJSON *sc = text ? structured_content(result) : NULL;
+    int rc = CI_ENOMEM;
+
+    if (sc)
+        rc = ci_json_tool_result(text, text_len, sc, ci_result_status(result) != CI_STATUS_OK, out);
+    free(text);
+    return rc;
+}
