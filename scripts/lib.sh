@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Shared helpers for scripts/setup, build, test and demo. Source it; do not run it.
 
 # Repository root (the parent of the directory holding this file).
