@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "codeinterp/codeinterp.h"
+#include "api/errors.h"
 #include "api/json_result.h"
 
 /* The tools answered here; the "unknown tool" text lists them. */
@@ -174,21 +175,26 @@ static int dispatch(ci_session *session, const cJSON *request, char **out)
                           ECHO_MAX, name->valuestring);
 }
 
-int ci_invoke_json(ci_session *session, const char *request, char **out)
+CI_EXPORT int ci_invoke_json(ci_session *session, const char *request, char **out)
 {
+    ci_error_reset();
     if (!session || !request || !out)
-        return CI_EINVAL;
+        return ci_fail(session, CI_EINVAL, "ci_invoke_json: session, request and out must not be NULL");
 
-    /* cJSON_Parse() reports errors through a global; ParseWithOpts also
-     * hands back the position, which is all a message needs */
+    /* ParseWithOpts hands back where parsing stopped; cJSON_GetErrorPtr()
+     * would read a global that every thread shares */
     const char *end = NULL;
     cJSON *parsed = cJSON_ParseWithOpts(request, &end, 1);
-    if (!parsed)
-        return answer_problem("error", "InvalidRequest", 0, out,
-                              "invalid request: malformed JSON at byte %zu",
-                              end ? (size_t)(end - request) : 0);
+    int rc;
 
-    int rc = dispatch(session, parsed, out);
+    if (parsed)
+        rc = dispatch(session, parsed, out);
+    else
+        rc = answer_problem("error", "InvalidRequest", 0, out,
+                            "invalid request: malformed JSON at byte %zu",
+                            end ? (size_t)(end - request) : 0);
     cJSON_Delete(parsed);
-    return rc;
+    if (rc < 0)
+        return ci_fail(session, rc, "ci_invoke_json: out of memory");
+    return 0;
 }

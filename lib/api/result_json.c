@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "codeinterp/codeinterp.h"
+#include "api/errors.h"
 #include "api/json_result.h"
 
 /*
@@ -328,10 +329,11 @@ static cJSON *structured_content(const ci_result *r)
     return sc;
 }
 
-int ci_result_to_json(const ci_result *result, char **out)
+CI_EXPORT int ci_result_to_json(const ci_result *result, char **out)
 {
+    ci_error_reset();
     if (!result || !out)
-        return CI_EINVAL;
+        return ci_fail(NULL, CI_EINVAL, "ci_result_to_json: result and out must not be NULL");
 
     size_t text_len;
     char *text = content_text(result, &text_len);
@@ -341,5 +343,7 @@ int ci_result_to_json(const ci_result *result, char **out)
     if (sc)
         rc = ci_json_tool_result(text, text_len, sc, ci_result_status(result) != CI_STATUS_OK, out);
     free(text);
-    return rc;
+    if (rc < 0)
+        return ci_fail(NULL, rc, "ci_result_to_json: out of memory");
+    return 0;
 }

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/errors.h"
+#include "ci_build_config.h"
+#include "core/config_internal.h"
+
+static int set_string(char **slot, const char *value)
+{
+    if (!value || !*value)
+        return ci_fail(NULL, CI_EINVAL, "empty path");
+    char *copy = strdup(value);
+    if (!copy)
+        return ci_fail(NULL, CI_ENOMEM, "out of memory");
+    free(*slot);
+    *slot = copy;
+    return CI_OK;
+}
+
+static char *default_state_dir(void)
+{
+    char buf[4096];
+    if (geteuid() == 0)
+        return strdup("/run/codeinterp");
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    if (xdg && *xdg && snprintf(buf, sizeof(buf), "%s/codeinterp", xdg) < (int)sizeof(buf))
+        return strdup(buf);
+    snprintf(buf, sizeof(buf), "/tmp/codeinterp-%u", (unsigned)geteuid());
+    return strdup(buf);
+}
+
+static char *env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+    return strdup(v && *v ? v : fallback);
+}
+
+CI_EXPORT int ci_config_new(ci_config **out)
+{
+    ci_error_reset();
+    if (!out)
+        return ci_fail(NULL, CI_EINVAL, "out is NULL");
+    struct ci_config *c = calloc(1, sizeof(*c));
+    if (!c)
+        return ci_fail(NULL, CI_ENOMEM, "out of memory");
+    c->helper_path = env_or("CODEINTERP_HELPER", CI_HELPER_PATH);
+    c->kernel_dir = env_or("CODEINTERP_KERNEL_DIR", CI_KERNEL_DIR);
+    c->runtime_dir = env_or("CODEINTERP_RUNTIME_DIR", CI_RUNTIME_DIR);
+    const char *sd = getenv("CODEINTERP_STATE_DIR");
+    c->state_dir = sd && *sd ? strdup(sd) : default_state_dir();
+    c->env = calloc(1, sizeof(char *));
+    if (!c->helper_path || !c->kernel_dir || !c->runtime_dir || !c->state_dir || !c->env) {
+        ci_config_free(c);
+        return ci_fail(NULL, CI_ENOMEM, "out of memory");
+    }
+    c->uid_base = 2000000000u;
+    c->uid_count = 65536;
+    c->exec_timeout_ms = CI_DEFAULT_DURATION_MS;
+    c->idle_timeout_ms = CI_DEFAULT_DURATION_MS;
+    c->network = CI_NETWORK_NONE;
+    c->output_limit = 16u << 20;
+    c->max_processes = 512;
+    c->max_open_files = 1024;
+    c->max_file_size = 1ull << 30;
+    c->tmp_size = 1ull << 30;
+    *out = c;
+    return CI_OK;
+}
+
+void ci_config_clear(struct ci_config *c)
+{
+    free(c->helper_path);
+    free(c->kernel_dir);
+    free(c->runtime_dir);
+    free(c->state_dir);
+    if (c->env)
+        for (size_t i = 0; i < c->env_count; i++)
+            free(c->env[i]);
+    free(c->env);
+    memset(c, 0, sizeof(*c));
+}
+
+CI_EXPORT void ci_config_free(ci_config *config)
+{
+    if (!config)
+        return;
+    ci_config_clear(config);
+    free(config);
+}
+
+int ci_config_copy(struct ci_config *dst, const struct ci_config *src)
+{
+    *dst = *src;
+    dst->helper_path = strdup(src->helper_path);
+    dst->kernel_dir = strdup(src->kernel_dir);
+    dst->runtime_dir = strdup(src->runtime_dir);
+    dst->state_dir = strdup(src->state_dir);
+    dst->env = calloc(src->env_count + 1, sizeof(char *));
+    dst->env_count = 0;
+    int ok = dst->helper_path && dst->kernel_dir && dst->runtime_dir && dst->state_dir && dst->env;
+    for (size_t i = 0; ok && i < src->env_count; i++) {
+        if (!(dst->env[i] = strdup(src->env[i])))
+            ok = 0;
+        else
+            dst->env_count++;
+    }
+    if (!ok) {
+        ci_config_clear(dst);
+        return CI_ENOMEM;
+    }
+    return CI_OK;
+}
+
+#define CHECK_CONFIG(c) \
+    do { \
+        ci_error_reset(); \
+        if (!(c)) \
+            return ci_fail(NULL, CI_EINVAL, "config is NULL"); \
+    } while (0)
+
+CI_EXPORT int ci_config_set_helper_path(ci_config *c, const char *path)
+{
+    CHECK_CONFIG(c);
+    return set_string(&c->helper_path, path);
+}
+
+CI_EXPORT int ci_config_set_kernel_dir(ci_config *c, const char *path)
+{
+    CHECK_CONFIG(c);
+    return set_string(&c->kernel_dir, path);
+}
+
+CI_EXPORT int ci_config_set_runtime_dir(ci_config *c, const char *path)
+{
+    CHECK_CONFIG(c);
+    return set_string(&c->runtime_dir, path);
+}
+
+CI_EXPORT int ci_config_set_state_dir(ci_config *c, const char *path)
+{
+    CHECK_CONFIG(c);
+    if (path && path[0] != '/')
+        return ci_fail(NULL, CI_EINVAL, "state dir must be an absolute path");
+    return set_string(&c->state_dir, path);
+}
+
+CI_EXPORT int ci_config_set_uid_range(ci_config *c, uint32_t base, uint32_t count)
+{
+    CHECK_CONFIG(c);
+    if (count == 0 || base == 0 || (uint64_t)base + count > 0xFFFFFFFFull)
+        return ci_fail(NULL, CI_EINVAL, "uid range must be non-empty, exclude 0 and not wrap");
+    c->uid_base = base;
+    c->uid_count = count;
+    return CI_OK;
+}
+
+static int check_duration(uint64_t ms, const char *what)
+{
+    if (ms == 0 || ms > CI_MAX_DURATION_MS)
+        return ci_fail(NULL, CI_EINVAL, "%s must be between 1 ms and 8 hours", what);
+    return CI_OK;
+}
+
+CI_EXPORT int ci_config_set_exec_timeout_ms(ci_config *c, uint64_t ms)
+{
+    CHECK_CONFIG(c);
+    int r = check_duration(ms, "execution timeout");
+    if (r == CI_OK)
+        c->exec_timeout_ms = ms;
+    return r;
+}
+
+CI_EXPORT int ci_config_set_idle_timeout_ms(ci_config *c, uint64_t ms)
+{
+    CHECK_CONFIG(c);
+    int r = check_duration(ms, "idle timeout");
+    if (r == CI_OK)
+        c->idle_timeout_ms = ms;
+    return r;
+}
+
+CI_EXPORT int ci_config_set_network(ci_config *c, ci_network mode)
+{
+    CHECK_CONFIG(c);
+    if (mode != CI_NETWORK_NONE && mode != CI_NETWORK_HOST)
+        return ci_fail(NULL, CI_EINVAL, "unknown network mode %d", (int)mode);
+    c->network = mode;
+    return CI_OK;
+}
+
+CI_EXPORT int ci_config_set_output_limit(ci_config *c, size_t bytes)
+{
+    CHECK_CONFIG(c);
+    if (bytes > (1u << 30))
+        return ci_fail(NULL, CI_EINVAL, "output limit must be at most 1 GiB");
+    c->output_limit = bytes;
+    return CI_OK;
+}
+
+CI_EXPORT int ci_config_set_max_processes(ci_config *c, uint32_t count)
+{
+    CHECK_CONFIG(c);
+    if (count < 1 || count > 1048576)
+        return ci_fail(NULL, CI_EINVAL, "max processes must be 1 .. 1048576");
+    c->max_processes = count;
+    return CI_OK;
+}
+
+CI_EXPORT int ci_config_set_max_open_files(ci_config *c, uint32_t count)
+{
+    CHECK_CONFIG(c);
+    if (count < 16 || count > 1048576)
+        return ci_fail(NULL, CI_EINVAL, "max open files must be 16 .. 1048576");
+    c->max_open_files = count;
+    return CI_OK;
+}
+
+CI_EXPORT int ci_config_set_max_file_size(ci_config *c, uint64_t bytes)
+{
+    CHECK_CONFIG(c);
+    if (bytes < 4096)
+        return ci_fail(NULL, CI_EINVAL, "max file size must be at least 4096 bytes");
+    c->max_file_size = bytes;
+    return CI_OK;
+}
+
+CI_EXPORT int ci_config_set_tmp_size(ci_config *c, uint64_t bytes)
+{
+    CHECK_CONFIG(c);
+    if (bytes < (1ull << 20) || bytes > (1ull << 40))
+        return ci_fail(NULL, CI_EINVAL, "tmp size must be 1 MiB .. 1 TiB");
+    c->tmp_size = bytes;
+    return CI_OK;
+}
+
+CI_EXPORT int ci_config_set_env(ci_config *c, const char *name, const char *value)
+{
+    CHECK_CONFIG(c);
+    if (!name || !*name || strchr(name, '='))
+        return ci_fail(NULL, CI_EINVAL, "invalid environment variable name");
+    size_t nlen = strlen(name);
+    size_t idx = c->env_count;
+    for (size_t i = 0; i < c->env_count; i++)
+        if (!strncmp(c->env[i], name, nlen) && c->env[i][nlen] == '=')
+            idx = i;
+    if (!value) {
+        if (idx == c->env_count)
+            return CI_OK;
+        free(c->env[idx]);
+        memmove(&c->env[idx], &c->env[idx + 1], (c->env_count - idx) * sizeof(char *));
+        c->env_count--;
+        return CI_OK;
+    }
+    size_t len = nlen + strlen(value) + 2;
+    char *entry = malloc(len);
+    if (!entry)
+        return ci_fail(NULL, CI_ENOMEM, "out of memory");
+    snprintf(entry, len, "%s=%s", name, value);
+    if (idx < c->env_count) {
+        free(c->env[idx]);
+        c->env[idx] = entry;
+        return CI_OK;
+    }
+    char **grown = realloc(c->env, (c->env_count + 2) * sizeof(char *));
+    if (!grown) {
+        free(entry);
+        return ci_fail(NULL, CI_ENOMEM, "out of memory");
+    }
+    c->env = grown;
+    c->env[c->env_count++] = entry;
+    c->env[c->env_count] = NULL;
+    return CI_OK;
+}

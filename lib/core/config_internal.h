@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codeinterp/codeinterp.h"
+
+#define CI_MAX_DURATION_MS (8ull * 3600 * 1000)
+#define CI_DEFAULT_DURATION_MS (15ull * 60 * 1000)
+
+struct ci_config {
+    char *helper_path;
+    char *kernel_dir;
+    char *runtime_dir;
+    char *state_dir;
+    uint32_t uid_base;
+    uint32_t uid_count;
+    uint64_t exec_timeout_ms;
+    uint64_t idle_timeout_ms;
+    ci_network network;
+    size_t output_limit;
+    uint32_t max_processes;
+    uint32_t max_open_files;
+    uint64_t max_file_size;
+    uint64_t tmp_size;
+    char **env;      /* "NAME=VALUE", NULL-terminated */
+    size_t env_count;
+};
+
+/* Deep copy into dst (zeroed); 0 or CI_ENOMEM. */
+int ci_config_copy(struct ci_config *dst, const struct ci_config *src);
+/* Releases what ci_config_copy allocated. */
+void ci_config_clear(struct ci_config *c);

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+#include "core/runner_frame.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ci_frame_encode(ci_buf *out, const char *payload, size_t len)
+{
+    if (len > CI_FRAME_MAX)
+        return -EMSGSIZE;
+    unsigned char hdr[4] = { (unsigned char)(len >> 24), (unsigned char)(len >> 16),
+                             (unsigned char)(len >> 8), (unsigned char)len };
+    int r = ci_buf_append(out, hdr, 4);
+    return r < 0 ? r : ci_buf_append(out, payload, len);
+}
+
+int ci_frame_reader_feed(struct ci_frame_reader *r, const void *data, size_t len)
+{
+    return ci_buf_append(&r->pending, data, len);
+}
+
+int ci_frame_reader_next(struct ci_frame_reader *r, char **payload, size_t *len)
+{
+    if (r->pending.len < 4)
+        return 0;
+    const unsigned char *p = (const unsigned char *)r->pending.data;
+    size_t n = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+    if (n > CI_FRAME_MAX)
+        return -EPROTO;
+    if (r->pending.len - 4 < n)
+        return 0;
+    char *out = malloc(n + 1);
+    if (!out)
+        return -ENOMEM;
+    memcpy(out, p + 4, n);
+    out[n] = '\0';
+    size_t rest = r->pending.len - 4 - n;
+    memmove(r->pending.data, r->pending.data + 4 + n, rest);
+    r->pending.len = rest;
+    r->pending.data[rest] = '\0';
+    *payload = out;
+    *len = n;
+    return 1;
+}
+
+void ci_frame_reader_free(struct ci_frame_reader *r)
+{
+    ci_buf_free(&r->pending);
+}
+
+/* Copies an optional string member: absent or null leaves *dst NULL,
+ * another type is a protocol error. */
+static int take_string(const cJSON *obj, const char *key, char **dst)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v || cJSON_IsNull(v))
+        return 0;
+    if (!cJSON_IsString(v))
+        return -EPROTO;
+    char *copy = strdup(v->valuestring);
+    if (!copy)
+        return -ENOMEM;
+    free(*dst);
+    *dst = copy;
+    return 0;
+}
+
+int ci_reply_apply(const char *json, size_t len, uint64_t id, struct ci_result *res)
+{
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    if (!root || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return -EPROTO;
+    }
+    int r = -EPROTO;
+    const cJSON *jid = cJSON_GetObjectItemCaseSensitive(root, "id");
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(root, "status");
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(root, "exit_code");
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(root, "error");
+    if (!cJSON_IsNumber(jid) || jid->valuedouble != (double)id || !cJSON_IsString(status))
+        goto out;
+    if (!strcmp(status->valuestring, "ok"))
+        res->status = CI_STATUS_OK;
+    else if (!strcmp(status->valuestring, "error"))
+        res->status = CI_STATUS_ERROR;
+    else
+        goto out;
+    if (code && !cJSON_IsNumber(code))
+        goto out;
+    res->exit_code = code ? (int)code->valuedouble : (res->status == CI_STATUS_OK ? 0 : 1);
+    if ((r = take_string(root, "value", &res->value)) < 0)
+        goto out;
+    if (error && !cJSON_IsNull(error)) {
+        r = -EPROTO;
+        if (!cJSON_IsObject(error))
+            goto out;
+        if ((r = take_string(error, "name", &res->error_name)) < 0 ||
+            (r = take_string(error, "value", &res->error_value)) < 0 ||
+            (r = take_string(error, "traceback", &res->error_traceback)) < 0)
+            goto out;
+    }
+    r = 0;
+out:
+    cJSON_Delete(root);
+    return r;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Framing between the library and an in-sandbox kernel: each message is a
+ * 4-byte big-endian length followed by that many bytes of UTF-8 JSON.
+ *   request: {"op":"execute","id":N,"code":"..."}
+ *   reply:   {"id":N,"status":"ok"|"error","exit_code":N,"value":"..."|null,
+ *             "error":{"name":..,"value":..,"traceback":..}}
+ * The kernel runs the user's code in its own process, so the reply is
+ * untrusted input: every field is checked and sizes are bounded.
+ */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/result_internal.h"
+#include "util/buf.h"
+
+#define CI_FRAME_MAX (128u << 20)
+
+struct ci_frame_reader {
+    ci_buf pending;
+};
+
+/* Appends the frame header and payload to out. 0 or -ENOMEM/-EMSGSIZE. */
+int ci_frame_encode(ci_buf *out, const char *payload, size_t len);
+/* Adds received bytes. */
+int ci_frame_reader_feed(struct ci_frame_reader *r, const void *data, size_t len);
+/* 1 and a malloc'd NUL-terminated *payload when a whole frame is there,
+ * 0 when more bytes are needed, -EPROTO for an oversized frame. */
+int ci_frame_reader_next(struct ci_frame_reader *r, char **payload, size_t *len);
+void ci_frame_reader_free(struct ci_frame_reader *r);
+
+/* Fills status, exit code, value and error of res from a reply whose id
+ * must equal `id`. 0 or -EPROTO (malformed) / -ENOMEM. */
+int ci_reply_apply(const char *json, size_t len, uint64_t id, struct ci_result *res);

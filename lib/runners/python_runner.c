@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+#include "runners/runner.h"
+
+static const char *const python_argv[] = {
+    "/opt/codeinterp/python/bin/python3", "-B", "/opt/codeinterp/kernels/python_kernel.py", NULL,
+};
+
+static const char *const python_env[] = {
+    "PYTHONDONTWRITEBYTECODE=1",
+    "PYTHONIOENCODING=utf-8",
+    "MPLBACKEND=Agg",
+    "MPLCONFIGDIR=/tmp/.matplotlib",
+    NULL,
+};
+
+const struct ci_runner_ops ci_python_runner = {
+    .version = CI_RUNNER_OPS_VERSION,
+    .language = CI_LANGUAGE_PYTHON,
+    .argv = python_argv,
+    .env = python_env,
+    .runtime_path = "python/bin/python3",
+};

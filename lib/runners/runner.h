@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Language runner adapters. A runner says how to start its in-sandbox
+ * kernel (a program speaking the frame protocol of core/runner_frame.h on
+ * fd 3) and what it needs from the environment. Adding a language means
+ * adding one of these; the core does not change.
+ * Bump CI_RUNNER_OPS_VERSION when the struct changes.
+ */
+#pragma once
+#include <stddef.h>
+
+#include "codeinterp/codeinterp.h"
+#include "core/config_internal.h"
+
+#define CI_RUNNER_OPS_VERSION 1
+
+struct ci_runner_ops {
+    unsigned version;
+    ci_language language;
+    /* Paths inside the sandbox: the interpreter and its arguments. */
+    const char *const *argv;
+    /* Extra "NAME=VALUE" entries for the runner's environment. */
+    const char *const *env;
+    /* The host-side runtime this runner needs, relative to the runtime
+     * dir (checked before starting, for a clear error), or NULL. */
+    const char *runtime_path;
+};
+
+/* The runner for a language, or NULL if none is built in. */
+const struct ci_runner_ops *ci_runner_for(ci_language language);
+
+extern const struct ci_runner_ops ci_python_runner;

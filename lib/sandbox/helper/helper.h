@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* codeinterp-sandbox: the helper the library execs to build a sandbox.
+ * It runs single-threaded, so unlike the library it may do anything
+ * between fork and exec. */
+#pragma once
+#include <stdint.h>
+#include <sys/types.h>
+
+struct helper_config {
+    uid_t uid;            /* host uid the sandbox runs as */
+    gid_t gid;
+    int switch_user;      /* the helper starts as root and must become uid/gid */
+    int share_network;    /* 0: own network namespace with loopback only */
+    const char *workspace;
+    const char *runtime_python; /* NULL if absent */
+    const char *runtime_node;   /* NULL if absent */
+    const char *kernels;
+    uint64_t tmp_size;
+    uint64_t nproc;
+    uint64_t nofile;
+    uint64_t fsize;
+    uint64_t idle_ms;
+    unsigned char *seccomp_bpf;
+    size_t seccomp_len;
+};
+
+/* uid and gid the sandboxed code sees */
+#define HELPER_INNER_ID 1000
+
+/* A setup failure: which layer, and errno. Sent to the library as an
+ * "error" message. */
+struct helper_error {
+    const char *layer;
+    int err;
+    char detail[256];
+};
+
+int helper_fail(struct helper_error *e, const char *layer, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* helper_mounts.c: builds the new root and pivots into it (in the sandbox's
+ * init, inside the new user, mount and pid namespaces). */
+int helper_setup_filesystem(const struct helper_config *cfg, struct helper_error *e);
+
+/* helper_init.c: the rest of the in-sandbox setup (hostname, loopback,
+ * rlimits, capabilities, no_new_privs, seccomp), then the init loop that
+ * spawns runners, reaps, and enforces the idle lifetime. Never returns. */
+void helper_run_init(const struct helper_config *cfg, int sock) __attribute__((noreturn));
+void helper_send_error(int sock, const struct helper_error *e);

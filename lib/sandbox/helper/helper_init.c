@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stage two of the helper: pid 1 of the sandbox. Finishes the isolation
+ * (filesystem, hostname, loopback, rlimits, capabilities, no_new_privs,
+ * seccomp last), then serves the library: spawns runners with their pipes,
+ * kills everything on request, reaps every process of the sandbox, and
+ * enforces the session's idle lifetime even when the library never calls
+ * again.
+ */
+#include "sandbox/helper/helper.h"
+
+#include <cap-ng.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sandbox/helper_proto.h"
+#include "util/clock.h"
+#include "util/fdutil.h"
+
+/* Exit code of the init when the idle lifetime ran out. */
+#define INIT_EXIT_EXPIRED 75
+
+static int loopback_up(struct helper_error *e)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return helper_fail(e, "network namespace", errno, "socket");
+    struct ifreq ifr = { 0 };
+    strcpy(ifr.ifr_name, "lo");
+    int r = ioctl(s, SIOCGIFFLAGS, &ifr);
+    if (r == 0) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        r = ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    int err = errno;
+    close(s);
+    return r < 0 ? helper_fail(e, "network namespace", err, "bringing up lo") : 0;
+}
+
+static int set_limit(int res, uint64_t v, const char *name, struct helper_error *e)
+{
+    struct rlimit rl = { (rlim_t)v, (rlim_t)v };
+    if (setrlimit(res, &rl) < 0)
+        return helper_fail(e, "rlimits", errno, "%s", name);
+    return 0;
+}
+
+static int drop_privileges(const struct helper_config *c, struct helper_error *e)
+{
+    capng_clear(CAPNG_SELECT_ALL);
+    if (capng_apply(CAPNG_SELECT_ALL) != 0)
+        return helper_fail(e, "capabilities", errno, "capng_apply");
+    if (capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE)
+        return helper_fail(e, "capabilities", EPERM, "capabilities remain after dropping");
+    if (setsid() < 0)
+        return helper_fail(e, "setsid", errno, "setsid");
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return helper_fail(e, "no_new_privs", errno, "PR_SET_NO_NEW_PRIVS");
+    struct sock_fprog prog = {
+        .len = (unsigned short)(c->seccomp_len / sizeof(struct sock_filter)),
+        .filter = (struct sock_filter *)c->seccomp_bpf,
+    };
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+        return helper_fail(e, "seccomp", errno, "loading the filter");
+    /* Sandboxed code runs as our uid: keep it from reading our memory or
+     * descriptors through /proc/1. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        return helper_fail(e, "setup", errno, "PR_SET_DUMPABLE");
+    return 0;
+}
+
+static int finish_isolation(const struct helper_config *c, struct helper_error *e)
+{
+    if (helper_setup_filesystem(c, e) < 0)
+        return -1;
+    if (sethostname("sandbox", 7) < 0)
+        return helper_fail(e, "uts namespace", errno, "sethostname");
+    if (!c->share_network && loopback_up(e) < 0)
+        return -1;
+    if (set_limit(RLIMIT_NPROC, c->nproc, "RLIMIT_NPROC", e) < 0 ||
+        set_limit(RLIMIT_NOFILE, c->nofile, "RLIMIT_NOFILE", e) < 0 ||
+        set_limit(RLIMIT_FSIZE, c->fsize, "RLIMIT_FSIZE", e) < 0 ||
+        set_limit(RLIMIT_CORE, 0, "RLIMIT_CORE", e) < 0)
+        return -1;
+    return drop_privileges(c, e);
+}
+
+/* Runners we started and their exit statuses once reaped. */
+#define MAX_TRACKED 16
+struct tracked {
+    pid_t pid;
+    int done;
+    int status;
+};
+static struct tracked tracked[MAX_TRACKED];
+
+static void track(pid_t pid)
+{
+    for (int i = 0; i < MAX_TRACKED; i++) {
+        if (tracked[i].pid == 0 || tracked[i].done) {
+            tracked[i] = (struct tracked){ pid, 0, 0 };
+            return;
+        }
+    }
+}
+
+static struct tracked *find_tracked(pid_t pid)
+{
+    for (int i = 0; i < MAX_TRACKED; i++)
+        if (tracked[i].pid == pid)
+            return &tracked[i];
+    return NULL;
+}
+
+static void reap(int block)
+{
+    int status;
+    pid_t p;
+    while ((p = waitpid(-1, &status, block ? 0 : WNOHANG)) > 0 || (p < 0 && errno == EINTR)) {
+        if (p < 0)
+            continue;
+        struct tracked *t = find_tracked(p);
+        if (t && !t->done) {
+            t->done = 1;
+            t->status = status;
+        }
+    }
+}
+
+static void kill_everything(void)
+{
+    /* From pid 1, -1 reaches every other process of the namespace. */
+    kill(-1, SIGKILL);
+    reap(1);
+}
+
+static void send_simple(int sock, const char *op)
+{
+    cJSON *m = cJSON_CreateObject();
+    if (!m)
+        return;
+    cJSON_AddStringToObject(m, "op", op);
+    ci_proto_send(sock, m, NULL, 0);
+    cJSON_Delete(m);
+}
+
+static char **string_array(const cJSON *arr)
+{
+    int n = cJSON_GetArraySize(arr);
+    if (!cJSON_IsArray(arr) || n <= 0 || n > 4096)
+        return NULL;
+    char **v = calloc((size_t)n + 1, sizeof(char *));
+    if (!v)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        const cJSON *s = cJSON_GetArrayItem(arr, i);
+        if (!cJSON_IsString(s)) {
+            free(v);
+            return NULL;
+        }
+        v[i] = s->valuestring;
+    }
+    return v;
+}
+
+static void exec_runner(char **argv, char **envp, const char *cwd, int ctl, int out, int err,
+                        const sigset_t *oldmask) __attribute__((noreturn));
+static void exec_runner(char **argv, char **envp, const char *cwd, int ctl, int out, int err,
+                        const sigset_t *oldmask)
+{
+    sigprocmask(SIG_SETMASK, oldmask, NULL);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 ||
+        dup2(ctl, 3) < 0)
+        _exit(126);
+    syscall(SYS_close_range, 4, ~0u, 0);
+    if (chdir(cwd) < 0) {
+        dprintf(2, "codeinterp: cannot enter %s: %s\n", cwd, strerror(errno));
+        _exit(126);
+    }
+    execve(argv[0], argv, envp);
+    dprintf(2, "codeinterp: cannot start %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+static void handle_spawn(int sock, const cJSON *m, const sigset_t *oldmask)
+{
+    char **argv = string_array(cJSON_GetObjectItemCaseSensitive(m, "argv"));
+    char **envp = string_array(cJSON_GetObjectItemCaseSensitive(m, "env"));
+    const cJSON *cwd = cJSON_GetObjectItemCaseSensitive(m, "cwd");
+    int ctl[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+    cJSON *reply = cJSON_CreateObject();
+    const char *problem = NULL;
+    int saved = 0;
+
+    if (!argv || !envp || !cJSON_IsString(cwd))
+        problem = "bad spawn request";
+    else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) < 0 ||
+             pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+        problem = "creating the runner's channels", saved = errno;
+    pid_t pid = -1;
+    if (!problem) {
+        pid = fork();
+        if (pid == 0)
+            exec_runner(argv, envp, cwd->valuestring, ctl[1], out[1], err[1], oldmask);
+        if (pid < 0)
+            problem = "fork of the runner", saved = errno;
+    }
+    if (problem) {
+        cJSON_AddStringToObject(reply, "op", "error");
+        cJSON_AddStringToObject(reply, "layer", "runner");
+        cJSON_AddNumberToObject(reply, "errno", saved);
+        char msg[256];
+        snprintf(msg, sizeof(msg), "%s%s%s", problem, saved ? ": " : "", saved ? strerror(saved) : "");
+        cJSON_AddStringToObject(reply, "message", msg);
+        ci_proto_send(sock, reply, NULL, 0);
+    } else {
+        track(pid);
+        cJSON_AddStringToObject(reply, "op", "spawned");
+        cJSON_AddNumberToObject(reply, "pid", pid);
+        int fds[3] = { ctl[0], out[0], err[0] };
+        ci_proto_send(sock, reply, fds, 3);
+    }
+    cJSON_Delete(reply);
+    for (int i = 0; i < 2; i++) {
+        ci_close(&ctl[i]);
+        ci_close(&out[i]);
+        ci_close(&err[i]);
+    }
+    free(argv);
+    free(envp);
+}
+
+static void handle_wait(int sock, const cJSON *m, int sigfd)
+{
+    const cJSON *jp = cJSON_GetObjectItemCaseSensitive(m, "pid");
+    const cJSON *jt = cJSON_GetObjectItemCaseSensitive(m, "timeout_ms");
+    pid_t pid = cJSON_IsNumber(jp) ? (pid_t)jp->valuedouble : -1;
+    uint64_t deadline = ci_now_ms() + (cJSON_IsNumber(jt) ? (uint64_t)jt->valuedouble : 0);
+    struct tracked *t = find_tracked(pid);
+    while (t && !t->done) {
+        reap(0);
+        if (t->done)
+            break;
+        uint64_t now = ci_now_ms();
+        if (now >= deadline)
+            break;
+        struct pollfd p = { .fd = sigfd, .events = POLLIN };
+        if (poll(&p, 1, (int)(deadline - now)) > 0) {
+            struct signalfd_siginfo si;
+            while (read(sigfd, &si, sizeof(si)) > 0)
+                ;
+        }
+    }
+    cJSON *reply = cJSON_CreateObject();
+    cJSON_AddStringToObject(reply, "op", "waited");
+    cJSON_AddNumberToObject(reply, "pid", pid);
+    cJSON_AddBoolToObject(reply, "exited", t && t->done);
+    if (t && t->done) {
+        cJSON_AddNumberToObject(reply, "code", WIFEXITED(t->status) ? WEXITSTATUS(t->status) : -1);
+        cJSON_AddNumberToObject(reply, "signal", WIFSIGNALED(t->status) ? WTERMSIG(t->status) : 0);
+    }
+    ci_proto_send(sock, reply, NULL, 0);
+    cJSON_Delete(reply);
+}
+
+void helper_run_init(const struct helper_config *cfg, int sock)
+{
+    struct helper_error err = { 0 };
+    /* Our parent (stage one) is what the library kills to end the sandbox. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
+        helper_fail(&err, "setup", errno, "PR_SET_PDEATHSIG");
+        helper_send_error(sock, &err);
+        _exit(1);
+    }
+    sigset_t chld, oldmask;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, &oldmask);
+    int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sigfd < 0) {
+        helper_fail(&err, "setup", errno, "signalfd");
+        helper_send_error(sock, &err);
+        _exit(1);
+    }
+    if (finish_isolation(cfg, &err) < 0) {
+        helper_send_error(sock, &err);
+        _exit(1);
+    }
+    cJSON *ready = cJSON_CreateObject();
+    cJSON_AddStringToObject(ready, "op", "ready");
+    ci_proto_send(sock, ready, NULL, 0);
+    cJSON_Delete(ready);
+
+    int busy = 0;
+    uint64_t idle_since = ci_now_ms();
+    for (;;) {
+        int timeout = -1;
+        if (!busy) {
+            uint64_t now = ci_now_ms(), end = idle_since + cfg->idle_ms;
+            if (now >= end) {
+                send_simple(sock, "expired");
+                kill_everything();
+                _exit(INIT_EXIT_EXPIRED);
+            }
+            timeout = end - now > 60000 ? 60000 : (int)(end - now);
+        }
+        struct pollfd p[2] = { { .fd = sock, .events = POLLIN }, { .fd = sigfd, .events = POLLIN } };
+        int n = poll(p, 2, timeout);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (p[1].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            while (read(sigfd, &si, sizeof(si)) > 0)
+                ;
+            reap(0);
+        }
+        if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        cJSON *m = NULL;
+        if (ci_proto_recv(sock, &m, NULL, NULL) < 0)
+            break; /* the library is gone: so is the sandbox */
+        const char *op = ci_proto_op(m);
+        if (!strcmp(op, "spawn"))
+            handle_spawn(sock, m, &oldmask);
+        else if (!strcmp(op, "killall")) {
+            kill_everything();
+            send_simple(sock, "killed");
+        } else if (!strcmp(op, "wait"))
+            handle_wait(sock, m, sigfd);
+        else if (!strcmp(op, "busy"))
+            busy = 1;
+        else if (!strcmp(op, "idle")) {
+            busy = 0;
+            idle_since = ci_now_ms();
+        } else if (!strcmp(op, "shutdown")) {
+            cJSON_Delete(m);
+            break;
+        }
+        cJSON_Delete(m);
+    }
+    kill_everything();
+    _exit(0);
+}

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Entry of codeinterp-sandbox. The library spawns it with the control socket
+ * as fd 3 and nothing else open. Stage one (this file), still in the host's
+ * namespaces: read the config, become the session's unprivileged uid if we
+ * were started as root, create the user namespace and map that one uid,
+ * create the other namespaces, fork the sandbox's init (pid 1 of the new pid
+ * namespace), then wait for it and exit with its status. Stage two is
+ * helper_run_init().
+ */
+#include "sandbox/helper/helper.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox/helper_proto.h"
+#include "util/b64.h"
+
+int helper_fail(struct helper_error *e, const char *layer, int err, const char *fmt, ...)
+{
+    e->layer = layer;
+    e->err = err;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->detail, sizeof(e->detail), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void helper_send_error(int sock, const struct helper_error *e)
+{
+    cJSON *m = cJSON_CreateObject();
+    if (!m)
+        return;
+    cJSON_AddStringToObject(m, "op", "error");
+    cJSON_AddStringToObject(m, "layer", e->layer ? e->layer : "setup");
+    cJSON_AddNumberToObject(m, "errno", e->err);
+    char msg[512];
+    snprintf(msg, sizeof(msg), "%s%s%s", e->detail, e->err ? ": " : "",
+             e->err ? strerror(e->err) : "");
+    cJSON_AddStringToObject(m, "message", msg);
+    ci_proto_send(sock, m, NULL, 0);
+    cJSON_Delete(m);
+}
+
+static const char *opt_string(const cJSON *m, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int get_u64(const cJSON *m, const char *key, uint64_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, key);
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0)
+        return -1;
+    *out = (uint64_t)v->valuedouble;
+    return 0;
+}
+
+static int parse_config(const cJSON *m, struct helper_config *c, struct helper_error *e)
+{
+    uint64_t uid, gid, sw, net;
+    if (strcmp(ci_proto_op(m), "config") != 0)
+        return helper_fail(e, "protocol", EPROTO, "expected a config message");
+    if (get_u64(m, "uid", &uid) || get_u64(m, "gid", &gid) || get_u64(m, "switch_user", &sw) ||
+        get_u64(m, "share_network", &net) || get_u64(m, "tmp_size", &c->tmp_size) ||
+        get_u64(m, "nproc", &c->nproc) || get_u64(m, "nofile", &c->nofile) ||
+        get_u64(m, "fsize", &c->fsize) || get_u64(m, "idle_ms", &c->idle_ms))
+        return helper_fail(e, "protocol", EPROTO, "config lacks a numeric field");
+    c->uid = (uid_t)uid;
+    c->gid = (gid_t)gid;
+    c->switch_user = sw != 0;
+    c->share_network = net != 0;
+    c->workspace = opt_string(m, "workspace");
+    c->kernels = opt_string(m, "kernels");
+    c->runtime_python = opt_string(m, "runtime_python");
+    c->runtime_node = opt_string(m, "runtime_node");
+    const char *bpf = opt_string(m, "seccomp");
+    if (!c->workspace || !c->kernels || !bpf)
+        return helper_fail(e, "protocol", EPROTO, "config lacks workspace, kernels or seccomp");
+    c->seccomp_bpf = ci_b64_decode(bpf, strlen(bpf), &c->seccomp_len);
+    if (!c->seccomp_bpf || c->seccomp_len == 0 || c->seccomp_len % 8 != 0)
+        return helper_fail(e, "seccomp", EINVAL, "invalid seccomp program");
+    return 0;
+}
+
+static int write_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t n = write(fd, text, strlen(text));
+    int e = n < 0 ? errno : 0;
+    close(fd);
+    if (n < 0)
+        return -e;
+    return (size_t)n == strlen(text) ? 0 : -EIO;
+}
+
+static int become_session_user(const struct helper_config *c, struct helper_error *e)
+{
+    if (!c->switch_user)
+        return 0;
+    if (setgroups(0, NULL) < 0)
+        return helper_fail(e, "user switch", errno, "setgroups");
+    if (setresgid(c->gid, c->gid, c->gid) < 0)
+        return helper_fail(e, "user switch", errno, "setresgid(%u)", (unsigned)c->gid);
+    if (setresuid(c->uid, c->uid, c->uid) < 0)
+        return helper_fail(e, "user switch", errno, "setresuid(%u)", (unsigned)c->uid);
+    /* A uid change clears the dumpable flag, which would make our own
+     * /proc/self/uid_map unwritable for us. */
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+        return helper_fail(e, "user switch", errno, "PR_SET_DUMPABLE");
+    return 0;
+}
+
+static int enter_namespaces(const struct helper_config *c, struct helper_error *e)
+{
+    if (unshare(CLONE_NEWUSER) < 0)
+        return helper_fail(e, "user namespace", errno,
+                           "cannot create a user namespace (are unprivileged user namespaces "
+                           "disabled, e.g. user.max_user_namespaces=0?)");
+    char map[64];
+    int r = write_file("/proc/self/setgroups", "deny");
+    if (r < 0)
+        return helper_fail(e, "user namespace", -r, "writing /proc/self/setgroups");
+    snprintf(map, sizeof(map), "%d %u 1\n", HELPER_INNER_ID, (unsigned)c->uid);
+    if ((r = write_file("/proc/self/uid_map", map)) < 0)
+        return helper_fail(e, "user namespace", -r, "writing uid_map");
+    snprintf(map, sizeof(map), "%d %u 1\n", HELPER_INNER_ID, (unsigned)c->gid);
+    if ((r = write_file("/proc/self/gid_map", map)) < 0)
+        return helper_fail(e, "user namespace", -r, "writing gid_map");
+
+    static const struct { int flag; const char *name; } ns[] = {
+        { CLONE_NEWNS, "mount namespace" },
+        { CLONE_NEWPID, "pid namespace" },
+        { CLONE_NEWIPC, "ipc namespace" },
+        { CLONE_NEWUTS, "uts namespace" },
+        { CLONE_NEWCGROUP, "cgroup namespace" },
+        { CLONE_NEWNET, "network namespace" },
+    };
+    for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+        if (ns[i].flag == CLONE_NEWNET && c->share_network)
+            continue;
+        if (unshare(ns[i].flag) < 0)
+            return helper_fail(e, ns[i].name, errno, "unshare");
+    }
+    return 0;
+}
+
+int main(void)
+{
+    int sock = CI_PROTO_FD;
+    struct helper_error err = { 0 };
+    struct helper_config cfg = { 0 };
+    cJSON *msg = NULL;
+
+    /* Nothing but the control socket should be open; make sure. */
+    syscall(SYS_close_range, CI_PROTO_FD + 1, ~0u, 0);
+    if (fcntl(sock, F_SETFD, FD_CLOEXEC) < 0)
+        return 120;
+
+    int r = ci_proto_recv(sock, &msg, NULL, NULL);
+    if (r < 0) {
+        helper_fail(&err, "protocol", -r, "reading the config");
+        goto fail;
+    }
+    if (parse_config(msg, &cfg, &err) < 0 || become_session_user(&cfg, &err) < 0 ||
+        enter_namespaces(&cfg, &err) < 0)
+        goto fail;
+
+    pid_t pid = fork();
+    if (pid < 0) {
+        helper_fail(&err, "pid namespace", errno, "fork of the sandbox init");
+        goto fail;
+    }
+    if (pid == 0)
+        helper_run_init(&cfg, sock);
+
+    /* Stage one stays only as the init's parent, so the library can kill the
+     * whole sandbox by killing us (the init has PDEATHSIG) and reap us. The
+     * library watches the init's own pid to know when the sandbox is gone:
+     * the kernel kills the whole pid namespace before the init's exit
+     * completes. */
+    cJSON *started = cJSON_CreateObject();
+    if (started) {
+        cJSON_AddStringToObject(started, "op", "started");
+        cJSON_AddNumberToObject(started, "init_pid", pid);
+        ci_proto_send(sock, started, NULL, 0);
+        cJSON_Delete(started);
+    }
+    close(sock);
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR)
+            return 121;
+    }
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    return 128 + WTERMSIG(status);
+
+fail:
+    helper_send_error(sock, &err);
+    return 1;
+}

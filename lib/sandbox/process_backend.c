@@ -1,0 +1,560 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The "process" sandbox backend, library side: prepares the session's host
+ * directories and uid, spawns the codeinterp-sandbox helper (posix_spawn:
+ * nothing but exec happens in the child, so this is safe in a multithreaded
+ * host), hands it the configuration, and talks to the sandbox's init.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "codeinterp/codeinterp.h"
+#include "sandbox/helper_proto.h"
+#include "sandbox/sandbox.h"
+#include "util/b64.h"
+#include "util/clock.h"
+#include "util/fdutil.h"
+#include "util/rmtree.h"
+
+#define SETUP_TIMEOUT_MS 30000
+#define REPLY_TIMEOUT_MS 10000
+#define SHUTDOWN_TIMEOUT_MS 5000
+
+struct ci_sandbox {
+    int sock;
+    pid_t helper_pid;
+    int helper_pidfd;
+    int init_pidfd;
+    int state;             /* CI_OK, CI_EEXPIRED or CI_ECLOSED */
+    struct ci_uid_lease lease;
+    int sessions_fd;       /* <state>/sessions */
+    char id[64];
+    char *workspace;
+};
+
+static int pidfd_open_(pid_t pid)
+{
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static void kill_pidfd(int pidfd)
+{
+    if (pidfd >= 0)
+        syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+}
+
+static int wait_readable(int fd, int timeout_ms)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    int r;
+    do {
+        r = poll(&p, 1, timeout_ms);
+    } while (r < 0 && errno == EINTR);
+    return r > 0;
+}
+
+static int ensure_dir(int dirfd, const char *name, mode_t mode, uid_t uid, gid_t gid, int chown_it)
+{
+    if (mkdirat(dirfd, name, mode) < 0 && errno != EEXIST)
+        return -errno;
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int r = 0;
+    if ((chown_it && fchown(fd, uid, gid) < 0) || fchmod(fd, mode) < 0)
+        r = -errno;
+    close(fd);
+    return r;
+}
+
+static void mark_closed(struct ci_sandbox *sb)
+{
+    if (sb->state == CI_OK)
+        sb->state = CI_ECLOSED;
+}
+
+/* Receives the next message, waiting up to timeout_ms. "expired" messages
+ * met on the way update the state. 0, -ETIMEDOUT, -EPIPE (helper gone) or
+ * another -errno. */
+static int recv_msg(struct ci_sandbox *sb, int timeout_ms, cJSON **msg, int *fds, size_t *nfds)
+{
+    uint64_t deadline = ci_now_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        size_t cap = nfds ? *nfds : 0;
+        size_t got = cap;
+        int r = ci_proto_recv(sb->sock, msg, fds, nfds ? &got : NULL);
+        if (nfds)
+            *nfds = got;
+        if (r == -EAGAIN) {
+            uint64_t now = ci_now_ms();
+            if (now >= deadline)
+                return -ETIMEDOUT;
+            if (nfds)
+                *nfds = cap;
+            wait_readable(sb->sock, (int)(deadline - now));
+            continue;
+        }
+        if (r == -EPIPE || r == -ECONNRESET) {
+            mark_closed(sb);
+            return -EPIPE;
+        }
+        if (r < 0)
+            return r;
+        if (!strcmp(ci_proto_op(*msg), "expired")) {
+            sb->state = CI_EEXPIRED;
+            cJSON_Delete(*msg);
+            *msg = NULL;
+            if (nfds)
+                *nfds = cap;
+            continue;
+        }
+        return 0;
+    }
+}
+
+static int send_op(struct ci_sandbox *sb, const char *op)
+{
+    cJSON *m = cJSON_CreateObject();
+    if (!m)
+        return -ENOMEM;
+    cJSON_AddStringToObject(m, "op", op);
+    int r = ci_proto_send(sb->sock, m, NULL, 0);
+    cJSON_Delete(m);
+    return r;
+}
+
+static cJSON *build_config(const struct ci_config *cfg, const struct ci_sandbox *sb, gid_t gid,
+                           int switch_user, const void *bpf, size_t bpf_len)
+{
+    char path[4096];
+    cJSON *m = cJSON_CreateObject();
+    char *b64 = ci_b64_encode(bpf, bpf_len);
+    if (!m || !b64) {
+        cJSON_Delete(m);
+        free(b64);
+        return NULL;
+    }
+    cJSON_AddStringToObject(m, "op", "config");
+    cJSON_AddNumberToObject(m, "uid", sb->lease.uid);
+    cJSON_AddNumberToObject(m, "gid", gid);
+    cJSON_AddNumberToObject(m, "switch_user", switch_user);
+    cJSON_AddNumberToObject(m, "share_network", cfg->network == CI_NETWORK_HOST);
+    cJSON_AddStringToObject(m, "workspace", sb->workspace);
+    cJSON_AddStringToObject(m, "kernels", cfg->kernel_dir);
+    snprintf(path, sizeof(path), "%s/python", cfg->runtime_dir);
+    if (access(path, F_OK) == 0)
+        cJSON_AddStringToObject(m, "runtime_python", path);
+    snprintf(path, sizeof(path), "%s/node/node_modules", cfg->runtime_dir);
+    if (access(path, F_OK) == 0)
+        cJSON_AddStringToObject(m, "runtime_node", path);
+    cJSON_AddNumberToObject(m, "tmp_size", (double)cfg->tmp_size);
+    cJSON_AddNumberToObject(m, "nproc", cfg->max_processes);
+    cJSON_AddNumberToObject(m, "nofile", cfg->max_open_files);
+    cJSON_AddNumberToObject(m, "fsize", (double)cfg->max_file_size);
+    cJSON_AddNumberToObject(m, "idle_ms", (double)cfg->idle_timeout_ms);
+    cJSON_AddStringToObject(m, "seccomp", b64);
+    free(b64);
+    return m;
+}
+
+static int spawn_helper(struct ci_sandbox *sb, const char *helper, int child_sock, char *err,
+                        size_t errlen)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&at);
+    /* The helper starts with default dispositions and an empty mask,
+     * whatever the host set, in its own session (no terminal signals), with
+     * only the control socket open. */
+    posix_spawn_file_actions_adddup2(&fa, child_sock, CI_PROTO_FD);
+    posix_spawn_file_actions_addclosefrom_np(&fa, CI_PROTO_FD + 1);
+    posix_spawnattr_setsigdefault(&at, &all);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
+    char *argv[] = { (char *)"codeinterp-sandbox", NULL };
+    char *envp[] = { NULL };
+    int r = posix_spawn(&sb->helper_pid, helper, &fa, &at, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    if (r != 0) {
+        snprintf(err, errlen, "cannot start the sandbox helper %s: %s", helper, strerror(r));
+        return CI_ESANDBOX;
+    }
+    sb->helper_pidfd = pidfd_open_(sb->helper_pid);
+    if (sb->helper_pidfd < 0) {
+        snprintf(err, errlen, "pidfd_open of the sandbox helper: %s", strerror(errno));
+        return CI_ESANDBOX;
+    }
+    return CI_OK;
+}
+
+/* Waits for "started" and "ready" (in either order) or an "error". */
+static int await_ready(struct ci_sandbox *sb, char *err, size_t errlen)
+{
+    int ready = 0;
+    pid_t init_pid = 0;
+    uint64_t deadline = ci_now_ms() + SETUP_TIMEOUT_MS;
+    while (!ready || !init_pid) {
+        uint64_t now = ci_now_ms();
+        cJSON *m = NULL;
+        int r = now < deadline ? recv_msg(sb, (int)(deadline - now), &m, NULL, NULL) : -ETIMEDOUT;
+        if (r < 0) {
+            snprintf(err, errlen, "sandbox helper %s during setup",
+                     r == -ETIMEDOUT ? "did not answer" : "exited");
+            return CI_ESANDBOX;
+        }
+        const char *op = ci_proto_op(m);
+        if (!strcmp(op, "ready")) {
+            ready = 1;
+        } else if (!strcmp(op, "started")) {
+            const cJSON *p = cJSON_GetObjectItemCaseSensitive(m, "init_pid");
+            init_pid = cJSON_IsNumber(p) ? (pid_t)p->valuedouble : 0;
+        } else if (!strcmp(op, "error")) {
+            const cJSON *layer = cJSON_GetObjectItemCaseSensitive(m, "layer");
+            const cJSON *msg = cJSON_GetObjectItemCaseSensitive(m, "message");
+            snprintf(err, errlen, "sandbox setup failed at the %s layer: %s",
+                     cJSON_IsString(layer) ? layer->valuestring : "unknown",
+                     cJSON_IsString(msg) ? msg->valuestring : "");
+            cJSON_Delete(m);
+            return CI_ESANDBOX;
+        }
+        cJSON_Delete(m);
+    }
+    sb->init_pidfd = pidfd_open_(init_pid);
+    if (sb->init_pidfd < 0) {
+        snprintf(err, errlen, "pidfd_open of the sandbox init: %s", strerror(errno));
+        return CI_ESANDBOX;
+    }
+    return CI_OK;
+}
+
+static void stop_processes(struct ci_sandbox *sb)
+{
+    if (sb->init_pidfd >= 0) {
+        if (send_op(sb, "shutdown") < 0 || !wait_readable(sb->init_pidfd, SHUTDOWN_TIMEOUT_MS)) {
+            kill_pidfd(sb->helper_pidfd);
+            wait_readable(sb->init_pidfd, SHUTDOWN_TIMEOUT_MS);
+        }
+    }
+    if (sb->helper_pidfd >= 0) {
+        kill_pidfd(sb->helper_pidfd);
+        siginfo_t si;
+        /* ECHILD when the host ignores SIGCHLD (auto-reaped): fine. */
+        while (waitid(P_PIDFD, (id_t)sb->helper_pidfd, &si, WEXITED) < 0 && errno == EINTR)
+            ;
+    }
+    ci_close(&sb->init_pidfd);
+    ci_close(&sb->helper_pidfd);
+    ci_close(&sb->sock);
+    sb->state = CI_ECLOSED;
+}
+
+static void process_destroy(struct ci_sandbox *sb)
+{
+    if (!sb)
+        return;
+    stop_processes(sb);
+    if (sb->sessions_fd >= 0 && sb->id[0])
+        ci_rmtree_at(sb->sessions_fd, sb->id);
+    ci_close(&sb->sessions_fd);
+    ci_uid_lease_release(&sb->lease);
+    free(sb->workspace);
+    free(sb);
+}
+
+static int prepare_dirs(const struct ci_config *cfg, struct ci_sandbox *sb, gid_t gid, int is_root,
+                        char *err, size_t errlen)
+{
+    /* The state dir must be traversable by the session uids (root host)
+     * and by nobody else of interest: 0711, entries below are 0700. */
+    mode_t top = is_root ? 0711 : 0700;
+    if (mkdir(cfg->state_dir, top) < 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create state dir %s: %s", cfg->state_dir, strerror(errno));
+        return CI_EIO;
+    }
+    int sfd = open(cfg->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (sfd < 0) {
+        snprintf(err, errlen, "cannot open state dir %s: %s", cfg->state_dir, strerror(errno));
+        return CI_EIO;
+    }
+    int r = ensure_dir(sfd, "sessions", top, 0, 0, 0);
+    if (r == 0)
+        sb->sessions_fd = openat(sfd, "sessions", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    close(sfd);
+    if (r < 0 || sb->sessions_fd < 0) {
+        snprintf(err, errlen, "cannot prepare %s/sessions: %s", cfg->state_dir,
+                 strerror(r < 0 ? -r : errno));
+        return CI_EIO;
+    }
+    if (mkdirat(sb->sessions_fd, sb->id, 0700) < 0) {
+        snprintf(err, errlen, "cannot create the session dir: %s", strerror(errno));
+        sb->id[0] = '\0'; /* not ours to remove */
+        return CI_EIO;
+    }
+    int dfd = openat(sb->sessions_fd, sb->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    r = dfd < 0 ? -errno : 0;
+    if (r == 0 && is_root && fchown(dfd, sb->lease.uid, gid) < 0)
+        r = -errno;
+    if (r == 0)
+        r = ensure_dir(dfd, "workspace", 0700, sb->lease.uid, gid, is_root);
+    if (dfd >= 0)
+        close(dfd);
+    if (r < 0) {
+        snprintf(err, errlen, "cannot prepare the session's workspace: %s", strerror(-r));
+        return CI_EIO;
+    }
+    size_t len = strlen(cfg->state_dir) + strlen(sb->id) + 32;
+    sb->workspace = malloc(len);
+    if (!sb->workspace)
+        return CI_ENOMEM;
+    snprintf(sb->workspace, len, "%s/sessions/%s/workspace", cfg->state_dir, sb->id);
+    return CI_OK;
+}
+
+static int process_start(const struct ci_config *cfg, const char *id, struct ci_sandbox **out,
+                         char *err, size_t errlen)
+{
+    const void *bpf;
+    size_t bpf_len;
+    int r = ci_seccomp_policy_bpf(&bpf, &bpf_len, err, errlen);
+    if (r < 0)
+        return r;
+    struct ci_sandbox *sb = calloc(1, sizeof(*sb));
+    if (!sb)
+        return CI_ENOMEM;
+    sb->sock = sb->helper_pidfd = sb->init_pidfd = sb->sessions_fd = sb->lease.fd = -1;
+    snprintf(sb->id, sizeof(sb->id), "%s", id);
+    int is_root = geteuid() == 0;
+    gid_t gid;
+    if (is_root) {
+        if (mkdir(cfg->state_dir, 0711) < 0 && errno != EEXIST) {
+            snprintf(err, errlen, "cannot create state dir %s: %s", cfg->state_dir, strerror(errno));
+            free(sb);
+            return CI_EIO;
+        }
+        r = ci_uid_lease_take(cfg->state_dir, cfg->uid_base, cfg->uid_count, &sb->lease, err, errlen);
+        if (r < 0) {
+            free(sb);
+            return r;
+        }
+        gid = sb->lease.uid;
+    } else {
+        sb->lease.uid = geteuid();
+        gid = getegid();
+    }
+    r = prepare_dirs(cfg, sb, gid, is_root, err, errlen);
+    if (r < 0)
+        goto fail;
+
+    int sp[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+        snprintf(err, errlen, "socketpair: %s", strerror(errno));
+        r = CI_EIO;
+        goto fail;
+    }
+    sb->sock = sp[0];
+    r = spawn_helper(sb, cfg->helper_path, sp[1], err, errlen);
+    close(sp[1]);
+    if (r < 0)
+        goto fail;
+    ci_fd_set_nonblock(sb->sock, 1);
+    cJSON *config = build_config(cfg, sb, gid, is_root, bpf, bpf_len);
+    if (!config) {
+        r = CI_ENOMEM;
+        goto fail;
+    }
+    int sr = ci_proto_send(sb->sock, config, NULL, 0);
+    cJSON_Delete(config);
+    if (sr < 0) {
+        snprintf(err, errlen, "sending the sandbox config: %s", strerror(-sr));
+        r = CI_ESANDBOX;
+        goto fail;
+    }
+    r = await_ready(sb, err, errlen);
+    if (r < 0)
+        goto fail;
+    *out = sb;
+    return CI_OK;
+fail:
+    process_destroy(sb);
+    return r;
+}
+
+static int process_spawn(struct ci_sandbox *sb, const char *const *argv, const char *const *envp,
+                         struct ci_spawned *out, char *err, size_t errlen)
+{
+    if (sb->state != CI_OK) {
+        snprintf(err, errlen, "the sandbox is gone");
+        return sb->state;
+    }
+    cJSON *m = cJSON_CreateObject();
+    cJSON *a = cJSON_CreateArray();
+    cJSON *e = cJSON_CreateArray();
+    if (!m || !a || !e) {
+        cJSON_Delete(m);
+        cJSON_Delete(a);
+        cJSON_Delete(e);
+        return CI_ENOMEM;
+    }
+    for (int i = 0; argv[i]; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(argv[i]));
+    for (int i = 0; envp[i]; i++)
+        cJSON_AddItemToArray(e, cJSON_CreateString(envp[i]));
+    cJSON_AddStringToObject(m, "op", "spawn");
+    cJSON_AddItemToObject(m, "argv", a);
+    cJSON_AddItemToObject(m, "env", e);
+    cJSON_AddStringToObject(m, "cwd", "/workspace");
+    int r = ci_proto_send(sb->sock, m, NULL, 0);
+    cJSON_Delete(m);
+    if (r < 0) {
+        mark_closed(sb);
+        snprintf(err, errlen, "the sandbox is gone");
+        return CI_ECLOSED;
+    }
+    int fds[3];
+    size_t nfds = 3;
+    cJSON *reply = NULL;
+    r = recv_msg(sb, REPLY_TIMEOUT_MS, &reply, fds, &nfds);
+    if (r < 0) {
+        snprintf(err, errlen, "no answer from the sandbox to a spawn request");
+        return sb->state != CI_OK ? sb->state : CI_ESANDBOX;
+    }
+    int result = CI_OK;
+    const cJSON *pid = cJSON_GetObjectItemCaseSensitive(reply, "pid");
+    if (!strcmp(ci_proto_op(reply), "spawned") && nfds == 3 && cJSON_IsNumber(pid)) {
+        *out = (struct ci_spawned){ (int)pid->valuedouble, fds[0], fds[1], fds[2] };
+    } else {
+        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(reply, "message");
+        snprintf(err, errlen, "cannot start the runner: %s",
+                 cJSON_IsString(msg) ? msg->valuestring : "bad reply");
+        for (size_t i = 0; i < nfds; i++)
+            close(fds[i]);
+        result = CI_ERUNNER;
+    }
+    cJSON_Delete(reply);
+    return result;
+}
+
+static int process_kill_all(struct ci_sandbox *sb)
+{
+    if (sb->state != CI_OK)
+        return sb->state;
+    cJSON *m = NULL;
+    if (send_op(sb, "killall") == 0 && recv_msg(sb, REPLY_TIMEOUT_MS, &m, NULL, NULL) == 0 &&
+        !strcmp(ci_proto_op(m), "killed")) {
+        cJSON_Delete(m);
+        return CI_OK;
+    }
+    cJSON_Delete(m);
+    /* The init did not answer: end the whole sandbox rather than leave
+     * processes running. */
+    kill_pidfd(sb->helper_pidfd);
+    mark_closed(sb);
+    return CI_ECLOSED;
+}
+
+static int wait_or_kill(struct ci_sandbox *sb, const char *op, int pid, int timeout_ms,
+                        int *exited, int *code, int *sig)
+{
+    *exited = 0;
+    if (sb->state != CI_OK)
+        return sb->state;
+    cJSON *m = cJSON_CreateObject();
+    if (!m)
+        return CI_ENOMEM;
+    cJSON_AddStringToObject(m, "op", op);
+    cJSON_AddNumberToObject(m, "pid", pid);
+    cJSON_AddNumberToObject(m, "timeout_ms", timeout_ms);
+    int r = ci_proto_send(sb->sock, m, NULL, 0);
+    cJSON_Delete(m);
+    cJSON *reply = NULL;
+    if (r < 0 || recv_msg(sb, timeout_ms + REPLY_TIMEOUT_MS, &reply, NULL, NULL) < 0)
+        return sb->state != CI_OK ? sb->state : CI_ESANDBOX;
+    const cJSON *ex = cJSON_GetObjectItemCaseSensitive(reply, "exited");
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(reply, "code");
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(reply, "signal");
+    if (cJSON_IsTrue(ex)) {
+        *exited = 1;
+        *code = cJSON_IsNumber(c) ? (int)c->valuedouble : -1;
+        *sig = cJSON_IsNumber(s) ? (int)s->valuedouble : 0;
+    }
+    cJSON_Delete(reply);
+    return CI_OK;
+}
+
+static int process_wait(struct ci_sandbox *sb, int pid, int timeout_ms, int *exited, int *code,
+                        int *sig)
+{
+    return wait_or_kill(sb, "wait", pid, timeout_ms, exited, code, sig);
+}
+
+static int process_kill(struct ci_sandbox *sb, int pid)
+{
+    int exited, code, sig;
+    int r = wait_or_kill(sb, "kill", pid, REPLY_TIMEOUT_MS, &exited, &code, &sig);
+    if (r == CI_OK && !exited)
+        return process_kill_all(sb);
+    return r;
+}
+
+static void process_set_busy(struct ci_sandbox *sb, int busy)
+{
+    if (sb->state == CI_OK)
+        send_op(sb, busy ? "busy" : "idle");
+}
+
+static int process_check(struct ci_sandbox *sb)
+{
+    while (sb->state == CI_OK) {
+        cJSON *m = NULL;
+        int r = recv_msg(sb, 0, &m, NULL, NULL);
+        cJSON_Delete(m);
+        if (r == -ETIMEDOUT)
+            break;
+        if (r < 0 && r != -EPROTO)
+            mark_closed(sb);
+    }
+    if (sb->state == CI_OK && sb->init_pidfd >= 0 && wait_readable(sb->init_pidfd, 0))
+        mark_closed(sb);
+    return sb->state;
+}
+
+static int process_event_fd(struct ci_sandbox *sb)
+{
+    return sb->sock;
+}
+
+static const char *process_workspace(struct ci_sandbox *sb)
+{
+    return sb->workspace;
+}
+
+const struct ci_sandbox_ops ci_process_sandbox_ops = {
+    .version = CI_SANDBOX_OPS_VERSION,
+    .name = "process",
+    .start = process_start,
+    .spawn = process_spawn,
+    .kill_all = process_kill_all,
+    .wait = process_wait,
+    .kill = process_kill,
+    .set_busy = process_set_busy,
+    .check = process_check,
+    .event_fd = process_event_fd,
+    .workspace = process_workspace,
+    .destroy = process_destroy,
+};
