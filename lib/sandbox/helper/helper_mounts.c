@@ -207,17 +207,21 @@ static const char *const proc_readonly[] = {
     "/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs",
 };
 
+/* Runs before the old root is detached: the kernel lets a user namespace
+ * mount proc only while a fully visible proc mount exists in its mount
+ * namespace. */
 static int setup_proc(struct helper_error *e)
 {
-    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+    if (mount("proc", NEWROOT "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         return helper_fail(e, "proc", errno, "mount /proc");
     for (size_t i = 0; i < sizeof(proc_readonly) / sizeof(proc_readonly[0]); i++) {
-        const char *p = proc_readonly[i];
+        char p[128];
+        path_in_root(p, sizeof(p), proc_readonly[i]);
         if (access(p, F_OK) < 0)
             continue;
         if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0 ||
             mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-            return helper_fail(e, "proc", errno, "read-only %s", p);
+            return helper_fail(e, "proc", errno, "read-only %s", proc_readonly[i]);
     }
     return 0;
 }
@@ -304,6 +308,8 @@ int helper_setup_filesystem(const struct helper_config *c, struct helper_error *
     for (size_t i = 0; i < sizeof(devfds) / sizeof(devfds[0]); i++)
         close(devfds[i]);
 
+    if (setup_proc(e) < 0)
+        return -1;
     if (chdir(NEWROOT) < 0)
         return helper_fail(e, "pivot_root", errno, "chdir to the new root");
     if (syscall(SYS_pivot_root, ".", "oldroot") < 0)
@@ -314,8 +320,6 @@ int helper_setup_filesystem(const struct helper_config *c, struct helper_error *
         return helper_fail(e, "pivot_root", errno, "detaching the old root");
     if (rmdir("/oldroot") < 0)
         return helper_fail(e, "pivot_root", errno, "rmdir /oldroot");
-    if (setup_proc(e) < 0)
-        return -1;
     if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
         return helper_fail(e, "mounts", errno, "making the root read-only");
     if (chdir("/workspace") < 0)
