@@ -45,11 +45,11 @@ static int answer_problem(const char *status, const char *kind, int code, char *
         return CI_ENOMEM;
 
     cJSON *sc = cJSON_CreateObject();
-    cJSON *error = sc ? cJSON_AddObjectToObject(sc, "error") : NULL;
+    cJSON *error = sc && cJSON_AddStringToObject(sc, "status", status)
+                       ? cJSON_AddObjectToObject(sc, "error") : NULL;
     int rc = CI_ENOMEM;
 
-    if (error && cJSON_AddStringToObject(sc, "status", status) &&
-        cJSON_AddStringToObject(error, "name", kind) &&
+    if (error && cJSON_AddStringToObject(error, "name", kind) &&
         ci_json_add_bytes(error, "value", message, (size_t)n) &&
         (code == 0 || cJSON_AddNumberToObject(error, "code", code)))
         rc = ci_json_tool_result(message, (size_t)n, sc, 1, out);

@@ -225,8 +225,8 @@ static void append_line(char *text, size_t *n, const char *s, size_t k)
 
 /*
  * The text an agent reads: stdout, then the last expression's value, then
- * for an error the traceback (or "Name: value"), or else for another
- * unsuccessful outcome what stopped it.
+ * for an error the traceback (or "Name: value" without one), or else for
+ * another unsuccessful outcome what stopped it.
  */
 static char *content_text(const ci_result *r, size_t *len)
 {
@@ -237,6 +237,10 @@ static char *content_text(const ci_result *r, size_t *len)
     const char *evalue = ci_result_error_value(r);
     const char *tb = ci_result_error_traceback(r);
     const char *reason = NULL;
+
+    /* an empty traceback (Python's SystemExit) still leaves "Name: value" */
+    if (tb && !*tb)
+        tb = NULL;
     char exit_line[64];
 
     if (!name) {

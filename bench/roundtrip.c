@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Round trip of ci_execute() on a warm session: what one more call costs an
+ * agent once its sandbox and interpreter are up. Runs `pass` N times (1000
+ * by default) after one warm-up and prints the median, p90 and p99 in µs,
+ * plus the one-time costs for scale.
+ *
+ * Usage: roundtrip [RUNS]   (from the build tree, with the CODEINTERP_*
+ * variables set as `meson compile bench` does)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <codeinterp/codeinterp.h>
+
+static double now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of sorted samples. */
+static double percentile(const double *sorted, size_t n, double p)
+{
+    size_t rank = (size_t)(p / 100.0 * (double)n + 0.999999);
+    return sorted[rank == 0 ? 0 : rank - 1];
+}
+
+/* Runs `pass`; its duration in µs, or a negative value after saying why. */
+static double timed_pass(ci_session *session)
+{
+    ci_result *result;
+    double start = now_us();
+    int rc = ci_execute(session, "pass", NULL, &result);
+    double elapsed = now_us() - start;
+
+    if (rc < 0) {
+        fprintf(stderr, "roundtrip: ci_execute: %s: %s\n", ci_strerror(rc),
+                ci_session_last_error(session));
+        return -1;
+    }
+    if (ci_result_status(result) != CI_STATUS_OK) {
+        fprintf(stderr, "roundtrip: `pass` ended with status %s\n",
+                ci_status_name(ci_result_status(result)));
+        elapsed = -1;
+    }
+    ci_result_free(result);
+    return elapsed;
+}
+
+int main(int argc, char **argv)
+{
+    long runs = argc > 1 ? strtol(argv[1], NULL, 10) : 1000;
+    ci_config *config;
+    ci_session *session;
+    int status = 1;
+
+    if (runs < 1) {
+        fputs("usage: roundtrip [RUNS]\n", stderr);
+        return 2;
+    }
+    double *samples = malloc((size_t)runs * sizeof *samples);
+    if (!samples) {
+        fputs("roundtrip: out of memory\n", stderr);
+        return 1;
+    }
+    int rc = ci_config_new(&config);
+    if (rc < 0) {
+        fprintf(stderr, "roundtrip: ci_config_new: %s: %s\n", ci_strerror(rc), ci_last_error());
+        free(samples);
+        return 1;
+    }
+
+    double start = now_us();
+    rc = ci_session_create(config, &session);
+    double create_us = now_us() - start;
+    if (rc < 0) {
+        fprintf(stderr, "roundtrip: ci_session_create: %s: %s\n", ci_strerror(rc), ci_last_error());
+        goto out;
+    }
+    /* the warm-up starts the interpreter: timed apart, it is a one-time cost */
+    double first_us = timed_pass(session);
+    if (first_us < 0)
+        goto out_session;
+    for (long i = 0; i < runs; i++) {
+        samples[i] = timed_pass(session);
+        if (samples[i] < 0)
+            goto out_session;
+    }
+    qsort(samples, (size_t)runs, sizeof *samples, cmp_double);
+
+    printf("session create:                 %10.0f us\n", create_us);
+    printf("first ci_execute (interpreter): %10.0f us\n", first_us);
+    printf("ci_execute(\"pass\") x %ld: median %.0f us, p90 %.0f us, p99 %.0f us\n", runs,
+           percentile(samples, (size_t)runs, 50), percentile(samples, (size_t)runs, 90),
+           percentile(samples, (size_t)runs, 99));
+    status = 0;
+out_session:
+    ci_session_destroy(session);
+out:
+    ci_config_free(config);
+    free(samples);
+    return status;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* Pieces shared by the subcommands of the codeinterp CLI. */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <codeinterp/codeinterp.h>
+
+/* Exit codes of the CLI itself; a program's own exit code passes through. */
+#define CLI_EXIT_USAGE 2
+#define CLI_EXIT_TIMEOUT 124   /* as timeout(1) */
+#define CLI_EXIT_LIBRARY 125   /* the sandbox could not run the code */
+
+/* Sandbox settings common to every subcommand that runs code. */
+typedef struct cli_sandbox_flags {
+    uint64_t timeout_ms;   /* 0: the library's default */
+    ci_network network;
+} cli_sandbox_flags;
+
+/* getopt_long() values of the long-only options the subcommands share. */
+enum {
+    CLI_OPT_TIMEOUT = 0x100,
+    CLI_OPT_NETWORK,
+    CLI_OPT_JSON,
+};
+
+/* Parses the argument of --timeout (seconds, fractions allowed) or
+ * --network into `flags`; prints why and returns -1 if it is invalid. */
+int cli_parse_timeout(const char *arg, cli_sandbox_flags *flags);
+int cli_parse_network(const char *arg, cli_sandbox_flags *flags);
+
+/* A configuration from the environment (ci_config_new()) and the flags;
+ * NULL after printing why. */
+ci_config *cli_config_create(const cli_sandbox_flags *flags);
+
+/* Prints "codeinterp: <what>: <ci_strerror(code)>: <detail>" on stderr. */
+void cli_report_error(const char *what, int code, const char *detail);
+
+/* Writes all of data, retrying short writes; 0 or -1 with errno set. */
+int cli_write_all(int fd, const char *data, size_t len);
+
+/*
+ * Makes a reader that went away (EPIPE) an error the caller handles, so
+ * the CLI can stop its sandbox and exit cleanly instead of dying of
+ * SIGPIPE. A handler rather than SIG_IGN: an ignored SIGPIPE would be
+ * inherited by the programs run in the sandbox, a handler is reset by exec.
+ */
+void cli_survive_sigpipe(void);
+
+void cli_usage(FILE *to);
+
+int cli_exec(int argc, char **argv);
+int cli_invoke(int argc, char **argv);

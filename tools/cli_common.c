@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the subcommands: sandbox flags, errors, output. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* The library's range for an execution time limit: 1 ms .. 8 h. */
+#define MAX_TIMEOUT_S (8 * 3600)
+
+int cli_parse_timeout(const char *arg, cli_sandbox_flags *flags)
+{
+    char *end;
+    double seconds = strtod(arg, &end);
+
+    if (end == arg || *end != '\0' || !(seconds > 0) || seconds > MAX_TIMEOUT_S) {
+        fprintf(stderr, "codeinterp: --timeout wants seconds, more than 0 and at most %d: '%s'\n",
+                MAX_TIMEOUT_S, arg);
+        return -1;
+    }
+    /* round up: a limit is never made shorter than asked */
+    double ms = seconds * 1000.0;
+    flags->timeout_ms = (uint64_t)ms;
+    if ((double)flags->timeout_ms < ms)
+        flags->timeout_ms++;
+    return 0;
+}
+
+int cli_parse_network(const char *arg, cli_sandbox_flags *flags)
+{
+    if (strcmp(arg, "none") == 0) {
+        flags->network = CI_NETWORK_NONE;
+    } else if (strcmp(arg, "host") == 0) {
+        flags->network = CI_NETWORK_HOST;
+    } else {
+        fprintf(stderr, "codeinterp: --network is 'none' or 'host', not '%s'\n", arg);
+        return -1;
+    }
+    return 0;
+}
+
+void cli_report_error(const char *what, int code, const char *detail)
+{
+    fprintf(stderr, "codeinterp: %s: %s%s%s\n", what, ci_strerror(code),
+            detail && *detail ? ": " : "", detail ? detail : "");
+}
+
+ci_config *cli_config_create(const cli_sandbox_flags *flags)
+{
+    ci_config *config;
+    int rc = ci_config_new(&config);
+
+    if (rc < 0) {
+        cli_report_error("configuration", rc, ci_last_error());
+        return NULL;
+    }
+    if (flags->timeout_ms)
+        rc = ci_config_set_exec_timeout_ms(config, flags->timeout_ms);
+    if (rc == 0)
+        rc = ci_config_set_network(config, flags->network);
+    if (rc < 0) {
+        cli_report_error("configuration", rc, ci_last_error());
+        ci_config_free(config);
+        return NULL;
+    }
+    return config;
+}
+
+int cli_write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static void ignore_signal(int sig)
+{
+    (void)sig;
+}
+
+void cli_survive_sigpipe(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = ignore_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGPIPE, &sa, NULL);
+}

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/* codeinterp exec: run code once in a fresh sandbox, like an interpreter. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* Where a stream of the program goes, and whether its last byte ended a
+ * line, so that what the CLI adds after it starts on a line of its own. */
+typedef struct stream {
+    int fd;
+    int at_line_start;
+} stream;
+
+/* ci_output_callback: a reader that went away stops the execution. */
+static int stream_output(const char *data, size_t len, void *user_data)
+{
+    stream *s = user_data;
+
+    if (len == 0)
+        return 0;
+    if (cli_write_all(s->fd, data, len) < 0)
+        return 1;
+    s->at_line_start = data[len - 1] == '\n';
+    return 0;
+}
+
+static void stream_line(stream *s, const char *text)
+{
+    size_t len = strlen(text);
+
+    if (!s->at_line_start)
+        cli_write_all(s->fd, "\n", 1);
+    cli_write_all(s->fd, text, len);
+    if (len == 0 || text[len - 1] != '\n')
+        cli_write_all(s->fd, "\n", 1);
+    s->at_line_start = 1;
+}
+
+/* The code of FILE or stdin; NULL after saying why. The library takes code
+ * as a C string, so a NUL byte would silently cut it: refuse those. */
+static char *read_code(const char *path)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+    const char *name = f == stdin ? "stdin" : path;
+    size_t len = 0, cap = 0;
+    char *buf = NULL;
+
+    if (!f) {
+        fprintf(stderr, "codeinterp: cannot open %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    for (;;) {
+        if (cap - len < 2) {
+            size_t ncap = cap ? cap * 2 : 65536;
+            char *nbuf = realloc(buf, ncap);
+            if (!nbuf) {
+                fprintf(stderr, "codeinterp: %s is too large to read\n", name);
+                goto fail;
+            }
+            buf = nbuf;
+            cap = ncap;
+        }
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    if (ferror(f)) {
+        fprintf(stderr, "codeinterp: cannot read %s: %s\n", name, strerror(errno));
+        goto fail;
+    }
+    if (memchr(buf, '\0', len)) {
+        fprintf(stderr, "codeinterp: %s contains a NUL byte\n", name);
+        goto fail;
+    }
+    buf[len] = '\0';
+    if (f != stdin)
+        fclose(f);
+    return buf;
+fail:
+    free(buf);
+    if (f != stdin)
+        fclose(f);
+    return NULL;
+}
+
+/* The language a file's name suggests; Python when it suggests none. */
+static ci_language language_of_file(const char *path)
+{
+    static const struct { const char *ext; ci_language language; } known[] = {
+        {".js", CI_LANGUAGE_JAVASCRIPT}, {".mjs", CI_LANGUAGE_JAVASCRIPT},
+        {".cjs", CI_LANGUAGE_JAVASCRIPT}, {".ts", CI_LANGUAGE_TYPESCRIPT},
+        {".mts", CI_LANGUAGE_TYPESCRIPT},
+    };
+    const char *dot = strrchr(path, '.');
+
+    for (size_t i = 0; dot && i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(dot, known[i].ext) == 0)
+            return known[i].language;
+    return CI_LANGUAGE_PYTHON;
+}
+
+/*
+ * After streaming: the value of the last expression, and the error if the
+ * program's stderr did not already show it (the Python kernel prints its
+ * traceback there itself; a traceback printed twice reads as two errors).
+ */
+static void print_outcome(const ci_result *r, stream *out, stream *err)
+{
+    const char *value = ci_result_value(r);
+    const char *name = ci_result_error_name(r);
+    const char *tb = ci_result_error_traceback(r);
+
+    if (value)
+        stream_line(out, value);
+    /* an empty traceback is the runner saying there is nothing to show:
+     * an exit such as Python's SystemExit(3) */
+    if (!name || (tb && !*tb))
+        return;
+
+    const char *evalue = ci_result_error_value(r);
+    size_t shown_len;
+    const char *shown = ci_result_stderr(r, &shown_len);
+    char *line = NULL;
+
+    if (asprintf(&line, "%s%s%s", name, evalue && *evalue ? ": " : "", evalue ? evalue : "") < 0)
+        return;
+    if (!memmem(shown, shown_len, line, strlen(line)))
+        stream_line(err, tb ? tb : line);
+    free(line);
+}
+
+/* The exit code telling a shell what happened: the program's own, or the
+ * CLI's for limits and failures, with a message unless `quiet`. */
+static int exit_status(const ci_result *r, const cli_sandbox_flags *flags, int quiet)
+{
+    int code = ci_result_exit_code(r) & 0xff;
+    const char *why = NULL;
+
+    switch (ci_result_status(r)) {
+    case CI_STATUS_OK:
+        return 0;
+    case CI_STATUS_ERROR:
+        break;
+    case CI_STATUS_TIMEOUT:
+        if (!quiet && flags->timeout_ms)
+            fprintf(stderr, "codeinterp: execution timed out after %g s\n",
+                    (double)flags->timeout_ms / 1000.0);
+        else if (!quiet)
+            fputs("codeinterp: execution timed out\n", stderr);
+        return CLI_EXIT_TIMEOUT;
+    case CI_STATUS_OOM:
+        why = "execution killed: out of memory";
+        break;
+    case CI_STATUS_KILLED:
+        why = "execution killed";
+        break;
+    default:
+        if (!quiet)
+            fprintf(stderr, "codeinterp: the sandbox failed (%s)%s%s\n",
+                    ci_status_name(ci_result_status(r)) ? ci_status_name(ci_result_status(r)) : "?",
+                    ci_result_error_value(r) ? ": " : "",
+                    ci_result_error_value(r) ? ci_result_error_value(r) : "");
+        return CLI_EXIT_LIBRARY;
+    }
+    if (why && !quiet)
+        fprintf(stderr, "codeinterp: %s\n", why);
+    /* an unsuccessful run must not look like success: exit(256) would */
+    return code ? code : 1;
+}
+
+static int print_json(const ci_result *r)
+{
+    char *json;
+    int rc = ci_result_to_json(r, &json);
+
+    if (rc < 0) {
+        cli_report_error("cannot format the result", rc, ci_last_error());
+        return -1;
+    }
+    puts(json);
+    ci_free(json);
+    return fflush(stdout) == 0 ? 0 : -1;
+}
+
+static int usage_error(void)
+{
+    fputs("Try 'codeinterp help' for more information.\n", stderr);
+    return CLI_EXIT_USAGE;
+}
+
+/* Runs the code; returns the CLI's exit code. */
+static int run(const char *code, ci_language language, const cli_sandbox_flags *flags, int json)
+{
+    stream out = {STDOUT_FILENO, 1}, err = {STDERR_FILENO, 1};
+    ci_config *config = cli_config_create(flags);
+    ci_exec_options *options = NULL;
+    ci_result *result = NULL;
+    int rc, status = CLI_EXIT_LIBRARY;
+
+    if (!config)
+        return CLI_EXIT_LIBRARY;
+    rc = ci_exec_options_new(&options);
+    if (rc == 0)
+        rc = ci_exec_options_set_language(options, language);
+    if (rc == 0 && !json)
+        rc = ci_exec_options_set_stdout_callback(options, stream_output, &out);
+    if (rc == 0 && !json)
+        rc = ci_exec_options_set_stderr_callback(options, stream_output, &err);
+    if (rc == 0)
+        rc = ci_execute_oneshot(config, code, options, &result);
+    if (rc < 0)
+        cli_report_error("cannot run the code", rc, ci_last_error());
+
+    if (result && json) {
+        if (print_json(result) == 0)
+            status = exit_status(result, flags, 1);
+    } else if (result) {
+        print_outcome(result, &out, &err);
+        status = exit_status(result, flags, 0);
+    }
+    ci_result_free(result);
+    ci_exec_options_free(options);
+    ci_config_free(config);
+    return status;
+}
+
+int cli_exec(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"language", required_argument, NULL, 'l'},
+        {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
+        {"network", required_argument, NULL, CLI_OPT_NETWORK},
+        {"json", no_argument, NULL, CLI_OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cli_sandbox_flags flags = {0, CI_NETWORK_NONE};
+    const char *code_arg = NULL, *language_arg = NULL;
+    int json = 0, opt;
+
+    while ((opt = getopt_long(argc, argv, "l:c:h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'l':
+            language_arg = optarg;
+            break;
+        case 'c':
+            code_arg = optarg;
+            break;
+        case CLI_OPT_TIMEOUT:
+            if (cli_parse_timeout(optarg, &flags) < 0)
+                return usage_error();
+            break;
+        case CLI_OPT_NETWORK:
+            if (cli_parse_network(optarg, &flags) < 0)
+                return usage_error();
+            break;
+        case CLI_OPT_JSON:
+            json = 1;
+            break;
+        case 'h':
+            cli_usage(stdout);
+            return 0;
+        default:
+            return usage_error();
+        }
+    }
+    int operands = argc - optind;
+    if (code_arg ? operands != 0 : operands != 1) {
+        fputs(code_arg ? "codeinterp exec: -c CODE takes no FILE as well\n"
+                       : "codeinterp exec: give the code with -c CODE, a FILE, or - for stdin\n",
+              stderr);
+        return usage_error();
+    }
+    const char *path = code_arg ? NULL : argv[optind];
+
+    ci_language language = path ? language_of_file(path) : CI_LANGUAGE_PYTHON;
+    if (language_arg && ci_language_from_name(language_arg, &language) < 0) {
+        fprintf(stderr, "codeinterp exec: unknown language '%s' (python, javascript, typescript)\n",
+                language_arg);
+        return usage_error();
+    }
+
+    char *code = path ? read_code(path) : NULL;
+    if (path && !code)
+        return CLI_EXIT_USAGE;
+
+    cli_survive_sigpipe();
+    int status = run(code ? code : code_arg, language, &flags, json);
+    free(code);
+    return status;
+}

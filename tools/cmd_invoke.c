@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * codeinterp invoke: one sandbox session for the whole run; each line of
+ * stdin is a JSON tool call, answered by one line of CallToolResult JSON.
+ *
+ * SIGINT, SIGTERM and SIGHUP must not leave the sandbox behind. Their
+ * handler only writes to a pipe; a watcher thread reads it, cancels the
+ * running call, waits until the main thread is out of the library, destroys
+ * the session and then dies of the signal. The state below is what the two
+ * threads share.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+
+typedef struct invoke_state {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    ci_config *config;
+    ci_session *session;   /* NULL until needed, and after it expired */
+    int busy;              /* the main thread is inside ci_invoke_json() */
+    int stopping;          /* a signal came: the watcher ends the process */
+} invoke_state;
+
+static int signal_pipe[2] = {-1, -1};
+
+static void forward_signal(int sig)
+{
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    ssize_t n = write(signal_pipe[1], &b, 1);
+
+    (void)n;
+    errno = saved;
+}
+
+static void *watch_signals(void *arg)
+{
+    invoke_state *st = arg;
+    unsigned char sig;
+    ssize_t n;
+
+    do
+        n = read(signal_pipe[0], &sig, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1)
+        return NULL;
+
+    pthread_mutex_lock(&st->lock);
+    st->stopping = 1;
+    if (st->busy)
+        ci_session_cancel(st->session);
+    while (st->busy)
+        pthread_cond_wait(&st->changed, &st->lock);
+    ci_session_destroy(st->session);
+    st->session = NULL;
+
+    /* die of the signal, so the parent sees how the run ended */
+    signal(sig, SIG_DFL);
+    raise(sig);
+    _exit(128 + sig);
+}
+
+static int start_watcher(invoke_state *st)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa;
+    pthread_t thread;
+
+    if (pipe2(signal_pipe, O_CLOEXEC) < 0 || pthread_create(&thread, NULL, watch_signals, st) != 0) {
+        fprintf(stderr, "codeinterp: cannot watch for signals: %s\n", strerror(errno));
+        return -1;
+    }
+    pthread_detach(thread);
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = forward_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &sa, NULL);
+    return 0;
+}
+
+/* Whether an answer says the session's idle lifetime ran out: then the
+ * session is gone, and the next call gets a new one. */
+static int says_expired(const char *answer)
+{
+    if (!strstr(answer, "session_expired"))
+        return 0;
+    cJSON *root = cJSON_Parse(answer);
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(root, "structuredContent");
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(sc, "status");
+    int expired = cJSON_IsString(status) && strcmp(status->valuestring, "session_expired") == 0;
+
+    cJSON_Delete(root);
+    return expired;
+}
+
+static int blank(const char *s)
+{
+    return s[strspn(s, " \t\r\n")] == '\0';
+}
+
+/* With the lock held: the session, created if there is none. */
+static ci_session *ensure_session(invoke_state *st)
+{
+    while (st->stopping)
+        pthread_cond_wait(&st->changed, &st->lock);
+    if (!st->session) {
+        int rc = ci_session_create(st->config, &st->session);
+        if (rc < 0)
+            cli_report_error("cannot create the session", rc, ci_last_error());
+    }
+    return st->session;
+}
+
+/* Answers one call; 0, or the CLI's exit code when it must stop. */
+static int answer(invoke_state *st, const char *request)
+{
+    /* one answer per call even when the library ran out of memory */
+    static const char out_of_memory[] =
+        "{\"content\":[{\"type\":\"text\",\"text\":\"out of memory\"}],"
+        "\"structuredContent\":{\"status\":\"sandbox_error\"},\"isError\":true}";
+    char *reply = NULL;
+    int rc, status = 0;
+
+    pthread_mutex_lock(&st->lock);
+    ci_session *session = ensure_session(st);
+    st->busy = session != NULL;
+    pthread_mutex_unlock(&st->lock);
+    if (!session)
+        return CLI_EXIT_LIBRARY;
+
+    rc = ci_invoke_json(session, request, &reply);
+
+    pthread_mutex_lock(&st->lock);
+    st->busy = 0;
+    if (fputs(rc == 0 ? reply : out_of_memory, stdout) == EOF || putchar('\n') == EOF ||
+        fflush(stdout) == EOF) {
+        fprintf(stderr, "codeinterp: cannot write the answer: %s\n", strerror(errno));
+        status = 1;
+    }
+    if (rc == 0 && says_expired(reply)) {
+        ci_session_destroy(st->session);
+        st->session = NULL;
+    }
+    pthread_cond_broadcast(&st->changed);
+    pthread_mutex_unlock(&st->lock);
+    ci_free(reply);
+    return status;
+}
+
+static int serve(invoke_state *st)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int status = 0;
+
+    while (status == 0 && (n = getline(&line, &cap, stdin)) >= 0) {
+        if (!blank(line))
+            status = answer(st, line);
+    }
+    free(line);
+
+    pthread_mutex_lock(&st->lock);
+    while (st->stopping)
+        pthread_cond_wait(&st->changed, &st->lock);
+    ci_session_destroy(st->session);
+    st->session = NULL;
+    pthread_mutex_unlock(&st->lock);
+    return status;
+}
+
+int cli_invoke(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
+        {"network", required_argument, NULL, CLI_OPT_NETWORK},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cli_sandbox_flags flags = {0, CI_NETWORK_NONE};
+    int opt;
+
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case CLI_OPT_TIMEOUT:
+            if (cli_parse_timeout(optarg, &flags) < 0)
+                return CLI_EXIT_USAGE;
+            break;
+        case CLI_OPT_NETWORK:
+            if (cli_parse_network(optarg, &flags) < 0)
+                return CLI_EXIT_USAGE;
+            break;
+        case 'h':
+            cli_usage(stdout);
+            return 0;
+        default:
+            fputs("Try 'codeinterp help' for more information.\n", stderr);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        fputs("codeinterp invoke: takes no operands; calls are read from stdin\n", stderr);
+        return CLI_EXIT_USAGE;
+    }
+
+    /* static: the watcher thread may use it until the process ends */
+    static invoke_state st = {
+        .lock = PTHREAD_MUTEX_INITIALIZER,
+        .changed = PTHREAD_COND_INITIALIZER,
+    };
+    int status = CLI_EXIT_LIBRARY;
+
+    st.config = cli_config_create(&flags);
+    if (!st.config)
+        return CLI_EXIT_LIBRARY;
+    cli_survive_sigpipe();
+    if (start_watcher(&st) == 0) {
+        /* created now rather than at the first call, so that a sandbox
+         * that cannot be built is reported at once */
+        pthread_mutex_lock(&st.lock);
+        ci_session *session = ensure_session(&st);
+        pthread_mutex_unlock(&st.lock);
+        if (session)
+            status = serve(&st);
+    }
+    ci_config_free(st.config);
+    return status;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* The codeinterp command: dispatch to a subcommand, help and version. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+void cli_usage(FILE *to)
+{
+    fputs("Usage:\n"
+          "  codeinterp exec [-l LANGUAGE] [--timeout SECONDS] [--network MODE] [--json]\n"
+          "                  (-c CODE | FILE | -)\n"
+          "  codeinterp invoke [--timeout SECONDS] [--network MODE]\n"
+          "  codeinterp help | --version\n"
+          "\n"
+          "exec     runs code once in a fresh sandbox. Its stdout and stderr are\n"
+          "         streamed as they come, then the value of the last expression is\n"
+          "         printed. The exit code is the program's; 124 if it timed out,\n"
+          "         125 if the sandbox could not run it. --json prints the result as\n"
+          "         an MCP CallToolResult instead (same exit codes).\n"
+          "invoke   keeps one sandbox session for the whole run and answers each\n"
+          "         JSON tool call read from stdin, one per line, e.g.\n"
+          "           {\"name\":\"executeCode\",\"arguments\":{\"code\":\"x = 1\"}}\n"
+          "         with one CallToolResult line on stdout. If the session's idle\n"
+          "         lifetime runs out, that call is answered with status\n"
+          "         \"session_expired\" and the next one starts a new session.\n"
+          "\n"
+          "Options:\n"
+          "  -l, --language LANGUAGE  python (default), javascript or typescript;\n"
+          "                           for FILE, guessed from .js/.mjs/.cjs/.ts/.mts\n"
+          "  -c CODE                  the code to run; FILE reads it from a file,\n"
+          "                           - from stdin\n"
+          "      --timeout SECONDS    execution time limit (default 900, max 28800)\n"
+          "      --network MODE       none (default: loopback only) or host (shares\n"
+          "                           the host's network: unsafe for untrusted code)\n"
+          "      --json               print the result as JSON (exec)\n"
+          "\n"
+          "Environment: CODEINTERP_HELPER, CODEINTERP_KERNEL_DIR,\n"
+          "CODEINTERP_RUNTIME_DIR and CODEINTERP_STATE_DIR override where the\n"
+          "library finds its sandbox helper, kernels, runtime and state.\n",
+          to);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        cli_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    /* the subcommands parse their options as if they were the program, and
+     * getopt names argv[0] in its messages */
+    static char exec_name[] = "codeinterp exec", invoke_name[] = "codeinterp invoke";
+
+    if (strcmp(cmd, "exec") == 0) {
+        argv[1] = exec_name;
+        return cli_exec(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "invoke") == 0) {
+        argv[1] = invoke_name;
+        return cli_invoke(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
+        cli_usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("codeinterp %s\n", ci_version());
+        return 0;
+    }
+    fprintf(stderr, "codeinterp: unknown command '%s'; try 'codeinterp help'\n", cmd);
+    return CLI_EXIT_USAGE;
+}
