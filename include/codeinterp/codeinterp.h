@@ -239,6 +239,35 @@ CI_EXPORT int ci_config_set_tmp_size(ci_config *config, uint64_t bytes);
  */
 CI_EXPORT int ci_config_set_env(ci_config *config, const char *name, const char *value);
 
+/** How a sandbox's resources are limited and metered. @since 0.1 */
+typedef enum ci_cgroup_mode {
+    /** cgroup v2 where a delegated subtree with the memory, pids and cpu
+     *  controllers is writable, else cgroup v1; session creation fails if
+     *  neither works. Default. */
+    CI_CGROUP_AUTO = 0,
+    CI_CGROUP_V1 = 1,    /**< cgroup v1 only (memory, pids, cpu, cpuacct, freezer) */
+    CI_CGROUP_V2 = 2,    /**< cgroup v2 only */
+    /** No cgroup: rlimits only (processes per uid, file size, open files,
+     *  data segment for memory). No CPU quota, no CPU/peak-memory metering,
+     *  no OOM reporting. Only when the caller accepts that explicitly. */
+    CI_CGROUP_NONE = 3
+} ci_cgroup_mode;
+
+/** Memory limit of a sandbox, all its processes together, without swap:
+ *  16 MiB .. 1 TiB, default 2 GiB. Past it the kernel kills a process and
+ *  the execution's status is CI_STATUS_OOM. @since 0.1 */
+CI_EXPORT int ci_config_set_memory_limit(ci_config *config, uint64_t bytes);
+/** CPU quota in thousandths of a CPU: 10 .. 1024000, default 2000 (two
+ *  CPUs). @since 0.1 */
+CI_EXPORT int ci_config_set_cpu_limit(ci_config *config, uint32_t millicpus);
+/** Cgroup mode (default CI_CGROUP_AUTO). @since 0.1 */
+CI_EXPORT int ci_config_set_cgroup_mode(ci_config *config, ci_cgroup_mode mode);
+/** cgroup v2: absolute path of the delegated directory under which session
+ *  cgroups are made (default: the calling process's own cgroup). cgroup v1:
+ *  a path relative to the process's cgroup in each hierarchy. NULL resets.
+ *  @since 0.1 */
+CI_EXPORT int ci_config_set_cgroup_parent(ci_config *config, const char *path);
+
 /* ------------------------------------------------------------------------ */
 /* Sessions                                                                  */
 /* ------------------------------------------------------------------------ */
@@ -278,6 +307,10 @@ CI_EXPORT const char *ci_session_last_error(const ci_session *session);
 
 /** Session id: 32 lowercase hex characters, unique per session. @since 0.1 */
 CI_EXPORT const char *ci_session_id(const ci_session *session);
+
+/** The mode that limits and meters this session: CI_CGROUP_V1, CI_CGROUP_V2
+ *  or CI_CGROUP_NONE (rlimits only). @since 0.1 */
+CI_EXPORT ci_cgroup_mode ci_session_limits_mode(const ci_session *session);
 
 /* ------------------------------------------------------------------------ */
 /* Execution options                                                         */
@@ -377,11 +410,13 @@ CI_EXPORT const char *ci_result_error_value(const ci_result *result);
 CI_EXPORT const char *ci_result_error_traceback(const ci_result *result);
 /** Wall-clock time of the execution in milliseconds. @since 0.1 */
 CI_EXPORT double ci_result_wall_ms(const ci_result *result);
-/** CPU time (user + system, every process of the sandbox) in milliseconds,
- *  or -1 when it could not be measured. @since 0.1 */
+/** CPU time of the execution (user + system, every process of the
+ *  sandbox, from the cgroup) in milliseconds, or -1 when it could not be
+ *  measured (CI_CGROUP_NONE). @since 0.1 */
 CI_EXPORT double ci_result_cpu_ms(const ci_result *result);
-/** Peak memory of the sandbox in bytes, or 0 when it could not be measured.
- *  @since 0.1 */
+/** Peak memory of the sandbox in bytes during the execution (cgroup v1:
+ *  reset before each execution; cgroup v2: since the session started), or 0
+ *  when it could not be measured. @since 0.1 */
 CI_EXPORT uint64_t ci_result_peak_memory_bytes(const ci_result *result);
 /** The language that ran. @since 0.1 */
 CI_EXPORT ci_language ci_result_language(const ci_result *result);

@@ -66,6 +66,9 @@ CI_EXPORT int ci_config_new(ci_config **out)
     c->max_open_files = 1024;
     c->max_file_size = 1ull << 30;
     c->tmp_size = 1ull << 30;
+    c->memory_limit = 2ull << 30;
+    c->cpu_millis = 2000;
+    c->cgroup_mode = CI_CGROUP_AUTO;
     *out = c;
     return CI_OK;
 }
@@ -76,6 +79,7 @@ void ci_config_clear(struct ci_config *c)
     free(c->kernel_dir);
     free(c->runtime_dir);
     free(c->state_dir);
+    free(c->cgroup_parent);
     if (c->env)
         for (size_t i = 0; i < c->env_count; i++)
             free(c->env[i]);
@@ -98,9 +102,11 @@ int ci_config_copy(struct ci_config *dst, const struct ci_config *src)
     dst->kernel_dir = strdup(src->kernel_dir);
     dst->runtime_dir = strdup(src->runtime_dir);
     dst->state_dir = strdup(src->state_dir);
+    dst->cgroup_parent = src->cgroup_parent ? strdup(src->cgroup_parent) : NULL;
     dst->env = calloc(src->env_count + 1, sizeof(char *));
     dst->env_count = 0;
-    int ok = dst->helper_path && dst->kernel_dir && dst->runtime_dir && dst->state_dir && dst->env;
+    int ok = dst->helper_path && dst->kernel_dir && dst->runtime_dir && dst->state_dir && dst->env &&
+             (dst->cgroup_parent || !src->cgroup_parent);
     for (size_t i = 0; ok && i < src->env_count; i++) {
         if (!(dst->env[i] = strdup(src->env[i])))
             ok = 0;
@@ -273,4 +279,42 @@ CI_EXPORT int ci_config_set_env(ci_config *c, const char *name, const char *valu
     c->env[c->env_count++] = entry;
     c->env[c->env_count] = NULL;
     return CI_OK;
+}
+
+CI_EXPORT int ci_config_set_memory_limit(ci_config *c, uint64_t bytes)
+{
+    CHECK_CONFIG(c);
+    if (bytes < (16ull << 20) || bytes > (1ull << 40))
+        return ci_fail(NULL, CI_EINVAL, "memory limit must be 16 MiB .. 1 TiB");
+    c->memory_limit = bytes;
+    return CI_OK;
+}
+
+CI_EXPORT int ci_config_set_cpu_limit(ci_config *c, uint32_t millicpus)
+{
+    CHECK_CONFIG(c);
+    if (millicpus < 10 || millicpus > 1024000)
+        return ci_fail(NULL, CI_EINVAL, "CPU limit must be 10 .. 1024000 millicpus");
+    c->cpu_millis = millicpus;
+    return CI_OK;
+}
+
+CI_EXPORT int ci_config_set_cgroup_mode(ci_config *c, ci_cgroup_mode mode)
+{
+    CHECK_CONFIG(c);
+    if (mode != CI_CGROUP_AUTO && mode != CI_CGROUP_V1 && mode != CI_CGROUP_V2 && mode != CI_CGROUP_NONE)
+        return ci_fail(NULL, CI_EINVAL, "unknown cgroup mode %d", (int)mode);
+    c->cgroup_mode = mode;
+    return CI_OK;
+}
+
+CI_EXPORT int ci_config_set_cgroup_parent(ci_config *c, const char *path)
+{
+    CHECK_CONFIG(c);
+    if (!path) {
+        free(c->cgroup_parent);
+        c->cgroup_parent = NULL;
+        return CI_OK;
+    }
+    return set_string(&c->cgroup_parent, path);
 }

@@ -226,6 +226,9 @@ int ci_exec_run(struct ci_session *s, const char *code, const struct ci_exec_opt
 
     consume_cancel(s->cancel_fd);
     s->ops->set_busy(s->sb, 1);
+    uint64_t cpu0 = 0, peak0 = 0, oom0 = 0;
+    s->ops->reset_peak(s->sb);
+    int metered = s->ops->usage(s->sb, &cpu0, &peak0, &oom0) == CI_OK;
     while (why == RUNNING) {
         uint64_t now = ci_now_ms();
         if (now >= deadline) {
@@ -337,6 +340,13 @@ int ci_exec_run(struct ci_session *s, const char *code, const struct ci_exec_opt
     consume_cancel(s->cancel_fd);
     s->ops->set_busy(s->sb, 0);
 
+    uint64_t cpu1, peak1, oom1;
+    if (metered && s->ops->usage(s->sb, &cpu1, &peak1, &oom1) == CI_OK) {
+        res->cpu_ms = (double)(cpu1 - cpu0) / 1e6;
+        res->peak_memory = peak1;
+        if (oom1 > oom0 && res->status != CI_STATUS_OK)
+            res->status = CI_STATUS_OOM;
+    }
     res->out = cout.kept;
     res->err = cerr.kept;
     res->out_truncated = cout.truncated;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "codeinterp/codeinterp.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/helper_proto.h"
 #include "sandbox/sandbox.h"
 #include "util/b64.h"
@@ -38,6 +39,7 @@ struct ci_sandbox {
     int init_pidfd;
     int state;             /* CI_OK, CI_EEXPIRED or CI_ECLOSED */
     struct ci_uid_lease lease;
+    struct ci_cgroup cg;
     int sessions_fd;       /* <state>/sessions */
     char id[64];
     char *workspace;
@@ -163,6 +165,9 @@ static cJSON *build_config(const struct ci_config *cfg, const struct ci_sandbox 
     cJSON_AddNumberToObject(m, "nofile", cfg->max_open_files);
     cJSON_AddNumberToObject(m, "fsize", (double)cfg->max_file_size);
     cJSON_AddNumberToObject(m, "idle_ms", (double)cfg->idle_timeout_ms);
+    /* Without a memory cgroup the data-segment rlimit is the memory cap. */
+    cJSON_AddNumberToObject(m, "data_limit",
+                            sb->cg.mode == CI_CGROUP_NONE ? (double)cfg->memory_limit : 0);
     cJSON_AddStringToObject(m, "seccomp", b64);
     free(b64);
     return m;
@@ -272,6 +277,7 @@ static void process_destroy(struct ci_sandbox *sb)
     if (sb->sessions_fd >= 0 && sb->id[0])
         ci_rmtree_at(sb->sessions_fd, sb->id);
     ci_close(&sb->sessions_fd);
+    ci_cgroup_destroy(&sb->cg);
     ci_uid_lease_release(&sb->lease);
     free(sb->workspace);
     free(sb);
@@ -360,6 +366,9 @@ static int process_start(const struct ci_config *cfg, const char *id, struct ci_
     r = prepare_dirs(cfg, sb, gid, is_root, err, errlen);
     if (r < 0)
         goto fail;
+    r = ci_cgroup_create(&sb->cg, cfg, sb->id, NULL, NULL, err, errlen);
+    if (r < 0)
+        goto fail;
 
     int sp[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
@@ -373,6 +382,11 @@ static int process_start(const struct ci_config *cfg, const char *id, struct ci_
     if (r < 0)
         goto fail;
     ci_fd_set_nonblock(sb->sock, 1);
+    /* The helper waits for its config: it runs nothing before it is in the
+     * cgroup. */
+    r = ci_cgroup_attach(&sb->cg, sb->helper_pid, err, errlen);
+    if (r < 0)
+        goto fail;
     cJSON *config = build_config(cfg, sb, gid, is_root, bpf, bpf_len);
     if (!config) {
         r = CI_ENOMEM;
@@ -539,6 +553,28 @@ static int process_event_fd(struct ci_sandbox *sb)
     return sb->sock;
 }
 
+static int process_usage(struct ci_sandbox *sb, uint64_t *cpu_ns, uint64_t *peak, uint64_t *ooms)
+{
+    struct ci_cgroup_usage u;
+    int r = ci_cgroup_usage(&sb->cg, &u);
+    if (r == CI_OK) {
+        *cpu_ns = u.cpu_ns;
+        *peak = u.peak_bytes;
+        *ooms = u.oom_kills;
+    }
+    return r;
+}
+
+static int process_reset_peak(struct ci_sandbox *sb)
+{
+    return ci_cgroup_reset_peak(&sb->cg);
+}
+
+static ci_cgroup_mode process_limits_mode(struct ci_sandbox *sb)
+{
+    return sb->cg.mode;
+}
+
 static const char *process_workspace(struct ci_sandbox *sb)
 {
     return sb->workspace;
@@ -555,6 +591,9 @@ const struct ci_sandbox_ops ci_process_sandbox_ops = {
     .set_busy = process_set_busy,
     .check = process_check,
     .event_fd = process_event_fd,
+    .usage = process_usage,
+    .reset_peak = process_reset_peak,
+    .limits_mode = process_limits_mode,
     .workspace = process_workspace,
     .destroy = process_destroy,
 };

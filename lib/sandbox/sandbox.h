@@ -7,6 +7,7 @@
  */
 #pragma once
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "core/config_internal.h"
@@ -46,6 +47,11 @@ struct ci_sandbox_ops {
     int (*check)(struct ci_sandbox *sb);
     /* A descriptor that becomes readable when check() may have changed. */
     int (*event_fd)(struct ci_sandbox *sb);
+    /* Resource use so far (CI_EUNSUPPORTED when not metered). */
+    int (*usage)(struct ci_sandbox *sb, uint64_t *cpu_ns, uint64_t *peak_bytes, uint64_t *oom_kills);
+    /* Restarts the peak-memory watermark; 1 if the kernel allows it. */
+    int (*reset_peak)(struct ci_sandbox *sb);
+    ci_cgroup_mode (*limits_mode)(struct ci_sandbox *sb);
     /* Host directory of /workspace. */
     const char *(*workspace)(struct ci_sandbox *sb);
     /* Kills everything, removes the session's files, frees sb. */

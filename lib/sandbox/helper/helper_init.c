@@ -99,6 +99,8 @@ static int finish_isolation(const struct helper_config *c, struct helper_error *
         set_limit(RLIMIT_FSIZE, c->fsize, "RLIMIT_FSIZE", e) < 0 ||
         set_limit(RLIMIT_CORE, 0, "RLIMIT_CORE", e) < 0)
         return -1;
+    if (c->data_limit && set_limit(RLIMIT_DATA, c->data_limit, "RLIMIT_DATA", e) < 0)
+        return -1;
     return drop_privileges(c, e);
 }
 

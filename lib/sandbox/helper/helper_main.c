@@ -77,7 +77,8 @@ static int parse_config(const cJSON *m, struct helper_config *c, struct helper_e
     if (get_u64(m, "uid", &uid) || get_u64(m, "gid", &gid) || get_u64(m, "switch_user", &sw) ||
         get_u64(m, "share_network", &net) || get_u64(m, "tmp_size", &c->tmp_size) ||
         get_u64(m, "nproc", &c->nproc) || get_u64(m, "nofile", &c->nofile) ||
-        get_u64(m, "fsize", &c->fsize) || get_u64(m, "idle_ms", &c->idle_ms))
+        get_u64(m, "fsize", &c->fsize) || get_u64(m, "idle_ms", &c->idle_ms) ||
+        get_u64(m, "data_limit", &c->data_limit))
         return helper_fail(e, "protocol", EPROTO, "config lacks a numeric field");
     c->uid = (uid_t)uid;
     c->gid = (gid_t)gid;
