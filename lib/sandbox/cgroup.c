@@ -132,6 +132,7 @@ static int own_path(const char *self_cgroup, const char *controller, char *out, 
             char *c1 = strchr(buf, ':');
             char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
             if (c2) {
+                *c1 = '\0';
                 *c2 = '\0';
                 const char *ctrls = c1 + 1;
                 int match = 0;
