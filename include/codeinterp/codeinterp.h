@@ -308,6 +308,32 @@ CI_EXPORT const char *ci_session_last_error(const ci_session *session);
 /** Session id: 32 lowercase hex characters, unique per session. @since 0.1 */
 CI_EXPORT const char *ci_session_id(const ci_session *session);
 
+/** Resource use of a session so far. @since 0.1 */
+typedef struct ci_usage ci_usage;
+
+/**
+ * Takes a snapshot of the session's resource use: total CPU time of every
+ * process of the sandbox, the highest peak memory seen, the lifetime, and
+ * the billing figures at one-second granularity. Free it with
+ * ci_usage_free(). CPU and memory figures are 0 in CI_CGROUP_NONE mode.
+ * @return 0, CI_EINVAL, CI_ENOMEM.
+ * @since 0.1
+ */
+CI_EXPORT int ci_session_usage(ci_session *session, ci_usage **out);
+/** Frees a usage snapshot. NULL is a no-op. @since 0.1 */
+CI_EXPORT void ci_usage_free(ci_usage *usage);
+/** CPU time (user + system) in milliseconds. @since 0.1 */
+CI_EXPORT uint64_t ci_usage_cpu_ms(const ci_usage *usage);
+/** Highest peak memory of any execution, in bytes. @since 0.1 */
+CI_EXPORT uint64_t ci_usage_peak_memory_bytes(const ci_usage *usage);
+/** Time since the session was created, in milliseconds. @since 0.1 */
+CI_EXPORT uint64_t ci_usage_lifetime_ms(const ci_usage *usage);
+/** Billed CPU: CPU time rounded up to whole seconds. @since 0.1 */
+CI_EXPORT uint64_t ci_usage_cpu_seconds(const ci_usage *usage);
+/** Billed memory: peak memory in GiB (2^30 bytes) times the lifetime
+ *  rounded up to whole seconds. @since 0.1 */
+CI_EXPORT double ci_usage_gb_seconds(const ci_usage *usage);
+
 /** The mode that limits and meters this session: CI_CGROUP_V1, CI_CGROUP_V2
  *  or CI_CGROUP_NONE (rlimits only). @since 0.1 */
 CI_EXPORT ci_cgroup_mode ci_session_limits_mode(const ci_session *session);

@@ -68,7 +68,7 @@ CI_EXPORT int ci_session_create(const ci_config *config, ci_session **out)
         ci_fail(NULL, r, "%s", err[0] ? err : ci_strerror(r));
         goto fail;
     }
-    s->last_used_ms = ci_now_ms();
+    s->created_ms = s->last_used_ms = ci_now_ms();
     *out = s;
     return CI_OK;
 fail:

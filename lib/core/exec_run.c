@@ -344,6 +344,8 @@ int ci_exec_run(struct ci_session *s, const char *code, const struct ci_exec_opt
     if (metered && s->ops->usage(s->sb, &cpu1, &peak1, &oom1) == CI_OK) {
         res->cpu_ms = (double)(cpu1 - cpu0) / 1e6;
         res->peak_memory = peak1;
+        if (peak1 > s->peak_memory)
+            s->peak_memory = peak1;
         if (oom1 > oom0 && res->status != CI_STATUS_OK)
             res->status = CI_STATUS_OOM;
     }

@@ -28,6 +28,8 @@ struct ci_session {
     int cancel_fd;            /* eventfd written by ci_session_cancel */
     atomic_int executing;
     uint64_t last_used_ms;
+    uint64_t created_ms;
+    uint64_t peak_memory;     /* highest execution peak so far */
     char last_error[1024];
 };
 
