@@ -1,0 +1,62 @@
+#!/bin/sh
+# Usage: test_install.sh BUILDDIR EXAMPLE_SOURCE
+# Installs the build into a staging directory (meson install --destdir),
+# builds the example against the staged files the way a user would
+# (pkg-config + cc, nothing from the source or build tree) and runs it.
+set -u
+builddir=$1
+example=$2
+
+fail() {
+    echo "FAIL: $*"
+    exit 1
+}
+
+stage=$(mktemp -d /tmp/ci-install-XXXXXX) || fail "mktemp"
+trap 'rm -rf "$stage"' EXIT
+
+meson install -C "$builddir" --destdir "$stage" --no-rebuild >"$stage/install.log" 2>&1 ||
+    { cat "$stage/install.log"; fail "meson install"; }
+
+pc=$(find "$stage" -name codeinterp.pc | head -n 1)
+[ -n "$pc" ] || fail "no codeinterp.pc installed"
+header=$(find "$stage" -path '*/include/codeinterp/codeinterp.h' | head -n 1)
+[ -n "$header" ] || fail "no codeinterp/codeinterp.h installed"
+
+# The .pc names the configured prefix (e.g. /usr/local); the files are under
+# the staging dir, so point pkg-config's prefix there.
+prefix=$(sed -n 's/^prefix=//p' "$pc")
+[ -n "$prefix" ] || fail "codeinterp.pc has no prefix"
+staged_prefix=$stage$prefix
+export PKG_CONFIG_PATH="$(dirname "$pc")"
+pcflags="--define-variable=prefix=$staged_prefix"
+flags=$(pkg-config "$pcflags" --cflags --libs codeinterp) || fail "pkg-config codeinterp"
+case "$flags" in
+*"$stage"*) ;;
+*) fail "pkg-config flags do not point into the staging dir: $flags" ;;
+esac
+libdir=$(pkg-config "$pcflags" --variable=libdir codeinterp)
+[ -e "$libdir/libcodeinterp.so.1" ] || fail "no libcodeinterp.so.1 in $libdir"
+[ -e "$libdir/libcodeinterp.so" ] || fail "no libcodeinterp.so (dev symlink) in $libdir"
+
+# shellcheck disable=SC2086 # flags are words
+cc -std=c99 -Wall -Wextra -Werror -o "$stage/oneshot" "$example" $flags ||
+    fail "compiling $example against the staged install"
+LD_LIBRARY_PATH=$libdir ldd "$stage/oneshot" | grep 'libcodeinterp' | grep -q "$stage" ||
+    fail "the example does not load the staged library"
+
+runtime=${CODEINTERP_RUNTIME_DIR:-/opt/codeinterp}
+if [ ! -x "$runtime/python/bin/python3" ]; then
+    echo "SKIP: installed and compiled; no runtime environment at $runtime to run it"
+    exit 77
+fi
+
+# Run with the staged helper and kernels, not the build tree's.
+helper=$(find "$stage" -type f -name codeinterp-sandbox | head -n 1)
+kernels=$(find "$stage" -type d -path '*/codeinterp/kernels' | head -n 1)
+[ -n "$helper" ] || fail "no codeinterp-sandbox helper installed"
+[ -n "$kernels" ] || fail "no kernel directory installed"
+out=$(CODEINTERP_HELPER=$helper CODEINTERP_KERNEL_DIR=$kernels LD_LIBRARY_PATH=$libdir \
+    "$stage/oneshot" 'print(6 * 7)') || fail "the installed example failed: $out"
+[ "$out" = "42" ] || fail "installed example printed '$out', wanted 42"
+echo "ok: installed, compiled with pkg-config and ran"

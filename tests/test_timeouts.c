@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: MIT */
+/* Suite 'timeouts': the execution limit, the idle lifetime and cancellation
+ * end the code that runs, keep the output made until then, leave no process
+ * behind, and leave the session in the documented state. */
+#include "test_common.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ci_execute() without options: the config's limits apply. */
+static ci_result *exec_defaults(ci_session *s, const char *code)
+{
+    ci_result *r = NULL;
+    int rc = ci_execute(s, code, NULL, &r);
+    ck_assert_msg(rc == 0, "ci_execute: %s: %s", ci_strerror(rc), ci_session_last_error(s));
+    ck_assert_ptr_nonnull(r);
+    return r;
+}
+
+static void assert_timed_out(const ci_result *r, double took_ms, double limit_ms)
+{
+    tc_assert_status(r, CI_STATUS_TIMEOUT);
+    ck_assert_int_eq(ci_result_exit_code(r), 137);
+    ck_assert_msg(took_ms >= limit_ms * 0.9, "ended after %.0f ms, limit %.0f ms", took_ms,
+                  limit_ms);
+    ck_assert_msg(took_ms < limit_ms + 20000.0, "ended only after %.0f ms, limit %.0f ms",
+                  took_ms, limit_ms);
+}
+
+/* Starts a marked background process in the session and returns the host
+ * uid it runs as, after checking the host really sees it. */
+static uid_t start_marked(ci_session *s, const char *marker)
+{
+    char *code = tc_spawn_marker_code(marker);
+    ci_result_free(tc_exec_ok(s, code, NULL));
+    free(code);
+    uid_t uid = (uid_t)-1;
+    double give_up = tc_now_ms() + 5000.0;
+    while (tc_find_marker_procs(marker, NULL, 0, &uid) == 0 && tc_now_ms() < give_up)
+        usleep(50000);
+    ck_assert_msg(tc_find_marker_procs(marker, NULL, 0, &uid) == 1,
+                  "the background process %s is not visible from the host", marker);
+    ck_assert_msg(uid != (uid_t)-1, "cannot read the uid of %s", marker);
+    return uid;
+}
+
+/* ------------------------------------------------------ execution limit */
+
+START_TEST(busy_loop_times_out)
+{
+    ci_session *s = tc_session_new(NULL);
+    ci_result_free(tc_exec_ok(s, "x = 1", NULL));
+    ci_exec_options *o = tc_options_new(1000);
+    double start = tc_now_ms();
+    ci_result *r = tc_exec(s, "print('before', flush=True)\nwhile True:\n    pass", o);
+    assert_timed_out(r, tc_now_ms() - start, 1000.0);
+    ck_assert_str_eq(tc_stdout(r), "before\n");
+    ci_result_free(r);
+
+    /* usable again, with a fresh interpreter */
+    r = tc_exec_ok(s, "print('again')", NULL);
+    ck_assert_str_eq(tc_stdout(r), "again\n");
+    ci_result_free(r);
+    r = tc_exec(s, "x", NULL);
+    tc_assert_status(r, CI_STATUS_ERROR);
+    ck_assert_str_eq(ci_result_error_name(r), "NameError");
+    ci_result_free(r);
+    ci_exec_options_free(o);
+    ci_session_destroy(s);
+}
+END_TEST
+
+START_TEST(sleep_times_out_by_config)
+{
+    ci_config *c = tc_config_new();
+    ck_assert_int_eq(ci_config_set_exec_timeout_ms(c, 1000), 0);
+    ci_session *s = tc_session_new(c);
+    ci_config_free(c);
+    double start = tc_now_ms();
+    ci_result *r = exec_defaults(s, "import sys, time\nprint('out', flush=True)\n"
+                                    "print('err', file=sys.stderr, flush=True)\n"
+                                    "time.sleep(100)");
+    assert_timed_out(r, tc_now_ms() - start, 1000.0);
+    ck_assert_str_eq(tc_stdout(r), "out\n");
+    ck_assert_str_eq(tc_stderr(r), "err\n");
+    ci_result_free(r);
+
+    r = exec_defaults(s, "print('fine')");
+    tc_assert_status(r, CI_STATUS_OK);
+    ck_assert_str_eq(tc_stdout(r), "fine\n");
+    ci_result_free(r);
+    ci_session_destroy(s);
+}
+END_TEST
+
+START_TEST(option_overrides_config)
+{
+    ci_config *c = tc_config_new();
+    ck_assert_int_eq(ci_config_set_exec_timeout_ms(c, 1000), 0);
+    ci_session *s = tc_session_new(c);
+    ci_config_free(c);
+    ci_exec_options *o = tc_options_new(8000);
+    ci_result *r = tc_exec_ok(s, "import time\ntime.sleep(2)\nprint('slept')", o);
+    ck_assert_str_eq(tc_stdout(r), "slept\n");
+    ci_result_free(r);
+
+    /* 0 in the options means the config's limit again */
+    ck_assert_int_eq(ci_exec_options_set_timeout_ms(o, 0), 0);
+    r = tc_exec(s, "import time\ntime.sleep(5)", o);
+    tc_assert_status(r, CI_STATUS_TIMEOUT);
+    ci_result_free(r);
+    ci_exec_options_free(o);
+    ci_session_destroy(s);
+}
+END_TEST
+
+START_TEST(stopped_process_times_out)
+{
+    ci_session *s = tc_session_new(NULL);
+    ci_exec_options *o = tc_options_new(1500);
+    double start = tc_now_ms();
+    ci_result *r = tc_exec(s, "import os, signal\nprint('stopping', flush=True)\n"
+                              "os.kill(os.getpid(), signal.SIGSTOP)",
+                           o);
+    assert_timed_out(r, tc_now_ms() - start, 1500.0);
+    ck_assert_str_eq(tc_stdout(r), "stopping\n");
+    ci_result_free(r);
+    ci_exec_options_free(o);
+    r = tc_exec_ok(s, "print(1)", NULL);
+    ci_result_free(r);
+    ci_session_destroy(s);
+}
+END_TEST
+
+/* --------------------------------------------------- processes are gone */
+
+START_TEST(background_killed_on_timeout)
+{
+    char marker[33];
+    tc_random_hex(marker, 32);
+    ci_session *s = tc_session_new(NULL);
+    uid_t uid = start_marked(s, marker);
+
+    ci_exec_options *o = tc_options_new(1500);
+    ci_result *r = tc_exec(s, "while True:\n    pass", o);
+    tc_assert_status(r, CI_STATUS_TIMEOUT);
+    ci_result_free(r);
+    ck_assert_msg(tc_wait_marker_gone(marker, 5000) == 0,
+                  "a background process (uid %u) survived the timeout", (unsigned)uid);
+
+    r = tc_exec_ok(s, "print('still usable')", NULL);
+    ci_result_free(r);
+    ci_exec_options_free(o);
+    ci_session_destroy(s);
+}
+END_TEST
+
+START_TEST(background_killed_on_destroy)
+{
+    char plain[33], detached[33];
+    tc_random_hex(plain, 32);
+    tc_random_hex(detached, 32);
+    ci_session *s = tc_session_new(NULL);
+    uid_t uid = start_marked(s, plain);
+
+    /* double fork + setsid + SIGTERM/SIGHUP ignored, fds detached */
+    char *code = tc_printf(
+        "import os, signal, sys\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        "        fd = os.open('/dev/null', os.O_RDWR)\n"
+        "        for i in range(3):\n"
+        "            os.dup2(fd, i)\n"
+        "        signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "        signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+        "        os.execv(sys.executable, [sys.executable, '-c', 'import signal, time\\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\\nwhile True: time.sleep(1)', '%s'])\n"
+        "    os._exit(0)\n"
+        "os.waitpid(pid, 0)\n"
+        "print('spawned')\n",
+        detached);
+    ci_result *r = tc_exec_ok(s, code, NULL);
+    free(code);
+    ci_result_free(r);
+    double give_up = tc_now_ms() + 5000.0;
+    while (tc_find_marker_procs(detached, NULL, 0, NULL) == 0 && tc_now_ms() < give_up)
+        usleep(50000);
+    ck_assert_msg(tc_find_marker_procs(detached, NULL, 0, NULL) == 1,
+                  "the detached process is not visible from the host");
+
+    ci_session_destroy(s);
+    ck_assert_msg(tc_wait_marker_gone(plain, 5000) == 0, "background process survived");
+    ck_assert_msg(tc_wait_marker_gone(detached, 5000) == 0,
+                  "double-forked setsid process survived");
+    if (geteuid() == 0 && uid >= 2000000000u)
+        ck_assert_msg(tc_wait_uid_gone(uid, 5000) == 0,
+                      "processes of the session's uid %u remain", (unsigned)uid);
+}
+END_TEST
+
+START_TEST(holding_stdout_does_not_block)
+{
+    /* A background child keeps the cell's stdout open; the call must still
+     * return when the cell is done. */
+    char marker[33];
+    tc_random_hex(marker, 32);
+    ci_session *s = tc_session_new(NULL);
+    char *code = tc_printf("import subprocess, sys\n"
+                           "subprocess.Popen([sys.executable, '-c', 'import time\\n"
+                           "time.sleep(60)', '%s'])\nprint('done')",
+                           marker);
+    double start = tc_now_ms();
+    ci_result *r = tc_exec_ok(s, code, NULL);
+    ck_assert_msg(tc_now_ms() - start < 15000.0, "the call waited for the child");
+    ck_assert_str_eq(tc_stdout(r), "done\n");
+    ci_result_free(r);
+    free(code);
+    ck_assert_uint_eq(tc_find_marker_procs(marker, NULL, 0, NULL), 1);
+    ci_session_destroy(s);
+    ck_assert_uint_eq(tc_wait_marker_gone(marker, 5000), 0);
+}
+END_TEST
+
+/* ---------------------------------------------------------- idle expiry */
+
+START_TEST(idle_session_expires)
+{
+    char marker[33];
+    tc_random_hex(marker, 32);
+    ci_config *c = tc_config_new();
+    ck_assert_int_eq(ci_config_set_idle_timeout_ms(c, 1000), 0);
+    ci_session *s = tc_session_new(c);
+    ci_config_free(c);
+    start_marked(s, marker);
+
+    sleep(2);
+    ci_result *r = (ci_result *)&r;
+    int rc = ci_execute(s, "print(1)", NULL, &r);
+    ck_assert_msg(rc == CI_EEXPIRED, "after the idle lifetime: %d (%s)", rc, ci_strerror(rc));
+    ck_assert_ptr_eq(r, (ci_result *)&r);
+    ck_assert_msg(tc_wait_marker_gone(marker, 5000) == 0,
+                  "a process of the expired session survived");
+    /* it stays expired */
+    ck_assert_int_eq(ci_execute(s, "print(1)", NULL, &r), CI_EEXPIRED);
+    ci_session_destroy(s);
+}
+END_TEST
+
+START_TEST(use_keeps_session_alive)
+{
+    ci_config *c = tc_config_new();
+    ck_assert_int_eq(ci_config_set_idle_timeout_ms(c, 1500), 0);
+    ci_session *s = tc_session_new(c);
+    ci_config_free(c);
+    ci_result_free(tc_exec_ok(s, "n = 0", NULL));
+    for (int i = 0; i < 4; i++) {
+        usleep(700 * 1000);
+        ci_result_free(tc_exec_ok(s, "n += 1", NULL));
+    }
+    ci_result *r = tc_exec_ok(s, "print(n)", NULL);
+    ck_assert_str_eq(tc_stdout(r), "4\n");
+    ci_result_free(r);
+    ci_session_destroy(s);
+}
+END_TEST
+
+/* --------------------------------------------------------------- cancel */
+
+struct canceller {
+    ci_session *session;
+    volatile int started;
+    double canceled_at;
+    int rc;
+};
+
+static int started_cb(const char *data, size_t len, void *user_data)
+{
+    (void)data;
+    (void)len;
+    struct canceller *c = user_data;
+    __atomic_store_n(&c->started, 1, __ATOMIC_SEQ_CST);
+    return 0;
+}
+
+static void *cancel_later(void *arg)
+{
+    struct canceller *c = arg;
+    double give_up = tc_now_ms() + 30000.0;
+    while (!__atomic_load_n(&c->started, __ATOMIC_SEQ_CST) && tc_now_ms() < give_up)
+        usleep(10000);
+    usleep(300 * 1000);
+    c->canceled_at = tc_now_ms();
+    c->rc = ci_session_cancel(c->session);
+    return NULL;
+}
+
+START_TEST(cancel_from_another_thread)
+{
+    struct canceller c = {.session = tc_session_new(NULL), .rc = 1};
+    ci_exec_options *o = tc_options_new(120000);
+    ck_assert_int_eq(ci_exec_options_set_stdout_callback(o, started_cb, &c), 0);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, cancel_later, &c), 0);
+    ci_result *r = tc_exec(c.session, "print('spinning', flush=True)\nwhile True:\n    pass", o);
+    double returned = tc_now_ms();
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_int_eq(c.rc, 0);
+    ck_assert_msg(c.started, "the cell never printed");
+    tc_assert_status(r, CI_STATUS_KILLED);
+    ck_assert_msg(returned - c.canceled_at < 5000.0, "returned %.0f ms after the cancel",
+                  returned - c.canceled_at);
+    ck_assert_str_eq(tc_stdout(r), "spinning\n");
+    ci_result_free(r);
+    ci_exec_options_free(o);
+
+    r = tc_exec_ok(c.session, "print('after cancel')", NULL);
+    ck_assert_str_eq(tc_stdout(r), "after cancel\n");
+    ci_result_free(r);
+    ci_session_destroy(c.session);
+}
+END_TEST
+
+START_TEST(cancel_when_idle_is_harmless)
+{
+    ci_session *s = tc_session_new(NULL);
+    ci_result_free(tc_exec_ok(s, "x = 3", NULL));
+    ck_assert_int_eq(ci_session_cancel(s), 0);
+    /* no pending cancel hits the next execution */
+    ci_result *r = tc_exec_ok(s, "import time\ntime.sleep(0.5)\nprint(x)", NULL);
+    ck_assert_str_eq(tc_stdout(r), "3\n");
+    ci_result_free(r);
+    ci_session_destroy(s);
+}
+END_TEST
+
+static Suite *timeouts_suite(void)
+{
+    Suite *s = suite_create("timeouts");
+    TCase *tc;
+
+    tc = tcase_create("exec_limit");
+    tcase_set_timeout(tc, 90);
+    tcase_add_test(tc, busy_loop_times_out);
+    tcase_add_test(tc, sleep_times_out_by_config);
+    tcase_add_test(tc, option_overrides_config);
+    tcase_add_test(tc, stopped_process_times_out);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("processes");
+    tcase_set_timeout(tc, 90);
+    tcase_add_test(tc, background_killed_on_timeout);
+    tcase_add_test(tc, background_killed_on_destroy);
+    tcase_add_test(tc, holding_stdout_does_not_block);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("idle");
+    tcase_set_timeout(tc, 90);
+    tcase_add_test(tc, idle_session_expires);
+    tcase_add_test(tc, use_keeps_session_alive);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("cancel");
+    tcase_set_timeout(tc, 90);
+    tcase_add_test(tc, cancel_from_another_thread);
+    tcase_add_test(tc, cancel_when_idle_is_harmless);
+    suite_add_tcase(s, tc);
+
+    return s;
+}
+
+int main(void)
+{
+    tc_require_runtime();
+    return tc_run_suite(timeouts_suite());
+}
