@@ -79,7 +79,9 @@ typedef enum ci_error {
     CI_EPROTO = -14,       /**< malformed request (e.g. invalid JSON) */
     CI_EUNKNOWN = -15,     /**< unknown name (language, tool, option) */
     CI_ELIMIT = -16,       /**< a resource limit could not be enforced */
-    CI_ETRANSFER = -17     /**< a file transfer failed */
+    CI_ETRANSFER = -17,    /**< a file transfer failed */
+    CI_EFILETYPE = -18     /**< the file is not of a kind the call accepts
+                                (e.g. not a regular file) */
 } ci_error;
 
 /**
@@ -453,6 +455,134 @@ CI_EXPORT ci_language ci_result_language(const ci_result *result);
  * @since 0.1
  */
 CI_EXPORT int ci_result_to_json(const ci_result *result, char **out);
+
+/* ------------------------------------------------------------------------ */
+/* Files                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A session's files live in its /workspace, the working directory of every
+ * execution. File calls name them with paths relative to /workspace, such as
+ * "data.csv" or "in/2024/data.csv": an absolute name, a "." or ".."
+ * component, an empty component ("a//b", "a/"), a name longer than 4095
+ * bytes or a component longer than 255 bytes is refused with CI_EPATH.
+ *
+ * Sandboxed code can put anything in /workspace, including symbolic links,
+ * hard links and FIFOs. The file calls never follow a symbolic link (a name
+ * that goes through one fails with CI_EPATH) and never read anything but a
+ * regular file, so what the sandbox plants cannot make them touch a host
+ * file. Like ci_execute(), they fail with CI_EBUSY while the session is
+ * executing, CI_EEXPIRED / CI_ECLOSED once its sandbox is gone, and they
+ * count as use of the session for its idle lifetime.
+ */
+
+/**
+ * Largest file ci_upload() and ci_upload_file() accept, in bytes (default
+ * 100 MiB). A larger upload fails with CI_ETOOBIG and writes nothing.
+ * @return 0, or CI_EINVAL if config is NULL.
+ * @since 0.1
+ */
+CI_EXPORT int ci_config_set_upload_limit(ci_config *config, uint64_t bytes);
+
+/**
+ * Writes `len` bytes as /workspace/`name`, creating missing folders on the
+ * way and replacing an existing file. The file appears whole or not at all:
+ * it is written under a temporary name and renamed into place, and a
+ * failed upload leaves nothing behind. On a root host the file (and any
+ * folder created) belongs to the session's sandbox user, which may change
+ * or delete it.
+ * @param data may be NULL when len is 0.
+ * @return 0; CI_EPATH for an invalid name, one that goes through a symbolic
+ *         link or a file, or one naming a directory; CI_ETOOBIG when len is
+ *         over the upload limit; CI_EIO (e.g. disk full); CI_EINVAL,
+ *         CI_EBUSY, CI_EEXPIRED, CI_ECLOSED.
+ * @since 0.1
+ */
+CI_EXPORT int ci_upload(ci_session *session, const char *name, const void *data, size_t len);
+
+/**
+ * As ci_upload(), with the contents read from the host file `host_path`
+ * (streamed: never held in memory whole). The size is checked before
+ * anything is written and counted again while copying, so a file that
+ * grows past the upload limit is refused too.
+ * @return as ci_upload(); CI_ENOENT if host_path does not exist, CI_EIO if
+ *         it cannot be read.
+ * @since 0.1
+ */
+CI_EXPORT int ci_upload_file(ci_session *session, const char *host_path, const char *name);
+
+/**
+ * Reads the regular file /workspace/`name` into a new buffer. *data is
+ * followed by a NUL byte not counted in *len, so text can be used as a C
+ * string (it may hold other NUL bytes). Free *data with ci_free().
+ *
+ * Only a plain regular file is read: a directory, a FIFO, a device or a
+ * socket is refused with CI_EFILETYPE, and so is a regular file with more
+ * than one hard link, because a link made by sandboxed code could name a
+ * file the caller never meant to hand out; a name that is or goes through a
+ * symbolic link fails with CI_EPATH.
+ * @return 0; CI_ENOENT; CI_EPATH; CI_EFILETYPE; CI_ETOOBIG if the file is
+ *         larger than both the sandbox's maximum file size and the upload
+ *         limit (it can only have grown while being read); CI_ENOMEM;
+ *         CI_EIO; CI_EINVAL, CI_EBUSY, CI_EEXPIRED, CI_ECLOSED.
+ * @since 0.1
+ */
+CI_EXPORT int ci_download(ci_session *session, const char *name, void **data, size_t *len);
+
+/**
+ * Copies the regular file /workspace/`name` to the host file `host_path`,
+ * which is replaced in one step (written under a temporary name in its
+ * folder, then renamed; created with mode 0666 less the umask). The same
+ * files as ci_download() are refused.
+ * @return as ci_download(); CI_EIO when host_path cannot be written.
+ * @since 0.1
+ */
+CI_EXPORT int ci_download_to_file(ci_session *session, const char *name, const char *host_path);
+
+/** Kinds of directory entries. Values are part of the ABI. @since 0.1 */
+typedef enum ci_file_type {
+    CI_FILE_REGULAR = 1,
+    CI_FILE_DIRECTORY = 2,
+    CI_FILE_SYMLINK = 3,   /**< listed, never followed */
+    CI_FILE_OTHER = 4      /**< FIFO, socket, device */
+} ci_file_type;
+
+typedef struct ci_file_list ci_file_list;
+
+/**
+ * Lists the entries of the folder /workspace/`dir` (not recursive), sorted
+ * by name, without following symbolic links. Free the list with
+ * ci_file_list_free().
+ * @param dir a relative folder name; NULL, "" or "." for /workspace itself.
+ * @return 0; CI_ENOENT; CI_EPATH (also when dir is not a directory);
+ *         CI_ENOMEM; CI_EIO; CI_EINVAL, CI_EBUSY, CI_EEXPIRED, CI_ECLOSED.
+ * @since 0.1
+ */
+CI_EXPORT int ci_list_files(ci_session *session, const char *dir, ci_file_list **out);
+/** Number of entries; 0 for NULL. @since 0.1 */
+CI_EXPORT size_t ci_file_list_count(const ci_file_list *list);
+/** Name of entry i inside the listed folder (one component), or NULL when i
+ *  is out of range. Owned by the list. @since 0.1 */
+CI_EXPORT const char *ci_file_list_name(const ci_file_list *list, size_t i);
+/** Kind of entry i; CI_FILE_OTHER when i is out of range. @since 0.1 */
+CI_EXPORT ci_file_type ci_file_list_type(const ci_file_list *list, size_t i);
+/** Size of entry i in bytes (for a symbolic link, the length of its
+ *  target); 0 when i is out of range. @since 0.1 */
+CI_EXPORT uint64_t ci_file_list_size(const ci_file_list *list, size_t i);
+/** Last modification of entry i, in seconds since the Unix epoch; 0 when i
+ *  is out of range. @since 0.1 */
+CI_EXPORT int64_t ci_file_list_mtime(const ci_file_list *list, size_t i);
+/** Frees a list. NULL is a no-op. @since 0.1 */
+CI_EXPORT void ci_file_list_free(ci_file_list *list);
+
+/**
+ * Removes /workspace/`name`: a file, a symbolic link (not its target) or a
+ * whole directory tree, never following a link inside it.
+ * @return 0; CI_ENOENT; CI_EPATH; CI_EIO; CI_EINVAL, CI_EBUSY, CI_EEXPIRED,
+ *         CI_ECLOSED.
+ * @since 0.1
+ */
+CI_EXPORT int ci_remove_file(ci_session *session, const char *name);
 
 /* ------------------------------------------------------------------------ */
 /* JSON tool calls                                                           */

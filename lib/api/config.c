@@ -69,6 +69,7 @@ CI_EXPORT int ci_config_new(ci_config **out)
     c->memory_limit = 2ull << 30;
     c->cpu_millis = 2000;
     c->cgroup_mode = CI_CGROUP_AUTO;
+    c->upload_limit = 100ull << 20;
     *out = c;
     return CI_OK;
 }

@@ -28,6 +28,7 @@ CI_EXPORT const char *ci_strerror(int code)
     case CI_EUNKNOWN: return "unknown name";
     case CI_ELIMIT: return "resource limit unavailable";
     case CI_ETRANSFER: return "transfer failed";
+    case CI_EFILETYPE: return "file type not accepted";
     default: return "unknown error";
     }
 }

@@ -29,6 +29,7 @@ struct ci_config {
     char *cgroup_parent;  /* NULL: default */
     char **env;      /* "NAME=VALUE", NULL-terminated */
     size_t env_count;
+    uint64_t upload_limit;  /* largest ci_upload, bytes */
 };
 
 /* Deep copy into dst (zeroed); 0 or CI_ENOMEM. */

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Host-side access to a directory that sandboxed code can write (a
+ * session's /workspace). The sandbox may plant symbolic links, hard links
+ * and FIFOs there and rename things while we work, so nothing here lets the
+ * kernel resolve a name the ordinary way: names are checked first, then
+ * every open goes through openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+ * RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV) from a directory descriptor (an
+ * O_NOFOLLOW walk one component at a time on kernels without openat2), and
+ * creations happen relative to a descriptor of the directory that holds
+ * them.
+ */
+#pragma once
+#include <stddef.h>
+#include <sys/types.h>
+
+#define CI_PATH_MAX 4095 /* longest name in bytes (PATH_MAX less the NUL) */
+#define CI_NAME_MAX 255  /* longest component in bytes (NAME_MAX) */
+
+/* Checks a name relative to the directory: not empty, not absolute, at
+ * most CI_PATH_MAX bytes, made of components of 1..CI_NAME_MAX bytes that
+ * are neither "." nor "..". 0, or -1 with the reason (a phrase such as
+ * "has an empty component") in err. */
+int ci_path_check(const char *name, char *err, size_t errlen);
+
+/* Opens `name` beneath dirfd without following any symbolic link, the last
+ * component included (flags gain O_CLOEXEC and O_NOFOLLOW; `mode` is used
+ * with O_CREAT / O_TMPFILE only). `name` must have passed ci_path_check()
+ * or be ".". Returns the descriptor or -errno: -ELOOP when a component is a
+ * symbolic link, -EXDEV when the name would leave dirfd. */
+int ci_safe_open(int dirfd, const char *name, int flags, mode_t mode);
+
+/* Who owns what we create in the directory. */
+struct ci_safe_owner {
+    uid_t uid;
+    gid_t gid;
+    int chown; /* non-zero: give created entries to uid:gid (root host) */
+};
+
+/* Opens (O_RDONLY | O_DIRECTORY) the directory holding the last component
+ * of `name`, which must have passed ci_path_check(); *leaf points at that
+ * component inside name. With `create`, missing directories are made one
+ * component at a time (mode 0755, given to `own`) and *made counts them:
+ * they are the deepest ones, which ci_safe_unmake_dirs() removes again.
+ * Returns the descriptor or -errno. */
+int ci_safe_open_parent(int rootfd, const char *name, int create, const struct ci_safe_owner *own,
+                        const char **leaf, size_t *made);
+
+/* Removes, deepest first, the `made` directories ci_safe_open_parent()
+ * created for `name`, each only if it is still empty. */
+void ci_safe_unmake_dirs(int rootfd, const char *name, size_t made);
+
+/*
+ * A file written out of sight and then put in place in one step, so
+ * nobody ever sees half of it and a failure leaves nothing behind: an
+ * unnamed O_TMPFILE file (or, where the filesystem has none, a random
+ * dot-name) in the target directory, linked under a random dot-name and
+ * renamed over the target on commit.
+ */
+struct ci_stage {
+    int dirfd;    /* borrowed: must stay open until commit or abort */
+    int fd;       /* write the contents here */
+    int named;    /* the file already has the name tmp */
+    char tmp[32];
+};
+
+/* Starts a file in dirfd (AT_FDCWD allowed) with `mode` (the umask
+ * applies). 0 or -errno. */
+int ci_stage_open(struct ci_stage *st, int dirfd, mode_t mode);
+/* Puts the file in place as `leaf` of dirfd, replacing what was there
+ * unless it is a directory, and closes it. On failure nothing is left and
+ * -errno is returned. */
+int ci_stage_commit(struct ci_stage *st, const char *leaf);
+/* Drops a started file. */
+void ci_stage_abort(struct ci_stage *st);
