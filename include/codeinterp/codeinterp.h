@@ -80,8 +80,9 @@ typedef enum ci_error {
     CI_EUNKNOWN = -15,     /**< unknown name (language, tool, option) */
     CI_ELIMIT = -16,       /**< a resource limit could not be enforced */
     CI_ETRANSFER = -17,    /**< a file transfer failed */
-    CI_EFILETYPE = -18     /**< the file is not of a kind the call accepts
+    CI_EFILETYPE = -18,    /**< the file is not of a kind the call accepts
                                 (e.g. not a regular file) */
+    CI_EAUDIT = -19        /**< an audit trail does not verify */
 } ci_error;
 
 /**
@@ -269,6 +270,84 @@ CI_EXPORT int ci_config_set_cgroup_mode(ci_config *config, ci_cgroup_mode mode);
  *  a path relative to the process's cgroup in each hierarchy. NULL resets.
  *  @since 0.1 */
 CI_EXPORT int ci_config_set_cgroup_parent(ci_config *config, const char *path);
+
+/* ------------------------------------------------------------------------ */
+/* Audit                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Sessions made from a configuration with an audit sink put one JSON line on
+ * record per operation: session create, destroy and expiry, sandbox setup
+ * failures, execute start and end, file uploads, downloads, listings and
+ * removals, S3 transfers. Records are written by the host process, never by
+ * the sandbox. They hold a summary of the parameters (language, SHA-256 and
+ * length of the code, file names and sizes, S3 URIs), never the code, file
+ * contents, environment values or credentials. Each record carries the hash
+ * of the one before, so an edited, removed or reordered line is detected by
+ * ci_audit_verify_file(). doc/audit.md defines the format.
+ *
+ * An operation that cannot be put on record is not performed: session
+ * creation fails when the audit file cannot be opened or written, and
+ * ci_execute() fails with CI_EIO when its start record cannot be written.
+ */
+
+/**
+ * Receives each audit record: `json_line` is exactly the bytes appended to
+ * the audit file (one JSON object and a final '\n', NUL-terminated; `len`
+ * counts the '\n', not the NUL), valid only during the call. It is called
+ * on the thread doing the operation, one record at a time and in chain
+ * order, with the trail's lock held: it must not call back into the library
+ * for sessions that write to the same trail.
+ * @since 0.1
+ */
+typedef void (*ci_audit_callback)(const char *json_line, size_t len, void *user_data);
+
+/**
+ * Appends the audit records of sessions made from this configuration to
+ * the file `path` (created with mode 0600 if missing; a relative path is
+ * taken from the working directory when a session is created). Any number
+ * of sessions, threads and processes may share one file: each record is
+ * appended under an exclusive flock(2) after reading the last record back,
+ * so the file holds a single chain. NULL disables the file sink.
+ * @return 0; CI_EINVAL for an empty path or a NULL config; CI_ENOMEM.
+ * @since 0.1
+ */
+CI_EXPORT int ci_config_set_audit_file(ci_config *config, const char *path);
+
+/**
+ * Whether every audit record is fsync(2)ed to disk before the operation
+ * goes on (non-zero), or left to the kernel (0, the default).
+ * @return 0, or CI_EINVAL if config is NULL.
+ * @since 0.1
+ */
+CI_EXPORT int ci_config_set_audit_fsync(ci_config *config, int every_record);
+
+/**
+ * Hands every audit record to `cb` as well as (or instead of) the file.
+ * With a file, the callback sees the file's chain; without one, sessions
+ * made from this configuration and its copies share one chain kept in
+ * memory. NULL unsets the callback.
+ * @return 0, CI_EINVAL if config is NULL, CI_ENOMEM.
+ * @since 0.1
+ */
+CI_EXPORT int ci_config_set_audit_callback(ci_config *config, ci_audit_callback cb,
+                                           void *user_data);
+
+/**
+ * Checks the hash chain of an audit file: every line a complete record whose
+ * hash matches its contents, whose "prev" is the hash of the line before (64
+ * zeros for the first) and whose "seq" is its line number.
+ * @param records if not NULL, set to the number of records that verify (all
+ *        of them on success, those before the first bad line otherwise).
+ * @param problem if not NULL, set to NULL on success, or to a message naming
+ *        the first bad line ("line 7: ...") on CI_EAUDIT; free it with
+ *        ci_free().
+ * @return 0 when the chain verifies (an empty file does); CI_EAUDIT when it
+ *         does not; CI_ENOENT, CI_EIO if the file cannot be read; CI_EINVAL;
+ *         CI_ENOMEM.
+ * @since 0.1
+ */
+CI_EXPORT int ci_audit_verify_file(const char *path, uint64_t *records, char **problem);
 
 /* ------------------------------------------------------------------------ */
 /* Sessions                                                                  */

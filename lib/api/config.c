@@ -6,6 +6,7 @@
 
 #include "api/errors.h"
 #include "ci_build_config.h"
+#include "core/audit.h"
 #include "core/config_internal.h"
 
 static int set_string(char **slot, const char *value)
@@ -81,6 +82,8 @@ void ci_config_clear(struct ci_config *c)
     free(c->runtime_dir);
     free(c->state_dir);
     free(c->cgroup_parent);
+    free(c->audit_path);
+    ci_audit_chain_unref(c->audit_chain);
     if (c->env)
         for (size_t i = 0; i < c->env_count; i++)
             free(c->env[i]);
@@ -104,10 +107,12 @@ int ci_config_copy(struct ci_config *dst, const struct ci_config *src)
     dst->runtime_dir = strdup(src->runtime_dir);
     dst->state_dir = strdup(src->state_dir);
     dst->cgroup_parent = src->cgroup_parent ? strdup(src->cgroup_parent) : NULL;
+    dst->audit_path = src->audit_path ? strdup(src->audit_path) : NULL;
+    ci_audit_chain_ref(dst->audit_chain);
     dst->env = calloc(src->env_count + 1, sizeof(char *));
     dst->env_count = 0;
     int ok = dst->helper_path && dst->kernel_dir && dst->runtime_dir && dst->state_dir && dst->env &&
-             (dst->cgroup_parent || !src->cgroup_parent);
+             (dst->cgroup_parent || !src->cgroup_parent) && (dst->audit_path || !src->audit_path);
     for (size_t i = 0; ok && i < src->env_count; i++) {
         if (!(dst->env[i] = strdup(src->env[i])))
             ok = 0;

@@ -29,6 +29,7 @@ CI_EXPORT const char *ci_strerror(int code)
     case CI_ELIMIT: return "resource limit unavailable";
     case CI_ETRANSFER: return "transfer failed";
     case CI_EFILETYPE: return "file type not accepted";
+    case CI_EAUDIT: return "audit trail does not verify";
     default: return "unknown error";
     }
 }

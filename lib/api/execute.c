@@ -2,6 +2,7 @@
 #include <stddef.h>
 
 #include "api/errors.h"
+#include "core/audit.h"
 #include "core/exec_options_internal.h"
 #include "core/session_internal.h"
 #include "util/clock.h"
@@ -34,12 +35,22 @@ CI_EXPORT int ci_execute(ci_session *s, const char *code, const ci_exec_options 
     int expected = 0;
     if (!atomic_compare_exchange_strong(&s->executing, &expected, 1))
         return ci_fail(s, CI_EBUSY, "the session is executing on another thread");
-    int r = check_alive(s);
+    struct ci_exec_options defaults = { .language = CI_LANGUAGE_PYTHON };
+    const struct ci_exec_options *o = options ? options : &defaults;
+    int r = ci_audit_execute_start(s->audit, o->language, code);
+    if (r < 0) {
+        r = ci_fail(s, CI_EIO, "cannot write the audit trail: %s", ci_audit_error(s->audit));
+        atomic_store(&s->executing, 0);
+        return r;
+    }
+    r = check_alive(s);
     if (r == CI_OK) {
-        struct ci_exec_options defaults = { .language = CI_LANGUAGE_PYTHON };
-        r = ci_exec_run(s, code, options ? options : &defaults, out);
+        r = ci_exec_run(s, code, o, out);
         s->last_used_ms = ci_now_ms();
     }
+    if (r == CI_EEXPIRED)
+        ci_audit_session_expired(s->audit, s->cfg.idle_timeout_ms);
+    ci_audit_execute_end(s->audit, o->language, r, r == CI_OK ? *out : NULL);
     atomic_store(&s->executing, 0);
     return r;
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "api/errors.h"
+#include "core/audit.h"
 #include "core/session_internal.h"
 #include "util/clock.h"
 
@@ -63,15 +64,28 @@ CI_EXPORT int ci_session_create(const ci_config *config, ci_session **out)
     s->ops = &ci_process_sandbox_ops;
     char err[768];
     err[0] = '\0';
+    r = ci_audit_open(&s->cfg, s->id, &s->audit, err, sizeof(err));
+    if (r < 0) {
+        ci_fail(NULL, r, "%s", err);
+        goto fail;
+    }
     r = s->ops->start(&s->cfg, s->id, &s->sb, err, sizeof(err));
     if (r < 0) {
         ci_fail(NULL, r, "%s", err[0] ? err : ci_strerror(r));
+        ci_audit_setup_failed(s->audit, &s->cfg, r, ci_last_error());
+        goto fail;
+    }
+    r = ci_audit_session_created(s->audit, &s->cfg);
+    if (r < 0) {
+        ci_fail(NULL, r, "cannot write the audit trail: %s", ci_audit_error(s->audit));
+        s->ops->destroy(s->sb);
         goto fail;
     }
     s->created_ms = s->last_used_ms = ci_now_ms();
     *out = s;
     return CI_OK;
 fail:
+    ci_audit_close(s->audit);
     if (s->cancel_fd >= 0)
         close(s->cancel_fd);
     ci_config_clear(&s->cfg);
@@ -86,6 +100,8 @@ CI_EXPORT void ci_session_destroy(ci_session *s)
     ci_session_forget_contexts(s);
     if (s->sb)
         s->ops->destroy(s->sb);
+    ci_audit_session_destroyed(s->audit, ci_now_ms() - s->created_ms);
+    ci_audit_close(s->audit);
     if (s->cancel_fd >= 0)
         close(s->cancel_fd);
     ci_config_clear(&s->cfg);

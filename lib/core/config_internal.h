@@ -30,6 +30,11 @@ struct ci_config {
     char **env;      /* "NAME=VALUE", NULL-terminated */
     size_t env_count;
     uint64_t upload_limit;  /* largest ci_upload, bytes */
+    char *audit_path;       /* NULL: no audit file */
+    int audit_fsync;        /* fsync every audit record */
+    ci_audit_callback audit_cb;
+    void *audit_cb_data;
+    struct ci_audit_chain *audit_chain;  /* shared by copies; core/audit.h */
 };
 
 /* Deep copy into dst (zeroed); 0 or CI_ENOMEM. */

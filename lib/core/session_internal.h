@@ -30,6 +30,7 @@ struct ci_session {
     uint64_t last_used_ms;
     uint64_t created_ms;
     uint64_t peak_memory;     /* highest execution peak so far */
+    struct ci_audit *audit;   /* NULL: no audit sink (core/audit.h) */
     char last_error[1024];
 };
 
