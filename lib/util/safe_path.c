@@ -173,6 +173,12 @@ int ci_safe_open_parent(int rootfd, const char *name, int create, const struct c
             comp[n] = '\0';
             fd = ci_safe_open(cur, comp, O_RDONLY | O_DIRECTORY, 0);
         }
+        /* O_DIRECTORY reports a symbolic link as "not a directory": say
+         * what it is, a link we refuse to follow */
+        struct stat st;
+        if (fd == -ENOTDIR && fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISLNK(st.st_mode))
+            fd = -ELOOP;
         if (fd == -ENOENT && create) {
             if (mkdirat(cur, comp, 0755) == 0) {
                 created = 1;
