@@ -21,6 +21,7 @@
 
 #include "api/errors.h"
 #include "api/files_internal.h"
+#include "core/audit.h"
 #include "core/session_internal.h"
 #include "util/clock.h"
 #include "util/fdutil.h"
@@ -63,6 +64,8 @@ static int check_alive(struct ci_session *s)
         s->ops->kill_all(s->sb);
         state = CI_EEXPIRED;
     }
+    if (state == CI_EEXPIRED)
+        ci_audit_session_expired(s->audit, s->cfg.idle_timeout_ms);
     if (state == CI_EEXPIRED)
         return ci_fail(s, CI_EEXPIRED,
                        "session %s expired after %llu ms idle; create a new session", s->id,
@@ -282,7 +285,7 @@ static int check_size(struct ci_session *s, const char *name, uint64_t size)
     return CI_OK;
 }
 
-int ci_files_write_all(ci_session *s, const struct ci_file_data *files, size_t n)
+static int write_all_files(ci_session *s, const struct ci_file_data *files, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         int r = check_name(s, "upload", files[i].name);
@@ -318,6 +321,16 @@ int ci_files_write_all(ci_session *s, const struct ci_file_data *files, size_t n
     return r;
 }
 
+/* Each file of the batch on the audit trail, with the batch's outcome: on
+ * failure none of them was written. */
+int ci_files_write_all(ci_session *s, const struct ci_file_data *files, size_t n)
+{
+    int r = write_all_files(s, files, n);
+    for (size_t i = 0; r != CI_EBUSY && i < n; i++)
+        ci_audit_file_op(s->audit, "upload", files[i].name, NULL, (int64_t)files[i].len, r);
+    return r;
+}
+
 CI_EXPORT int ci_upload(ci_session *s, const char *name, const void *data, size_t len)
 {
     ci_error_reset();
@@ -327,11 +340,8 @@ CI_EXPORT int ci_upload(ci_session *s, const char *name, const void *data, size_
     return ci_files_write_all(s, &file, 1);
 }
 
-CI_EXPORT int ci_upload_file(ci_session *s, const char *host_path, const char *name)
+static int upload_file(ci_session *s, const char *host_path, const char *name, int64_t *size)
 {
-    ci_error_reset();
-    if (!s || !host_path || !name)
-        return ci_fail(s, CI_EINVAL, "ci_upload_file: session, host_path and name must not be NULL");
     int r = check_name(s, "upload", name);
     if (r < 0)
         return r;
@@ -347,6 +357,7 @@ CI_EXPORT int ci_upload_file(ci_session *s, const char *host_path, const char *n
         return r;
     }
     /* a pipe has no size to check: the copy counts what comes */
+    *size = S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1;
     if (S_ISREG(st.st_mode))
         r = check_size(s, name, (uint64_t)st.st_size);
     int root;
@@ -360,6 +371,18 @@ CI_EXPORT int ci_upload_file(ci_session *s, const char *host_path, const char *n
         end(s, root);
     }
     close(in);
+    return r;
+}
+
+CI_EXPORT int ci_upload_file(ci_session *s, const char *host_path, const char *name)
+{
+    ci_error_reset();
+    if (!s || !host_path || !name)
+        return ci_fail(s, CI_EINVAL, "ci_upload_file: session, host_path and name must not be NULL");
+    int64_t size = -1;
+    int r = upload_file(s, host_path, name, &size);
+    if (r != CI_EBUSY)
+        ci_audit_file_op(s->audit, "upload", name, host_path, size, r);
     return r;
 }
 
@@ -455,11 +478,8 @@ static int read_all(int fd, size_t hint, uint64_t cap, char **out, size_t *out_l
     return 0;
 }
 
-CI_EXPORT int ci_download(ci_session *s, const char *name, void **data, size_t *len)
+static int download(ci_session *s, const char *name, void **data, size_t *len)
 {
-    ci_error_reset();
-    if (!s || !name || !data || !len)
-        return ci_fail(s, CI_EINVAL, "ci_download: session, name, data and len must not be NULL");
     int r = check_name(s, "download", name);
     int root;
     struct ci_safe_owner own;
@@ -495,12 +515,19 @@ CI_EXPORT int ci_download(ci_session *s, const char *name, void **data, size_t *
     return r;
 }
 
-CI_EXPORT int ci_download_to_file(ci_session *s, const char *name, const char *host_path)
+CI_EXPORT int ci_download(ci_session *s, const char *name, void **data, size_t *len)
 {
     ci_error_reset();
-    if (!s || !name || !host_path)
-        return ci_fail(s, CI_EINVAL,
-                       "ci_download_to_file: session, name and host_path must not be NULL");
+    if (!s || !name || !data || !len)
+        return ci_fail(s, CI_EINVAL, "ci_download: session, name, data and len must not be NULL");
+    int r = download(s, name, data, len);
+    if (r != CI_EBUSY)
+        ci_audit_file_op(s->audit, "download", name, NULL, r == CI_OK ? (int64_t)*len : -1, r);
+    return r;
+}
+
+static int download_to_file(ci_session *s, const char *name, const char *host_path, int64_t *size)
+{
     int r = check_name(s, "download", name);
     if (r < 0)
         return r;
@@ -530,6 +557,7 @@ CI_EXPORT int ci_download_to_file(ci_session *s, const char *name, const char *h
     if (r == CI_OK) {
         struct stat st;
         int fd = open_regular(s, root, name, &st);
+        *size = fd >= 0 ? (int64_t)st.st_size : -1;
         struct ci_stage stage;
         int e = fd < 0 ? 0 : ci_stage_open(&stage, hostdir, 0666);
         if (fd >= 0 && e == 0) {
@@ -552,6 +580,19 @@ CI_EXPORT int ci_download_to_file(ci_session *s, const char *name, const char *h
     if (hostdir != AT_FDCWD)
         close(hostdir);
     free(dir);
+    return r;
+}
+
+CI_EXPORT int ci_download_to_file(ci_session *s, const char *name, const char *host_path)
+{
+    ci_error_reset();
+    if (!s || !name || !host_path)
+        return ci_fail(s, CI_EINVAL,
+                       "ci_download_to_file: session, name and host_path must not be NULL");
+    int64_t size = -1;
+    int r = download_to_file(s, name, host_path, &size);
+    if (r != CI_EBUSY)
+        ci_audit_file_op(s->audit, "download", name, host_path, r == CI_OK ? size : -1, r);
     return r;
 }
 
@@ -634,11 +675,8 @@ static int read_entries(int fd, struct ci_file_list *list)
     return r;
 }
 
-CI_EXPORT int ci_list_files(ci_session *s, const char *dir, ci_file_list **out)
+static int list_files(ci_session *s, const char *dir, ci_file_list **out)
 {
-    ci_error_reset();
-    if (!s || !out)
-        return ci_fail(s, CI_EINVAL, "ci_list_files: session and out must not be NULL");
     int root_dir = !dir || !*dir || !strcmp(dir, ".");
     int r = root_dir ? CI_OK : check_name(s, "list", dir);
     int root;
@@ -659,6 +697,17 @@ CI_EXPORT int ci_list_files(ci_session *s, const char *dir, ci_file_list **out)
     qsort(list->entries, list->count, sizeof(*list->entries), by_name);
     *out = list;
     return CI_OK;
+}
+
+CI_EXPORT int ci_list_files(ci_session *s, const char *dir, ci_file_list **out)
+{
+    ci_error_reset();
+    if (!s || !out)
+        return ci_fail(s, CI_EINVAL, "ci_list_files: session and out must not be NULL");
+    int r = list_files(s, dir, out);
+    if (r != CI_EBUSY)
+        ci_audit_list(s->audit, dir && strcmp(dir, ".") ? dir : "", r == CI_OK ? (*out)->count : 0, r);
+    return r;
 }
 
 CI_EXPORT size_t ci_file_list_count(const ci_file_list *list)
@@ -719,11 +768,8 @@ static int remove_tree(int root, int dir, const char *leaf)
     return r;
 }
 
-CI_EXPORT int ci_remove_file(ci_session *s, const char *name)
+static int remove_file(ci_session *s, const char *name)
 {
-    ci_error_reset();
-    if (!s || !name)
-        return ci_fail(s, CI_EINVAL, "ci_remove_file: session and name must not be NULL");
     int r = check_name(s, "remove", name);
     int root;
     struct ci_safe_owner own;
@@ -743,4 +789,15 @@ CI_EXPORT int ci_remove_file(ci_session *s, const char *name)
         close(dir);
     end(s, root);
     return e < 0 ? fail_errno(s, -e, "remove", name) : CI_OK;
+}
+
+CI_EXPORT int ci_remove_file(ci_session *s, const char *name)
+{
+    ci_error_reset();
+    if (!s || !name)
+        return ci_fail(s, CI_EINVAL, "ci_remove_file: session and name must not be NULL");
+    int r = remove_file(s, name);
+    if (r != CI_EBUSY)
+        ci_audit_file_op(s->audit, "remove", name, NULL, -1, r);
+    return r;
 }

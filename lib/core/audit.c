@@ -36,6 +36,9 @@ struct ci_audit_chain {
 };
 
 struct ci_audit {
+    /* A session is used by one thread at a time, but a call refused with
+     * CI_EBUSY may still run into a hook: records of one handle never mix. */
+    pthread_mutex_t lock;
     int fd;  /* -1: no file sink */
     int fsync_every;
     ci_audit_callback cb;
@@ -405,8 +408,11 @@ int ci_audit_emit(struct ci_audit *a, const struct ci_audit_event *ev)
 {
     if (!a)
         return CI_OK;
+    pthread_mutex_lock(&a->lock);
     a->error[0] = '\0';
-    return a->fd >= 0 ? emit_file(a, ev) : emit_callback(a, ev);
+    int r = a->fd >= 0 ? emit_file(a, ev) : emit_callback(a, ev);
+    pthread_mutex_unlock(&a->lock);
+    return r;
 }
 
 /* ---- sinks -------------------------------------------------------------- */
@@ -422,6 +428,7 @@ int ci_audit_open(const struct ci_config *cfg, const char *session_id, struct ci
         snprintf(err, errcap, "out of memory");
         return CI_ENOMEM;
     }
+    pthread_mutex_init(&a->lock, NULL);
     a->fd = -1;
     a->fsync_every = cfg->audit_fsync;
     a->cb = cfg->audit_cb;
@@ -458,6 +465,7 @@ void ci_audit_close(struct ci_audit *a)
     if (a->fd >= 0)
         close(a->fd);
     ci_audit_chain_unref(a->chain);
+    pthread_mutex_destroy(&a->lock);
     free(a);
 }
 
@@ -571,12 +579,15 @@ void ci_audit_execute_end(struct ci_audit *a, ci_language language, int rc,
     ci_audit_params_free(&p);
 }
 
-void ci_audit_file_op(struct ci_audit *a, const char *op, const char *name, int64_t size, int rc)
+void ci_audit_file_op(struct ci_audit *a, const char *op, const char *name, const char *host_path,
+                      int64_t size, int rc)
 {
     if (!a)
         return;
     struct ci_audit_params p = {0};
     ci_audit_param_str(&p, "name", name);
+    if (host_path)
+        ci_audit_param_str(&p, "host_path", host_path);
     if (size >= 0)
         ci_audit_param_u64(&p, "size", (uint64_t)size);
     struct ci_audit_event ev = {.op = op, .params = &p, .error_code = rc};

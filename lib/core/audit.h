@@ -77,8 +77,10 @@ int ci_audit_execute_start(struct ci_audit *a, ci_language language, const char 
 /* rc: ci_execute()'s return; result: its result when rc is 0. */
 void ci_audit_execute_end(struct ci_audit *a, ci_language language, int rc,
                           const struct ci_result *result);
-/* upload, download, remove: one file, its size when known (-1: unknown). */
-void ci_audit_file_op(struct ci_audit *a, const char *op, const char *name, int64_t size, int rc);
+/* upload, download, remove: one file of the workspace, the host file it came
+ * from or went to (NULL: none), its size when known (-1: unknown). */
+void ci_audit_file_op(struct ci_audit *a, const char *op, const char *name, const char *host_path,
+                      int64_t size, int rc);
 /* list: the directory listed ("" for the workspace root) and the count. */
 void ci_audit_list(struct ci_audit *a, const char *dir, uint64_t count, int rc);
 /* s3_transfer: direction "download" (S3 to /data) or "upload" (/output to
