@@ -16,6 +16,7 @@
 typedef struct cli_sandbox_flags {
     uint64_t timeout_ms;   /* 0: the library's default */
     ci_network network;
+    const char *audit_log; /* --audit-log FILE, or NULL */
 } cli_sandbox_flags;
 
 /* getopt_long() values of the long-only options the subcommands share. */
@@ -23,6 +24,7 @@ enum {
     CLI_OPT_TIMEOUT = 0x100,
     CLI_OPT_NETWORK,
     CLI_OPT_JSON,
+    CLI_OPT_AUDIT_LOG,
 };
 
 /* Parses the argument of --timeout (seconds, fractions allowed) or
@@ -52,3 +54,4 @@ void cli_usage(FILE *to);
 
 int cli_exec(int argc, char **argv);
 int cli_invoke(int argc, char **argv);
+int cli_audit_verify(int argc, char **argv);

@@ -62,6 +62,8 @@ ci_config *cli_config_create(const cli_sandbox_flags *flags)
         rc = ci_config_set_exec_timeout_ms(config, flags->timeout_ms);
     if (rc == 0)
         rc = ci_config_set_network(config, flags->network);
+    if (rc == 0 && flags->audit_log)
+        rc = ci_config_set_audit_file(config, flags->audit_log);
     if (rc < 0) {
         cli_report_error("configuration", rc, ci_last_error());
         ci_config_free(config);

@@ -237,6 +237,7 @@ int cli_exec(int argc, char **argv)
         {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
         {"network", required_argument, NULL, CLI_OPT_NETWORK},
         {"json", no_argument, NULL, CLI_OPT_JSON},
+        {"audit-log", required_argument, NULL, CLI_OPT_AUDIT_LOG},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -262,6 +263,9 @@ int cli_exec(int argc, char **argv)
             break;
         case CLI_OPT_JSON:
             json = 1;
+            break;
+        case CLI_OPT_AUDIT_LOG:
+            flags.audit_log = optarg;
             break;
         case 'h':
             cli_usage(stdout);

@@ -187,6 +187,7 @@ int cli_invoke(int argc, char **argv)
     static const struct option longopts[] = {
         {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
         {"network", required_argument, NULL, CLI_OPT_NETWORK},
+        {"audit-log", required_argument, NULL, CLI_OPT_AUDIT_LOG},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -202,6 +203,9 @@ int cli_invoke(int argc, char **argv)
         case CLI_OPT_NETWORK:
             if (cli_parse_network(optarg, &flags) < 0)
                 return CLI_EXIT_USAGE;
+            break;
+        case CLI_OPT_AUDIT_LOG:
+            flags.audit_log = optarg;
             break;
         case 'h':
             cli_usage(stdout);

@@ -9,8 +9,9 @@ void cli_usage(FILE *to)
 {
     fputs("Usage:\n"
           "  codeinterp exec [-l LANGUAGE] [--timeout SECONDS] [--network MODE] [--json]\n"
-          "                  (-c CODE | FILE | -)\n"
-          "  codeinterp invoke [--timeout SECONDS] [--network MODE]\n"
+          "                  [--audit-log FILE] (-c CODE | FILE | -)\n"
+          "  codeinterp invoke [--timeout SECONDS] [--network MODE] [--audit-log FILE]\n"
+          "  codeinterp audit-verify FILE\n"
           "  codeinterp help | --version\n"
           "\n"
           "exec     runs code once in a fresh sandbox. Its stdout and stderr are\n"
@@ -24,6 +25,9 @@ void cli_usage(FILE *to)
           "         with one CallToolResult line on stdout. If the session's idle\n"
           "         lifetime runs out, that call is answered with status\n"
           "         \"session_expired\" and the next one starts a new session.\n"
+          "audit-verify  checks the hash chain of an audit trail file: prints\n"
+          "         \"ok: N records\" and exits 0, or names the first line that does\n"
+          "         not verify and exits 1.\n"
           "\n"
           "Options:\n"
           "  -l, --language LANGUAGE  python (default), javascript or typescript;\n"
@@ -34,6 +38,8 @@ void cli_usage(FILE *to)
           "      --network MODE       none (default: loopback only) or host (shares\n"
           "                           the host's network: unsafe for untrusted code)\n"
           "      --json               print the result as JSON (exec)\n"
+          "      --audit-log FILE     append an audit record of every operation to\n"
+          "                           FILE (hash-chained JSON lines, mode 0600)\n"
           "\n"
           "Environment: CODEINTERP_HELPER, CODEINTERP_KERNEL_DIR,\n"
           "CODEINTERP_RUNTIME_DIR and CODEINTERP_STATE_DIR override where the\n"
@@ -51,6 +57,7 @@ int main(int argc, char **argv)
     /* the subcommands parse their options as if they were the program, and
      * getopt names argv[0] in its messages */
     static char exec_name[] = "codeinterp exec", invoke_name[] = "codeinterp invoke";
+    static char audit_name[] = "codeinterp audit-verify";
 
     if (strcmp(cmd, "exec") == 0) {
         argv[1] = exec_name;
@@ -59,6 +66,10 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "invoke") == 0) {
         argv[1] = invoke_name;
         return cli_invoke(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "audit-verify") == 0) {
+        argv[1] = audit_name;
+        return cli_audit_verify(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
         cli_usage(stdout);

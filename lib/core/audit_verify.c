@@ -94,10 +94,11 @@ int ci_audit_verify_path(const char *path, uint64_t *records, char **problem)
     uint64_t good = 0;
     while (!why && (n = getline(&line, &cap, f)) > 0) {
         struct ci_audit_parsed rec;
+        const char *parse_error;
         if (line[n - 1] != '\n')
             why = "incomplete record (no newline at the end of the file)";
-        else if (ci_audit_parse_line(line, (size_t)n - 1, &rec, &why) < 0)
-            ;
+        else if (ci_audit_parse_line(line, (size_t)n - 1, &rec, &parse_error) < 0)
+            why = parse_error;
         else if (!rec.hash_ok)
             why = "the hash does not match the record (the line was altered)";
         else if (strcmp(rec.prev, prev) != 0)
