@@ -298,6 +298,16 @@ static int prepare_dirs(const struct ci_config *cfg, struct ci_sandbox *sb, gid_
         snprintf(err, errlen, "cannot open state dir %s: %s", cfg->state_dir, strerror(errno));
         return CI_EIO;
     }
+    /* A state dir made by someone else (an operator, a test) may be 0700:
+     * the session uids only need to pass through it. */
+    struct stat st;
+    if (is_root && fstat(sfd, &st) == 0 && (st.st_mode & 0011) != 0011 &&
+        fchmod(sfd, (st.st_mode & 07777) | 0011) < 0) {
+        snprintf(err, errlen, "cannot make state dir %s traversable: %s", cfg->state_dir,
+                 strerror(errno));
+        close(sfd);
+        return CI_EIO;
+    }
     int r = ensure_dir(sfd, "sessions", top, 0, 0, 0);
     if (r == 0)
         sb->sessions_fd = openat(sfd, "sessions", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

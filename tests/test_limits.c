@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Resource limits and metering: the per-sandbox cgroup (limits written,
+ * gone after destroy), OOM reporting, CPU time and peak memory within
+ * tolerance, and the cgroup v1/v2 code against scratch directories laid out
+ * like cgroupfs (so the v2 path is exercised on a host without a writable
+ * v2 controller).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sandbox/cgroup.h"
+#include "test_common.h"
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *buf = calloc(1, 4096);
+    size_t n = fread(buf, 1, 4095, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static void touch(const char *dir, const char *name, const char *content)
+{
+    char *p = tc_printf("%s/%s", dir, name);
+    tc_write_file(p, content, 0644);
+    free(p);
+}
+
+static void assert_file(const char *dir, const char *name, const char *want)
+{
+    char *p = tc_printf("%s/%s", dir, name);
+    char *got = slurp(p);
+    ck_assert_msg(got != NULL, "%s missing", p);
+    ck_assert_str_eq(got, want);
+    free(got);
+    free(p);
+}
+
+START_TEST(v2_scratch_layout)
+{
+    char *root = tc_make_temp_dir("cg2");
+    char *mountinfo = tc_printf("41 31 0:38 / %s rw,relatime - cgroup2 cgroup2 rw\n", root);
+    touch(root, "cgroup.controllers", "cpuset cpu io memory pids\n");
+    touch(root, "cgroup.subtree_control", "");
+    /* cgroupfs creates a new group's files itself; a scratch dir cannot */
+    char *dir = tc_printf("%s/sub/codeinterp-abc", root);
+    char *sub = tc_printf("%s/sub", root);
+    mkdir(sub, 0755);
+    touch(sub, "cgroup.controllers", "cpu memory pids\n");
+    touch(sub, "cgroup.subtree_control", "");
+    mkdir(dir, 0755);
+    const char *files[] = { "memory.max", "memory.swap.max", "pids.max", "cpu.max", "cgroup.procs",
+                            "cgroup.kill" };
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+        touch(dir, files[i], "");
+    touch(dir, "cpu.stat", "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n");
+    touch(dir, "memory.peak", "123456789\n");
+    touch(dir, "memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 2\n");
+
+    ci_config *cfg = tc_config_new();
+    ck_assert_int_eq(ci_config_set_memory_limit(cfg, 256ull << 20), CI_OK);
+    ck_assert_int_eq(ci_config_set_max_processes(cfg, 77), CI_OK);
+    ck_assert_int_eq(ci_config_set_cpu_limit(cfg, 1500), CI_OK);
+    ck_assert_int_eq(ci_config_set_cgroup_mode(cfg, CI_CGROUP_V2), CI_OK);
+    struct ci_cgroup cg;
+    char err[512] = "";
+    /* the process's own cgroup is /sub below the mount */
+    int r = ci_cgroup_create(&cg, cfg, "abc", "0::/sub\n", mountinfo, err, sizeof(err));
+    ck_assert_msg(r == CI_OK, "create: %s", err);
+    ck_assert_int_eq(cg.mode, CI_CGROUP_V2);
+    ck_assert_str_eq(cg.dir[0], dir);
+    assert_file(sub, "cgroup.subtree_control", "+memory +pids +cpu");
+    assert_file(dir, "memory.max", "268435456");
+    assert_file(dir, "memory.swap.max", "0");
+    assert_file(dir, "pids.max", "77");
+    assert_file(dir, "cpu.max", "150000 100000");
+    ck_assert_int_eq(ci_cgroup_attach(&cg, 4242, err, sizeof(err)), CI_OK);
+    assert_file(dir, "cgroup.procs", "4242");
+    struct ci_cgroup_usage u;
+    ck_assert_int_eq(ci_cgroup_usage(&cg, &u), CI_OK);
+    ck_assert_uint_eq(u.cpu_ns, 1500000u);
+    ck_assert_uint_eq(u.peak_bytes, 123456789u);
+    ck_assert_uint_eq(u.oom_kills, 2u);
+    ci_cgroup_kill(&cg);
+    assert_file(dir, "cgroup.kill", "1");
+    ci_cgroup_destroy(&cg);
+    ci_config_free(cfg);
+    tc_remove_tree(root);
+    free(root); free(mountinfo); free(dir); free(sub);
+}
+END_TEST
+
+START_TEST(v2_without_controllers_falls_back_or_refuses)
+{
+    char *root = tc_make_temp_dir("cg2none");
+    char *mountinfo = tc_printf("41 31 0:38 / %s rw,relatime - cgroup2 cgroup2 rw\n", root);
+    touch(root, "cgroup.controllers", "cpuset io\n");
+    ci_config *cfg = tc_config_new();
+    ci_config_set_cgroup_mode(cfg, CI_CGROUP_AUTO);
+    struct ci_cgroup cg;
+    char err[1024] = "";
+    /* no v1 mount in this mountinfo either: refused, naming both */
+    int r = ci_cgroup_create(&cg, cfg, "x", "0::/\n", mountinfo, err, sizeof(err));
+    ck_assert_int_eq(r, CI_ELIMIT);
+    ck_assert_msg(strstr(err, "v2") && strstr(err, "v1") && strstr(err, "CI_CGROUP_NONE"),
+                  "message: %s", err);
+    ci_config_free(cfg);
+    tc_remove_tree(root);
+    free(root); free(mountinfo);
+}
+END_TEST
+
+START_TEST(v1_scratch_layout)
+{
+    char *root = tc_make_temp_dir("cg1");
+    const char *ctrls[] = { "memory", "pids", "cpu", "cpuacct", "freezer" };
+    char *mountinfo = tc_printf("%s", "");
+    for (int i = 0; i < 5; i++) {
+        char *m = tc_printf("%s/%s", root, ctrls[i]);
+        mkdir(m, 0755);
+        char *leaf = tc_printf("%s/a", m);
+        mkdir(leaf, 0755);
+        char *cgdir = tc_printf("%s/codeinterp", leaf);
+        mkdir(cgdir, 0755);
+        char *sess = tc_printf("%s/s1", cgdir);
+        mkdir(sess, 0755);
+        char *line = tc_printf("%s3%d 31 0:3%d / %s rw - cgroup cgroup rw,%s\n", mountinfo, i, i, m, ctrls[i]);
+        free(mountinfo);
+        mountinfo = line;
+        free(m); free(leaf); free(cgdir); free(sess);
+    }
+    char *mem = tc_printf("%s/memory/a/codeinterp/s1", root);
+    char *pids = tc_printf("%s/pids/a/codeinterp/s1", root);
+    char *cpu = tc_printf("%s/cpu/a/codeinterp/s1", root);
+    touch(mem, "memory.limit_in_bytes", "");
+    touch(mem, "memory.memsw.limit_in_bytes", "");
+    touch(pids, "pids.max", "");
+    touch(cpu, "cpu.cfs_period_us", "");
+    touch(cpu, "cpu.cfs_quota_us", "");
+    ci_config *cfg = tc_config_new();
+    ci_config_set_memory_limit(cfg, 64ull << 20);
+    ci_config_set_cgroup_mode(cfg, CI_CGROUP_V1);
+    struct ci_cgroup cg;
+    char err[512] = "";
+    const char *self = "5:freezer:/a\n4:memory:/a\n3:cpuacct:/a\n2:cpu:/a\n1:pids:/a\n0::/\n";
+    int r = ci_cgroup_create(&cg, cfg, "s1", self, mountinfo, err, sizeof(err));
+    ck_assert_msg(r == CI_OK, "create: %s", err);
+    ck_assert_int_eq(cg.mode, CI_CGROUP_V1);
+    ck_assert_str_eq(cg.dir[CG_MEMORY], mem);
+    assert_file(mem, "memory.limit_in_bytes", "67108864");
+    assert_file(mem, "memory.memsw.limit_in_bytes", "67108864");
+    assert_file(pids, "pids.max", "512");
+    assert_file(cpu, "cpu.cfs_quota_us", "200000");
+    cg.mode = CI_CGROUP_NONE; /* no kill through a fake freezer */
+    ci_cgroup_destroy(&cg);
+    ci_config_free(cfg);
+    tc_remove_tree(root);
+    free(root); free(mountinfo); free(mem); free(pids); free(cpu);
+}
+END_TEST
+
+START_TEST(real_cgroup_made_and_removed)
+{
+    ci_config *cfg = tc_config_new();
+    ci_session *s = tc_session_new(cfg);
+    ci_cgroup_mode mode = ci_session_limits_mode(s);
+    ck_assert_msg(mode == CI_CGROUP_V1 || mode == CI_CGROUP_V2, "mode %d", mode);
+    /* find our session's directory by its id under the memory hierarchy */
+    char *cmd = tc_printf("find /sys/fs/cgroup -maxdepth 6 -type d -name '*%s' 2>/dev/null | wc -l",
+                          ci_session_id(s));
+    FILE *p = popen(cmd, "r");
+    int before = -1;
+    ck_assert(fscanf(p, "%d", &before) == 1);
+    pclose(p);
+    ck_assert_msg(before >= 1, "no cgroup directory named after the session");
+    ci_session_destroy(s);
+    p = popen(cmd, "r");
+    int after = -1;
+    ck_assert(fscanf(p, "%d", &after) == 1);
+    pclose(p);
+    ck_assert_int_eq(after, 0);
+    free(cmd);
+    ci_config_free(cfg);
+}
+END_TEST
+
+START_TEST(memory_bomb_is_oom)
+{
+    ci_config *cfg = tc_config_new();
+    ci_config_set_memory_limit(cfg, 256ull << 20);
+    ci_session *s = tc_session_new(cfg);
+    ci_result *res = tc_exec(s, "chunks = []\nwhile True:\n    chunks.append(bytearray(16 << 20))\n", NULL);
+    tc_assert_status(res, CI_STATUS_OOM);
+    uint64_t peak = ci_result_peak_memory_bytes(res);
+    ck_assert_msg(peak > (200ull << 20) && peak <= (256ull << 20) + (1 << 20),
+                  "peak %llu not near the 256 MiB limit", (unsigned long long)peak);
+    ci_result_free(res);
+    /* the session goes on with a fresh interpreter */
+    res = tc_exec_ok(s, "print('alive')", NULL);
+    ck_assert_str_eq(tc_stdout(res), "alive\n");
+    ci_result_free(res);
+    ci_session_destroy(s);
+    ci_config_free(cfg);
+}
+END_TEST
+
+START_TEST(cpu_and_memory_metered)
+{
+    ci_session *s = tc_session_new(NULL);
+    ci_result *res = tc_exec_ok(s, "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.0: pass\n", NULL);
+    double cpu = ci_result_cpu_ms(res);
+    ck_assert_msg(cpu > 850 && cpu < 1150, "1 s of CPU reported as %.1f ms", cpu);
+    ci_result_free(res);
+    res = tc_exec_ok(s, "x = bytearray(200 * 1000 * 1000)\nx[::4096] = b'a' * len(x[::4096])\n", NULL);
+    double peak = (double)ci_result_peak_memory_bytes(res);
+    ck_assert_msg(peak > 0.85 * 200e6 && peak < 1.15 * 200e6 + 30e6,
+                  "200 MB reported as %.0f bytes", peak);
+    ci_result_free(res);
+    /* threads in several processes are all charged */
+    res = tc_exec_ok(s, "import multiprocessing as mp, time\n"
+                        "def spin():\n    t = time.process_time()\n    while time.process_time() - t < 0.5: pass\n"
+                        "ps = [mp.get_context('fork').Process(target=spin) for _ in range(2)]\n"
+                        "[p.start() for p in ps]; [p.join() for p in ps]\n", NULL);
+    cpu = ci_result_cpu_ms(res);
+    ck_assert_msg(cpu > 850, "two 0.5 s children reported as %.1f ms", cpu);
+    ci_result_free(res);
+    ci_usage *u = NULL;
+    ck_assert_int_eq(ci_session_usage(s, &u), CI_OK);
+    ck_assert_uint_ge(ci_usage_cpu_ms(u), 1800);
+    ck_assert_uint_ge(ci_usage_peak_memory_bytes(u), 170000000u);
+    ck_assert_uint_ge(ci_usage_cpu_seconds(u), 2);
+    ck_assert(ci_usage_gb_seconds(u) > 0);
+    ci_usage_free(u);
+    ci_session_destroy(s);
+}
+END_TEST
+
+START_TEST(rlimit_only_mode_when_accepted)
+{
+    ci_config *cfg = tc_config_new();
+    ci_config_set_cgroup_mode(cfg, CI_CGROUP_NONE);
+    ci_config_set_memory_limit(cfg, 256ull << 20);
+    ci_session *s = tc_session_new(cfg);
+    ck_assert_int_eq(ci_session_limits_mode(s), CI_CGROUP_NONE);
+    ci_result *res = tc_exec(s, "x = bytearray(512 << 20)", NULL);
+    tc_assert_status(res, CI_STATUS_ERROR);
+    ck_assert_str_eq(ci_result_error_name(res), "MemoryError");
+    ck_assert(ci_result_cpu_ms(res) < 0);
+    ci_result_free(res);
+    ci_session_destroy(s);
+    ci_config_free(cfg);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *suite = suite_create("limits");
+    TCase *scratch = tcase_create("scratch");
+    tcase_add_test(scratch, v2_scratch_layout);
+    tcase_add_test(scratch, v2_without_controllers_falls_back_or_refuses);
+    tcase_add_test(scratch, v1_scratch_layout);
+    suite_add_tcase(suite, scratch);
+    TCase *real = tcase_create("real");
+    tcase_set_timeout(real, 120);
+    tcase_add_test(real, real_cgroup_made_and_removed);
+    tcase_add_test(real, memory_bomb_is_oom);
+    tcase_add_test(real, cpu_and_memory_metered);
+    tcase_add_test(real, rlimit_only_mode_when_accepted);
+    suite_add_tcase(suite, real);
+    tc_require_runtime();
+    return tc_run_suite(suite);
+}
