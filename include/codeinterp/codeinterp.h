@@ -672,10 +672,16 @@ CI_EXPORT int ci_remove_file(ci_session *session, const char *name);
  * {"name":"executeCode","arguments":{"code":"print(1)","language":"python",
  * "clearContext":false}}, and returns the MCP CallToolResult as JSON:
  * {"content":[{"type":"text","text":"..."}],"structuredContent":{...},
- * "isError":false}. Malformed requests and unknown tools are answered with a
- * result whose isError is true and whose text names the problem, and the
- * call still returns 0: only a NULL argument (CI_EINVAL) or memory
- * exhaustion (CI_ENOMEM) fail. Free *out with ci_free().
+ * "isError":false}. The file tools take AgentCore's arguments too:
+ * writeFiles {"content":[{"path":"a.txt","text":"..."},{"path":"b.bin",
+ * "blob":"<base64>"}]} (every file or none), readFiles {"paths":[...]}
+ * (answered with "resource" blocks: "text" for UTF-8 content, base64 "blob"
+ * otherwise), listFiles {"directoryPath":""} ("resource_link" blocks with
+ * mime type and size) and removeFiles {"paths":[...]}; paths are relative
+ * to /workspace as for ci_upload(). Malformed requests and unknown tools
+ * are answered with a result whose isError is true and whose text names the
+ * problem, and the call still returns 0: only a NULL argument (CI_EINVAL)
+ * or memory exhaustion (CI_ENOMEM) fail. Free *out with ci_free().
  * @since 0.1
  */
 CI_EXPORT int ci_invoke_json(ci_session *session, const char *request, char **out);

@@ -12,10 +12,11 @@
 
 #include "codeinterp/codeinterp.h"
 #include "api/errors.h"
+#include "api/invoke_internal.h"
 #include "api/json_result.h"
 
 /* The tools answered here; the "unknown tool" text lists them. */
-#define KNOWN_TOOLS "executeCode"
+#define KNOWN_TOOLS "executeCode, writeFiles, readFiles, listFiles, removeFiles"
 
 /* The longest per-execution limit ci_exec_options_set_timeout_ms() accepts,
  * in the seconds a request uses. */
@@ -25,15 +26,9 @@
  * a misspelt name, not enough to echo a whole payload. */
 #define ECHO_MAX 64
 
-/*
- * Answers a call that produced no execution result: isError true, the
- * message both as the text and as structuredContent.error.value. `status`
- * is a ci_status_name() value, `kind` classifies the problem for programs,
- * and a non-zero `code` is the ci_error behind it.
- */
-__attribute__((format(printf, 5, 6)))
-static int answer_problem(const char *status, const char *kind, int code, char **out,
-                          const char *fmt, ...)
+/* Declared in api/invoke_internal.h: the file tools answer with it too. */
+int ci_invoke_problem(const char *status, const char *kind, int code, char **out,
+                      const char *fmt, ...)
 {
     va_list ap;
     char *message = NULL;
@@ -61,7 +56,7 @@ static int answer_problem(const char *status, const char *kind, int code, char *
 
 static int invalid_request(char **out, const char *why)
 {
-    return answer_problem("error", "InvalidRequest", 0, out, "invalid request: %s", why);
+    return ci_invoke_problem("error", "InvalidRequest", 0, out, "invalid request: %s", why);
 }
 
 /* The status for a ci_execute() failure: the idle lifetime has its own;
@@ -108,10 +103,10 @@ static int run_code(ci_session *session, const char *code, ci_language language,
     if (rc == CI_ENOMEM)
         return rc;
     const char *detail = ci_session_last_error(session);
-    return answer_problem(failure_status(rc),
-                          rc == CI_EEXPIRED ? "SessionExpired" : "ExecutionFailed", rc, out,
-                          "execution failed: %s%s%s", ci_strerror(rc),
-                          *detail ? ": " : "", detail);
+    return ci_invoke_problem(failure_status(rc),
+                             rc == CI_EEXPIRED ? "SessionExpired" : "ExecutionFailed", rc, out,
+                             "execution failed: %s%s%s", ci_strerror(rc),
+                             *detail ? ": " : "", detail);
 }
 
 /* A member that is absent or null: clients often send every field. */
@@ -135,9 +130,9 @@ static int execute_code(ci_session *session, const cJSON *args, char **out)
         if (!cJSON_IsString(item))
             return invalid_request(out, "\"arguments.language\" must be a string");
         if (ci_language_from_name(item->valuestring, &language) < 0)
-            return answer_problem("error", "UnknownLanguage", 0, out,
-                                  "unknown language \"%.*s\"; supported: python, javascript, typescript",
-                                  ECHO_MAX, item->valuestring);
+            return ci_invoke_problem("error", "UnknownLanguage", 0, out,
+                                     "unknown language \"%.*s\"; supported: python, javascript, typescript",
+                                     ECHO_MAX, item->valuestring);
     }
 
     item = cJSON_GetObjectItemCaseSensitive(args, "clearContext");
@@ -160,7 +155,7 @@ static int execute_code(ci_session *session, const cJSON *args, char **out)
     return run_code(session, code->valuestring, language, clear_context, timeout_ms, out);
 }
 
-static int dispatch(ci_session *session, const cJSON *request, char **out)
+static int dispatch(ci_session *session, const cJSON *request, int has_nul, char **out)
 {
     if (!cJSON_IsObject(request))
         return invalid_request(out, "the request must be a JSON object");
@@ -170,9 +165,23 @@ static int dispatch(ci_session *session, const cJSON *request, char **out)
         return invalid_request(out, "\"name\" must be a string naming the tool");
     if (strcmp(name->valuestring, "executeCode") == 0)
         return execute_code(session, cJSON_GetObjectItemCaseSensitive(request, "arguments"), out);
-    return answer_problem("error", "UnknownTool", 0, out,
-                          "unknown tool \"%.*s\"; known tools: " KNOWN_TOOLS,
-                          ECHO_MAX, name->valuestring);
+    static const struct {
+        const char *name;
+        int (*run)(ci_session *, const cJSON *, int, char **);
+    } file_tools[] = {
+        {"writeFiles", ci_invoke_write_files},
+        {"readFiles", ci_invoke_read_files},
+        {"listFiles", ci_invoke_list_files},
+        {"removeFiles", ci_invoke_remove_files},
+    };
+    for (size_t i = 0; i < sizeof(file_tools) / sizeof(file_tools[0]); i++)
+        if (strcmp(name->valuestring, file_tools[i].name) == 0)
+            return file_tools[i].run(session,
+                                     cJSON_GetObjectItemCaseSensitive(request, "arguments"),
+                                     has_nul, out);
+    return ci_invoke_problem("error", "UnknownTool", 0, out,
+                             "unknown tool \"%.*s\"; known tools: " KNOWN_TOOLS,
+                             ECHO_MAX, name->valuestring);
 }
 
 CI_EXPORT int ci_invoke_json(ci_session *session, const char *request, char **out)
@@ -188,11 +197,11 @@ CI_EXPORT int ci_invoke_json(ci_session *session, const char *request, char **ou
     int rc;
 
     if (parsed)
-        rc = dispatch(session, parsed, out);
+        rc = dispatch(session, parsed, ci_json_has_nul_escape(request), out);
     else
-        rc = answer_problem("error", "InvalidRequest", 0, out,
-                            "invalid request: malformed JSON at byte %zu",
-                            end ? (size_t)(end - request) : 0);
+        rc = ci_invoke_problem("error", "InvalidRequest", 0, out,
+                               "invalid request: malformed JSON at byte %zu",
+                               end ? (size_t)(end - request) : 0);
     cJSON_Delete(parsed);
     if (rc < 0)
         return ci_fail(session, rc, "ci_invoke_json: out of memory");

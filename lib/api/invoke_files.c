@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The file tools of ci_invoke_json(), with AgentCore's argument names:
+ * writeFiles {"content":[{"path","text"|"blob"}]}, readFiles {"paths"},
+ * listFiles {"directoryPath"}, removeFiles {"paths"}. Files are read back
+ * as MCP "resource" blocks (text when the bytes are UTF-8, base64 "blob"
+ * otherwise, so binary content round-trips byte-exact) and listed as
+ * "resource_link" blocks, with file:///workspace/... URIs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/files_internal.h"
+#include "api/invoke_internal.h"
+#include "api/json_result.h"
+#include "util/b64.h"
+#include "util/buf.h"
+#include "util/mime.h"
+#include "util/safe_path.h"
+
+#define URI_PREFIX "file:///workspace/"
+
+int ci_json_has_nul_escape(const char *p)
+{
+    int in_string = 0;
+    for (; *p; p++) {
+        if (*p == '"') {
+            in_string = !in_string;
+        } else if (in_string && *p == '\\') {
+            p++;
+            if (*p == 'u' && p[1] == '0' && p[2] == '0' && p[3] == '0' && p[4] == '0')
+                return 1;
+            if (!*p)
+                return 0;
+        }
+    }
+    return 0;
+}
+
+static int invalid(char **out, const char *tool, const char *why)
+{
+    return ci_invoke_problem("error", "InvalidRequest", 0, out, "invalid request: %s: %s", tool,
+                             why);
+}
+
+static int refuse_nul(char **out, const char *tool)
+{
+    return invalid(out, tool, "a string holds a NUL character (\\u0000); paths cannot contain "
+                              "one, and binary content must be sent base64-encoded as \"blob\"");
+}
+
+/* A failed file call, classified for programs; the session's message says
+ * which file and why. */
+static int file_problem(ci_session *s, const char *tool, int code, char **out)
+{
+    const char *status = "error", *kind = "FileError";
+    switch (code) {
+    case CI_ENOMEM:
+        return CI_ENOMEM;
+    case CI_EPATH:
+        kind = "InvalidPath";
+        break;
+    case CI_ENOENT:
+        kind = "FileNotFound";
+        break;
+    case CI_ETOOBIG:
+        kind = "FileTooLarge";
+        break;
+    case CI_EFILETYPE:
+        kind = "NotRegularFile";
+        break;
+    case CI_EBUSY:
+        kind = "SessionBusy";
+        break;
+    case CI_EEXPIRED:
+        status = "session_expired";
+        kind = "SessionExpired";
+        break;
+    case CI_ECLOSED:
+        status = "sandbox_error";
+        kind = "SandboxGone";
+        break;
+    default:
+        break;
+    }
+    return ci_invoke_problem(status, kind, code, out, "%s failed: %s", tool,
+                             ci_session_last_error(s));
+}
+
+/* The array member `name` of args whose items are all strings, or NULL. */
+static const cJSON *string_array(const cJSON *args, const char *name)
+{
+    const cJSON *a = cJSON_IsObject(args) ? cJSON_GetObjectItemCaseSensitive(args, name) : NULL;
+    if (!cJSON_IsArray(a))
+        return NULL;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, a)
+        if (!cJSON_IsString(item))
+            return NULL;
+    return a;
+}
+
+/* {"content":content,"structuredContent":structured (if any),"isError":false}
+ * printed into a malloc'd string for ci_free(). Takes both items. */
+static int answer(cJSON *content, cJSON *structured, char **out)
+{
+    int rc = CI_ENOMEM;
+    cJSON *root = cJSON_CreateObject();
+    if (!root || !content || !cJSON_AddItemToObject(root, "content", content)) {
+        cJSON_Delete(content);
+        goto done;
+    }
+    if (structured && !cJSON_AddItemToObject(root, "structuredContent", structured))
+        goto done;
+    structured = NULL;
+    if (!cJSON_AddBoolToObject(root, "isError", 0))
+        goto done;
+    char *printed = cJSON_PrintUnformatted(root);
+    if (!printed)
+        goto done;
+    /* cJSON may allocate through hooks the host replaced; ci_free() is free() */
+    size_t n = strlen(printed) + 1;
+    *out = malloc(n);
+    if (*out) {
+        memcpy(*out, printed, n);
+        rc = 0;
+    }
+    cJSON_free(printed);
+done:
+    cJSON_Delete(structured);
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* Appends `s` percent-encoded as a URI path: every byte but the unreserved
+ * characters and '/' becomes %XX. */
+static int append_uri_path(ci_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+            if (ci_buf_append(b, p, 1) < 0)
+                return -1;
+        } else {
+            char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
+            if (ci_buf_append(b, esc, 3) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* file:///workspace/<dir>/<name> (dir may be empty); malloc'd or NULL. */
+static char *file_uri(const char *dir, const char *name)
+{
+    ci_buf b = { 0 };
+    int ok = ci_buf_append(&b, URI_PREFIX, strlen(URI_PREFIX)) == 0 &&
+             (!*dir || (append_uri_path(&b, dir) == 0 && ci_buf_append(&b, "/", 1) == 0)) &&
+             append_uri_path(&b, name) == 0;
+    if (!ok) {
+        ci_buf_free(&b);
+        return NULL;
+    }
+    return ci_buf_steal(&b);
+}
+
+/* Strict UTF-8 (no overlong forms, surrogates or code points past
+ * U+10FFFF) without NUL bytes: bytes that can travel as JSON text and come
+ * back unchanged. */
+static int is_plain_utf8(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = p[i];
+        if (c == 0)
+            return 0;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t need;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF) {
+            need = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            need = 3;
+            if (c == 0xE0)
+                lo = 0xA0;
+            else if (c == 0xED)
+                hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            need = 4;
+            if (c == 0xF0)
+                lo = 0x90;
+            else if (c == 0xF4)
+                hi = 0x8F;
+        } else {
+            return 0;
+        }
+        if (n - i < need)
+            return 0;
+        for (size_t k = 1; k < need; k++) {
+            if (p[i + k] < lo || p[i + k] > hi)
+                return 0;
+            lo = 0x80;
+            hi = 0xBF;
+        }
+        i += need;
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------ writeFiles */
+
+int ci_invoke_write_files(ci_session *s, const cJSON *args, int has_nul, char **out)
+{
+    static const char tool[] = "writeFiles";
+    if (has_nul)
+        return refuse_nul(out, tool);
+    const cJSON *content = cJSON_IsObject(args)
+                               ? cJSON_GetObjectItemCaseSensitive(args, "content") : NULL;
+    if (!cJSON_IsArray(content))
+        return invalid(out, tool, "\"arguments.content\" must be an array of "
+                                  "{\"path\": ..., \"text\" or \"blob\": ...}");
+    size_t n = (size_t)cJSON_GetArraySize(content);
+    struct ci_file_data *files = calloc(n ? n : 1, sizeof(*files));
+    unsigned char **blobs = calloc(n ? n : 1, sizeof(*blobs));
+    int rc = CI_ENOMEM;
+    if (!files || !blobs)
+        goto done;
+
+    /* everything is checked and decoded before the first byte is written */
+    size_t i = 0;
+    const cJSON *item;
+    char why[160];
+    cJSON_ArrayForEach(item, content) {
+        const cJSON *path = cJSON_GetObjectItemCaseSensitive(item, "path");
+        const cJSON *text = cJSON_GetObjectItemCaseSensitive(item, "text");
+        const cJSON *blob = cJSON_GetObjectItemCaseSensitive(item, "blob");
+        if (cJSON_IsNull(text))
+            text = NULL;
+        if (cJSON_IsNull(blob))
+            blob = NULL;
+        if (!cJSON_IsObject(item) || !cJSON_IsString(path) || (text && !cJSON_IsString(text)) ||
+            (blob && !cJSON_IsString(blob)) || !text == !blob) {
+            snprintf(why, sizeof(why), "content[%zu] must be {\"path\": string, and either "
+                     "\"text\": string or \"blob\": base64 string}", i);
+            rc = invalid(out, tool, why);
+            goto done;
+        }
+        files[i].name = path->valuestring;
+        if (text) {
+            files[i].data = text->valuestring;
+            files[i].len = strlen(text->valuestring);
+        } else {
+            blobs[i] = ci_b64_decode(blob->valuestring, strlen(blob->valuestring), &files[i].len);
+            if (!blobs[i]) {
+                snprintf(why, sizeof(why), "content[%zu].blob is not valid base64 (standard "
+                         "alphabet, padded, no whitespace)", i);
+                rc = invalid(out, tool, why);
+                goto done;
+            }
+            files[i].data = blobs[i];
+        }
+        i++;
+    }
+
+    rc = ci_files_write_all(s, files, n);
+    if (rc < 0) {
+        rc = file_problem(s, tool, rc, out);
+        goto done;
+    }
+    ci_buf text = { 0 };
+    cJSON *sc = cJSON_CreateObject();
+    cJSON *list = sc && cJSON_AddStringToObject(sc, "status", "ok")
+                      ? cJSON_AddArrayToObject(sc, "files") : NULL;
+    int ok = list != NULL;
+    char line[64];
+    snprintf(line, sizeof(line), "wrote %zu file%s", n, n == 1 ? "" : "s");
+    ok = ok && ci_buf_append(&text, line, strlen(line)) == 0;
+    for (i = 0; ok && i < n; i++) {
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddItemToArray(list, f);
+        ok = f && ci_json_add_text(f, "path", files[i].name) &&
+             cJSON_AddNumberToObject(f, "size", (double)files[i].len);
+        snprintf(line, sizeof(line), " (%zu bytes)", files[i].len);
+        ok = ok && ci_buf_append(&text, i ? ", " : ": ", 2) == 0 &&
+             ci_buf_append(&text, files[i].name, strlen(files[i].name)) == 0 &&
+             ci_buf_append(&text, line, strlen(line)) == 0;
+    }
+    if (ok) {
+        rc = ci_json_tool_result(ci_buf_cstr(&text), text.len, sc, 0, out);
+    } else {
+        cJSON_Delete(sc);
+        rc = CI_ENOMEM;
+    }
+    ci_buf_free(&text);
+done:
+    for (size_t k = 0; blobs && k < n; k++)
+        free(blobs[k]);
+    free(blobs);
+    free(files);
+    return rc;
+}
+
+/* ------------------------------------------------------------- readFiles */
+
+/* {"type":"resource","resource":{"uri","mimeType","text"|"blob"}} */
+static cJSON *resource_block(const char *path, const unsigned char *data, size_t len)
+{
+    cJSON *block = cJSON_CreateObject();
+    cJSON *res = block && cJSON_AddStringToObject(block, "type", "resource")
+                     ? cJSON_AddObjectToObject(block, "resource") : NULL;
+    char *uri = res ? file_uri("", path) : NULL;
+    int ok = uri && cJSON_AddStringToObject(res, "uri", uri) &&
+             cJSON_AddStringToObject(res, "mimeType", ci_mime_type(path));
+    free(uri);
+    if (ok && is_plain_utf8(data, len)) {
+        ok = ci_json_add_bytes(res, "text", (const char *)data, len) != NULL;
+    } else if (ok) {
+        char *b64 = ci_b64_encode(data, len);
+        ok = b64 && cJSON_AddStringToObject(res, "blob", b64);
+        free(b64);
+    }
+    if (!ok) {
+        cJSON_Delete(block);
+        return NULL;
+    }
+    return block;
+}
+
+int ci_invoke_read_files(ci_session *s, const cJSON *args, int has_nul, char **out)
+{
+    static const char tool[] = "readFiles";
+    if (has_nul)
+        return refuse_nul(out, tool);
+    const cJSON *paths = string_array(args, "paths");
+    if (!paths)
+        return invalid(out, tool, "\"arguments.paths\" must be an array of strings");
+    cJSON *content = cJSON_CreateArray();
+    if (!content)
+        return CI_ENOMEM;
+    const cJSON *path;
+    cJSON_ArrayForEach(path, paths) {
+        void *data;
+        size_t len;
+        int rc = ci_download(s, path->valuestring, &data, &len);
+        if (rc < 0) {
+            cJSON_Delete(content);
+            return file_problem(s, tool, rc, out);
+        }
+        cJSON *block = resource_block(path->valuestring, data, len);
+        ci_free(data);
+        if (!block || !cJSON_AddItemToArray(content, block)) {
+            cJSON_Delete(block);
+            cJSON_Delete(content);
+            return CI_ENOMEM;
+        }
+    }
+    return answer(content, NULL, out);
+}
+
+/* ------------------------------------------------------------- listFiles */
+
+static const char *type_name(ci_file_type t)
+{
+    switch (t) {
+    case CI_FILE_REGULAR: return "file";
+    case CI_FILE_DIRECTORY: return "directory";
+    case CI_FILE_SYMLINK: return "symlink";
+    default: return "other";
+    }
+}
+
+/* Media type of a listed entry: by extension for files, "inode/..." (as
+ * shared-mime-info names them) for the rest. */
+static const char *entry_mime(ci_file_type t, const char *name)
+{
+    switch (t) {
+    case CI_FILE_REGULAR: return ci_mime_type(name);
+    case CI_FILE_DIRECTORY: return "inode/directory";
+    case CI_FILE_SYMLINK: return "inode/symlink";
+    default: return "inode/x-special";
+    }
+}
+
+int ci_invoke_list_files(ci_session *s, const cJSON *args, int has_nul, char **out)
+{
+    static const char tool[] = "listFiles";
+    if (has_nul)
+        return refuse_nul(out, tool);
+    if (!cJSON_IsObject(args))
+        return invalid(out, tool, "\"arguments\" must be an object");
+    const cJSON *dir = cJSON_GetObjectItemCaseSensitive(args, "directoryPath");
+    if (dir && !cJSON_IsNull(dir) && !cJSON_IsString(dir))
+        return invalid(out, tool, "\"arguments.directoryPath\" must be a string");
+    const char *d = cJSON_IsString(dir) ? dir->valuestring : "";
+    if (!strcmp(d, "."))
+        d = "";
+
+    ci_file_list *list;
+    int rc = ci_list_files(s, d, &list);
+    if (rc < 0)
+        return file_problem(s, tool, rc, out);
+    cJSON *content = cJSON_CreateArray();
+    cJSON *sc = cJSON_CreateObject();
+    cJSON *files = sc && cJSON_AddStringToObject(sc, "status", "ok") &&
+                   ci_json_add_text(sc, "directoryPath", d)
+                       ? cJSON_AddArrayToObject(sc, "files") : NULL;
+    int ok = content && files;
+    for (size_t i = 0; ok && i < ci_file_list_count(list); i++) {
+        const char *name = ci_file_list_name(list, i);
+        ci_file_type type = ci_file_list_type(list, i);
+        /* adding to a non-NULL array cannot fail: each item is owned by
+         * its array as soon as it exists */
+        cJSON *link = cJSON_CreateObject();
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddItemToArray(content, link);
+        cJSON_AddItemToArray(files, f);
+        char *uri = file_uri(d, name);
+        ok = uri && link && f && cJSON_AddStringToObject(link, "type", "resource_link") &&
+             cJSON_AddStringToObject(link, "uri", uri) &&
+             ci_json_add_text(link, "name", name) &&
+             cJSON_AddStringToObject(link, "mimeType", entry_mime(type, name)) &&
+             ci_json_add_text(f, "name", name) &&
+             cJSON_AddStringToObject(f, "type", type_name(type)) &&
+             cJSON_AddNumberToObject(f, "size", (double)ci_file_list_size(list, i)) &&
+             cJSON_AddNumberToObject(f, "mtime", (double)ci_file_list_mtime(list, i));
+        /* a size means the bytes one would read: files only */
+        if (ok && type == CI_FILE_REGULAR)
+            ok = cJSON_AddNumberToObject(link, "size", (double)ci_file_list_size(list, i)) != NULL;
+        free(uri);
+    }
+    ci_file_list_free(list);
+    if (!ok) {
+        cJSON_Delete(content);
+        cJSON_Delete(sc);
+        return CI_ENOMEM;
+    }
+    return answer(content, sc, out);
+}
+
+/* ----------------------------------------------------------- removeFiles */
+
+int ci_invoke_remove_files(ci_session *s, const cJSON *args, int has_nul, char **out)
+{
+    static const char tool[] = "removeFiles";
+    if (has_nul)
+        return refuse_nul(out, tool);
+    const cJSON *paths = string_array(args, "paths");
+    if (!paths)
+        return invalid(out, tool, "\"arguments.paths\" must be an array of strings");
+    /* a bad name anywhere in the list stops the call before any removal */
+    const cJSON *path;
+    char why[160];
+    cJSON_ArrayForEach(path, paths) {
+        if (ci_path_check(path->valuestring, why, sizeof(why)) < 0)
+            return ci_invoke_problem("error", "InvalidPath", CI_EPATH, out,
+                                     "%s failed: \"%.200s\": %s", tool, path->valuestring, why);
+    }
+    ci_buf done = { 0 };
+    size_t n = 0;
+    cJSON_ArrayForEach(path, paths) {
+        int rc = ci_remove_file(s, path->valuestring);
+        if (rc < 0) {
+            const char *removed = n ? ci_buf_cstr(&done) : "nothing";
+            rc = rc == CI_ENOMEM ? rc
+                 : ci_invoke_problem(rc == CI_EEXPIRED ? "session_expired" : "error",
+                                     rc == CI_ENOENT ? "FileNotFound" : "FileError", rc, out,
+                                     "%s failed: %s (removed before the failure: %s)", tool,
+                                     ci_session_last_error(s), removed);
+            ci_buf_free(&done);
+            return rc;
+        }
+        if ((n++ && ci_buf_append(&done, ", ", 2) < 0) ||
+            ci_buf_append(&done, path->valuestring, strlen(path->valuestring)) < 0) {
+            ci_buf_free(&done);
+            return CI_ENOMEM;
+        }
+    }
+    cJSON *sc = cJSON_CreateObject();
+    cJSON *removed = sc && cJSON_AddStringToObject(sc, "status", "ok")
+                         ? cJSON_AddArrayToObject(sc, "removed") : NULL;
+    int ok = removed != NULL;
+    cJSON_ArrayForEach(path, paths) {
+        cJSON *p = ok ? cJSON_CreateString(path->valuestring) : NULL;
+        ok = p && cJSON_AddItemToArray(removed, p);
+    }
+    char *text = NULL;
+    int len = ok ? asprintf(&text, "removed %zu: %s", n, n ? ci_buf_cstr(&done) : "nothing") : -1;
+    ci_buf_free(&done);
+    int rc;
+    if (len < 0) {
+        cJSON_Delete(sc);
+        rc = CI_ENOMEM;
+    } else {
+        rc = ci_json_tool_result(text, (size_t)len, sc, 0, out);
+    }
+    free(text);
+    return rc;
+}
