@@ -3,8 +3,15 @@
 
 #include "runners/runner.h"
 
+/* javascript_runner.c and typescript_runner.c (the declarations belong in
+ * runner.h beside ci_python_runner's) */
+extern const struct ci_runner_ops ci_javascript_runner;
+extern const struct ci_runner_ops ci_typescript_runner;
+
 static const struct ci_runner_ops *const runners[] = {
     &ci_python_runner,
+    &ci_javascript_runner,
+    &ci_typescript_runner,
 };
 
 const struct ci_runner_ops *ci_runner_for(ci_language language)
