@@ -115,7 +115,7 @@ static int absent(const cJSON *item)
     return !item || cJSON_IsNull(item);
 }
 
-static int execute_code(ci_session *session, const cJSON *args, char **out)
+static int execute_code(ci_session *session, const cJSON *args, int has_nul, char **out)
 {
     if (!cJSON_IsObject(args))
         return invalid_request(out, "\"arguments\" must be an object");
@@ -123,6 +123,11 @@ static int execute_code(ci_session *session, const cJSON *args, char **out)
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(args, "code");
     if (!cJSON_IsString(code))
         return invalid_request(out, "\"arguments.code\" must be a string");
+    /* cJSON ends a string at an escaped NUL: running the code before it
+     * would run something else than was sent */
+    if (has_nul)
+        return invalid_request(out, "a string holds a NUL character (\\u0000), "
+                                    "which code cannot contain");
 
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(args, "language");
     ci_language language = CI_LANGUAGE_PYTHON;
@@ -164,7 +169,8 @@ static int dispatch(ci_session *session, const cJSON *request, int has_nul, char
     if (!cJSON_IsString(name))
         return invalid_request(out, "\"name\" must be a string naming the tool");
     if (strcmp(name->valuestring, "executeCode") == 0)
-        return execute_code(session, cJSON_GetObjectItemCaseSensitive(request, "arguments"), out);
+        return execute_code(session, cJSON_GetObjectItemCaseSensitive(request, "arguments"),
+                            has_nul, out);
     static const struct {
         const char *name;
         int (*run)(ci_session *, const cJSON *, int, char **);

@@ -178,7 +178,7 @@ class Invoke(unittest.TestCase):
             ("{not json", "malformed JSON"),
             ('["executeCode"]', "JSON object"),
             ('{"arguments":{"code":"1"}}', '"name"'),
-            ('{"name":"writeFiles","arguments":{}}', "unknown tool"),
+            ('{"name":"formatDisk","arguments":{}}', "unknown tool"),
             ('{"name":"executeCode"}', '"arguments"'),
             ('{"name":"executeCode","arguments":{}}', '"arguments.code"'),
             ('{"name":"executeCode","arguments":{"code":"1","language":"cobol"}}',
@@ -186,6 +186,7 @@ class Invoke(unittest.TestCase):
             ('{"name":"executeCode","arguments":{"code":"1","clearContext":"yes"}}',
              "clearContext"),
             ('{"name":"executeCode","arguments":{"code":"1","timeout":-1}}', "timeout"),
+            ('{"name":"executeCode","arguments":{"code":"print(1)\\u0000print(2)"}}', "NUL"),
         ]
         lines = []
         for request, _ in bad:
