@@ -15,6 +15,7 @@
 /* Sandbox settings common to every subcommand that runs code. */
 typedef struct cli_sandbox_flags {
     uint64_t timeout_ms;   /* 0: the library's default */
+    uint64_t idle_timeout_ms; /* 0: the library's default */
     ci_network network;
     const char *audit_log; /* --audit-log FILE, or NULL */
 } cli_sandbox_flags;
@@ -25,11 +26,13 @@ enum {
     CLI_OPT_NETWORK,
     CLI_OPT_JSON,
     CLI_OPT_AUDIT_LOG,
+    CLI_OPT_IDLE_TIMEOUT,
 };
 
-/* Parses the argument of --timeout (seconds, fractions allowed) or
- * --network into `flags`; prints why and returns -1 if it is invalid. */
-int cli_parse_timeout(const char *arg, cli_sandbox_flags *flags);
+/* Parses the seconds (fractions allowed, 8 h at most) of the time limit
+ * `option` into *ms, or --network into `flags`; prints why and returns -1
+ * if the argument is invalid. */
+int cli_parse_seconds(const char *option, const char *arg, uint64_t *ms);
 int cli_parse_network(const char *arg, cli_sandbox_flags *flags);
 
 /* A configuration from the environment (ci_config_new()) and the flags;

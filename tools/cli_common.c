@@ -9,24 +9,24 @@
 
 #include "cli.h"
 
-/* The library's range for an execution time limit: 1 ms .. 8 h. */
-#define MAX_TIMEOUT_S (8 * 3600)
+/* The library's range for its time limits: 1 ms .. 8 h. */
+#define MAX_SECONDS (8 * 3600)
 
-int cli_parse_timeout(const char *arg, cli_sandbox_flags *flags)
+int cli_parse_seconds(const char *option, const char *arg, uint64_t *ms)
 {
     char *end;
     double seconds = strtod(arg, &end);
 
-    if (end == arg || *end != '\0' || !(seconds > 0) || seconds > MAX_TIMEOUT_S) {
-        fprintf(stderr, "codeinterp: --timeout wants seconds, more than 0 and at most %d: '%s'\n",
-                MAX_TIMEOUT_S, arg);
+    if (end == arg || *end != '\0' || !(seconds > 0) || seconds > MAX_SECONDS) {
+        fprintf(stderr, "codeinterp: %s wants seconds, more than 0 and at most %d: '%s'\n",
+                option, MAX_SECONDS, arg);
         return -1;
     }
     /* round up: a limit is never made shorter than asked */
-    double ms = seconds * 1000.0;
-    flags->timeout_ms = (uint64_t)ms;
-    if ((double)flags->timeout_ms < ms)
-        flags->timeout_ms++;
+    double exact = seconds * 1000.0;
+    *ms = (uint64_t)exact;
+    if ((double)*ms < exact)
+        (*ms)++;
     return 0;
 }
 
@@ -60,6 +60,8 @@ ci_config *cli_config_create(const cli_sandbox_flags *flags)
     }
     if (flags->timeout_ms)
         rc = ci_config_set_exec_timeout_ms(config, flags->timeout_ms);
+    if (rc == 0 && flags->idle_timeout_ms)
+        rc = ci_config_set_idle_timeout_ms(config, flags->idle_timeout_ms);
     if (rc == 0)
         rc = ci_config_set_network(config, flags->network);
     if (rc == 0 && flags->audit_log)

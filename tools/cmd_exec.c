@@ -241,7 +241,7 @@ int cli_exec(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    cli_sandbox_flags flags = {0, CI_NETWORK_NONE};
+    cli_sandbox_flags flags = {.network = CI_NETWORK_NONE};
     const char *code_arg = NULL, *language_arg = NULL;
     int json = 0, opt;
 
@@ -254,7 +254,7 @@ int cli_exec(int argc, char **argv)
             code_arg = optarg;
             break;
         case CLI_OPT_TIMEOUT:
-            if (cli_parse_timeout(optarg, &flags) < 0)
+            if (cli_parse_seconds("--timeout", optarg, &flags.timeout_ms) < 0)
                 return usage_error();
             break;
         case CLI_OPT_NETWORK:

@@ -186,18 +186,23 @@ int cli_invoke(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
+        {"idle-timeout", required_argument, NULL, CLI_OPT_IDLE_TIMEOUT},
         {"network", required_argument, NULL, CLI_OPT_NETWORK},
         {"audit-log", required_argument, NULL, CLI_OPT_AUDIT_LOG},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    cli_sandbox_flags flags = {0, CI_NETWORK_NONE};
+    cli_sandbox_flags flags = {.network = CI_NETWORK_NONE};
     int opt;
 
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (opt) {
         case CLI_OPT_TIMEOUT:
-            if (cli_parse_timeout(optarg, &flags) < 0)
+            if (cli_parse_seconds("--timeout", optarg, &flags.timeout_ms) < 0)
+                return CLI_EXIT_USAGE;
+            break;
+        case CLI_OPT_IDLE_TIMEOUT:
+            if (cli_parse_seconds("--idle-timeout", optarg, &flags.idle_timeout_ms) < 0)
                 return CLI_EXIT_USAGE;
             break;
         case CLI_OPT_NETWORK:

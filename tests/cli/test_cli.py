@@ -77,6 +77,20 @@ class Exec(unittest.TestCase):
         p = run("exec", "-", stdin=b"print('from stdin')\n")
         self.assertEqual((p.returncode, p.stdout), (0, b"from stdin\n"), p.stderr)
 
+    def test_javascript_and_typescript(self):
+        p = run("exec", "-l", "javascript", "-c", "console.log(1 + 1)")
+        self.assertEqual((p.returncode, p.stdout), (0, b"2\n"), p.stderr)
+        path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"ci-cli-{os.getpid()}.ts")
+        with open(path, "w") as f:
+            f.write("const n: number = 3;\nconsole.log(n * 2);\n")
+        try:
+            p = run("exec", "--json", path)  # the language comes from .ts
+        finally:
+            os.unlink(path)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        sc = json.loads(p.stdout)["structuredContent"]
+        self.assertEqual((sc["language"], sc["stdout"]), ("typescript", "6\n"))
+
     def test_stderr_is_streamed_apart(self):
         p = run("exec", "-c", "import sys; print('out'); print('err', file=sys.stderr)")
         self.assertEqual(p.returncode, 0, p.stderr)
@@ -143,6 +157,8 @@ class Exec(unittest.TestCase):
         self.assertEqual(run("exec", "-l", "cobol", "-c", "1").returncode, 2)
         self.assertEqual(run("exec", "--timeout", "0", "-c", "1").returncode, 2)
         self.assertEqual(run("exec", "--network", "wifi", "-c", "1").returncode, 2)
+        self.assertEqual(run("invoke", "--idle-timeout", "-1").returncode, 2)
+        self.assertEqual(run("invoke", "extra").returncode, 2)
         self.assertEqual(run("frobnicate").returncode, 2)
         self.assertEqual(run().returncode, 2)
 
@@ -239,6 +255,33 @@ class Invoke(unittest.TestCase):
         p, answers = invoke([call("s = '" + "a" * 1_000_000 + "'\nprint(len(s))")])
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(answers[0]["structuredContent"]["stdout"], "1000000\n")
+
+    def test_expired_session_is_replaced(self):
+        proc = subprocess.Popen([CLI, "invoke", "--idle-timeout", "0.3"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+        def ask(code):
+            proc.stdin.write((call(code) + "\n").encode())
+            proc.stdin.flush()
+            return json.loads(proc.stdout.readline())
+
+        try:
+            self.assertIs(ask("x = 1")["isError"], False)
+            time.sleep(1.5)
+            expired = ask("print(x)")
+            self.assertEqual(expired["structuredContent"]["status"], "session_expired")
+            self.assertIs(expired["isError"], True)
+            self.assertIn("expired", text_of(expired))
+            fresh = ask("print(x)")  # a new session: x is gone
+            self.assertEqual(fresh["structuredContent"]["error"]["name"], "NameError")
+            self.assertEqual(ask("print('again')")["structuredContent"]["stdout"], "again\n")
+            proc.stdin.close()
+            self.assertEqual(proc.wait(timeout=RUN_TIMEOUT), 0)
+        finally:
+            proc.kill()
+            proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
 
     def test_sigterm_destroys_the_session(self):
         # The interpreter renames itself; after SIGTERM no host process may
