@@ -14,6 +14,8 @@ fail() {
 
 stage=$(mktemp -d /tmp/ci-install-XXXXXX) || fail "mktemp"
 trap 'rm -rf "$stage"' EXIT
+# mktemp makes it 0700; the sandbox's own uid must reach the staged kernels
+chmod 755 "$stage"
 
 meson install -C "$builddir" --destdir "$stage" --no-rebuild >"$stage/install.log" 2>&1 ||
     { cat "$stage/install.log"; fail "meson install"; }

@@ -22,6 +22,7 @@ static const int all_codes[] = {
     CI_OK,      CI_EINVAL,  CI_ENOMEM, CI_ESANDBOX,  CI_EUNSUPPORTED, CI_EEXPIRED,
     CI_ECLOSED, CI_EBUSY,   CI_ERUNNER, CI_EIO,      CI_ECANCELED,    CI_ETOOBIG,
     CI_EPATH,   CI_ENOENT,  CI_EPROTO, CI_EUNKNOWN,  CI_ELIMIT,       CI_ETRANSFER,
+    CI_EFILETYPE, CI_EAUDIT,
 };
 #define N_CODES (sizeof all_codes / sizeof all_codes[0])
 
@@ -54,7 +55,9 @@ END_TEST
 
 START_TEST(strerror_unknown_codes)
 {
-    const int unknown[] = {1, 2, 100, -18, -19, -100, -1000, INT_MIN, INT_MAX};
+    /* the first codes past the last one this header knows */
+    const int past = -(int)N_CODES;
+    const int unknown[] = {1, 2, 100, past, past - 1, -100, -1000, INT_MIN, INT_MAX};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         const char *text = ci_strerror(unknown[i]);
         ck_assert_msg(text != NULL, "code %d", unknown[i]);
@@ -302,6 +305,37 @@ START_TEST(config_env)
 }
 END_TEST
 
+START_TEST(config_cgroups_range)
+{
+    ci_config *c = new_config();
+    ck_assert_int_eq(ci_config_set_memory_limit(c, 16 * MIB - 1), CI_EINVAL);
+    ck_assert_int_eq(ci_config_set_memory_limit(c, 16 * MIB), 0);
+    ck_assert_int_eq(ci_config_set_memory_limit(c, 2 * GIB), 0);
+    ck_assert_int_eq(ci_config_set_memory_limit(c, 1024 * GIB), 0);
+    ck_assert_int_eq(ci_config_set_memory_limit(c, 1024 * GIB + 1), CI_EINVAL);
+    ck_assert_int_eq(ci_config_set_memory_limit(NULL, GIB), CI_EINVAL);
+
+    ck_assert_int_eq(ci_config_set_cpu_limit(c, 0), CI_EINVAL);
+    ck_assert_int_eq(ci_config_set_cpu_limit(c, 9), CI_EINVAL);
+    ck_assert_int_eq(ci_config_set_cpu_limit(c, 10), 0);
+    ck_assert_int_eq(ci_config_set_cpu_limit(c, 1024000), 0);
+    ck_assert_int_eq(ci_config_set_cpu_limit(c, 1024001), CI_EINVAL);
+    ck_assert_int_eq(ci_config_set_cpu_limit(NULL, 1000), CI_EINVAL);
+
+    const ci_cgroup_mode modes[] = {CI_CGROUP_AUTO, CI_CGROUP_V1, CI_CGROUP_V2, CI_CGROUP_NONE};
+    for (size_t i = 0; i < 4; i++)
+        ck_assert_int_eq(ci_config_set_cgroup_mode(c, modes[i]), 0);
+    ck_assert_int_eq(ci_config_set_cgroup_mode(c, (ci_cgroup_mode)4), CI_EINVAL);
+    ck_assert_int_eq(ci_config_set_cgroup_mode(c, (ci_cgroup_mode)-1), CI_EINVAL);
+    ck_assert_int_eq(ci_config_set_cgroup_mode(NULL, CI_CGROUP_AUTO), CI_EINVAL);
+
+    ck_assert_int_eq(ci_config_set_cgroup_parent(c, "/sys/fs/cgroup/some/where"), 0);
+    ck_assert_int_eq(ci_config_set_cgroup_parent(c, NULL), 0); /* reset */
+    ck_assert_int_eq(ci_config_set_cgroup_parent(NULL, "x"), CI_EINVAL);
+    ci_config_free(c);
+}
+END_TEST
+
 /* --------------------------------------------------------- exec options */
 
 static int dummy_cb(const char *data, size_t len, void *user_data)
@@ -382,6 +416,17 @@ START_TEST(null_frees_and_getters)
     char *json = (char *)"untouched";
     ck_assert_int_eq(ci_result_to_json(NULL, &json), CI_EINVAL);
     ck_assert_str_eq(json, "untouched");
+
+    ci_usage *usage = (ci_usage *)&usage;
+    ck_assert_int_eq(ci_session_usage(NULL, &usage), CI_EINVAL);
+    ck_assert_ptr_eq(usage, (ci_usage *)&usage);
+    ci_usage_free(NULL);
+    ck_assert_uint_eq(ci_usage_cpu_ms(NULL), 0);
+    ck_assert_uint_eq(ci_usage_peak_memory_bytes(NULL), 0);
+    ck_assert_uint_eq(ci_usage_lifetime_ms(NULL), 0);
+    ck_assert_uint_eq(ci_usage_cpu_seconds(NULL), 0);
+    ck_assert(ci_usage_gb_seconds(NULL) == 0.0);
+    (void)ci_session_limits_mode(NULL);
 
     ck_assert_ptr_null(ci_session_id(NULL));
     text = ci_session_last_error(NULL);
@@ -490,6 +535,7 @@ static Suite *api_suite(void)
     tcase_add_test(tc, config_limits_range);
     tcase_add_test(tc, config_network_and_paths);
     tcase_add_test(tc, config_env);
+    tcase_add_test(tc, config_cgroups_range);
     tcase_add_test(tc, exec_options);
     suite_add_tcase(s, tc);
 

@@ -284,7 +284,7 @@ static int is_pid_name(const char *name)
 /* Real uid and state letter of a host process; 0 on success. */
 static int proc_status(const char *pid, uid_t *uid, char *state)
 {
-    char path[64], buf[4096];
+    char path[300], buf[4096];
     snprintf(path, sizeof path, "/proc/%s/status", pid);
     if (read_small(path, buf, sizeof buf) < 0)
         return -1;
@@ -310,7 +310,7 @@ size_t tc_find_marker_procs(const char *marker, pid_t *pids, size_t max, uid_t *
     while ((e = readdir(proc)) != NULL) {
         if (!is_pid_name(e->d_name))
             continue;
-        char path[64];
+        char path[300];
         snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
         ssize_t len = read_small(path, buf, sizeof buf);
         if (len <= 0)
