@@ -401,6 +401,9 @@ CI_EXPORT int ci_upload_file(ci_session *s, const char *host_path, const char *n
 static int open_regular(struct ci_session *s, int root, const char *name, struct stat *st)
 {
     int fd = ci_safe_open(root, name, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+    if (fd == -ENXIO) /* what opening a socket gives */
+        return ci_fail(s, CI_EFILETYPE, "download \"%.200s\": it is a socket; only regular "
+                       "files are downloaded", name);
     if (fd < 0)
         return fail_errno(s, -fd, "download", name);
     int r = CI_OK;

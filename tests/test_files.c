@@ -1,0 +1,945 @@
+/* SPDX-License-Identifier: MIT */
+/* Suite 'files': uploads, downloads, listing and removal in a session's
+ * /workspace through the public API and the invoke tools: names, the upload
+ * limit, atomicity, the links and FIFOs sandboxed code can plant, and the
+ * files seen from inside the sandbox. */
+#include "test_common.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MIB (1024u * 1024u)
+#define DEFAULT_LIMIT (100u * MIB)
+
+/* ------------------------------------------------------------- helpers */
+
+/* SHA-256 (FIPS 180-4), to compare with hashlib inside the sandbox. */
+struct sha256 {
+    uint32_t h[8];
+    unsigned char block[64];
+    size_t fill;
+    uint64_t bytes;
+};
+
+static const uint32_t sha_k[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+    0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+    0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+    0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+    0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+    0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+    0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+    0xc67178f2,
+};
+
+static uint32_t ror(uint32_t x, int n)
+{
+    return x >> n | x << (32 - n);
+}
+
+static void sha_block(struct sha256 *c, const unsigned char *p)
+{
+    uint32_t w[64], v[8];
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+               (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+    for (int i = 16; i < 64; i++) {
+        uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    memcpy(v, c->h, sizeof(v));
+    for (int i = 0; i < 64; i++) {
+        uint32_t t1 = v[7] + (ror(v[4], 6) ^ ror(v[4], 11) ^ ror(v[4], 25)) +
+                      ((v[4] & v[5]) ^ (~v[4] & v[6])) + sha_k[i] + w[i];
+        uint32_t t2 = (ror(v[0], 2) ^ ror(v[0], 13) ^ ror(v[0], 22)) +
+                      ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
+        memmove(v + 1, v, 7 * sizeof(uint32_t));
+        v[4] += t1;
+        v[0] = t1 + t2;
+    }
+    for (int i = 0; i < 8; i++)
+        c->h[i] += v[i];
+}
+
+static void sha256_hex(const void *data, size_t len, char out[65])
+{
+    struct sha256 c = { { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c,
+                          0x1f83d9ab, 0x5be0cd19 }, { 0 }, 0, 0 };
+    const unsigned char *p = data;
+    c.bytes = len;
+    for (; len >= 64; p += 64, len -= 64)
+        sha_block(&c, p);
+    unsigned char tail[128] = { 0 };
+    memcpy(tail, p, len);
+    tail[len] = 0x80;
+    size_t tl = len + 1 + 8 <= 64 ? 64 : 128;
+    uint64_t bits = c.bytes * 8;
+    for (int i = 0; i < 8; i++)
+        tail[tl - 1 - i] = (unsigned char)(bits >> (8 * i));
+    sha_block(&c, tail);
+    if (tl == 128)
+        sha_block(&c, tail + 64);
+    for (int i = 0; i < 8; i++)
+        snprintf(out + 8 * i, 9, "%08x", c.h[i]);
+}
+
+static char *b64(const unsigned char *p, size_t n)
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = malloc((n + 2) / 3 * 4 + 1), *o = out;
+    ck_assert_ptr_nonnull(out);
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
+                     (i + 2 < n ? p[i + 2] : 0);
+        *o++ = a[v >> 18 & 63];
+        *o++ = a[v >> 12 & 63];
+        *o++ = i + 1 < n ? a[v >> 6 & 63] : '=';
+        *o++ = i + 2 < n ? a[v & 63] : '=';
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Deterministic filler (xorshift64*): fast, and no two MiB alike. */
+static void fill(unsigned char *p, size_t n, uint64_t seed)
+{
+    uint64_t x = seed | 1;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        uint64_t v = x * 0x2545F4914F6CDD1Dull;
+        memcpy(p + i, &v, 8);
+    }
+    for (; i < n; i++)
+        p[i] = (unsigned char)i;
+}
+
+/* Host path of the session's /workspace (the process backend's layout). */
+static char *workspace_of(ci_session *s)
+{
+    const char *state = tc_state_dir();
+    ck_assert_msg(state != NULL, "CODEINTERP_STATE_DIR must be set for the files suite");
+    return tc_printf("%s/sessions/%s/workspace", state, ci_session_id(s));
+}
+
+/* The names listed in `dir`, as "a,b,c" (free()). */
+static char *names_in(ci_session *s, const char *dir)
+{
+    ci_file_list *list = NULL;
+    int rc = ci_list_files(s, dir, &list);
+    ck_assert_msg(rc == 0, "ci_list_files(%s): %s", dir ? dir : "(null)", ci_last_error());
+    char *out = strdup("");
+    for (size_t i = 0; i < ci_file_list_count(list); i++) {
+        char *next = tc_printf("%s%s%s", out, i ? "," : "", ci_file_list_name(list, i));
+        free(out);
+        out = next;
+    }
+    ci_file_list_free(list);
+    return out;
+}
+
+static void assert_names(ci_session *s, const char *dir, const char *want)
+{
+    char *got = names_in(s, dir);
+    ck_assert_msg(strcmp(got, want) == 0, "listing %s: got \"%s\", want \"%s\"",
+                  dir ? dir : "/workspace", got, want);
+    free(got);
+}
+
+/* Runs Python that must succeed; returns its stdout (free()). */
+static char *py(ci_session *s, const char *code)
+{
+    ci_result *r = tc_exec_ok(s, code, NULL);
+    char *out = strdup(tc_stdout(r));
+    ci_result_free(r);
+    return out;
+}
+
+static void assert_py(ci_session *s, const char *code, const char *want)
+{
+    char *out = py(s, code);
+    ck_assert_msg(strcmp(out, want) == 0, "python printed \"%s\", want \"%s\"\n--- code ---\n%s",
+                  out, want, code);
+    free(out);
+}
+
+/* Contents of a small host file, or NULL if it cannot be read. */
+static char *host_read(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return NULL;
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strdup(buf);
+}
+
+static void assert_host_file(const char *path, const char *want)
+{
+    char *got = host_read(path);
+    ck_assert_msg(got != NULL, "host file %s is gone: %s", path, strerror(errno));
+    ck_assert_msg(strcmp(got, want) == 0, "host file %s changed: \"%s\"", path, got);
+    free(got);
+}
+
+static void expect(int rc, int want, const char *what)
+{
+    ck_assert_msg(rc == want, "%s: got %d (%s: %s), want %d (%s)", what, rc, ci_strerror(rc),
+                  ci_last_error(), want, ci_strerror(want));
+}
+
+/* The answer of one invoke call, parsed; fails the test on a bad answer. */
+static cJSON *invoke(ci_session *s, const char *request)
+{
+    char *out = NULL;
+    int rc = ci_invoke_json(s, request, &out);
+    ck_assert_msg(rc == 0, "ci_invoke_json: %s", ci_last_error());
+    cJSON *answer = cJSON_Parse(out);
+    ck_assert_msg(answer != NULL, "invoke answered invalid JSON: %.300s", out);
+    ci_free(out);
+    return answer;
+}
+
+static int is_error(const cJSON *answer)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "isError"));
+}
+
+static const char *answer_text(const cJSON *answer)
+{
+    const cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, "content"), 0);
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(c, "text");
+    return cJSON_IsString(t) ? t->valuestring : "(no text)";
+}
+
+static const char *str_at(const cJSON *o, const char *a, const char *b)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
+    if (b)
+        v = cJSON_GetObjectItemCaseSensitive(v, b);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* ---------------------------------------------------------------- names */
+
+START_TEST(bad_names_refused)
+{
+    ci_session *s = tc_session_new(NULL);
+    char *tmp = tc_make_temp_dir("ci-files-names");
+    char *src = tc_printf("%s/src.txt", tmp);
+    char *dst = tc_printf("%s/out.txt", tmp);
+    tc_write_file(src, "x", 0644);
+
+    char too_long[4097];
+    memset(too_long, 'a', sizeof(too_long) - 1);
+    too_long[sizeof(too_long) - 1] = '\0'; /* 4096 bytes */
+    char long_comp[300];
+    memset(long_comp, 'b', 256);
+    long_comp[256] = '\0';
+    char long_comp_in_dir[320];
+    snprintf(long_comp_in_dir, sizeof(long_comp_in_dir), "d/%s", long_comp);
+
+    const char *bad[] = {
+        "", "/", "/etc/passwd", "/workspace/a", "..", "../x", "a/..", "a/../../x", "a/../b",
+        ".", "./a", "a/./b", "a/.", "a//b", "a/", "//", too_long, long_comp, long_comp_in_dir,
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *n = bad[i];
+        void *data = NULL;
+        size_t len = 0;
+        ci_file_list *list = NULL;
+        expect(ci_upload(s, n, "x", 1), CI_EPATH, n);
+        ck_assert_msg(strstr(ci_last_error(), "name") != NULL, "message: %s", ci_last_error());
+        expect(ci_upload_file(s, src, n), CI_EPATH, n);
+        expect(ci_download(s, n, &data, &len), CI_EPATH, n);
+        ck_assert_ptr_null(data);
+        expect(ci_download_to_file(s, n, dst), CI_EPATH, n);
+        expect(ci_remove_file(s, n), CI_EPATH, n);
+        /* "" and "." name /workspace itself for a listing */
+        if (strcmp(n, "") != 0 && strcmp(n, ".") != 0) {
+            expect(ci_list_files(s, n, &list), CI_EPATH, n);
+            ck_assert_ptr_null(list);
+        }
+        ck_assert_str_eq(ci_session_last_error(s), ci_last_error());
+    }
+    ck_assert_int_eq(access(dst, F_OK), -1);
+    assert_names(s, NULL, "");
+
+    /* the limits themselves are fine: a 255-byte component, a 4095-byte name */
+    char comp[256];
+    memset(comp, 'c', 255);
+    comp[255] = '\0';
+    expect(ci_upload(s, comp, "y", 1), 0, "255-byte component");
+    char longest[4096];
+    size_t at = 0;
+    while (at + 256 < 4095) {
+        memcpy(longest + at, comp, 255);
+        longest[at + 255] = '/';
+        at += 256;
+    }
+    memset(longest + at, 'e', 4095 - at);
+    longest[4095] = '\0';
+    expect(ci_upload(s, longest, "z", 1), 0, "4095-byte name");
+    void *data = NULL;
+    size_t len = 0;
+    expect(ci_download(s, longest, &data, &len), 0, "download 4095-byte name");
+    ck_assert_uint_eq(len, 1);
+    ci_free(data);
+
+    /* NULL arguments */
+    expect(ci_upload(NULL, "a", "x", 1), CI_EINVAL, "NULL session");
+    expect(ci_upload(s, NULL, "x", 1), CI_EINVAL, "NULL name");
+    expect(ci_upload(s, "a", NULL, 1), CI_EINVAL, "NULL data");
+    expect(ci_upload(s, "empty", NULL, 0), 0, "NULL data, no bytes");
+    expect(ci_download(s, "empty", NULL, &len), CI_EINVAL, "NULL data out");
+    expect(ci_list_files(s, NULL, NULL), CI_EINVAL, "NULL list out");
+    expect(ci_config_set_upload_limit(NULL, 1), CI_EINVAL, "NULL config");
+    ck_assert_uint_eq(ci_file_list_count(NULL), 0);
+    ck_assert_ptr_null(ci_file_list_name(NULL, 0));
+    ci_file_list_free(NULL);
+
+    ci_session_destroy(s);
+    tc_remove_tree(tmp);
+    free(tmp);
+    free(src);
+    free(dst);
+}
+END_TEST
+
+/* ---------------------------------------------------------- round trips */
+
+START_TEST(upload_download_list_remove)
+{
+    ci_session *s = tc_session_new(NULL);
+    char *tmp = tc_make_temp_dir("ci-files-rt");
+
+    /* folders are created on the way; the sandbox owns what we made */
+    expect(ci_upload(s, "in/2024/notes.txt", "hello\n", 6), 0, "upload");
+    assert_py(s,
+              "import os\n"
+              "for p in ('in', 'in/2024', 'in/2024/notes.txt'):\n"
+              "    st = os.stat(p)\n"
+              "    print(p, st.st_uid == os.getuid(), oct(st.st_mode & 0o777))\n"
+              "print(open('in/2024/notes.txt').read(), end='')\n"
+              "open('in/2024/notes.txt', 'a').write('more\\n')\n",
+              "in True 0o755\nin/2024 True 0o755\nin/2024/notes.txt True 0o644\nhello\n");
+
+    void *data = NULL;
+    size_t len = 0;
+    expect(ci_download(s, "in/2024/notes.txt", &data, &len), 0, "download");
+    ck_assert_uint_eq(len, 11);
+    ck_assert_str_eq(data, "hello\nmore\n"); /* NUL-terminated */
+    ci_free(data);
+
+    /* replacing is atomic and keeps nothing of the old contents */
+    expect(ci_upload(s, "in/2024/notes.txt", "v2", 2), 0, "replace");
+    assert_py(s, "print(open('in/2024/notes.txt').read())", "v2\n");
+
+    /* an empty file */
+    expect(ci_upload(s, "empty.bin", "", 0), 0, "empty upload");
+    expect(ci_download(s, "empty.bin", &data, &len), 0, "empty download");
+    ck_assert_uint_eq(len, 0);
+    ci_free(data);
+
+    /* from and to host files */
+    char *src = tc_printf("%s/src.csv", tmp);
+    char *dst = tc_printf("%s/sub/out.csv", tmp);
+    char *dst_dir = tc_printf("%s/sub", tmp);
+    tc_write_file(src, "a,b\n1,2\n", 0600);
+    expect(ci_upload_file(s, src, "data.csv"), 0, "upload_file");
+    ck_assert_int_eq(mkdir(dst_dir, 0700), 0);
+    expect(ci_download_to_file(s, "data.csv", dst), 0, "download_to_file");
+    assert_host_file(dst, "a,b\n1,2\n");
+    expect(ci_upload(s, "data.csv", "new", 3), 0, "replace");
+    expect(ci_download_to_file(s, "data.csv", dst), 0, "download_to_file over a file");
+    assert_host_file(dst, "new");
+    char *missing = tc_printf("%s/nope", tmp);
+    expect(ci_upload_file(s, missing, "x"), CI_ENOENT, "missing host file");
+    expect(ci_upload_file(s, tmp, "x"), CI_EIO, "host directory");
+    expect(ci_download(s, "nope.txt", &data, &len), CI_ENOENT, "missing download");
+    expect(ci_download_to_file(s, "nope.txt", missing), CI_ENOENT, "missing download_to_file");
+    ck_assert_int_eq(access(missing, F_OK), -1);
+
+    /* a folder in the way of an upload, a file in the way of a folder */
+    expect(ci_upload(s, "in", "x", 1), CI_EPATH, "upload over a folder");
+    expect(ci_upload(s, "data.csv/x", "x", 1), CI_EPATH, "file as a folder");
+    expect(ci_download(s, "in", &data, &len), CI_EFILETYPE, "download a folder");
+
+    /* listing: sorted, with kinds, sizes and times */
+    ci_result_free(tc_exec_ok(s, "import os\nos.symlink('data.csv', 'ln')\n", NULL));
+    ci_file_list *list = NULL;
+    expect(ci_list_files(s, "", &list), 0, "list");
+    ck_assert_uint_eq(ci_file_list_count(list), 4);
+    const char *names[] = { "data.csv", "empty.bin", "in", "ln" };
+    const ci_file_type types[] = { CI_FILE_REGULAR, CI_FILE_REGULAR, CI_FILE_DIRECTORY,
+                                   CI_FILE_SYMLINK };
+    const uint64_t sizes[] = { 3, 0, 0, 8 };
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert_str_eq(ci_file_list_name(list, i), names[i]);
+        ck_assert_int_eq(ci_file_list_type(list, i), types[i]);
+        if (types[i] != CI_FILE_DIRECTORY)
+            ck_assert_uint_eq(ci_file_list_size(list, i), sizes[i]);
+        ck_assert_int_gt(ci_file_list_mtime(list, i), 1600000000);
+    }
+    ck_assert_ptr_null(ci_file_list_name(list, 4));
+    ck_assert_int_eq(ci_file_list_type(list, 4), CI_FILE_OTHER);
+    ci_file_list_free(list);
+    assert_names(s, "in", "2024");
+    assert_names(s, "in/2024", "notes.txt");
+    assert_names(s, ".", "data.csv,empty.bin,in,ln");
+    expect(ci_list_files(s, "data.csv", &list), CI_EPATH, "list a file");
+    expect(ci_list_files(s, "nope", &list), CI_ENOENT, "list a missing folder");
+
+    /* removal: a file, a link (not its target), a whole tree */
+    expect(ci_remove_file(s, "ln"), 0, "remove link");
+    assert_names(s, NULL, "data.csv,empty.bin,in");
+    ci_result_free(tc_exec_ok(s,
+        "import os\n"
+        "os.makedirs('in/deep/er/still', exist_ok=True)\n"
+        "for i in range(50):\n"
+        "    open(f'in/deep/f{i}', 'w').write('x')\n"
+        "os.chmod('in/deep/er', 0)\n", NULL));
+    expect(ci_remove_file(s, "in"), 0, "remove tree");
+    expect(ci_remove_file(s, "in"), CI_ENOENT, "remove again");
+    expect(ci_remove_file(s, "data.csv"), 0, "remove file");
+    assert_names(s, NULL, "empty.bin");
+    assert_py(s, "import os\nprint(sorted(os.listdir('.')))", "['empty.bin']\n");
+    /* nothing was parked next to the workspace either */
+    char *ws = workspace_of(s);
+    char *session_dir = tc_printf("%s/..", ws);
+    DIR *d = opendir(session_dir);
+    ck_assert_ptr_nonnull(d);
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        ck_assert_msg(strncmp(e->d_name, ".ci-", 4) != 0, "left next to the workspace: %s",
+                      e->d_name);
+    closedir(d);
+
+    ci_session_destroy(s);
+    tc_remove_tree(tmp);
+    free(tmp);
+    free(src);
+    free(dst);
+    free(dst_dir);
+    free(missing);
+    free(ws);
+    free(session_dir);
+}
+END_TEST
+
+/* --------------------------------------------------------------- limits */
+
+START_TEST(hundred_mib_round_trip)
+{
+    ci_session *s = tc_session_new(NULL);
+    size_t n = DEFAULT_LIMIT;
+    unsigned char *buf = malloc(n + 1);
+    ck_assert_ptr_nonnull(buf);
+    fill(buf, n + 1, 0x5eed);
+    char want[65];
+    sha256_hex(buf, n, want);
+
+    expect(ci_upload(s, "big/blob.bin", buf, n), 0, "100 MiB upload");
+    char *code = tc_printf("import hashlib, os\n"
+                           "h = hashlib.sha256()\n"
+                           "with open('big/blob.bin', 'rb') as f:\n"
+                           "    for chunk in iter(lambda: f.read(1 << 20), b''):\n"
+                           "        h.update(chunk)\n"
+                           "print(os.path.getsize('big/blob.bin'), h.hexdigest())\n");
+    char *expected = tc_printf("%zu %s\n", n, want);
+    assert_py(s, code, expected);
+
+    void *back = NULL;
+    size_t len = 0;
+    expect(ci_download(s, "big/blob.bin", &back, &len), 0, "100 MiB download");
+    ck_assert_uint_eq(len, n);
+    ck_assert_msg(memcmp(back, buf, n) == 0, "downloaded bytes differ");
+    ci_free(back);
+
+    /* one byte more: refused, and nothing is left, not even a folder */
+    expect(ci_upload(s, "over/blob.bin", buf, n + 1), CI_ETOOBIG, "100 MiB + 1");
+    ck_assert_msg(strstr(ci_last_error(), "limit") != NULL, "message: %s", ci_last_error());
+    expect(ci_upload(s, "big/blob.bin", buf, n + 1), CI_ETOOBIG, "100 MiB + 1 over a file");
+    assert_names(s, NULL, "big");
+    assert_names(s, "big", "blob.bin");
+
+    /* the same through a host file: checked before anything is written */
+    char *tmp = tc_make_temp_dir("ci-files-big");
+    char *host = tc_printf("%s/big.bin", tmp);
+    int fd = open(host, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, buf, n + 1), (ssize_t)(n + 1));
+    close(fd);
+    expect(ci_upload_file(s, host, "over.bin"), CI_ETOOBIG, "host file of 100 MiB + 1");
+    ck_assert_int_eq(truncate(host, (off_t)n), 0);
+    expect(ci_upload_file(s, host, "big/again.bin"), 0, "host file of 100 MiB");
+    assert_py(s,
+              "import hashlib\n"
+              "print(hashlib.sha256(open('big/again.bin', 'rb').read()).hexdigest() == "
+              "hashlib.sha256(open('big/blob.bin', 'rb').read()).hexdigest())",
+              "True\n");
+    char *out = tc_printf("%s/back.bin", tmp);
+    expect(ci_download_to_file(s, "big/again.bin", out), 0, "download_to_file 100 MiB");
+    struct stat st;
+    ck_assert_int_eq(stat(out, &st), 0);
+    ck_assert_uint_eq((uint64_t)st.st_size, n);
+    assert_names(s, NULL, "big");
+    assert_names(s, "big", "again.bin,blob.bin");
+
+    ci_session_destroy(s);
+    tc_remove_tree(tmp);
+    free(buf);
+    free(code);
+    free(expected);
+    free(tmp);
+    free(host);
+    free(out);
+}
+END_TEST
+
+struct pipe_writer {
+    char *path;
+    size_t bytes;
+};
+
+static void *write_pipe(void *arg)
+{
+    struct pipe_writer *w = arg;
+    int fd = open(w->path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    char chunk[65536];
+    memset(chunk, 'p', sizeof(chunk));
+    for (size_t left = w->bytes; left > 0;) {
+        size_t k = left < sizeof(chunk) ? left : sizeof(chunk);
+        ssize_t got = write(fd, chunk, k);
+        if (got <= 0)
+            break; /* EPIPE: the reader gave up, as it should past the limit */
+        left -= (size_t)got;
+    }
+    close(fd);
+    return NULL;
+}
+
+/* A source without a size (a pipe) is counted while it streams. */
+static int upload_from_pipe(ci_session *s, const char *tmp, size_t bytes, const char *name)
+{
+    struct pipe_writer w = { tc_printf("%s/pipe-%zu", tmp, bytes), bytes };
+    ck_assert_int_eq(mkfifo(w.path, 0600), 0);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, write_pipe, &w), 0);
+    int rc = ci_upload_file(s, w.path, name);
+    pthread_join(t, NULL);
+    free(w.path);
+    return rc;
+}
+
+START_TEST(configured_limit_and_streaming)
+{
+    signal(SIGPIPE, SIG_IGN);
+    ci_config *config = tc_config_new();
+    ck_assert_int_eq(ci_config_set_upload_limit(config, 1000), 0);
+    ci_session *s = tc_session_new(config);
+    ci_config_free(config);
+    char *tmp = tc_make_temp_dir("ci-files-limit");
+    char buf[1001];
+    memset(buf, 'q', sizeof(buf));
+
+    expect(ci_upload(s, "a/exact.txt", buf, 1000), 0, "at the limit");
+    expect(ci_upload(s, "b/over.txt", buf, 1001), CI_ETOOBIG, "over the limit");
+    expect(upload_from_pipe(s, tmp, 1000, "c/piped.txt"), 0, "pipe at the limit");
+    expect(upload_from_pipe(s, tmp, 5 * MIB, "d/e/piped.txt"), CI_ETOOBIG, "pipe over the limit");
+    ck_assert_msg(strstr(ci_last_error(), "grew past") != NULL, "message: %s", ci_last_error());
+    /* no folder made for the refused uploads, no temporary file anywhere */
+    assert_names(s, NULL, "a,c");
+    assert_names(s, "a", "exact.txt");
+    assert_names(s, "c", "piped.txt");
+    assert_py(s, "import os\nprint(os.path.getsize('c/piped.txt'))", "1000\n");
+
+    /* downloads are not bound by the upload limit */
+    ci_result_free(tc_exec_ok(s, "open('made.bin', 'wb').write(b'm' * 5000)", NULL));
+    void *data = NULL;
+    size_t len = 0;
+    expect(ci_download(s, "made.bin", &data, &len), 0, "download past the upload limit");
+    ck_assert_uint_eq(len, 5000);
+    ci_free(data);
+
+    ci_session_destroy(s);
+    tc_remove_tree(tmp);
+    free(tmp);
+}
+END_TEST
+
+/* ------------------------------------------------ links, FIFOs, hard links */
+
+START_TEST(planted_links_leave_host_untouched)
+{
+    ci_session *s = tc_session_new(NULL);
+    /* host targets the sandbox cannot see, but the host could reach if it
+     * followed a link: root-owned, in a host temp dir */
+    char *host = tc_make_temp_dir("ci-files-host");
+    char *secret = tc_printf("%s/secretfile-created-by-test", host);
+    char *dir = tc_printf("%s/dir", host);
+    char *passwd = tc_printf("%s/dir/passwd", host);
+    char *out = tc_printf("%s/out.bin", host);
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    tc_write_file(secret, "host secret\n", 0600);
+    tc_write_file(passwd, "host passwd\n", 0644);
+    struct stat etc_before, etc_after;
+    ck_assert_int_eq(stat("/etc/passwd", &etc_before), 0);
+
+    char *plant = tc_printf(
+        "import os\n"
+        "os.symlink('/etc', 'link')\n"
+        "os.symlink('%s', 'hostdir')\n"
+        "os.symlink('%s', 'evil')\n"
+        "os.symlink('%s', 'evil2')\n"
+        "open('real.txt', 'w').write('sandbox data')\n"
+        "os.link('real.txt', 'hard')\n"
+        "os.mkdir('sub')\n"
+        "os.symlink('..', 'sub/up')\n",
+        dir, secret, secret);
+    ci_result_free(tc_exec_ok(s, plant, NULL));
+    free(plant);
+
+    void *data = NULL;
+    size_t len = 0;
+    ci_file_list *list = NULL;
+    /* uploads through a linked folder */
+    expect(ci_upload(s, "link/passwd", "pwned\n", 6), CI_EPATH, "upload via link -> /etc");
+    ck_assert_msg(strstr(ci_last_error(), "symbolic link") != NULL, "%s", ci_last_error());
+    expect(ci_upload(s, "hostdir/passwd", "pwned\n", 6), CI_EPATH, "upload via link -> host dir");
+    expect(ci_upload(s, "hostdir/new/x", "pwned\n", 6), CI_EPATH, "mkdir via link");
+    expect(ci_upload(s, "sub/up/x", "pwned\n", 6), CI_EPATH, "upload via link -> ..");
+    /* downloads of linked files, and through linked folders */
+    expect(ci_download(s, "evil", &data, &len), CI_EPATH, "download link -> secret");
+    expect(ci_download(s, "hostdir/passwd", &data, &len), CI_EPATH, "download via link");
+    expect(ci_download(s, "link/passwd", &data, &len), CI_EPATH, "download via link -> /etc");
+    expect(ci_download_to_file(s, "evil", out), CI_EPATH, "download_to_file link");
+    ck_assert_int_eq(access(out, F_OK), -1);
+    /* a hard link is refused even though it names a sandbox file */
+    expect(ci_download(s, "hard", &data, &len), CI_EFILETYPE, "download hard link");
+    ck_assert_msg(strstr(ci_last_error(), "hard link") != NULL, "%s", ci_last_error());
+    expect(ci_download(s, "real.txt", &data, &len), CI_EFILETYPE, "download linked file");
+    ck_assert_ptr_null(data);
+    /* listing through a link */
+    expect(ci_list_files(s, "hostdir", &list), CI_EPATH, "list via link");
+    expect(ci_list_files(s, "link", &list), CI_EPATH, "list via link -> /etc");
+    /* removal: the links go, never what they point at */
+    expect(ci_remove_file(s, "hostdir/passwd"), CI_EPATH, "remove via link");
+    expect(ci_remove_file(s, "hostdir"), 0, "remove link -> host dir");
+    expect(ci_remove_file(s, "link"), 0, "remove link -> /etc");
+    expect(ci_remove_file(s, "evil2"), 0, "remove link -> secret");
+    /* an upload over a link replaces the link itself */
+    expect(ci_upload(s, "evil", "replaced", 8), 0, "upload over a link");
+    expect(ci_download(s, "evil", &data, &len), 0, "download what replaced the link");
+    ck_assert_str_eq(data, "replaced");
+    ci_free(data);
+    expect(ci_remove_file(s, "sub"), 0, "remove a folder holding a link to ..");
+
+    assert_host_file(secret, "host secret\n");
+    assert_host_file(passwd, "host passwd\n");
+    ck_assert_int_eq(stat("/etc/passwd", &etc_after), 0);
+    ck_assert_int_eq(etc_before.st_ino, etc_after.st_ino);
+    ck_assert_int_eq(etc_before.st_size, etc_after.st_size);
+    ck_assert_int_eq(etc_before.st_mtim.tv_sec, etc_after.st_mtim.tv_sec);
+    assert_names(s, NULL, "evil,hard,real.txt");
+    assert_py(s, "print(open('real.txt').read())", "sandbox data\n");
+
+    ci_session_destroy(s);
+    assert_host_file(secret, "host secret\n");
+    assert_host_file(passwd, "host passwd\n");
+    tc_remove_tree(host);
+    free(host);
+    free(secret);
+    free(dir);
+    free(passwd);
+    free(out);
+}
+END_TEST
+
+START_TEST(fifo_refused_without_blocking)
+{
+    ci_session *s = tc_session_new(NULL);
+    char *tmp = tc_make_temp_dir("ci-files-fifo");
+    char *out = tc_printf("%s/out", tmp);
+    ci_result_free(tc_exec_ok(s, "import os, socket\nos.mkfifo('pipe')\n"
+                                 "socket.socket(socket.AF_UNIX).bind('sock')\n", NULL));
+    void *data = NULL;
+    size_t len = 0;
+    /* a blocking open would wait for a writer forever: the case timeout
+     * would end the test */
+    expect(ci_download(s, "pipe", &data, &len), CI_EFILETYPE, "download FIFO");
+    ck_assert_msg(strstr(ci_last_error(), "FIFO") != NULL, "%s", ci_last_error());
+    expect(ci_download_to_file(s, "pipe", out), CI_EFILETYPE, "download_to_file FIFO");
+    expect(ci_download(s, "sock", &data, &len), CI_EFILETYPE, "download socket");
+    ck_assert_int_eq(access(out, F_OK), -1);
+
+    ci_file_list *list = NULL;
+    expect(ci_list_files(s, NULL, &list), 0, "list");
+    ck_assert_uint_eq(ci_file_list_count(list), 2);
+    ck_assert_int_eq(ci_file_list_type(list, 0), CI_FILE_OTHER);
+    ck_assert_int_eq(ci_file_list_type(list, 1), CI_FILE_OTHER);
+    ci_file_list_free(list);
+
+    cJSON *a = invoke(s, "{\"name\":\"readFiles\",\"arguments\":{\"paths\":[\"pipe\"]}}");
+    ck_assert_msg(is_error(a), "readFiles of a FIFO: %s", answer_text(a));
+    cJSON_Delete(a);
+
+    expect(ci_remove_file(s, "pipe"), 0, "remove FIFO");
+    expect(ci_remove_file(s, "sock"), 0, "remove socket");
+    assert_names(s, NULL, "");
+    ci_session_destroy(s);
+    tc_remove_tree(tmp);
+    free(tmp);
+    free(out);
+}
+END_TEST
+
+/* --------------------------------------------------------------- invoke */
+
+START_TEST(invoke_binary_round_trip)
+{
+    ci_session *s = tc_session_new(NULL);
+    unsigned char bin[256 + 65536];
+    for (int i = 0; i < 256; i++)
+        bin[i] = (unsigned char)i;
+    fill(bin + 256, 65536, 42);
+    char *bin64 = b64(bin, sizeof(bin));
+    const unsigned char bad_utf8[] = { 'o', 'k', 0xC3, 0x28, 0xFF };
+    char *bad64 = b64(bad_utf8, sizeof(bad_utf8));
+    const unsigned char with_nul[] = { 'a', 0, 'b' };
+    char *nul64 = b64(with_nul, sizeof(with_nul));
+
+    char *req = tc_printf("{\"name\":\"writeFiles\",\"arguments\":{\"content\":["
+                          "{\"path\":\"bin/all.bin\",\"blob\":\"%s\"},"
+                          "{\"path\":\"text/h\\u00e9llo.txt\",\"text\":\"h\\u00e9llo\\n\\u2603\"},"
+                          "{\"path\":\"bad.dat\",\"blob\":\"%s\"},"
+                          "{\"path\":\"nul.dat\",\"blob\":\"%s\"},"
+                          "{\"path\":\"empty.txt\",\"text\":\"\"}]}}",
+                          bin64, bad64, nul64);
+    cJSON *a = invoke(s, req);
+    ck_assert_msg(!is_error(a), "writeFiles: %s", answer_text(a));
+    ck_assert_ptr_nonnull(strstr(answer_text(a), "wrote 5 files"));
+    cJSON_Delete(a);
+    free(req);
+
+    /* byte-exact through the C API and inside the sandbox */
+    void *data = NULL;
+    size_t len = 0;
+    expect(ci_download(s, "bin/all.bin", &data, &len), 0, "download blob");
+    ck_assert_uint_eq(len, sizeof(bin));
+    ck_assert(memcmp(data, bin, sizeof(bin)) == 0);
+    ci_free(data);
+    char sum[65];
+    sha256_hex(bin, sizeof(bin), sum);
+    char *want = tc_printf("%s\n", sum);
+    assert_py(s, "import hashlib\nprint(hashlib.sha256(open('bin/all.bin','rb').read()).hexdigest())",
+              want);
+    free(want);
+    assert_py(s, "print(open('text/h\\u00e9llo.txt', encoding='utf-8').read() == 'h\\u00e9llo\\n\\u2603')",
+              "True\n");
+
+    a = invoke(s, "{\"name\":\"readFiles\",\"arguments\":{\"paths\":[\"bin/all.bin\","
+                  "\"text/h\\u00e9llo.txt\",\"bad.dat\",\"nul.dat\",\"empty.txt\"]}}");
+    ck_assert_msg(!is_error(a), "readFiles: %s", answer_text(a));
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(a, "content");
+    ck_assert_int_eq(cJSON_GetArraySize(content), 5);
+    const cJSON *b0 = cJSON_GetArrayItem(content, 0);
+    ck_assert_str_eq(str_at(b0, "type", NULL), "resource");
+    ck_assert_str_eq(str_at(b0, "resource", "uri"), "file:///workspace/bin/all.bin");
+    ck_assert_str_eq(str_at(b0, "resource", "mimeType"), "application/octet-stream");
+    ck_assert_str_eq(str_at(b0, "resource", "blob"), bin64);
+    ck_assert_ptr_null(str_at(b0, "resource", "text"));
+    const cJSON *b1 = cJSON_GetArrayItem(content, 1);
+    ck_assert_str_eq(str_at(b1, "resource", "uri"), "file:///workspace/text/h%C3%A9llo.txt");
+    ck_assert_str_eq(str_at(b1, "resource", "mimeType"), "text/plain");
+    ck_assert_str_eq(str_at(b1, "resource", "text"), "h\xc3\xa9llo\n\xe2\x98\x83");
+    ck_assert_str_eq(str_at(cJSON_GetArrayItem(content, 2), "resource", "blob"), bad64);
+    ck_assert_str_eq(str_at(cJSON_GetArrayItem(content, 3), "resource", "blob"), nul64);
+    ck_assert_str_eq(str_at(cJSON_GetArrayItem(content, 4), "resource", "text"), "");
+    cJSON_Delete(a);
+
+    free(bin64);
+    free(bad64);
+    free(nul64);
+    ci_session_destroy(s);
+}
+END_TEST
+
+START_TEST(invoke_list_remove_and_batches)
+{
+    ci_session *s = tc_session_new(NULL);
+    expect(ci_upload(s, "d/chart.png", "\x89PNG", 4), 0, "upload png");
+    expect(ci_upload(s, "d/table.csv", "a\n1\n", 4), 0, "upload csv");
+    expect(ci_upload(s, "d/sub/x.json", "{}", 2), 0, "upload json");
+    expect(ci_upload(s, "top.txt", "top", 3), 0, "upload txt");
+
+    cJSON *a = invoke(s, "{\"name\":\"listFiles\",\"arguments\":{\"directoryPath\":\"d\"}}");
+    ck_assert_msg(!is_error(a), "listFiles: %s", answer_text(a));
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(a, "content");
+    ck_assert_int_eq(cJSON_GetArraySize(content), 3);
+    const struct {
+        const char *name, *uri, *mime;
+        double size; /* < 0: none */
+    } want[] = {
+        { "chart.png", "file:///workspace/d/chart.png", "image/png", 4 },
+        { "sub", "file:///workspace/d/sub", "inode/directory", -1 },
+        { "table.csv", "file:///workspace/d/table.csv", "text/csv", 4 },
+    };
+    for (int i = 0; i < 3; i++) {
+        const cJSON *link = cJSON_GetArrayItem(content, i);
+        ck_assert_str_eq(str_at(link, "type", NULL), "resource_link");
+        ck_assert_str_eq(str_at(link, "name", NULL), want[i].name);
+        ck_assert_str_eq(str_at(link, "uri", NULL), want[i].uri);
+        ck_assert_str_eq(str_at(link, "mimeType", NULL), want[i].mime);
+        const cJSON *size = cJSON_GetObjectItemCaseSensitive(link, "size");
+        if (want[i].size < 0)
+            ck_assert_ptr_null(size);
+        else
+            ck_assert(cJSON_IsNumber(size) && size->valuedouble == want[i].size);
+    }
+    const cJSON *files = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(a, "structuredContent"), "files");
+    ck_assert_str_eq(str_at(cJSON_GetArrayItem(files, 1), "type", NULL), "directory");
+    ck_assert(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(files, 0), "mtime")
+                  ->valuedouble > 1600000000);
+    cJSON_Delete(a);
+
+    a = invoke(s, "{\"name\":\"listFiles\",\"arguments\":{\"directoryPath\":\"\"}}");
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(a, "content")), 2);
+    ck_assert_str_eq(str_at(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(a, "content"), 1),
+                            "uri", NULL), "file:///workspace/top.txt");
+    cJSON_Delete(a);
+    a = invoke(s, "{\"name\":\"listFiles\",\"arguments\":{\"directoryPath\":\"../..\"}}");
+    ck_assert(is_error(a));
+    cJSON_Delete(a);
+
+    /* a batch is written whole or not at all */
+    static const char *const failing[] = {
+        /* a bad name: nothing is attempted */
+        "{\"name\":\"writeFiles\",\"arguments\":{\"content\":[{\"path\":\"new/a.txt\","
+        "\"text\":\"1\"},{\"path\":\"/etc/x\",\"text\":\"2\"}]}}",
+        /* bad base64 */
+        "{\"name\":\"writeFiles\",\"arguments\":{\"content\":[{\"path\":\"new/a.txt\","
+        "\"text\":\"1\"},{\"path\":\"b.bin\",\"blob\":\"@@@\"}]}}",
+        /* the second fails while writing (a file where a folder should be):
+         * the first, and the folder made for it, are removed again */
+        "{\"name\":\"writeFiles\",\"arguments\":{\"content\":[{\"path\":\"new/a.txt\","
+        "\"text\":\"1\"},{\"path\":\"top.txt/b.txt\",\"text\":\"2\"}]}}",
+        /* a NUL would be cut off by the JSON parser */
+        "{\"name\":\"writeFiles\",\"arguments\":{\"content\":[{\"path\":\"new/a.txt\","
+        "\"text\":\"a\\u0000b\"}]}}",
+        /* both text and blob */
+        "{\"name\":\"writeFiles\",\"arguments\":{\"content\":[{\"path\":\"new/a.txt\","
+        "\"text\":\"a\",\"blob\":\"YQ==\"}]}}",
+    };
+    for (size_t i = 0; i < sizeof(failing) / sizeof(failing[0]); i++) {
+        a = invoke(s, failing[i]);
+        ck_assert_msg(is_error(a), "batch %zu was accepted", i);
+        cJSON_Delete(a);
+        assert_names(s, NULL, "d,top.txt");
+    }
+    assert_py(s, "print(open('top.txt').read())", "top\n");
+
+    /* removeFiles */
+    a = invoke(s, "{\"name\":\"removeFiles\",\"arguments\":{\"paths\":[\"top.txt\",\"../x\"]}}");
+    ck_assert(is_error(a));
+    cJSON_Delete(a);
+    assert_names(s, NULL, "d,top.txt");
+    a = invoke(s, "{\"name\":\"removeFiles\",\"arguments\":{\"paths\":[\"top.txt\",\"d/sub\"]}}");
+    ck_assert_msg(!is_error(a), "removeFiles: %s", answer_text(a));
+    cJSON_Delete(a);
+    assert_names(s, NULL, "d");
+    assert_names(s, "d", "chart.png,table.csv");
+    a = invoke(s, "{\"name\":\"removeFiles\",\"arguments\":{\"paths\":[\"gone\"]}}");
+    ck_assert(is_error(a));
+    ck_assert_str_eq(str_at(cJSON_GetObjectItemCaseSensitive(a, "structuredContent"), "error",
+                            "name"), "FileNotFound");
+    cJSON_Delete(a);
+
+    ci_session_destroy(s);
+}
+END_TEST
+
+/* ------------------------------------------------------------ from Python */
+
+START_TEST(pandas_reads_uploaded_csv)
+{
+    ci_session *s = tc_session_new(NULL);
+    const char csv[] = "city,sales\nLyon,10\nNantes,32\nLille,0\n";
+    expect(ci_upload(s, "data/sales.csv", csv, sizeof(csv) - 1), 0, "upload csv");
+    assert_py(s,
+              "import pandas as pd\n"
+              "df = pd.read_csv('data/sales.csv')\n"
+              "print(len(df), int(df['sales'].sum()), list(df.columns))\n"
+              "df.to_csv('data/out.csv', index=False)\n",
+              "3 42 ['city', 'sales']\n");
+    void *data = NULL;
+    size_t len = 0;
+    expect(ci_download(s, "data/out.csv", &data, &len), 0, "download what pandas wrote");
+    ck_assert_str_eq(data, csv);
+    ci_free(data);
+    ci_session_destroy(s);
+}
+END_TEST
+
+static Suite *files_suite(void)
+{
+    Suite *s = suite_create("files");
+    TCase *tc = tcase_create("names");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, bad_names_refused);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("roundtrip");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, upload_download_list_remove);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("limits");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, hundred_mib_round_trip);
+    tcase_add_test(tc, configured_limit_and_streaming);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("links");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, planted_links_leave_host_untouched);
+    tcase_add_test(tc, fifo_refused_without_blocking);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("invoke");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, invoke_binary_round_trip);
+    tcase_add_test(tc, invoke_list_remove_and_batches);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("python");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, pandas_reads_uploaded_csv);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    tc_require_runtime();
+    return tc_run_suite(files_suite());
+}
