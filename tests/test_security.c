@@ -1071,6 +1071,119 @@ START_TEST(nothing_survives_destroy)
 }
 END_TEST
 
+/* ------------------------------------------------------------ file calls */
+
+static char *read_all(int fd);
+
+static char *read_host_file(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    char *text = read_all(fd);
+    close(fd);
+    return text;
+}
+
+START_TEST(file_calls_never_follow_planted_links)
+{
+    char token[33];
+    tc_random_hex(token, 32);
+    char *victim = tc_make_temp_dir("ci-victim");
+    ck_assert_int_eq(chmod(victim, 0755), 0);
+    char *secret = tc_printf("%s/secret.txt", victim);
+    tc_write_file(secret, token, 0644);
+    char *out_path = tc_printf("%s/downloaded.txt", victim);
+
+    ci_session *s = tc_session_new(NULL);
+    char *code = tc_printf("import os, socket\n"
+                           "open('plain.txt', 'w').write('plain')\n"
+                           "open('a.txt', 'w').write('a')\n"
+                           "os.link('a.txt', 'hard_a')\n"
+                           "os.symlink('/etc/passwd', 'link_passwd')\n"
+                           "os.symlink('%s', 'link_secret')\n"
+                           "os.symlink('%s', 'linkdir')\n"
+                           "os.symlink('/workspace/plain.txt', 'link_plain')\n"
+                           "os.makedirs('dir/sub')\n"
+                           "os.symlink('%s', 'dir/sub/up')\n"
+                           "os.mkfifo('fifo')\n"
+                           "u = socket.socket(socket.AF_UNIX)\n"
+                           "u.bind('sock')\n",
+                           secret, victim, victim);
+    ci_result_free(tc_exec_ok(s, code, NULL));
+    free(code);
+
+    /* control: a plain file downloads */
+    void *data = NULL;
+    size_t len = 0;
+    ck_assert_int_eq(ci_download(s, "plain.txt", &data, &len), 0);
+    ck_assert_uint_eq(len, 5);
+    ck_assert_int_eq(memcmp(data, "plain", 5), 0);
+    ci_free(data);
+
+    static const struct {
+        const char *name;
+        int want;
+    } refused[] = {
+        {"link_passwd", CI_EPATH},        {"link_secret", CI_EPATH},
+        {"linkdir/secret.txt", CI_EPATH}, {"link_plain", CI_EPATH},
+        {"dir/sub/up/secret.txt", CI_EPATH}, {"hard_a", CI_EFILETYPE},
+        {"a.txt", CI_EFILETYPE},          {"fifo", CI_EFILETYPE},
+        {"sock", CI_EFILETYPE},           {"dir", CI_EFILETYPE},
+        {"../plain.txt", CI_EPATH},       {"/etc/passwd", CI_EPATH},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        data = (void *)&data;
+        double start = tc_now_ms();
+        int rc = ci_download(s, refused[i].name, &data, &len);
+        ck_assert_msg(rc == refused[i].want, "download %s: %d (%s), wanted %d",
+                      refused[i].name, rc, ci_strerror(rc), refused[i].want);
+        ck_assert_msg(data == (void *)&data, "download %s set its output", refused[i].name);
+        ck_assert_msg(tc_now_ms() - start < 5000.0, "download %s blocked", refused[i].name);
+        rc = ci_download_to_file(s, refused[i].name, out_path);
+        ck_assert_msg(rc == refused[i].want, "download_to_file %s: %d", refused[i].name, rc);
+        ck_assert_msg(access(out_path, F_OK) != 0, "download_to_file %s wrote the host file",
+                      refused[i].name);
+    }
+
+    /* writes and removals through links land nowhere on the host */
+    ck_assert_int_eq(ci_upload(s, "linkdir/evil.txt", "evil", 4), CI_EPATH);
+    ck_assert_int_eq(ci_upload(s, "dir/sub/up/evil.txt", "evil", 4), CI_EPATH);
+    int rc = ci_upload(s, "link_secret", "evil", 4);
+    ck_assert_msg(rc == 0 || rc == CI_EPATH, "upload over a link: %d", rc);
+    ck_assert_int_eq(ci_remove_file(s, "linkdir/secret.txt"), CI_EPATH);
+    ck_assert_int_eq(ci_remove_file(s, "dir"), 0); /* a tree holding a link out */
+    ck_assert_int_eq(ci_remove_file(s, "linkdir"), 0); /* the link, not its target */
+
+    ci_file_list *list = NULL;
+    ck_assert_int_eq(ci_list_files(s, "link_passwd", &list), CI_EPATH);
+    ck_assert_int_eq(ci_list_files(s, NULL, &list), 0);
+    int saw_link = 0;
+    for (size_t i = 0; i < ci_file_list_count(list); i++)
+        if (strcmp(ci_file_list_name(list, i), "link_passwd") == 0)
+            saw_link = ci_file_list_type(list, i) == CI_FILE_SYMLINK;
+    ck_assert_msg(saw_link, "link_passwd not listed as a symbolic link");
+    ci_file_list_free(list);
+
+    char *still = read_host_file(secret);
+    ck_assert_msg(still && strcmp(still, token) == 0, "the host file behind a link changed");
+    free(still);
+    ck_assert_msg(access(victim, F_OK) == 0, "the host folder behind a link is gone");
+    char *evil = tc_printf("%s/evil.txt", victim);
+    ck_assert_msg(access(evil, F_OK) != 0, "an upload went through a link to the host");
+    free(evil);
+
+    ci_session_destroy(s);
+    still = read_host_file(secret);
+    ck_assert_msg(still && strcmp(still, token) == 0, "destroy changed the host file");
+    free(still);
+    tc_remove_tree(victim);
+    free(out_path);
+    free(secret);
+    free(victim);
+}
+END_TEST
+
 /* ----------------------------------------------------------- environment */
 
 /* Writes a message for the parent and exits with 1. */
@@ -1397,6 +1510,11 @@ static Suite *security_suite(void)
     tcase_add_test(tc, fds_not_inherited);
     tcase_add_test(tc, sessions_isolated);
     tcase_add_test(tc, nothing_survives_destroy);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("files");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, file_calls_never_follow_planted_links);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("environment");
