@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Suite 'cli', ci_result_to_json() on results of real executions: the
+ * fields that only a configured limit or a metered sandbox produce, which
+ * the CLI end-to-end test cannot set up. Needs the CODEINTERP_* variables
+ * that point the library at the build tree.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "codeinterp/codeinterp.h"
+
+/* Small enough that a short print overflows it. */
+#define OUTPUT_LIMIT 16
+
+static cJSON *run_to_json(size_t output_limit, const char *code)
+{
+    ci_config *config;
+    ci_session *session;
+    ci_result *result;
+    char *json;
+
+    ck_assert_int_eq(ci_config_new(&config), 0);
+    ck_assert_int_eq(ci_config_set_output_limit(config, output_limit), 0);
+    int rc = ci_session_create(config, &session);
+    ck_assert_msg(rc == 0, "ci_session_create: %s: %s", ci_strerror(rc), ci_last_error());
+    rc = ci_execute(session, code, NULL, &result);
+    ck_assert_msg(rc == 0, "ci_execute: %s: %s", ci_strerror(rc), ci_session_last_error(session));
+    ck_assert_int_eq(ci_result_to_json(result, &json), 0);
+
+    cJSON *root = cJSON_Parse(json);
+    ck_assert_msg(root != NULL, "not JSON: %s", json);
+    ci_free(json);
+    ci_result_free(result);
+    ci_session_destroy(session);
+    ci_config_free(config);
+    return root;
+}
+
+static const cJSON *structured(const cJSON *root)
+{
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(root, "structuredContent");
+    ck_assert(cJSON_IsObject(sc));
+    return sc;
+}
+
+START_TEST(truncated_output_is_flagged)
+{
+    cJSON *root = run_to_json(OUTPUT_LIMIT, "import sys\nprint('x' * 100)\nprint('e' * 100, file=sys.stderr)");
+    const cJSON *sc = structured(root);
+
+    ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sc, "stdoutTruncated")));
+    ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sc, "stderrTruncated")));
+    const cJSON *out = cJSON_GetObjectItemCaseSensitive(sc, "stdout");
+    ck_assert(cJSON_IsString(out));
+    ck_assert_uint_le(strlen(out->valuestring), OUTPUT_LIMIT);
+    ck_assert(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(root, "isError")));
+    cJSON_Delete(root);
+}
+END_TEST
+
+START_TEST(complete_output_has_no_flags)
+{
+    cJSON *root = run_to_json(1024, "print('short')");
+    const cJSON *sc = structured(root);
+
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(sc, "stdoutTruncated"));
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(sc, "stderrTruncated"));
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(sc, "stdout")->valuestring, "short\n");
+    cJSON_Delete(root);
+}
+END_TEST
+
+START_TEST(usage_is_a_number_or_null)
+{
+    cJSON *root = run_to_json(1024, "sum(range(100000))");
+    const cJSON *sc = structured(root);
+    static const char *const keys[] = {"cpuTimeMs", "peakMemoryBytes"};
+
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(sc, keys[i]);
+        ck_assert_msg(cJSON_IsNull(v) || (cJSON_IsNumber(v) && v->valuedouble > 0),
+                      "%s is neither null nor a positive number", keys[i]);
+    }
+    const cJSON *elapsed = cJSON_GetObjectItemCaseSensitive(sc, "executionTime");
+    ck_assert(cJSON_IsNumber(elapsed) && elapsed->valuedouble > 0);
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(sc, "result")->valuestring, "4999950000");
+    cJSON_Delete(root);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("result_json");
+    TCase *tc = tcase_create("executions");
+
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, truncated_output_is_flagged);
+    tcase_add_test(tc, complete_output_has_no_flags);
+    tcase_add_test(tc, usage_is_a_number_or_null);
+    suite_add_tcase(s, tc);
+
+    SRunner *runner = srunner_create(s);
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? 0 : 1;
+}
