@@ -289,6 +289,7 @@ START_TEST(bad_names_refused)
     expect(ci_upload(s, comp, "y", 1), 0, "255-byte component");
     char longest[4096];
     size_t at = 0;
+    memset(comp, 'd', 255);
     while (at + 256 < 4095) {
         memcpy(longest + at, comp, 255);
         longest[at + 255] = '/';
@@ -621,10 +622,12 @@ START_TEST(planted_links_leave_host_untouched)
     void *data = NULL;
     size_t len = 0;
     ci_file_list *list = NULL;
+    /* Only read-only calls go through the link to the host's real /etc:
+     * were links ever followed again, the calls that write or remove must
+     * hit this test's own host files, never the host's /etc. */
     /* uploads through a linked folder */
-    expect(ci_upload(s, "link/passwd", "pwned\n", 6), CI_EPATH, "upload via link -> /etc");
-    ck_assert_msg(strstr(ci_last_error(), "symbolic link") != NULL, "%s", ci_last_error());
     expect(ci_upload(s, "hostdir/passwd", "pwned\n", 6), CI_EPATH, "upload via link -> host dir");
+    ck_assert_msg(strstr(ci_last_error(), "symbolic link") != NULL, "%s", ci_last_error());
     expect(ci_upload(s, "hostdir/new/x", "pwned\n", 6), CI_EPATH, "mkdir via link");
     expect(ci_upload(s, "sub/up/x", "pwned\n", 6), CI_EPATH, "upload via link -> ..");
     /* downloads of linked files, and through linked folders */
@@ -644,7 +647,6 @@ START_TEST(planted_links_leave_host_untouched)
     /* removal: the links go, never what they point at */
     expect(ci_remove_file(s, "hostdir/passwd"), CI_EPATH, "remove via link");
     expect(ci_remove_file(s, "hostdir"), 0, "remove link -> host dir");
-    expect(ci_remove_file(s, "link"), 0, "remove link -> /etc");
     expect(ci_remove_file(s, "evil2"), 0, "remove link -> secret");
     /* an upload over a link replaces the link itself */
     expect(ci_upload(s, "evil", "replaced", 8), 0, "upload over a link");
@@ -659,7 +661,7 @@ START_TEST(planted_links_leave_host_untouched)
     ck_assert_int_eq(etc_before.st_ino, etc_after.st_ino);
     ck_assert_int_eq(etc_before.st_size, etc_after.st_size);
     ck_assert_int_eq(etc_before.st_mtim.tv_sec, etc_after.st_mtim.tv_sec);
-    assert_names(s, NULL, "evil,hard,real.txt");
+    assert_names(s, NULL, "evil,hard,link,real.txt");
     assert_py(s, "print(open('real.txt').read())", "sandbox data\n");
 
     ci_session_destroy(s);
