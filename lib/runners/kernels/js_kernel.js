@@ -970,18 +970,30 @@ function describeError(err) {
     if (err.__codeinterpSyntax) {
         traceback = stack; // already carries its own source context
     } else {
-        traceback = sourceContext(firstCellFrame.get(err)) + stack;
-        // what `node` prints after the stack: the error's own fields
+        let where = firstCellFrame.get(err);
+        if (!where) {
+            // a stack a library assembled from other errors' stacks
+            const m = /<cell (\d+)>:(\d+):(\d+)/.exec(stack);
+            if (m)
+                where = { cell: Number(m[1]), line: Number(m[2]), col: Number(m[3]) };
+        }
+        traceback = sourceContext(where) + stack;
+        // after the stack, like node, the error's own fields (the simple ones:
+        // code, errno, syscall, address...)
         try {
-            const own = Object.keys(err).filter((k) => k !== '__codeinterpSyntax');
-            if (own.length && own.length <= 20) {
-                const extra = {};
-                for (const k of own)
-                    extra[k] = err[k];
-                const text = inspect(extra, { depth: 1, breakLength: Infinity });
-                if (text.length < 2000)
-                    traceback += ` ${text}`;
+            const extra = {};
+            let n = 0;
+            for (const k of Object.keys(err)) {
+                const v = err[k];
+                if (k === 'message' || k === 'name' || k === 'stack' || n >= 20)
+                    continue;
+                if (v === null || ['string', 'number', 'boolean', 'bigint'].includes(typeof v)) {
+                    extra[k] = v;
+                    n++;
+                }
             }
+            if (n)
+                traceback += ` ${inspect(extra, { breakLength: Infinity, maxStringLength: 200 })}`;
         } catch {
             // plain stack then
         }
