@@ -848,6 +848,42 @@ START_TEST(session_setup_failure)
 }
 END_TEST
 
+START_TEST(session_sandbox_cannot_reach_trail)
+{
+    if (!have_runtime())
+        return;
+    make_tmpdir();
+    char *path = path_in_tmp("audit.jsonl");
+    ci_config *c = config_new();
+    ck_assert_int_eq(ci_config_set_audit_file(c, path), 0);
+    ci_session *s = session_new(c);
+    /* neither by its host path nor through an inherited descriptor */
+    char *code = NULL;
+    ck_assert_int_ge(asprintf(&code,
+                              "import os\n"
+                              "print(os.path.exists('%s'))\n"
+                              "for fd in os.listdir('/proc/self/fd'):\n"
+                              "    try:\n"
+                              "        print(os.readlink('/proc/self/fd/' + fd))\n"
+                              "    except OSError:\n"
+                              "        pass\n",
+                              path), 0);
+    ci_result *r = NULL;
+    ck_assert_int_eq(ci_execute(s, code, NULL, &r), 0);
+    ck_assert_int_eq(ci_result_status(r), CI_STATUS_OK);
+    const char *out = ci_result_stdout(r, NULL);
+    ck_assert_msg(strncmp(out, "False\n", 6) == 0, "the sandbox sees the trail:\n%s", out);
+    ck_assert_msg(!strstr(out, "audit.jsonl"), "the sandbox holds the trail open:\n%s", out);
+    ci_result_free(r);
+    ci_session_destroy(s);
+    ci_config_free(c);
+    assert_verifies(path, 4);
+    free(code);
+    free(path);
+    remove_tmpdir();
+}
+END_TEST
+
 struct worker {
     const ci_config *config;
     int executes;
@@ -967,6 +1003,7 @@ static Suite *audit_suite(void)
     tcase_add_test(tc, session_file_operations);
     tcase_add_test(tc, session_expiry);
     tcase_add_test(tc, session_setup_failure);
+    tcase_add_test(tc, session_sandbox_cannot_reach_trail);
     tcase_add_test(tc, session_threads_share_file);
     tcase_add_test(tc, session_callback_same_lines);
     tcase_set_timeout(tc, 120);
