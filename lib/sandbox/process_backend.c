@@ -507,8 +507,13 @@ static int wait_or_kill(struct ci_sandbox *sb, const char *op, int pid, int time
     int r = ci_proto_send(sb->sock, m, NULL, 0);
     cJSON_Delete(m);
     cJSON *reply = NULL;
-    if (r < 0 || recv_msg(sb, timeout_ms + REPLY_TIMEOUT_MS, &reply, NULL, NULL) < 0)
-        return sb->state != CI_OK ? sb->state : CI_ESANDBOX;
+    if (r < 0 || recv_msg(sb, timeout_ms + REPLY_TIMEOUT_MS, &reply, NULL, NULL) < 0) {
+        /* An init that does not answer cannot be trusted to kill anything:
+         * end the whole sandbox. */
+        kill_pidfd(sb->helper_pidfd);
+        mark_closed(sb);
+        return sb->state;
+    }
     const cJSON *ex = cJSON_GetObjectItemCaseSensitive(reply, "exited");
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(reply, "code");
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(reply, "signal");

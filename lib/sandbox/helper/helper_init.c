@@ -347,6 +347,13 @@ void helper_run_init(const struct helper_config *cfg, int sock)
             send_simple(sock, "killed");
         } else if (!strcmp(op, "wait"))
             handle_wait(sock, m, sigfd);
+        else if (!strcmp(op, "kill")) {
+            const cJSON *jp = cJSON_GetObjectItemCaseSensitive(m, "pid");
+            /* only a runner we started: never ourselves or -1 */
+            if (cJSON_IsNumber(jp) && find_tracked((pid_t)jp->valuedouble))
+                kill((pid_t)jp->valuedouble, SIGKILL);
+            handle_wait(sock, m, sigfd);
+        }
         else if (!strcmp(op, "busy"))
             busy = 1;
         else if (!strcmp(op, "idle")) {
