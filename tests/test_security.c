@@ -402,6 +402,11 @@ START_TEST(privileges_dropped)
         "print('HOSTNAME', socket.gethostname())\n"
         "print('CWD', os.getcwd())\n"
         "print('HOME', os.environ.get('HOME'))\n"
+        "import resource, sys\n"
+        "for n in ('NPROC', 'NOFILE', 'FSIZE'):\n"
+        "    print('RLIMIT_' + n, *resource.getrlimit(getattr(resource, 'RLIMIT_' + n)))\n"
+        "print('PREFIX', sys.prefix)\n"
+        "print('KERNELS', os.path.isdir('/opt/codeinterp/kernels'))\n"
         "def attempt(name, fn):\n"
         "    try:\n"
         "        fn()\n"
@@ -438,6 +443,11 @@ START_TEST(privileges_dropped)
     expect_line(r, "HOSTNAME", "sandbox");
     expect_line(r, "CWD", "/workspace");
     expect_line(r, "HOME", "/workspace");
+    expect_line(r, "RLIMIT_NPROC", "512 512"); /* the documented defaults */
+    expect_line(r, "RLIMIT_NOFILE", "1024 1024");
+    expect_line(r, "RLIMIT_FSIZE", "1073741824 1073741824");
+    expect_line(r, "PREFIX", "/opt/codeinterp/python");
+    expect_line(r, "KERNELS", "True");
     /* EINVAL: host uid/gid 0 has no mapping in the sandbox at all */
     expect_line_not(r, "setuid0", "ALLOWED");
     expect_line_not(r, "setgid0", "ALLOWED");
@@ -1071,6 +1081,103 @@ START_TEST(nothing_survives_destroy)
 }
 END_TEST
 
+/* ------------------------------------------------------------ javascript */
+
+START_TEST(javascript_baseline)
+{
+    /* The same walls seen from the Node.js runner. */
+    char token[33], hex[17];
+    tc_random_hex(token, 32);
+    tc_random_hex(hex, 16);
+    ck_assert_int_eq(setenv("CI_TEST_HOST_SECRET", token, 1), 0);
+    char *dir = tc_make_temp_dir("ci-js-secret");
+    char *secret = tc_printf("%s/secret.txt", dir);
+    tc_write_file(secret, token, 0644);
+    ck_assert_int_eq(chmod(dir, 0755), 0);
+    struct listeners l;
+    open_listeners(&l);
+
+    ci_session *s = tc_session_new(NULL);
+    ci_exec_options *o = tc_options_new(0);
+    ck_assert_int_eq(ci_exec_options_set_language(o, CI_LANGUAGE_JAVASCRIPT), 0);
+    char *code = tc_printf(
+        "const fs = require('fs'), cp = require('child_process');\n"
+        "const lines = [];\n"
+        "for (const p of ['/etc/shadow', '/root/.bashrc', '%s']) {\n"
+        "  try { fs.readFileSync(p); lines.push('LEAK ' + p); }\n"
+        "  catch (e) { lines.push('READ ' + p + ' ' + e.code); }\n"
+        "}\n"
+        "for (const d of ['/usr', '/etc', '/opt/codeinterp', '/opt/codeinterp/node_modules']) {\n"
+        "  try { fs.writeFileSync(d + '/ci_probe', 'x'); lines.push('WRITE ' + d + ' ALLOWED'); }\n"
+        "  catch (e) { lines.push('WRITE ' + d + ' ' + e.code); }\n"
+        "}\n"
+        "lines.push('ENV ' + (JSON.stringify(process.env).includes('%s') ? 'LEAK' : 'clean'));\n"
+        "lines.push('UID ' + process.getuid());\n"
+        "for (const l of fs.readFileSync('/proc/self/status', 'utf8').split('\\n')) {\n"
+        "  const k = l.split(':')[0];\n"
+        "  if (['CapEff', 'CapBnd', 'NoNewPrivs', 'Seccomp'].includes(k))\n"
+        "    lines.push(k + ' ' + l.split(/\\s+/)[1]);\n"
+        "}\n"
+        "lines.push('ID ' + cp.execSync('id -u').toString().trim());\n"
+        "lines.push('PIDS ' + fs.readdirSync('/proc').filter(n => /^\\d+$/.test(n))"
+        ".every(n => +n < 1000));\n"
+        "console.log(lines.join('\\n'));\n",
+        secret, token);
+    ci_result *r = tc_exec_ok(s, code, o);
+    free(code);
+    const char *out = tc_stdout(r);
+    ck_assert_msg(strstr(out, "LEAK") == NULL, "leak:\n%s", out);
+    ck_assert_msg(strstr(out, token) == NULL, "the token reached the output");
+    expect_line_not(r, "READ /etc/shadow", "ALLOWED");
+    char *key = tc_printf("READ %s", secret);
+    expect_line(r, key, "ENOENT");
+    free(key);
+    static const char *const ro[] = {"/usr", "/etc", "/opt/codeinterp",
+                                     "/opt/codeinterp/node_modules"};
+    for (size_t i = 0; i < 4; i++) {
+        key = tc_printf("WRITE %s", ro[i]);
+        expect_line(r, key, "EROFS");
+        free(key);
+    }
+    expect_line(r, "ENV", "clean");
+    expect_line(r, "UID", "1000");
+    expect_line(r, "CapEff", "0000000000000000");
+    expect_line(r, "CapBnd", "0000000000000000");
+    expect_line(r, "NoNewPrivs", "1");
+    expect_line(r, "Seccomp", "2");
+    expect_line(r, "ID", "1000");
+    expect_line(r, "PIDS", "true");
+    ci_result_free(r);
+
+    code = tc_printf(
+        "const net = require('net');\n"
+        "const attempt = (name, opts) => new Promise(done => {\n"
+        "  const c = net.connect(opts);\n"
+        "  const t = setTimeout(() => { c.destroy(); done(name + ' timeout'); }, 3000);\n"
+        "  c.on('connect', () => { clearTimeout(t); c.destroy(); done(name + ' CONNECTED'); });\n"
+        "  c.on('error', e => { clearTimeout(t); done(name + ' ' + e.code); });\n"
+        "});\n"
+        "console.log(await attempt('TCP4', { host: '127.0.0.1', port: %d }));\n"
+        "console.log(await attempt('UNIX_ABSTRACT', { path: '\\0%s' }));\n",
+        l.port4, l.abstract);
+    r = tc_exec_ok(s, code, o);
+    free(code);
+    expect_line_not(r, "TCP4", "CONNECTED");
+    expect_line_not(r, "UNIX_ABSTRACT", "CONNECTED");
+    ck_assert_int_eq(pending(l.tcp4), 0);
+    ck_assert_int_eq(pending(l.unix_abstract), 0);
+    ci_result_free(r);
+
+    ci_exec_options_free(o);
+    ci_session_destroy(s);
+    close_listeners(&l);
+    unsetenv("CI_TEST_HOST_SECRET");
+    tc_remove_tree(dir);
+    free(secret);
+    free(dir);
+}
+END_TEST
+
 /* ------------------------------------------------------------ file calls */
 
 static char *read_all(int fd);
@@ -1510,6 +1617,11 @@ static Suite *security_suite(void)
     tcase_add_test(tc, fds_not_inherited);
     tcase_add_test(tc, sessions_isolated);
     tcase_add_test(tc, nothing_survives_destroy);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("javascript");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, javascript_baseline);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("files");
