@@ -105,10 +105,24 @@ static ci_language language_of_file(const char *path)
     return CI_LANGUAGE_PYTHON;
 }
 
+/* Whether the program's stderr already holds `text` (trailing newlines
+ * aside). */
+static int already_shown(const ci_result *r, const char *text)
+{
+    size_t len, n = strlen(text);
+    const char *shown = ci_result_stderr(r, &len);
+
+    while (n > 0 && text[n - 1] == '\n')
+        n--;
+    return n > 0 && memmem(shown, len, text, n) != NULL;
+}
+
 /*
- * After streaming: the value of the last expression, and the error if the
- * program's stderr did not already show it (the Python kernel prints its
- * traceback there itself; a traceback printed twice reads as two errors).
+ * After streaming: the value of the last expression, and the error unless
+ * the program's stderr already showed it (the kernels print their
+ * traceback there themselves; a traceback printed twice reads as two
+ * errors). It counts as shown if either the traceback or the "Name: value"
+ * line is there, in case a kernel formats what it prints differently.
  */
 static void print_outcome(const ci_result *r, stream *out, stream *err)
 {
@@ -124,13 +138,11 @@ static void print_outcome(const ci_result *r, stream *out, stream *err)
         return;
 
     const char *evalue = ci_result_error_value(r);
-    size_t shown_len;
-    const char *shown = ci_result_stderr(r, &shown_len);
     char *line = NULL;
 
     if (asprintf(&line, "%s%s%s", name, evalue && *evalue ? ": " : "", evalue ? evalue : "") < 0)
         return;
-    if (!memmem(shown, shown_len, line, strlen(line)))
+    if (!(tb && already_shown(r, tb)) && !already_shown(r, line))
         stream_line(err, tb ? tb : line);
     free(line);
 }

@@ -11,6 +11,7 @@
 #include "codeinterp/codeinterp.h"
 #include "api/errors.h"
 #include "api/json_result.h"
+#include "util/buf.h"
 
 /*
  * Length of the well-formed UTF-8 sequence at p (at most `avail` bytes), or
@@ -200,7 +201,8 @@ static double round_ms(double ms)
     return (double)(int64_t)(ms * 1000.0 + 0.5) / 1000.0;
 }
 
-/* Why an execution stopped, for results that carry no error of their own. */
+/* Why an execution stopped, for results that carry no error of their own
+ * and did not simply exit non-zero. */
 static const char *stop_reason(ci_status status)
 {
     switch (status) {
@@ -213,22 +215,23 @@ static const char *stop_reason(ci_status status)
     }
 }
 
-/* Appends `k` bytes to a text being assembled in a buffer sized in advance,
- * starting on a new line when the text so far does not end with one. */
-static void append_line(char *text, size_t *n, const char *s, size_t k)
+/* Appends text on a line of its own. 0 or a negative errno. */
+static int append_line(ci_buf *b, const char *text)
 {
-    if (*n > 0 && text[*n - 1] != '\n')
-        text[(*n)++] = '\n';
-    memcpy(text + *n, s, k);
-    *n += k;
+    if (b->len > 0 && b->data[b->len - 1] != '\n') {
+        int r = ci_buf_append(b, "\n", 1);
+        if (r < 0)
+            return r;
+    }
+    return ci_buf_append(b, text, strlen(text));
 }
 
 /*
  * The text an agent reads: stdout, then the last expression's value, then
  * for an error the traceback (or "Name: value" without one), or else for
- * another unsuccessful outcome what stopped it.
+ * another unsuccessful outcome what stopped it. 0 or a negative errno.
  */
-static char *content_text(const ci_result *r, size_t *len)
+static int content_text(const ci_result *r, ci_buf *text)
 {
     size_t out_len;
     const char *out = ci_result_stdout(r, &out_len);
@@ -236,55 +239,30 @@ static char *content_text(const ci_result *r, size_t *len)
     const char *name = ci_result_error_name(r);
     const char *evalue = ci_result_error_value(r);
     const char *tb = ci_result_error_traceback(r);
-    const char *reason = NULL;
+    int rc = ci_buf_append(text, out, out_len);
 
-    /* an empty traceback (Python's SystemExit) still leaves "Name: value" */
-    if (tb && !*tb)
-        tb = NULL;
-    char exit_line[64];
-
-    if (!name) {
-        reason = stop_reason(ci_result_status(r));
-        if (!reason && ci_result_status(r) == CI_STATUS_ERROR) {
-            snprintf(exit_line, sizeof exit_line, "Exited with code %d.", ci_result_exit_code(r));
-            reason = exit_line;
-        }
+    if (rc == 0 && value)
+        rc = append_line(text, value);
+    if (rc < 0)
+        return rc;
+    if (tb && *tb)
+        return append_line(text, tb);
+    if (name) {
+        /* no traceback to show: Python's SystemExit has an empty one */
+        rc = append_line(text, name);
+        if (rc == 0 && evalue && *evalue)
+            rc = ci_buf_append(text, ": ", 2);
+        if (rc == 0 && evalue && *evalue)
+            rc = ci_buf_append(text, evalue, strlen(evalue));
+        return rc;
     }
-
-    /* one byte per possible line break, plus ": " and the final NUL */
-    size_t cap = out_len + 3 + 2 + 1;
-    if (value)
-        cap += strlen(value);
-    if (tb)
-        cap += strlen(tb);
-    else if (name)
-        cap += strlen(name) + (evalue ? strlen(evalue) : 0);
-    if (reason)
-        cap += strlen(reason);
-
-    char *text = malloc(cap);
-    size_t n = 0;
-    if (!text)
-        return NULL;
-    memcpy(text, out, out_len);
-    n = out_len;
-    if (value)
-        append_line(text, &n, value, strlen(value));
-    if (tb) {
-        append_line(text, &n, tb, strlen(tb));
-    } else if (name) {
-        append_line(text, &n, name, strlen(name));
-        if (evalue && *evalue) {
-            memcpy(text + n, ": ", 2);
-            memcpy(text + n + 2, evalue, strlen(evalue));
-            n += 2 + strlen(evalue);
-        }
-    } else if (reason) {
-        append_line(text, &n, reason, strlen(reason));
+    if (ci_result_status(r) == CI_STATUS_ERROR) {
+        char line[64];
+        snprintf(line, sizeof line, "Exited with code %d.", ci_result_exit_code(r));
+        return append_line(text, line);
     }
-    text[n] = '\0';
-    *len = n;
-    return text;
+    const char *reason = stop_reason(ci_result_status(r));
+    return reason ? append_line(text, reason) : 0;
 }
 
 static cJSON *structured_content(const ci_result *r)
@@ -339,14 +317,14 @@ CI_EXPORT int ci_result_to_json(const ci_result *result, char **out)
     if (!result || !out)
         return ci_fail(NULL, CI_EINVAL, "ci_result_to_json: result and out must not be NULL");
 
-    size_t text_len;
-    char *text = content_text(result, &text_len);
-    cJSON *sc = text ? structured_content(result) : NULL;
+    ci_buf text = {0};
+    cJSON *sc = content_text(result, &text) == 0 ? structured_content(result) : NULL;
     int rc = CI_ENOMEM;
 
     if (sc)
-        rc = ci_json_tool_result(text, text_len, sc, ci_result_status(result) != CI_STATUS_OK, out);
-    free(text);
+        rc = ci_json_tool_result(ci_buf_cstr(&text), text.len, sc,
+                                 ci_result_status(result) != CI_STATUS_OK, out);
+    ci_buf_free(&text);
     if (rc < 0)
         return ci_fail(NULL, rc, "ci_result_to_json: out of memory");
     return 0;

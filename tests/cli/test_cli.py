@@ -80,6 +80,10 @@ class Exec(unittest.TestCase):
     def test_javascript_and_typescript(self):
         p = run("exec", "-l", "javascript", "-c", "console.log(1 + 1)")
         self.assertEqual((p.returncode, p.stdout), (0, b"2\n"), p.stderr)
+        for code, shown in (("throw new Error('boom')", b"Error: boom"), ("throw 5", b"Uncaught 5")):
+            p = run("exec", "-l", "javascript", "-c", code)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertEqual(p.stderr.count(shown), 1, p.stderr)  # once, not twice
         path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"ci-cli-{os.getpid()}.ts")
         with open(path, "w") as f:
             f.write("const n: number = 3;\nconsole.log(n * 2);\n")
