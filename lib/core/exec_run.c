@@ -132,14 +132,18 @@ static int encode_request(ci_buf *req, uint64_t id, const char *code)
 enum stop_reason { RUNNING, REPLIED, RUNNER_GONE, TIMED_OUT, CANCELED, CALLBACK_STOP,
                    SANDBOX_GONE, PROTOCOL_ERROR };
 
-/* Reads what is available from an output pipe. Returns 1 on EOF, 0 when it
- * would block, 2 when a callback asked to stop, -errno. */
+/* Reads what is available from an output pipe, at most PUMP_BUDGET bytes
+ * so that a process writing without pause cannot keep us here. Returns 1 on
+ * EOF, 0 when it would block or the budget is spent, 2 when a callback asked
+ * to stop, -errno. */
+#define PUMP_BUDGET (16 * READ_CHUNK)
 static int pump(int *fd, struct ci_capture *cap)
 {
     char buf[READ_CHUNK];
-    for (;;) {
+    for (size_t done = 0; done < PUMP_BUDGET;) {
         ssize_t n = read(*fd, buf, sizeof(buf));
         if (n > 0) {
+            done += (size_t)n;
             int r = ci_capture_feed(cap, buf, (size_t)n);
             if (r < 0)
                 return r;
@@ -158,10 +162,13 @@ static int pump(int *fd, struct ci_capture *cap)
         ci_close(fd);
         return -errno;
     }
+    return 0;
 }
 
-/* After the processes writing them are gone, read the pipes to the end,
- * within a bound so a descendant holding them open cannot hang us. */
+/* Reads what the pipes hold. With wait_eof_ms 0: one pass, enough for
+ * what the kernel flushed before replying (at most a pipe buffer each).
+ * Otherwise, after the writers were killed: up to EOF, within that bound so
+ * a descendant holding the pipes open cannot hang us. */
 static void drain(struct ci_context *ctx, struct ci_capture *out, struct ci_capture *err,
                   int wait_eof_ms)
 {
