@@ -180,13 +180,32 @@ static const char *kind_name(mode_t mode)
 
 /* ----------------------------------------------------------------- write */
 
-/* Copies in to out until EOF; -EFBIG as soon as more than limit bytes came. */
+/* Copies in to out until EOF; -EFBIG as soon as more than limit bytes came.
+ * copy_file_range keeps the bytes in the kernel (as cp does) between
+ * regular files; pipes and other pairings fall back to read and write. */
 static int copy_fd(int in, int out, uint64_t limit)
 {
+    uint64_t total = 0;
+    for (;;) {
+        uint64_t want = limit - total < 8 * COPY_CHUNK ? limit - total + 1 : 8 * COPY_CHUNK;
+        ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)want, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && total == 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+                                    errno == EOPNOTSUPP || errno == EBADF))
+            break;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return 0;
+        total += (uint64_t)n;
+        if (total > limit)
+            return -EFBIG;
+    }
+
     char *buf = malloc(COPY_CHUNK);
     if (!buf)
         return -ENOMEM;
-    uint64_t total = 0;
     int r = 0;
     for (;;) {
         ssize_t n = read(in, buf, COPY_CHUNK);
