@@ -157,6 +157,21 @@ function isLineBreak(c) {
  * break precedes the token; depth counts the brackets around it (an opening
  * bracket and its closing one have the depth of their outside).
  */
+let lastTokenized = { src: null, toks: null };
+
+/* tokenize() of the same source again (a cell is rewritten up to 3 ways) */
+function tokensOf(src) {
+    if (lastTokenized.src !== src)
+        lastTokenized = { src, toks: tokenize(src) };
+    return lastTokenized.toks;
+}
+
+function isIdChar(c) {
+    return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 36 || c === 95;
+}
+
+const PUNCT_SET = new Set(PUNCTUATORS);
+
 function tokenize(src) {
     const toks = [];
     const n = src.length;
@@ -218,11 +233,17 @@ function tokenize(src) {
         let type = 'punct';
         let tokDepth = depth;
         const ch = src[i];
-        if (ID_START.test(ch) || (c >= 0xd800 && c <= 0xdbff && ID_START.test(src.slice(i, i + 2)))) {
+        if ((isIdChar(c) && !(c >= 48 && c <= 57)) ||
+            (c > 127 && (ID_START.test(ch) || (c >= 0xd800 && c <= 0xdbff && ID_START.test(src.slice(i, i + 2))))) ||
+            c === 92) {
             i += c >= 0xd800 && c <= 0xdbff ? 2 : 1;
             while (i < n) {
                 const cc = src.charCodeAt(i);
-                if (cc >= 0xd800 && cc <= 0xdbff && ID_PART.test(src.slice(i, i + 2)))
+                if (isIdChar(cc))
+                    i++;
+                else if (cc < 128 && cc !== 92)
+                    break;
+                else if (cc >= 0xd800 && cc <= 0xdbff && ID_PART.test(src.slice(i, i + 2)))
                     i += 2;
                 else if (ID_PART.test(src[i]))
                     i += src[i] === '\\' ? 2 : 1;
@@ -234,7 +255,8 @@ function tokenize(src) {
             i++;
             while (i < n) {
                 const d = src[i];
-                if (/[0-9a-zA-Z_.]/.test(d)) {
+                const dc = src.charCodeAt(i);
+                if ((isIdChar(dc) && dc !== 36) || dc === 46) {
                     i++;
                 } else if ((d === '+' || d === '-') && /[eE]/.test(src[i - 1]) &&
                            !/^0[xX]/.test(src.slice(start, i))) {
@@ -246,9 +268,15 @@ function tokenize(src) {
             type = 'num';
         } else if (ch === '"' || ch === "'") {
             i++;
-            while (i < n && src[i] !== ch && !isLineBreak(src.charCodeAt(i)))
-                i += src[i] === '\\' ? 2 : 1;
-            i = Math.min(i + 1, n);
+            while (i < n) {
+                const d = src.charCodeAt(i);
+                if (d === c || d === 10 || d === 13 || d === 0x2028 || d === 0x2029)
+                    break;
+                i += d === 92 ? 2 : 1; // a backslash escapes the next one
+            }
+            i = Math.min(i, n);
+            if (src.charCodeAt(i) === c)
+                i++;
             type = 'str';
         } else if (ch === '`') {
             const t = scanTemplate(i + 1);
@@ -306,11 +334,10 @@ function tokenize(src) {
             }
         } else {
             let p = null;
-            for (const cand of PUNCTUATORS) {
-                if (src.startsWith(cand, i)) {
+            for (let len = 4; len >= 2 && !p; len--) {
+                const cand = src.substr(i, len);
+                if (PUNCT_SET.has(cand))
                     p = cand;
-                    break;
-                }
             }
             if (p === '?.' && /[0-9]/.test(src[i + 2] || ''))
                 p = null;
@@ -580,7 +607,7 @@ function importCode(imp, tla, lenient) {
  * statement's value (async bodies). Returns {code, functions, returns}.
  */
 function rewrite(src, tla, lenientSpecs, withValue) {
-    const toks = tokenize(src);
+    const toks = tokensOf(src);
     const edits = new Edits(src);
     const functions = [];
     let returns = false;
@@ -591,7 +618,8 @@ function rewrite(src, tla, lenientSpecs, withValue) {
     for (let k = 0; k < toks.length; k++) {
         const t = toks[k];
         if (isName(t, 'import') && isPunct(toks[k + 1], '(') &&
-            !(k > 0 && (isPunct(toks[k - 1], '.') || isPunct(toks[k - 1], '?.'))))
+            !(k > 0 && (isPunct(toks[k - 1], '.') || isPunct(toks[k - 1], '?.'))) &&
+            !isMethodName(toks, k))
             edits.replace(t.start, t.end, '__codeinterp.dynImport');
     }
 
@@ -707,6 +735,16 @@ function rewrite(src, tla, lenientSpecs, withValue) {
     return { code: edits.apply(), functions, returns };
 }
 
+/* Whether the name at toks[k], followed by '(', names a method being
+ * defined (`import(a) {`) rather than called. */
+function isMethodName(toks, k) {
+    const open = toks[k + 1];
+    for (let j = k + 2; j < toks.length; j++)
+        if (toks[j].depth === open.depth && isPunct(toks[j], ')'))
+            return isPunct(toks[j + 1], '{');
+    return false;
+}
+
 function JSONparseSafe(s) {
     try {
         return JSONparse(s[0] === "'" ? '"' + s.slice(1, -1).replace(/\\'/g, "'").replace(/"/g, '\\"') + '"' : s);
@@ -718,7 +756,7 @@ function JSONparseSafe(s) {
 function hasAwaitToken(src) {
     if (!/\bawait\b/.test(src))
         return false;
-    const toks = tokenize(src);
+    const toks = tokensOf(src);
     return toks.some((t, k) => isName(t, 'await') && !(k > 0 && isPunct(toks[k - 1], '.')));
 }
 
@@ -1297,7 +1335,6 @@ function encodeReply(reply) {
 
 function main() {
     const ctl = new net.Socket({ fd: CONTROL_FD, readable: true, writable: true });
-    let pending = Buffer.alloc(0);
     const queue = [];
     let busy = false;
 
@@ -1325,12 +1362,25 @@ function main() {
         busy = false;
     };
 
+    let chunks = [];
+    let buffered = 0;
+    let needed = 4;
     ctl.on('data', (chunk) => {
-        pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+        // gather chunks until a whole frame is there (no copying per chunk)
+        chunks.push(chunk);
+        buffered += chunk.length;
+        if (buffered < needed)
+            return;
+        let pending = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, buffered);
+        chunks = [];
+        buffered = 0;
+        needed = 4;
         while (pending.length >= 4) {
             const len = pending.readUInt32BE(0);
-            if (pending.length < 4 + len)
+            if (pending.length < 4 + len) {
+                needed = 4 + len;
                 break;
+            }
             const body = pending.subarray(4, 4 + len).toString('utf8');
             pending = pending.subarray(4 + len);
             let request = null;
@@ -1340,6 +1390,10 @@ function main() {
                 request = null;
             }
             queue.push(request);
+        }
+        if (pending.length) {
+            chunks.push(pending);
+            buffered = pending.length;
         }
         pump();
     });
