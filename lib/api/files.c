@@ -716,7 +716,8 @@ static int list_files(ci_session *s, const char *dir, ci_file_list **out)
         ci_file_list_free(list);
         return fail_errno(s, -e, "list", root_dir ? "" : dir);
     }
-    qsort(list->entries, list->count, sizeof(*list->entries), by_name);
+    if (list->count > 1)
+        qsort(list->entries, list->count, sizeof(*list->entries), by_name);
     *out = list;
     return CI_OK;
 }
