@@ -97,14 +97,26 @@ static int add_rules(scmp_filter_ctx ctx)
     if (rule(ctx, eperm, "ioctl", 1, &sti) < 0 || rule(ctx, eperm, "ioctl", 1, &linux_) < 0)
         return -1;
 
-    /* Packet, vsock and raw sockets. */
+    /* Packet and vsock sockets; raw and SOCK_PACKET IP sockets. Raw netlink
+     * stays allowed: getifaddrs() and node's os.networkInterfaces() use it,
+     * and the network namespace holds only loopback. */
     struct scmp_arg_cmp packet = SCMP_A0_32(SCMP_CMP_EQ, AF_PACKET);
     struct scmp_arg_cmp vsock = SCMP_A0_32(SCMP_CMP_EQ, AF_VSOCK);
-    struct scmp_arg_cmp raw = SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW);
     if (rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), "socket", 1, &packet) < 0 ||
-        rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), "socket", 1, &vsock) < 0 ||
-        rule(ctx, eperm, "socket", 1, &raw) < 0)
+        rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), "socket", 1, &vsock) < 0)
         return -1;
+    static const int ip_families[] = { AF_INET, AF_INET6 };
+    static const int ip_types[] = { SOCK_RAW, SOCK_PACKET };
+    for (size_t f = 0; f < 2; f++) {
+        for (size_t t = 0; t < 2; t++) {
+            struct scmp_arg_cmp a[2] = {
+                SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)ip_families[f]),
+                SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xf, (uint32_t)ip_types[t]),
+            };
+            if (rule(ctx, eperm, "socket", 2, a) < 0)
+                return -1;
+        }
+    }
 
     struct scmp_arg_cmp rie = SCMP_A0_32(SCMP_CMP_MASKED_EQ, READ_IMPLIES_EXEC_BIT, READ_IMPLIES_EXEC_BIT);
     if (rule(ctx, eperm, "personality", 1, &rie) < 0)

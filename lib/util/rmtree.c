@@ -35,7 +35,7 @@ static int open_subdir(int dirfd, const char *name)
  * -errno on failure. */
 static int remove_entries(int fd, char *sub, size_t subcap)
 {
-    int dfd = dup(fd);
+    int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (dfd < 0)
         return -errno;
     DIR *d = fdopendir(dfd);
@@ -94,7 +94,7 @@ int ci_rmtree_at(int dirfd, const char *name)
         close(top);
         return -e;
     }
-    int fd = dup(top);
+    int fd = fcntl(top, F_DUPFD_CLOEXEC, 0);
     if (fd < 0) {
         int e = errno;
         close(top);

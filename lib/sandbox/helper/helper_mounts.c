@@ -198,6 +198,10 @@ static int setup_dev(const int *devfds, struct helper_error *e)
         return helper_fail(e, "mounts", errno, "mkdir /dev/shm");
     if (mount("tmpfs", NEWROOT "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m") < 0)
         return helper_fail(e, "mounts", errno, "tmpfs on /dev/shm");
+    /* Nothing may be added to /dev by the sandbox (its tmpfs belongs to
+     * the sandbox's uid); /dev/shm stays writable. */
+    if (mount(NULL, NEWROOT "/dev", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k") < 0)
+        return helper_fail(e, "mounts", errno, "read-only /dev");
     return 0;
 }
 
