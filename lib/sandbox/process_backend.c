@@ -5,6 +5,7 @@
  * nothing but exec happens in the child, so this is safe in a multithreaded
  * host), hands it the configuration, and talks to the sandbox's init.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -41,9 +43,16 @@ struct ci_sandbox {
     struct ci_uid_lease lease;
     struct ci_cgroup cg;
     int sessions_fd;       /* <state>/sessions */
+    int lock_fd;           /* <state>/sessions/<id>.lock, held while alive */
     char id[64];
     char *workspace;
 };
+
+static int lock_name(char *buf, size_t cap, const char *id)
+{
+    int n = snprintf(buf, cap, "%s.lock", id);
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
 
 static int pidfd_open_(pid_t pid)
 {
@@ -274,8 +283,13 @@ static void process_destroy(struct ci_sandbox *sb)
     if (!sb)
         return;
     stop_processes(sb);
-    if (sb->sessions_fd >= 0 && sb->id[0])
+    if (sb->sessions_fd >= 0 && sb->id[0]) {
         ci_rmtree_at(sb->sessions_fd, sb->id);
+        char lock[300];
+        if (lock_name(lock, sizeof(lock), sb->id) == 0)
+            unlinkat(sb->sessions_fd, lock, 0);
+    }
+    ci_close(&sb->lock_fd);
     ci_close(&sb->sessions_fd);
     ci_cgroup_destroy(&sb->cg);
     ci_uid_lease_release(&sb->lease);
@@ -283,32 +297,79 @@ static void process_destroy(struct ci_sandbox *sb)
     free(sb);
 }
 
-static int prepare_dirs(const struct ci_config *cfg, struct ci_sandbox *sb, gid_t gid, int is_root,
-                        char *err, size_t errlen)
+/* Opens the state dir, creating it if needed, and checks that nobody else
+ * can plant anything in it: it must be ours and not writable by others. */
+static int open_state_dir(const struct ci_config *cfg, int is_root, char *err, size_t errlen)
 {
-    /* The state dir must be traversable by the session uids (root host)
-     * and by nobody else of interest: 0711, entries below are 0700. */
-    mode_t top = is_root ? 0711 : 0700;
-    if (mkdir(cfg->state_dir, top) < 0 && errno != EEXIST) {
+    /* The session uids of a root host only need to pass through it. */
+    mode_t mode = is_root ? 0711 : 0700;
+    if (mkdir(cfg->state_dir, mode) < 0 && errno != EEXIST) {
         snprintf(err, errlen, "cannot create state dir %s: %s", cfg->state_dir, strerror(errno));
-        return CI_EIO;
+        return -1;
     }
-    int sfd = open(cfg->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int sfd = open(cfg->state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (sfd < 0) {
         snprintf(err, errlen, "cannot open state dir %s: %s", cfg->state_dir, strerror(errno));
-        return CI_EIO;
+        return -1;
     }
-    /* A state dir made by someone else (an operator, a test) may be 0700:
-     * the session uids only need to pass through it. */
     struct stat st;
-    if (is_root && fstat(sfd, &st) == 0 && (st.st_mode & 0011) != 0011 &&
-        fchmod(sfd, (st.st_mode & 07777) | 0011) < 0) {
+    if (fstat(sfd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 0022)) {
+        snprintf(err, errlen, "state dir %s must be a directory owned by uid %u and not writable "
+                 "by others", cfg->state_dir, (unsigned)geteuid());
+        close(sfd);
+        return -1;
+    }
+    if (is_root && (st.st_mode & 0011) != 0011 && fchmod(sfd, (st.st_mode & 07777) | 0011) < 0) {
         snprintf(err, errlen, "cannot make state dir %s traversable: %s", cfg->state_dir,
                  strerror(errno));
         close(sfd);
-        return CI_EIO;
+        return -1;
     }
-    int r = ensure_dir(sfd, "sessions", top, 0, 0, 0);
+    return sfd;
+}
+
+/* Sessions whose host process died (SIGKILL, crash) left their directory
+ * behind: its sandbox is gone (the init dies with the control socket), and
+ * nobody holds its lock any more. Remove them. */
+static void sweep_stale_sessions(int sessions_fd)
+{
+    int dfd = fcntl(sessions_fd, F_DUPFD_CLOEXEC, 0);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' || strstr(de->d_name, ".lock"))
+            continue;
+        char lock[300];
+        if (lock_name(lock, sizeof(lock), de->d_name) < 0)
+            continue;
+        int fd = openat(sessions_fd, lock, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && errno != ENOENT)
+            continue;
+        if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+            close(fd);
+            continue; /* alive */
+        }
+        ci_rmtree_at(sessions_fd, de->d_name);
+        if (fd >= 0) {
+            unlinkat(sessions_fd, lock, 0);
+            close(fd);
+        }
+    }
+    closedir(d);
+}
+
+static int prepare_dirs(const struct ci_config *cfg, struct ci_sandbox *sb, gid_t gid, int is_root,
+                        char *err, size_t errlen)
+{
+    int sfd = open_state_dir(cfg, is_root, err, errlen);
+    if (sfd < 0)
+        return CI_EIO;
+    int r = ensure_dir(sfd, "sessions", is_root ? 0711 : 0700, 0, 0, 0);
     if (r == 0)
         sb->sessions_fd = openat(sfd, "sessions", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     close(sfd);
@@ -317,9 +378,19 @@ static int prepare_dirs(const struct ci_config *cfg, struct ci_sandbox *sb, gid_
                  strerror(r < 0 ? -r : errno));
         return CI_EIO;
     }
+    sweep_stale_sessions(sb->sessions_fd);
+    /* The lock is taken before the directory exists, so a sweeper never
+     * sees a live session's directory without a held lock. */
+    char lock[300];
+    lock_name(lock, sizeof(lock), sb->id);
+    sb->lock_fd = openat(sb->sessions_fd, lock, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (sb->lock_fd < 0 || flock(sb->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        snprintf(err, errlen, "cannot create the session lock: %s", strerror(errno));
+        sb->id[0] = '\0'; /* not ours to remove */
+        return CI_EIO;
+    }
     if (mkdirat(sb->sessions_fd, sb->id, 0700) < 0) {
         snprintf(err, errlen, "cannot create the session dir: %s", strerror(errno));
-        sb->id[0] = '\0'; /* not ours to remove */
         return CI_EIO;
     }
     int dfd = openat(sb->sessions_fd, sb->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -353,16 +424,17 @@ static int process_start(const struct ci_config *cfg, const char *id, struct ci_
     struct ci_sandbox *sb = calloc(1, sizeof(*sb));
     if (!sb)
         return CI_ENOMEM;
-    sb->sock = sb->helper_pidfd = sb->init_pidfd = sb->sessions_fd = sb->lease.fd = -1;
+    sb->sock = sb->helper_pidfd = sb->init_pidfd = sb->sessions_fd = sb->lock_fd = sb->lease.fd = -1;
     snprintf(sb->id, sizeof(sb->id), "%s", id);
     int is_root = geteuid() == 0;
     gid_t gid;
     if (is_root) {
-        if (mkdir(cfg->state_dir, 0711) < 0 && errno != EEXIST) {
-            snprintf(err, errlen, "cannot create state dir %s: %s", cfg->state_dir, strerror(errno));
+        int sfd = open_state_dir(cfg, is_root, err, errlen);
+        if (sfd < 0) {
             free(sb);
             return CI_EIO;
         }
+        close(sfd);
         r = ci_uid_lease_take(cfg->state_dir, cfg->uid_base, cfg->uid_count, &sb->lease, err, errlen);
         if (r < 0) {
             free(sb);
