@@ -131,7 +131,8 @@ typedef enum ci_language {
 } ci_language;
 
 /**
- * Parses "python", "javascript" or "typescript" (also "js", "ts", "py").
+ * Parses "python", "javascript" or "typescript" (also "js", "ts", "py"),
+ * ignoring ASCII case.
  * @return 0, CI_EINVAL if an argument is NULL, CI_EUNKNOWN for another name.
  * @since 0.1
  */
@@ -227,8 +228,8 @@ CI_EXPORT int ci_config_set_max_processes(ci_config *config, uint32_t count);
 /** Maximum open files per process (RLIMIT_NOFILE), 16 .. 1048576, default
  *  1024. @since 0.1 */
 CI_EXPORT int ci_config_set_max_open_files(ci_config *config, uint32_t count);
-/** Largest file a sandboxed process may write (RLIMIT_FSIZE), default
- *  1 GiB. @since 0.1 */
+/** Largest file a sandboxed process may write (RLIMIT_FSIZE), at least
+ *  4096 bytes, default 1 GiB. @since 0.1 */
 CI_EXPORT int ci_config_set_max_file_size(ci_config *config, uint64_t bytes);
 /** Size of the sandbox's /tmp (a tmpfs), 1 MiB .. 1 TiB, default 1 GiB.
  *  @since 0.1 */
@@ -473,7 +474,11 @@ typedef struct ci_result ci_result;
  * @return 0 and *out set; CI_EEXPIRED if the idle lifetime ran out (the
  *         session is gone; destroy it); CI_ECLOSED if the sandbox died;
  *         CI_EBUSY if the session is executing on another thread;
- *         CI_ERUNNER if the interpreter could not be started; CI_EINVAL.
+ *         CI_ERUNNER if the interpreter could not be started; CI_EUNSUPPORTED
+ *         for a language this build has no runner for; CI_EIO if the audit
+ *         record could not be written; CI_ENOMEM; CI_EINVAL. A result whose
+ *         status is CI_STATUS_SESSION_EXPIRED or CI_STATUS_SANDBOX_ERROR means
+ *         the sandbox ended during the call.
  * @since 0.1
  */
 CI_EXPORT int ci_execute(ci_session *session, const char *code,
