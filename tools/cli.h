@@ -18,6 +18,8 @@ typedef struct cli_sandbox_flags {
     uint64_t idle_timeout_ms; /* 0: the library's default */
     ci_network network;
     const char *audit_log; /* --audit-log FILE, or NULL */
+    ci_cgroup_mode cgroup_mode;
+    uint64_t memory_limit; /* 0: the library's default */
 } cli_sandbox_flags;
 
 /* getopt_long() values of the long-only options the subcommands share. */
@@ -27,6 +29,8 @@ enum {
     CLI_OPT_JSON,
     CLI_OPT_AUDIT_LOG,
     CLI_OPT_IDLE_TIMEOUT,
+    CLI_OPT_CGROUP,
+    CLI_OPT_MEMORY,
 };
 
 /* Parses the seconds (fractions allowed, 8 h at most) of the time limit
@@ -34,6 +38,14 @@ enum {
  * if the argument is invalid. */
 int cli_parse_seconds(const char *option, const char *arg, uint64_t *ms);
 int cli_parse_network(const char *arg, cli_sandbox_flags *flags);
+/* --cgroup auto|v1|v2|none and --memory MIB into `flags`; -1 after printing
+ * why. */
+int cli_parse_cgroup(const char *arg, cli_sandbox_flags *flags);
+int cli_parse_memory(const char *arg, cli_sandbox_flags *flags);
+
+/* Handles the option shared by exec and invoke; 1 if `opt` is one of them
+ * (and was valid), 0 if not ours, -1 if invalid. */
+int cli_parse_sandbox_option(int opt, const char *arg, cli_sandbox_flags *flags);
 
 /* A configuration from the environment (ci_config_new()) and the flags;
  * NULL after printing why. */

@@ -43,6 +43,54 @@ int cli_parse_network(const char *arg, cli_sandbox_flags *flags)
     return 0;
 }
 
+int cli_parse_cgroup(const char *arg, cli_sandbox_flags *flags)
+{
+    static const struct { const char *name; ci_cgroup_mode mode; } modes[] = {
+        { "auto", CI_CGROUP_AUTO }, { "v1", CI_CGROUP_V1 }, { "v2", CI_CGROUP_V2 },
+        { "none", CI_CGROUP_NONE },
+    };
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        if (strcmp(arg, modes[i].name) == 0) {
+            flags->cgroup_mode = modes[i].mode;
+            return 0;
+        }
+    }
+    fprintf(stderr, "codeinterp: --cgroup is auto, v1, v2 or none, not '%s'\n", arg);
+    return -1;
+}
+
+int cli_parse_memory(const char *arg, cli_sandbox_flags *flags)
+{
+    char *end;
+    errno = 0;
+    unsigned long long mib = strtoull(arg, &end, 10);
+    if (errno || end == arg || *end || mib < 16 || mib > (1ull << 20)) {
+        fprintf(stderr, "codeinterp: --memory takes MiB from 16 to 1048576, not '%s'\n", arg);
+        return -1;
+    }
+    flags->memory_limit = mib << 20;
+    return 0;
+}
+
+int cli_parse_sandbox_option(int opt, const char *arg, cli_sandbox_flags *flags)
+{
+    switch (opt) {
+    case CLI_OPT_TIMEOUT:
+        return cli_parse_seconds("--timeout", arg, &flags->timeout_ms) < 0 ? -1 : 1;
+    case CLI_OPT_NETWORK:
+        return cli_parse_network(arg, flags) < 0 ? -1 : 1;
+    case CLI_OPT_AUDIT_LOG:
+        flags->audit_log = arg;
+        return 1;
+    case CLI_OPT_CGROUP:
+        return cli_parse_cgroup(arg, flags) < 0 ? -1 : 1;
+    case CLI_OPT_MEMORY:
+        return cli_parse_memory(arg, flags) < 0 ? -1 : 1;
+    default:
+        return 0;
+    }
+}
+
 void cli_report_error(const char *what, int code, const char *detail)
 {
     fprintf(stderr, "codeinterp: %s: %s%s%s\n", what, ci_strerror(code),
@@ -66,6 +114,10 @@ ci_config *cli_config_create(const cli_sandbox_flags *flags)
         rc = ci_config_set_network(config, flags->network);
     if (rc == 0 && flags->audit_log)
         rc = ci_config_set_audit_file(config, flags->audit_log);
+    if (rc == 0)
+        rc = ci_config_set_cgroup_mode(config, flags->cgroup_mode);
+    if (rc == 0 && flags->memory_limit)
+        rc = ci_config_set_memory_limit(config, flags->memory_limit);
     if (rc < 0) {
         cli_report_error("configuration", rc, ci_last_error());
         ci_config_free(config);

@@ -250,6 +250,8 @@ int cli_exec(int argc, char **argv)
         {"network", required_argument, NULL, CLI_OPT_NETWORK},
         {"json", no_argument, NULL, CLI_OPT_JSON},
         {"audit-log", required_argument, NULL, CLI_OPT_AUDIT_LOG},
+        {"cgroup", required_argument, NULL, CLI_OPT_CGROUP},
+        {"memory", required_argument, NULL, CLI_OPT_MEMORY},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -266,18 +268,15 @@ int cli_exec(int argc, char **argv)
             code_arg = optarg;
             break;
         case CLI_OPT_TIMEOUT:
-            if (cli_parse_seconds("--timeout", optarg, &flags.timeout_ms) < 0)
-                return usage_error();
-            break;
         case CLI_OPT_NETWORK:
-            if (cli_parse_network(optarg, &flags) < 0)
+        case CLI_OPT_AUDIT_LOG:
+        case CLI_OPT_CGROUP:
+        case CLI_OPT_MEMORY:
+            if (cli_parse_sandbox_option(opt, optarg, &flags) < 0)
                 return usage_error();
             break;
         case CLI_OPT_JSON:
             json = 1;
-            break;
-        case CLI_OPT_AUDIT_LOG:
-            flags.audit_log = optarg;
             break;
         case 'h':
             cli_usage(stdout);

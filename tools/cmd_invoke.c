@@ -189,6 +189,8 @@ int cli_invoke(int argc, char **argv)
         {"idle-timeout", required_argument, NULL, CLI_OPT_IDLE_TIMEOUT},
         {"network", required_argument, NULL, CLI_OPT_NETWORK},
         {"audit-log", required_argument, NULL, CLI_OPT_AUDIT_LOG},
+        {"cgroup", required_argument, NULL, CLI_OPT_CGROUP},
+        {"memory", required_argument, NULL, CLI_OPT_MEMORY},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -197,20 +199,17 @@ int cli_invoke(int argc, char **argv)
 
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (opt) {
-        case CLI_OPT_TIMEOUT:
-            if (cli_parse_seconds("--timeout", optarg, &flags.timeout_ms) < 0)
-                return CLI_EXIT_USAGE;
-            break;
         case CLI_OPT_IDLE_TIMEOUT:
             if (cli_parse_seconds("--idle-timeout", optarg, &flags.idle_timeout_ms) < 0)
                 return CLI_EXIT_USAGE;
             break;
+        case CLI_OPT_TIMEOUT:
         case CLI_OPT_NETWORK:
-            if (cli_parse_network(optarg, &flags) < 0)
-                return CLI_EXIT_USAGE;
-            break;
         case CLI_OPT_AUDIT_LOG:
-            flags.audit_log = optarg;
+        case CLI_OPT_CGROUP:
+        case CLI_OPT_MEMORY:
+            if (cli_parse_sandbox_option(opt, optarg, &flags) < 0)
+                return CLI_EXIT_USAGE;
             break;
         case 'h':
             cli_usage(stdout);
