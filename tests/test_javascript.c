@@ -411,6 +411,38 @@ START_TEST(async_code)
 }
 END_TEST
 
+/* What a cell waits for: the requests and timers it started, not the
+ * servers and intervals that keep running for later cells. */
+START_TEST(pending_work)
+{
+    ci_session *s = tc_session_new(NULL);
+    ci_exec_options *o = js_options(CI_LANGUAGE_JAVASCRIPT, 0);
+    double t0 = tc_now_ms();
+    check_value(s, o,
+                "const http = require('http')\n"
+                "const server = http.createServer((req, res) => setTimeout(() => res.end('up'), 100))\n"
+                "server.listen(8080, '127.0.0.1')\n"
+                "const ticker = setInterval(() => {}, 1000)\n"
+                "'listening'",
+                "'listening'");
+    ck_assert_msg(tc_now_ms() - t0 < 10000.0, "a listening server held the cell");
+
+    ci_result *r = tc_exec_ok(s,
+                              "fetch('http://127.0.0.1:8080/').then((res) => res.text())\n"
+                              "  .then((text) => console.log('fetched', text))\n"
+                              "require('axios').get('http://127.0.0.1:8080/')\n"
+                              "  .then((res) => console.error('axios', res.data))\n"
+                              "undefined",
+                              o);
+    ck_assert_str_eq(tc_stdout(r), "fetched up\n");
+    ck_assert_str_eq(tc_stderr(r), "axios up\n");
+    ci_result_free(r);
+    check_value(s, o, "clearInterval(ticker); server.close(); 'closed'", "'closed'");
+    ci_exec_options_free(o);
+    ci_session_destroy(s);
+}
+END_TEST
+
 struct stream_probe {
     double start_ms;
     double first_ms;
@@ -513,6 +545,7 @@ static Suite *javascript_suite(void)
     tc = tcase_create("async");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, async_code);
+    tcase_add_test(tc, pending_work);
     tcase_add_test(tc, output_streams_while_running);
     suite_add_tcase(s, tc);
 
