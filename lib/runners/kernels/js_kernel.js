@@ -67,13 +67,14 @@ const realSetImmediate = setImmediate;
 const realSetTimeout = timers.setTimeout;
 const realSetInterval = timers.setInterval;
 const PromiseCtor = Promise;
+const BufferCtor = Buffer;
 const inspect = util.inspect;
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 /* ------------------------------------------------------------ stdout/stderr */
 
 function writeAllSync(fd, data) {
-    let buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const buf = typeof data === 'string' ? BufferCtor.from(data, 'utf8') : data;
     let off = 0;
     while (off < buf.length) {
         try {
@@ -95,12 +96,12 @@ function makeStdio(fd) {
     const stream = new Writable({
         decodeStrings: false,
         write(chunk, encoding, callback) {
-            writeAllSync(fd, typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk);
+            writeAllSync(fd, typeof chunk === 'string' ? BufferCtor.from(chunk, encoding) : chunk);
             callback();
         },
         writev(chunks, callback) {
             for (const c of chunks)
-                writeAllSync(fd, typeof c.chunk === 'string' ? Buffer.from(c.chunk, c.encoding) : c.chunk);
+                writeAllSync(fd, typeof c.chunk === 'string' ? BufferCtor.from(c.chunk, c.encoding) : c.chunk);
             callback();
         },
     });
@@ -877,7 +878,7 @@ process.exit = function exit(code) {
 /* ----------------------------------------------------------- stack traces */
 
 const sources = new Map(); // cell number -> source as the user wrote it
-const sourceMaps = new Map(); // cell number -> module.SourceMap (TypeScript)
+const sourceMaps = new Map(); // cell number or .ts file -> module.SourceMap
 const firstCellFrame = new WeakMap(); // error -> {cell, line, col}
 const CELL_FILE = /^<cell (\d+)>$/;
 
@@ -887,8 +888,8 @@ function keep(map, key, value) {
         map.delete(map.keys().next().value);
 }
 
-function mapPosition(cell, line, col) {
-    const sm = sourceMaps.get(cell);
+function mapPosition(key, line, col) {
+    const sm = sourceMaps.get(key);
     if (!sm || !line)
         return { line, col };
     try {
@@ -926,19 +927,19 @@ function prepareStackTrace(error, frames) {
         }
         const m = CELL_FILE.exec(file);
         lastWasCell = !!m;
-        if (m) {
-            const cell = Number(m[1]);
+        const key = m ? Number(m[1]) : file; // TypeScript modules are keyed by file
+        if (m || sourceMaps.has(key)) {
             const line = frame.getLineNumber();
             const col = frame.getColumnNumber();
-            const pos = mapPosition(cell, line, col);
+            const pos = mapPosition(key, line, col);
             if (pos.line !== line || pos.col !== col) {
                 const from = `${file}:${line}:${col}`;
                 const at = text.lastIndexOf(from);
                 if (at >= 0)
                     text = text.slice(0, at) + `${file}:${pos.line}:${pos.col}` + text.slice(at + from.length);
             }
-            if (!firstCellFrame.has(error))
-                firstCellFrame.set(error, { cell, line: pos.line, col: pos.col });
+            if (m && !firstCellFrame.has(error))
+                firstCellFrame.set(error, { cell: key, line: pos.line, col: pos.col });
         }
         lines.push(`    at ${text}`);
     }
@@ -1115,6 +1116,25 @@ async function transpile(src, cell) {
         }
     }
     return { code: out.code, map: out.map, lenient };
+}
+
+// TypeScript kernels also require() (and import) .ts files, transpiled to
+// CommonJS the same way.
+if (TYPESCRIPT) {
+    Module._extensions['.ts'] = function loadTypeScript(module, filename) {
+        if (!esbuild)
+            esbuild = userRequire('esbuild');
+        const source = fs.readFileSync(filename, 'utf8');
+        const out = esbuild.transformSync(source, {
+            loader: 'ts', format: 'cjs', target: 'node20', sourcemap: 'external', sourcefile: filename,
+        });
+        try {
+            keep(sourceMaps, filename, new Module.SourceMap(JSONparse(out.map)));
+        } catch {
+            // positions of the JavaScript then
+        }
+        module._compile(out.code, filename);
+    };
 }
 
 /* --------------------------------------------------------------- the cells */
@@ -1398,10 +1418,10 @@ function encodeReply(reply) {
             traceback: wellFormed(reply.error.traceback),
         },
     };
-    const body = Buffer.from(JSONstringify(clean), 'utf8');
-    const head = Buffer.alloc(4);
+    const body = BufferCtor.from(JSONstringify(clean), 'utf8');
+    const head = BufferCtor.alloc(4);
     head.writeUInt32BE(body.length, 0);
-    return Buffer.concat([head, body]);
+    return BufferCtor.concat([head, body]);
 }
 
 function main() {
@@ -1443,7 +1463,7 @@ function main() {
         buffered += chunk.length;
         if (buffered < needed)
             return;
-        let pending = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, buffered);
+        let pending = chunks.length === 1 ? chunks[0] : BufferCtor.concat(chunks, buffered);
         chunks = [];
         buffered = 0;
         needed = 4;
