@@ -533,6 +533,31 @@ CI_EXPORT uint64_t ci_result_peak_memory_bytes(const ci_result *result);
 /** The language that ran. @since 0.1 */
 CI_EXPORT ci_language ci_result_language(const ci_result *result);
 
+/** Number of display outputs (charts) of the execution: for Python, each
+ *  matplotlib figure left open by the code, rendered as PNG and closed.
+ *  @since 0.1 */
+CI_EXPORT size_t ci_result_display_count(const ci_result *result);
+/** Media type of display output `index` ("image/png"), or NULL when out of
+ *  range. @since 0.1 */
+CI_EXPORT const char *ci_result_display_mime_type(const ci_result *result, size_t index);
+/** Bytes of display output `index` (*len set), or NULL when out of range.
+ *  Owned by the result. @since 0.1 */
+CI_EXPORT const void *ci_result_display_data(const ci_result *result, size_t index, size_t *len);
+/** Number of regular files the execution created or changed under
+ *  /workspace (found by comparing size, mtime and inode before and after;
+ *  at most 10000 files are examined). @since 0.1 */
+CI_EXPORT size_t ci_result_artifact_count(const ci_result *result);
+/** Path inside the sandbox of artifact `index` (e.g. "/workspace/out.csv"),
+ *  or NULL when out of range. @since 0.1 */
+CI_EXPORT const char *ci_result_artifact_path(const ci_result *result, size_t index);
+/** Size in bytes of artifact `index` when the execution ended. @since 0.1 */
+CI_EXPORT uint64_t ci_result_artifact_size(const ci_result *result, size_t index);
+/** Media type of artifact `index`, guessed from its extension. @since 0.1 */
+CI_EXPORT const char *ci_result_artifact_mime_type(const ci_result *result, size_t index);
+/** Non-zero when the workspace held more files than were examined, so the
+ *  artifact list may be incomplete. @since 0.1 */
+CI_EXPORT int ci_result_artifacts_truncated(const ci_result *result);
+
 /**
  * Serializes a result as one JSON object in the MCP CallToolResult shape
  * used by ci_invoke_json(). Free *out with ci_free().

@@ -31,3 +31,7 @@ cJSON *ci_json_add_text(cJSON *object, const char *name, const char *text);
  */
 int ci_json_tool_result(const char *text, size_t text_len, cJSON *structured,
                         int is_error, char **out);
+/* The same with more content blocks after the text one (e.g. images);
+ * takes ownership of `more` (an array, or NULL) too. */
+int ci_json_tool_result_with(const char *text, size_t text_len, cJSON *more, cJSON *structured,
+                             int is_error, char **out);

@@ -23,6 +23,14 @@ CI_EXPORT void ci_result_free(ci_result *r)
     free(r->error_name);
     free(r->error_value);
     free(r->error_traceback);
+    for (size_t i = 0; i < r->display_count; i++) {
+        free(r->displays[i].mime_type);
+        free(r->displays[i].data);
+    }
+    free(r->displays);
+    for (size_t i = 0; i < r->artifact_count; i++)
+        free(r->artifacts[i].path);
+    free(r->artifacts);
     free(r);
 }
 
@@ -111,4 +119,51 @@ CI_EXPORT uint64_t ci_result_peak_memory_bytes(const ci_result *r)
 CI_EXPORT ci_language ci_result_language(const ci_result *r)
 {
     return r ? r->language : CI_LANGUAGE_PYTHON;
+}
+
+CI_EXPORT size_t ci_result_display_count(const ci_result *r)
+{
+    return r ? r->display_count : 0;
+}
+
+CI_EXPORT const char *ci_result_display_mime_type(const ci_result *r, size_t index)
+{
+    return r && index < r->display_count ? r->displays[index].mime_type : NULL;
+}
+
+CI_EXPORT const void *ci_result_display_data(const ci_result *r, size_t index, size_t *len)
+{
+    if (!r || index >= r->display_count) {
+        if (len)
+            *len = 0;
+        return NULL;
+    }
+    if (len)
+        *len = r->displays[index].len;
+    return r->displays[index].data;
+}
+
+CI_EXPORT size_t ci_result_artifact_count(const ci_result *r)
+{
+    return r ? r->artifact_count : 0;
+}
+
+CI_EXPORT const char *ci_result_artifact_path(const ci_result *r, size_t index)
+{
+    return r && index < r->artifact_count ? r->artifacts[index].path : NULL;
+}
+
+CI_EXPORT uint64_t ci_result_artifact_size(const ci_result *r, size_t index)
+{
+    return r && index < r->artifact_count ? r->artifacts[index].size : 0;
+}
+
+CI_EXPORT const char *ci_result_artifact_mime_type(const ci_result *r, size_t index)
+{
+    return r && index < r->artifact_count ? r->artifacts[index].mime_type : NULL;
+}
+
+CI_EXPORT int ci_result_artifacts_truncated(const ci_result *r)
+{
+    return r ? r->artifacts_truncated : 0;
 }

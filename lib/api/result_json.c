@@ -11,6 +11,7 @@
 #include "codeinterp/codeinterp.h"
 #include "api/errors.h"
 #include "api/json_result.h"
+#include "util/b64.h"
 #include "util/buf.h"
 
 /*
@@ -170,6 +171,12 @@ static int print_malloced(const cJSON *root, char **out)
 int ci_json_tool_result(const char *text, size_t text_len, cJSON *structured,
                         int is_error, char **out)
 {
+    return ci_json_tool_result_with(text, text_len, NULL, structured, is_error, out);
+}
+
+int ci_json_tool_result_with(const char *text, size_t text_len, cJSON *more, cJSON *structured,
+                             int is_error, char **out)
+{
     int rc = CI_ENOMEM;
     cJSON *root = cJSON_CreateObject();
     cJSON *content = root ? cJSON_AddArrayToObject(root, "content") : NULL;
@@ -181,6 +188,8 @@ int ci_json_tool_result(const char *text, size_t text_len, cJSON *structured,
     if (!cJSON_AddStringToObject(part, "type", "text") ||
         !ci_json_add_bytes(part, "text", text, text_len))
         goto done;
+    while (more && cJSON_GetArraySize(more) > 0)
+        cJSON_AddItemToArray(content, cJSON_DetachItemFromArray(more, 0));
     if (!cJSON_AddItemToObject(root, "structuredContent", structured))
         goto done;
     structured = NULL;
@@ -188,6 +197,7 @@ int ci_json_tool_result(const char *text, size_t text_len, cJSON *structured,
         goto done;
     rc = print_malloced(root, out);
 done:
+    cJSON_Delete(more);
     cJSON_Delete(structured);
     cJSON_Delete(root);
     return rc;
@@ -300,6 +310,18 @@ static cJSON *structured_content(const ci_result *r)
              ci_json_add_text(e, "value", ci_result_error_value(r)) &&
              ci_json_add_text(e, "traceback", ci_result_error_traceback(r));
     }
+    size_t n_art = ci_result_artifact_count(r);
+    cJSON *arts = ok ? cJSON_AddArrayToObject(sc, "artifacts") : NULL;
+    ok = arts != NULL;
+    for (size_t i = 0; ok && i < n_art; i++) {
+        cJSON *a = cJSON_CreateObject();
+        ok = a && cJSON_AddItemToArray(arts, a) &&
+             ci_json_add_text(a, "path", ci_result_artifact_path(r, i)) &&
+             cJSON_AddNumberToObject(a, "size", (double)ci_result_artifact_size(r, i)) &&
+             ci_json_add_text(a, "mimeType", ci_result_artifact_mime_type(r, i));
+    }
+    if (ci_result_artifacts_truncated(r))
+        ok = ok && cJSON_AddTrueToObject(sc, "artifactsTruncated");
     if (ci_result_stdout_truncated(r))
         ok = ok && cJSON_AddTrueToObject(sc, "stdoutTruncated");
     if (ci_result_stderr_truncated(r))
@@ -311,6 +333,29 @@ static cJSON *structured_content(const ci_result *r)
     return sc;
 }
 
+/* {"type":"image","data":"<base64>","mimeType":...} for each display
+ * output; NULL when out of memory. */
+static cJSON *display_blocks(const ci_result *r)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && i < ci_result_display_count(r); i++) {
+        size_t len;
+        const void *data = ci_result_display_data(r, i, &len);
+        char *b64 = ci_b64_encode(data, len);
+        cJSON *img = b64 ? cJSON_CreateObject() : NULL;
+        int ok = img && cJSON_AddStringToObject(img, "type", "image") &&
+                 cJSON_AddStringToObject(img, "data", b64) &&
+                 ci_json_add_text(img, "mimeType", ci_result_display_mime_type(r, i));
+        free(b64);
+        if (!ok || !cJSON_AddItemToArray(arr, img)) {
+            cJSON_Delete(img);
+            cJSON_Delete(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
 CI_EXPORT int ci_result_to_json(const ci_result *result, char **out)
 {
     ci_error_reset();
@@ -319,11 +364,14 @@ CI_EXPORT int ci_result_to_json(const ci_result *result, char **out)
 
     ci_buf text = {0};
     cJSON *sc = content_text(result, &text) == 0 ? structured_content(result) : NULL;
+    cJSON *images = sc ? display_blocks(result) : NULL;
     int rc = CI_ENOMEM;
 
-    if (sc)
-        rc = ci_json_tool_result(ci_buf_cstr(&text), text.len, sc,
-                                 ci_result_status(result) != CI_STATUS_OK, out);
+    if (sc && images)
+        rc = ci_json_tool_result_with(ci_buf_cstr(&text), text.len, images, sc,
+                                      ci_result_status(result) != CI_STATUS_OK, out);
+    else
+        cJSON_Delete(sc);
     ci_buf_free(&text);
     if (rc < 0)
         return ci_fail(NULL, rc, "ci_result_to_json: out of memory");

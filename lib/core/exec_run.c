@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api/errors.h"
+#include "core/artifacts.h"
 #include "core/capture.h"
 #include "core/exec_options_internal.h"
 #include "core/session_internal.h"
@@ -231,6 +232,8 @@ int ci_exec_run(struct ci_session *s, const char *code, const struct ci_exec_opt
     char *reply = NULL;
     size_t reply_len = 0;
 
+    struct ci_ws_snapshot ws_before, ws_after;
+    int have_before = ci_ws_snapshot_take(s->ops->workspace(s->sb), &ws_before) == 0;
     consume_cancel(s->cancel_fd);
     s->ops->set_busy(s->sb, 1);
     uint64_t cpu0 = 0, peak0 = 0, oom0 = 0;
@@ -356,6 +359,12 @@ int ci_exec_run(struct ci_session *s, const char *code, const struct ci_exec_opt
         if (oom1 > oom0 && res->status != CI_STATUS_OK)
             res->status = CI_STATUS_OOM;
     }
+    if (have_before && ci_ws_snapshot_take(s->ops->workspace(s->sb), &ws_after) == 0) {
+        ci_ws_snapshot_diff(&ws_before, &ws_after, res);
+        ci_ws_snapshot_free(&ws_after);
+    }
+    if (have_before)
+        ci_ws_snapshot_free(&ws_before);
     res->out = cout.kept;
     res->err = cerr.kept;
     res->out_truncated = cout.truncated;

@@ -3,6 +3,18 @@
 #include "codeinterp/codeinterp.h"
 #include "util/buf.h"
 
+struct ci_display {
+    char *mime_type;
+    unsigned char *data;
+    size_t len;
+};
+
+struct ci_artifact {
+    char *path;        /* e.g. "/workspace/out/plot.png" */
+    uint64_t size;
+    const char *mime_type; /* static text */
+};
+
 struct ci_result {
     ci_status status;
     int exit_code;
@@ -14,6 +26,11 @@ struct ci_result {
     double wall_ms;
     double cpu_ms;         /* -1: not measured */
     uint64_t peak_memory;  /* 0: not measured */
+    struct ci_display *displays;
+    size_t display_count;
+    struct ci_artifact *artifacts;
+    size_t artifact_count;
+    int artifacts_truncated;
 };
 
 struct ci_result *ci_result_alloc(ci_language language);

@@ -6,6 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/b64.h"
+
+/* More figures than a notebook would show in one cell is a runaway loop. */
+#define MAX_DISPLAYS 64
+
 int ci_frame_encode(ci_buf *out, const char *payload, size_t len)
 {
     if (len > CI_FRAME_MAX)
@@ -67,6 +72,40 @@ static int take_string(const cJSON *obj, const char *key, char **dst)
     return 0;
 }
 
+static int take_displays(const cJSON *arr, struct ci_result *res)
+{
+    if (!arr || cJSON_IsNull(arr))
+        return 0;
+    if (!cJSON_IsArray(arr))
+        return -EPROTO;
+    int n = cJSON_GetArraySize(arr);
+    if (n > MAX_DISPLAYS)
+        n = MAX_DISPLAYS;
+    if (n <= 0)
+        return 0;
+    res->displays = calloc((size_t)n, sizeof(*res->displays));
+    if (!res->displays)
+        return -ENOMEM;
+    for (int i = 0; i < n; i++) {
+        const cJSON *d = cJSON_GetArrayItem(arr, i);
+        const cJSON *mime = cJSON_GetObjectItemCaseSensitive(d, "mime_type");
+        const cJSON *data = cJSON_GetObjectItemCaseSensitive(d, "data");
+        if (!cJSON_IsString(mime) || !cJSON_IsString(data))
+            return -EPROTO;
+        struct ci_display *out = &res->displays[res->display_count];
+        out->data = ci_b64_decode(data->valuestring, strlen(data->valuestring), &out->len);
+        if (!out->data)
+            return -EPROTO;
+        if (!(out->mime_type = strdup(mime->valuestring))) {
+            free(out->data);
+            out->data = NULL;
+            return -ENOMEM;
+        }
+        res->display_count++;
+    }
+    return 0;
+}
+
 int ci_reply_apply(const char *json, size_t len, uint64_t id, struct ci_result *res)
 {
     cJSON *root = cJSON_ParseWithLength(json, len);
@@ -101,6 +140,8 @@ int ci_reply_apply(const char *json, size_t len, uint64_t id, struct ci_result *
             (r = take_string(error, "traceback", &res->error_traceback)) < 0)
             goto out;
     }
+    if ((r = take_displays(cJSON_GetObjectItemCaseSensitive(root, "displays"), res)) < 0)
+        goto out;
     r = 0;
 out:
     cJSON_Delete(root);

@@ -4,7 +4,8 @@
  * 4-byte big-endian length followed by that many bytes of UTF-8 JSON.
  *   request: {"op":"execute","id":N,"code":"..."}
  *   reply:   {"id":N,"status":"ok"|"error","exit_code":N,"value":"..."|null,
- *             "error":{"name":..,"value":..,"traceback":..}}
+ *             "error":{"name":..,"value":..,"traceback":..},
+ *             "displays":[{"mime_type":"image/png","data":"<base64>"}]}
  * The kernel runs the user's code in its own process, so the reply is
  * untrusted input: every field is checked and sizes are bounded.
  */

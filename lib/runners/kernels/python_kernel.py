@@ -4,13 +4,16 @@
 Protocol (see lib/core/runner_frame.h): on fd 3, frames of a 4-byte big-endian
 length and a UTF-8 JSON object. Requests {"op": "execute", "id": n, "code": str};
 replies {"id": n, "status": "ok"|"error", "exit_code": int, "value": str|None,
-"error": {"name", "value", "traceback"}|None}. stdout and stderr are the
+"error": {"name", "value", "traceback"}|None, "displays": [{"mime_type", "data"
+(base64)}]}: each matplotlib figure left open by the cell, as PNG, then closed. stdout and stderr are the
 process's own fds 1 and 2, read by the library while the cell runs; both are
 flushed before every reply.
 """
 
 import ast
+import base64
 import builtins
+import io
 import json
 import linecache
 import os
@@ -128,8 +131,32 @@ class Kernel:
                          error={"name": type(e).__name__, "value": _safe_str(e),
                                 "traceback": text})
         finally:
+            reply["displays"] = self._collect_figures()
             self._flush()
         return reply
+
+    @staticmethod
+    def _collect_figures():
+        """Every open matplotlib figure as a PNG, then closed, as a notebook
+        shows them. Only if the cell imported pyplot: never import it here."""
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is None:
+            return []
+        displays = []
+        try:
+            for num in plt.get_fignums():
+                buf = io.BytesIO()
+                plt.figure(num).savefig(buf, format="png", bbox_inches="tight")
+                displays.append({"mime_type": "image/png",
+                                 "data": base64.b64encode(buf.getvalue()).decode("ascii")})
+        except BaseException as e:  # a figure that cannot render must not lose the reply
+            sys.stderr.write("codeinterp: could not render a figure: %s\n" % _safe_str(e))
+        finally:
+            try:
+                plt.close("all")
+            except BaseException:
+                pass
+        return displays
 
     @staticmethod
     def _flush():
