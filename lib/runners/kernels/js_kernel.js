@@ -13,7 +13,10 @@
  *
  * Started with --typescript, each cell is first transpiled by esbuild's
  * transform (types stripped, no type checking) and stack positions are mapped
- * back to the cell's TypeScript source through esbuild's source map.
+ * back to the cell's TypeScript source through esbuild's source map; .ts
+ * files in /workspace can be required or imported. esbuild drops expression
+ * statements it folds to an unused constant (`typeof undefined`), so such a
+ * last expression gives no value in TypeScript.
  *
  * The persistent context: every cell runs in the kernel's own (main) realm,
  * so objects from cells and from require()d libraries share one set of
