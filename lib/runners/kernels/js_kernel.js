@@ -42,8 +42,9 @@
  * processes and busy sockets (connecting, writing, or carrying an HTTP
  * request) it started are done, as `node -e` would wait for them; intervals,
  * listening servers and idle connections keep running between cells
- * without holding one. An uncaught exception or unhandled rejection ends it with an error;
- * process.exit(n) ends it with exit code n and keeps the kernel alive.
+ * without holding one. An uncaught exception or unhandled rejection ends it
+ * with an error; process.exit(n) ends it with exit code n and keeps the
+ * kernel alive.
  */
 'use strict';
 
@@ -112,8 +113,22 @@ function makeStdio(fd) {
     stream.isTTY = false;
     stream._type = 'pipe';
     stream._isStdio = true;
+    // fds 1 and 2 stay usable whatever a cell does with the streams
+    stream.end = function end(chunk, encoding, callback) {
+        if (typeof chunk === 'function')
+            callback = chunk;
+        else if (chunk !== undefined && chunk !== null)
+            this.write(chunk, typeof encoding === 'string' ? encoding : undefined);
+        if (typeof callback === 'function')
+            process.nextTick(callback);
+        else if (typeof encoding === 'function')
+            process.nextTick(encoding);
+        return this;
+    };
+    stream.destroy = function destroy() {
+        return this;
+    };
     stream.destroySoon = stream.destroy;
-    stream._destroy = (err, cb) => cb(err); // never closes the fd
     stream.getColorDepth = () => 1;
     stream.hasColors = () => false;
     return stream;
