@@ -118,7 +118,9 @@ for ((i = 0; i < runs; i++)); do
         ask "$js_line" 2 >>"$tmp/warm_js"
         ask "$ts_line" 2 >>"$tmp/warm_ts"
     done
-    exec {inv[1]}>&-
+    wfd=${inv[1]}
+    exec {wfd}>&-
+    # shellcheck disable=SC2154 # set by coproc
     wait "$inv_PID" || true
     timed_cmd "${clean_env[@]}" "$node" -e "$js_code" >>"$tmp/node_js"
     timed_cmd "${ts_baseline[@]}" >>"$tmp/node_ts"
