@@ -1047,9 +1047,23 @@ function safeInspect(v) {
 }
 
 /* The reply's error for a thrown value. */
+function isProcessExit(v) {
+    try {
+        return v instanceof ProcessExit;
+    } catch {
+        return false; // a proxy refusing getPrototypeOf
+    }
+}
+
 function describeError(err) {
-    if (err instanceof ProcessExit || (err && err.name === 'ProcessExit' && 'exitCode' in err))
-        return null; // handled by the caller
+    try {
+        return describeThrown(err);
+    } catch {
+        return { name: 'Error', value: '<an error that cannot be described>', traceback: '' };
+    }
+}
+
+function describeThrown(err) {
     const isError = err !== null && typeof err === 'object' &&
         (err instanceof Error || (typeof err.stack === 'string' && 'message' in err));
     if (!isError) {
@@ -1324,18 +1338,18 @@ function failCell(kind, value) {
 process.on('uncaughtException', (err) => {
     if (failCell('throw', err))
         return;
-    if (err instanceof ProcessExit)
+    if (isProcessExit(err))
         return; // process.exit() from a callback between cells
     const d = describeError(err);
-    writeAllSync(2, `Uncaught ${d ? d.traceback : safeInspect(err)}\n`);
+    writeAllSync(2, `Uncaught ${d.traceback}\n`);
 });
 process.on('unhandledRejection', (reason) => {
     if (failCell('throw', reason))
         return;
-    if (reason instanceof ProcessExit)
+    if (isProcessExit(reason))
         return;
     const d = describeError(reason);
-    writeAllSync(2, `Uncaught (in promise) ${d ? d.traceback : safeInspect(reason)}\n`);
+    writeAllSync(2, `Uncaught (in promise) ${d.traceback}\n`);
 });
 
 /* Compiles a cell: a runnable {run()} or a thrown SyntaxError. */
@@ -1440,7 +1454,7 @@ async function runCell(code) {
     const thrown = outcome && 'thrown' in outcome ? outcome.thrown : failure ? failure.value : undefined;
     const failed = (outcome && 'thrown' in outcome) || failure;
 
-    if (failed && (thrown instanceof ProcessExit)) {
+    if (failed && isProcessExit(thrown)) {
         const code = thrown.exitCode;
         if (code !== 0) {
             reply.status = 'error';
