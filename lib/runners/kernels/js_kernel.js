@@ -1442,7 +1442,7 @@ async function runCell(code) {
         // started (timers, requests, sockets, child processes)
         await tick();
         let wait = 1;
-        while (!current.failure && (!outcome || !outcome.thrown) && busyBeyond(baseline)) {
+        while (!current.failure && outcome && !('thrown' in outcome) && busyBeyond(baseline)) {
             await PromiseCtor.race([pause(wait), woken]);
             wait = Math.min(wait * 2, 20);
         }
