@@ -180,8 +180,12 @@ static const char *kind_name(mode_t mode)
 
 /* ----------------------------------------------------------------- write */
 
-/* Copies in to out until EOF; -EFBIG as soon as more than limit bytes came.
- * copy_file_range keeps the bytes in the kernel (as cp does) between
+/* What copy_fd returns when more than `limit` bytes came: a value no errno
+ * can take, so a real EFBIG from a write is not mistaken for it. */
+#define OVER_LIMIT 1
+
+/* Copies in to out until EOF: 0, -errno, or OVER_LIMIT as soon as more
+ * than limit bytes came. copy_file_range keeps the bytes in the kernel (as cp does) between
  * regular files; pipes and other pairings fall back to read and write. */
 static int copy_fd(int in, int out, uint64_t limit)
 {
@@ -200,7 +204,7 @@ static int copy_fd(int in, int out, uint64_t limit)
             return 0;
         total += (uint64_t)n;
         if (total > limit)
-            return -EFBIG;
+            return OVER_LIMIT;
     }
 
     char *buf = malloc(COPY_CHUNK);
@@ -219,7 +223,7 @@ static int copy_fd(int in, int out, uint64_t limit)
             break;
         total += (uint64_t)n;
         if (total > limit) {
-            r = -EFBIG;
+            r = OVER_LIMIT;
             break;
         }
         r = ci_write_all(out, buf, (size_t)n);
@@ -276,7 +280,7 @@ static int put_file(struct ci_session *s, int root, const struct ci_safe_owner *
         return CI_OK;
     ci_safe_unmake_dirs(root, name, *made);
     *made = 0;
-    if (e == -EFBIG)
+    if (e == OVER_LIMIT)
         return ci_fail(s, CI_ETOOBIG, "upload \"%.200s\": the file grew past the upload limit "
                        "of %llu bytes while being copied", name,
                        (unsigned long long)s->cfg.upload_limit);
