@@ -264,6 +264,17 @@ CI_EXPORT int ci_config_set_memory_limit(ci_config *config, uint64_t bytes);
 /** CPU quota in thousandths of a CPU: 10 .. 1024000, default 2000 (two
  *  CPUs). @since 0.1 */
 CI_EXPORT int ci_config_set_cpu_limit(ci_config *config, uint32_t millicpus);
+/**
+ * Size cap of a session's /workspace, 16 MiB .. 16 TiB, default 10 GiB.
+ * The workspace is then its own ext4 filesystem in a sparse image file,
+ * loop-mounted by the library, so writing past the cap fails with ENOSPC
+ * inside the sandbox and cannot fill the host's disk; session creation
+ * checks that the state dir's filesystem has that much free. This needs a
+ * root host. 0 asks for a plain host directory without a cap: the only way
+ * for a non-root host, and only when the caller accepts it explicitly.
+ * @since 0.1
+ */
+CI_EXPORT int ci_config_set_workspace_size(ci_config *config, uint64_t bytes);
 /** Cgroup mode (default CI_CGROUP_AUTO). @since 0.1 */
 CI_EXPORT int ci_config_set_cgroup_mode(ci_config *config, ci_cgroup_mode mode);
 /** cgroup v2: absolute path of the delegated directory under which session

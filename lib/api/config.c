@@ -68,6 +68,7 @@ CI_EXPORT int ci_config_new(ci_config **out)
     c->max_file_size = 1ull << 30;
     c->tmp_size = 1ull << 30;
     c->memory_limit = 2ull << 30;
+    c->workspace_size = 10ull << 30;
     c->cpu_millis = 2000;
     c->cgroup_mode = CI_CGROUP_AUTO;
     c->upload_limit = 100ull << 20;
@@ -323,4 +324,13 @@ CI_EXPORT int ci_config_set_cgroup_parent(ci_config *c, const char *path)
         return CI_OK;
     }
     return set_string(&c->cgroup_parent, path);
+}
+
+CI_EXPORT int ci_config_set_workspace_size(ci_config *c, uint64_t bytes)
+{
+    CHECK_CONFIG(c);
+    if (bytes != 0 && (bytes < (16ull << 20) || bytes > (16ull << 40)))
+        return ci_fail(NULL, CI_EINVAL, "workspace size must be 0 (uncapped) or 16 MiB .. 16 TiB");
+    c->workspace_size = bytes;
+    return CI_OK;
 }

@@ -23,6 +23,7 @@ struct ci_config {
     uint32_t max_open_files;
     uint64_t max_file_size;
     uint64_t tmp_size;
+    uint64_t workspace_size;  /* 0: plain uncapped directory */
     uint64_t memory_limit;
     uint32_t cpu_millis;
     ci_cgroup_mode cgroup_mode;

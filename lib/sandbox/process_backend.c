@@ -25,6 +25,7 @@
 #include "sandbox/cgroup.h"
 #include "sandbox/helper_proto.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/workspace_disk.h"
 #include "util/b64.h"
 #include "util/clock.h"
 #include "util/fdutil.h"
@@ -44,6 +45,7 @@ struct ci_sandbox {
     struct ci_cgroup cg;
     int sessions_fd;       /* <state>/sessions */
     int lock_fd;           /* <state>/sessions/<id>.lock, held while alive */
+    char *sessions_path;   /* <state>/sessions */
     char id[64];
     char *workspace;
 };
@@ -284,6 +286,7 @@ static void process_destroy(struct ci_sandbox *sb)
         return;
     stop_processes(sb);
     if (sb->sessions_fd >= 0 && sb->id[0]) {
+        ci_disk_remove(sb->sessions_fd, sb->id, sb->workspace);
         ci_rmtree_at(sb->sessions_fd, sb->id);
         char lock[300];
         if (lock_name(lock, sizeof(lock), sb->id) == 0)
@@ -294,6 +297,7 @@ static void process_destroy(struct ci_sandbox *sb)
     ci_cgroup_destroy(&sb->cg);
     ci_uid_lease_release(&sb->lease);
     free(sb->workspace);
+    free(sb->sessions_path);
     free(sb);
 }
 
@@ -331,7 +335,7 @@ static int open_state_dir(const struct ci_config *cfg, int is_root, char *err, s
 /* Sessions whose host process died (SIGKILL, crash) left their directory
  * behind: its sandbox is gone (the init dies with the control socket), and
  * nobody holds its lock any more. Remove them. */
-static void sweep_stale_sessions(int sessions_fd)
+static void sweep_stale_sessions(int sessions_fd, const char *sessions_path)
 {
     int dfd = fcntl(sessions_fd, F_DUPFD_CLOEXEC, 0);
     DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
@@ -342,7 +346,9 @@ static void sweep_stale_sessions(int sessions_fd)
     }
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.' || strstr(de->d_name, ".lock"))
+        struct stat st;
+        if (de->d_name[0] == '.' ||
+            fstatat(sessions_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
             continue;
         char lock[300];
         if (lock_name(lock, sizeof(lock), de->d_name) < 0)
@@ -354,6 +360,9 @@ static void sweep_stale_sessions(int sessions_fd)
             close(fd);
             continue; /* alive */
         }
+        char ws[4096];
+        snprintf(ws, sizeof(ws), "%s/%s/workspace", sessions_path, de->d_name);
+        ci_disk_remove(sessions_fd, de->d_name, ws);
         ci_rmtree_at(sessions_fd, de->d_name);
         if (fd >= 0) {
             unlinkat(sessions_fd, lock, 0);
@@ -378,7 +387,11 @@ static int prepare_dirs(const struct ci_config *cfg, struct ci_sandbox *sb, gid_
                  strerror(r < 0 ? -r : errno));
         return CI_EIO;
     }
-    sweep_stale_sessions(sb->sessions_fd);
+    size_t plen = strlen(cfg->state_dir) + sizeof("/sessions");
+    if (!(sb->sessions_path = malloc(plen)))
+        return CI_ENOMEM;
+    snprintf(sb->sessions_path, plen, "%s/sessions", cfg->state_dir);
+    sweep_stale_sessions(sb->sessions_fd, sb->sessions_path);
     /* The lock is taken before the directory exists, so a sweeper never
      * sees a live session's directory without a held lock. */
     char lock[300];
@@ -410,7 +423,15 @@ static int prepare_dirs(const struct ci_config *cfg, struct ci_sandbox *sb, gid_
     if (!sb->workspace)
         return CI_ENOMEM;
     snprintf(sb->workspace, len, "%s/sessions/%s/workspace", cfg->state_dir, sb->id);
-    return CI_OK;
+    if (cfg->workspace_size == 0)
+        return CI_OK;
+    if (!is_root) {
+        snprintf(err, errlen, "a size-capped workspace needs a root host (it is a loop-mounted "
+                 "filesystem image); set the workspace size to 0 to accept an uncapped directory");
+        return CI_ELIMIT;
+    }
+    return ci_disk_create(sb->sessions_fd, sb->sessions_path, sb->id, sb->workspace,
+                          cfg->workspace_size, sb->lease.uid, gid, err, errlen);
 }
 
 static int process_start(const struct ci_config *cfg, const char *id, struct ci_sandbox **out,
