@@ -12,10 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,7 +23,6 @@
 #include "core/session_internal.h"
 #include "util/clock.h"
 #include "util/fdutil.h"
-#include "util/rmtree.h"
 #include "util/safe_path.h"
 
 /* Buffer of the streaming copies. */
@@ -150,6 +147,11 @@ static int fail_errno(struct ci_session *s, int err, const char *what, const cha
         break;
     case ENAMETOOLONG:
         why = "the name is too long";
+        break;
+    case ESTALE:
+        code = CI_EIO;
+        why = "folders were moved inside it while it was being removed (by code running in "
+              "the sandbox); the removal stopped there";
         break;
     case ENOMEM:
         code = CI_ENOMEM;
@@ -764,37 +766,6 @@ CI_EXPORT int64_t ci_file_list_mtime(const ci_file_list *list, size_t i)
 
 /* ---------------------------------------------------------------- remove */
 
-/*
- * Removes the folder `leaf` of `dir` and everything in it. The tree is
- * first renamed out of the sandbox's sight, next to the workspace in the
- * session's host-only folder, and removed there. While it sat in the
- * workspace, sandboxed code could move a folder the removal is inside of
- * up and out of the tree, and a walk that climbs back with ".." would then
- * climb past the tree into the workspace and the host directories above
- * it. Once the tree is out of the sandbox's bind mount, ".." from a
- * process still inside it fails (the kernel refuses ".." from a dentry no
- * longer under the mount's root), so it can only rearrange entries below
- * its own directory, all inside the tree.
- */
-static int remove_tree(int root, int dir, const char *leaf)
-{
-    int host = openat(root, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (host < 0)
-        return -errno;
-    char trash[48];
-    uint64_t id;
-    int r = getrandom(&id, sizeof(id), 0) == (ssize_t)sizeof(id) ? 0 : -EIO;
-    if (r == 0) {
-        snprintf(trash, sizeof(trash), ".ci-removing-%016llx", (unsigned long long)id);
-        if (renameat(dir, leaf, host, trash) < 0)
-            r = -errno;
-    }
-    if (r == 0)
-        r = ci_rmtree_at(host, trash);
-    close(host);
-    return r;
-}
-
 static int remove_file(ci_session *s, const char *name)
 {
     int r = check_name(s, "remove", name);
@@ -806,12 +777,7 @@ static int remove_file(ci_session *s, const char *name)
         return r;
     const char *leaf;
     int dir = ci_safe_open_parent(root, name, 0, NULL, &leaf, NULL);
-    struct stat st;
-    int e = dir;
-    if (dir >= 0)
-        e = fstatat(dir, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno
-            : S_ISDIR(st.st_mode) ? remove_tree(root, dir, leaf)
-            : unlinkat(dir, leaf, 0) < 0 ? -errno : 0;
+    int e = dir < 0 ? dir : ci_safe_rmtree_at(dir, leaf);
     if (dir >= 0)
         close(dir);
     end(s, root);

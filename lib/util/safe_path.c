@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -292,4 +294,158 @@ void ci_stage_abort(struct ci_stage *st)
     if (st->fd >= 0)
         close(st->fd);
     st->fd = -1;
+}
+
+/* --------------------------------------------------------------- removal */
+
+/* Opens a subdirectory without following links. One whose mode denies us
+ * reading (sandboxed code can chmod 000) is made readable first through an
+ * O_PATH descriptor, which needs no permission and names that very inode. */
+static int open_subdir(int dirfd, const char *name)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0 || errno != EACCES)
+        return fd < 0 ? -errno : fd;
+    int pfd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (pfd < 0)
+        return -errno;
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+    int r = chmod(proc, 0700);
+    int e = errno;
+    fd = r < 0 ? -1 : openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (r == 0 && fd < 0)
+        e = errno;
+    close(pfd);
+    return fd < 0 ? -e : fd;
+}
+
+/* Empties fd as far as it can without descending: files, links and empty
+ * folders go. 1 with the name of a non-empty subfolder in sub, 0 once fd is
+ * empty, or -errno. */
+static int remove_entries(int fd, char *sub, size_t subcap)
+{
+    int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (dfd < 0)
+        return -errno;
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        int e = errno;
+        close(dfd);
+        return -e;
+    }
+    rewinddir(d);
+    int result = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        if (unlinkat(fd, de->d_name, 0) == 0 || errno == ENOENT)
+            continue;
+        if (errno != EISDIR && errno != EPERM) {
+            result = -errno;
+            break;
+        }
+        if (unlinkat(fd, de->d_name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+            continue;
+        if (errno != ENOTEMPTY && errno != EEXIST && errno != EACCES && errno != EPERM) {
+            result = -errno;
+            break;
+        }
+        snprintf(sub, subcap, "%s", de->d_name);
+        result = 1;
+        break;
+    }
+    closedir(d);
+    return result;
+}
+
+struct dir_id {
+    dev_t dev;
+    ino_t ino;
+};
+
+static int same_dir(int fd, const struct dir_id *want)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && st.st_dev == want->dev && st.st_ino == want->ino;
+}
+
+/* Records fd as the next folder down the walk. */
+static int push_dir(int fd, struct dir_id **path, size_t *depth, size_t *cap)
+{
+    if (*depth == *cap) {
+        size_t grown = *cap ? *cap * 2 : 64;
+        struct dir_id *bigger = realloc(*path, grown * sizeof(*bigger));
+        if (!bigger)
+            return -ENOMEM;
+        *path = bigger;
+        *cap = grown;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    (*path)[*depth].dev = st.st_dev;
+    (*path)[*depth].ino = st.st_ino;
+    (*depth)++;
+    return 0;
+}
+
+int ci_safe_rmtree_at(int dirfd, const char *name)
+{
+    if (unlinkat(dirfd, name, 0) == 0)
+        return 0;
+    if (errno != EISDIR && errno != EPERM)
+        return -errno;
+    if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0)
+        return 0;
+    if (errno == ENOENT)
+        return -ENOENT;
+
+    int fd = open_subdir(dirfd, name);
+    if (fd < 0)
+        return fd;
+    struct dir_id *path = NULL; /* the folders from the top down to fd */
+    size_t depth = 0, cap = 0;
+    char sub[CI_NAME_MAX + 1];
+    int r = push_dir(fd, &path, &depth, &cap);
+    while (r == 0) {
+        r = remove_entries(fd, sub, sizeof(sub));
+        if (r == 1) {
+            int child = open_subdir(fd, sub);
+            if (child == -ENOENT) { /* gone meanwhile: look again */
+                r = 0;
+                continue;
+            }
+            if (child < 0) {
+                r = child;
+                break;
+            }
+            close(fd);
+            fd = child;
+            r = push_dir(fd, &path, &depth, &cap);
+            continue;
+        }
+        if (r < 0 || depth == 1)
+            break; /* an error, or the top is empty */
+        /* fd is empty: back to its parent, which must be the folder we
+         * came down from, or the tree was rearranged under us */
+        int parent = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (parent < 0) {
+            r = -errno;
+            break;
+        }
+        close(fd);
+        fd = parent;
+        depth--;
+        if (!same_dir(fd, &path[depth - 1]))
+            r = -ESTALE;
+    }
+    close(fd);
+    free(path);
+    if (r < 0)
+        return r;
+    if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
+        return -errno;
+    return 0;
 }
