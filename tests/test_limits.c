@@ -214,6 +214,37 @@ START_TEST(memory_bomb_is_oom)
 }
 END_TEST
 
+/* Node: objects on the V8 heap stop at the heap limit derived from the
+ * session's memory limit; Buffers outside it at the cgroup's. Both are oom. */
+START_TEST(node_memory_bombs_are_oom)
+{
+    static const char *const bombs[] = {
+        "const a = []; while (true) a.push(new Array(100000).fill(1.5));",
+        "const b = []; while (true) b.push(Buffer.alloc(16 << 20, 1));",
+    };
+    ci_config *cfg = tc_config_new();
+    ci_config_set_memory_limit(cfg, 256ull << 20);
+    ci_session *s = tc_session_new(cfg);
+    ci_exec_options *o = tc_options_new(0);
+    ck_assert_int_eq(ci_exec_options_set_language(o, CI_LANGUAGE_JAVASCRIPT), CI_OK);
+    ci_result *res = tc_exec_ok(s, "require('v8').getHeapStatistics().heap_size_limit / 1048576", o);
+    ck_assert_msg(atof(ci_result_value(res)) < 256, "V8 heap limit %s MiB ignores the 256 MiB limit",
+                  ci_result_value(res));
+    ci_result_free(res);
+    for (size_t i = 0; i < 2; i++) {
+        res = tc_exec(s, bombs[i], o);
+        tc_assert_status(res, CI_STATUS_OOM);
+        ci_result_free(res);
+    }
+    res = tc_exec_ok(s, "1 + 1", o);
+    ck_assert_str_eq(ci_result_value(res), "2");
+    ci_result_free(res);
+    ci_exec_options_free(o);
+    ci_session_destroy(s);
+    ci_config_free(cfg);
+}
+END_TEST
+
 START_TEST(cpu_and_memory_metered)
 {
     ci_session *s = tc_session_new(NULL);
@@ -274,6 +305,7 @@ int main(void)
     tcase_set_timeout(real, 120);
     tcase_add_test(real, real_cgroup_made_and_removed);
     tcase_add_test(real, memory_bomb_is_oom);
+    tcase_add_test(real, node_memory_bombs_are_oom);
     tcase_add_test(real, cpu_and_memory_metered);
     tcase_add_test(real, rlimit_only_mode_when_accepted);
     suite_add_tcase(suite, real);

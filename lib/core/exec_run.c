@@ -61,9 +61,10 @@ void ci_session_forget_contexts(struct ci_session *s)
 
 /* The runner's environment: the caller's explicit variables first (getenv
  * takes the first match, so they win), then the runner's, then the base. */
-static const char **build_env(const struct ci_session *s, const struct ci_runner_ops *r)
+static const char **build_env(const struct ci_session *s, const struct ci_runner_ops *r,
+                              char *heap, size_t heap_cap)
 {
-    size_t n = s->cfg.env_count;
+    size_t n = s->cfg.env_count + 1;
     for (size_t i = 0; r->env && r->env[i]; i++)
         n++;
     for (size_t i = 0; base_env[i]; i++)
@@ -74,6 +75,11 @@ static const char **build_env(const struct ci_session *s, const struct ci_runner
     size_t k = 0;
     for (size_t i = 0; i < s->cfg.env_count; i++)
         env[k++] = s->cfg.env[i];
+    if (r->heap_limit_env) {
+        snprintf(heap, heap_cap, "%s%llu", r->heap_limit_env,
+                 (unsigned long long)(s->cfg.memory_limit / 4 * 3 >> 20));
+        env[k++] = heap;
+    }
     for (size_t i = 0; r->env && r->env[i]; i++)
         env[k++] = r->env[i];
     for (size_t i = 0; base_env[i]; i++)
@@ -93,7 +99,8 @@ static int start_context(struct ci_session *s, const struct ci_runner_ops *runne
                            "scripts/setup or point ci_config_set_runtime_dir at one",
                            ci_language_name(runner->language), path, strerror(errno));
     }
-    const char **env = build_env(s, runner);
+    char heap[128];
+    const char **env = build_env(s, runner, heap, sizeof(heap));
     if (!env)
         return ci_fail(s, CI_ENOMEM, "out of memory");
     struct ci_spawned sp;
@@ -318,6 +325,8 @@ int ci_exec_run(struct ci_session *s, const char *code, const struct ci_exec_opt
         if (exited && sig) {
             res->status = CI_STATUS_KILLED;
             res->exit_code = 128 + sig;
+            if (runner->oom_marker && cerr.kept.len && strstr(ci_buf_cstr(&cerr.kept), runner->oom_marker))
+                res->status = CI_STATUS_OOM;
         } else {
             res->status = CI_STATUS_ERROR;
             res->exit_code = exited ? ecode : -1;

@@ -24,9 +24,17 @@ struct ci_runner_ops {
     /* The host-side runtime this runner needs, relative to the runtime
      * dir (checked before starting, for a clear error), or NULL. */
     const char *runtime_path;
+    /* Start of a "NAME=VALUE" entry that, followed by a number of MiB,
+     * tells the interpreter how large its heap may grow; or NULL. */
+    const char *heap_limit_env;
+    /* What the interpreter prints on stderr when its own heap limit stops
+     * it, so that death is reported as out of memory; or NULL. */
+    const char *oom_marker;
 };
 
 /* The runner for a language, or NULL if none is built in. */
 const struct ci_runner_ops *ci_runner_for(ci_language language);
 
 extern const struct ci_runner_ops ci_python_runner;
+extern const struct ci_runner_ops ci_javascript_runner;
+extern const struct ci_runner_ops ci_typescript_runner;

@@ -3,10 +3,6 @@
 
 #include "runners/runner.h"
 
-/* javascript_runner.c and typescript_runner.c (the declarations belong in
- * runner.h beside ci_python_runner's) */
-extern const struct ci_runner_ops ci_javascript_runner;
-extern const struct ci_runner_ops ci_typescript_runner;
 
 static const struct ci_runner_ops *const runners[] = {
     &ci_python_runner,
