@@ -329,6 +329,13 @@ START_TEST(config_cgroups_range)
     ck_assert_int_eq(ci_config_set_cgroup_mode(c, (ci_cgroup_mode)-1), CI_EINVAL);
     ck_assert_int_eq(ci_config_set_cgroup_mode(NULL, CI_CGROUP_AUTO), CI_EINVAL);
 
+    ck_assert_int_eq(ci_config_set_workspace_size(c, 0), 0); /* uncapped */
+    ck_assert_int_eq(ci_config_set_workspace_size(c, 16 * MIB - 1), CI_EINVAL);
+    ck_assert_int_eq(ci_config_set_workspace_size(c, 16 * MIB), 0);
+    ck_assert_int_eq(ci_config_set_workspace_size(c, 16 * 1024 * GIB), 0);
+    ck_assert_int_eq(ci_config_set_workspace_size(c, 16 * 1024 * GIB + 1), CI_EINVAL);
+    ck_assert_int_eq(ci_config_set_workspace_size(NULL, GIB), CI_EINVAL);
+
     ck_assert_int_eq(ci_config_set_cgroup_parent(c, "/sys/fs/cgroup/some/where"), 0);
     ck_assert_int_eq(ci_config_set_cgroup_parent(c, NULL), 0); /* reset */
     ck_assert_int_eq(ci_config_set_cgroup_parent(NULL, "x"), CI_EINVAL);

@@ -303,6 +303,32 @@ START_TEST(filesystem_limits)
     expect_line(r, "SIZE", "1048576");
     ci_result_free(r);
     ci_session_destroy(s);
+
+    /* the workspace's own cap (root hosts: a loop-mounted image) */
+    if (geteuid() != 0)
+        return;
+    c = tc_config_new();
+    ck_assert_int_eq(ci_config_set_workspace_size(c, 32u << 20), 0);
+    s = tc_session_new(c);
+    ci_config_free(c);
+    code = tc_printf("%s"
+                     "v, n = fill('/workspace/fill', 128 << 20)\n"
+                     "print('WS', v)\nprint('WS_MIB', n >> 20)\n"
+                     "os.unlink('/workspace/fill')\n"
+                     "v, n = fill('/workspace/again', 8 << 20)\n"
+                     "print('AGAIN', v)\n",
+                     fill);
+    r = tc_exec_ok(s, code, NULL);
+    free(code);
+    expect_line(r, "WS", "ENOSPC");
+    mib = line_value(tc_stdout(r), "WS_MIB");
+    ck_assert_ptr_nonnull(mib);
+    ck_assert_msg(atoi(mib) >= 16 && atoi(mib) <= 32, "/workspace took %s MiB, cap 32 MiB",
+                  mib);
+    free(mib);
+    expect_line(r, "AGAIN", "ALLOWED"); /* the space comes back */
+    ci_result_free(r);
+    ci_session_destroy(s);
 }
 END_TEST
 
@@ -1406,11 +1432,13 @@ START_TEST(unprivileged_user)
             child_fail(out, "the runtime %s is not usable by uid %u", python,
                        (unsigned)nobody);
         ci_config *c = NULL;
-        /* an unprivileged host cannot write cgroups: rlimits only, as the
-         * header says the caller must accept explicitly */
+        /* an unprivileged host can neither write cgroups nor loop-mount a
+         * capped workspace: rlimits and a plain directory, which the header
+         * says the caller must accept explicitly */
         if (ci_config_new(&c) != 0 || ci_config_set_helper_path(c, helper) != 0 ||
             ci_config_set_kernel_dir(c, kernels) != 0 || ci_config_set_state_dir(c, state) != 0 ||
-            ci_config_set_cgroup_mode(c, CI_CGROUP_NONE) != 0)
+            ci_config_set_cgroup_mode(c, CI_CGROUP_NONE) != 0 ||
+            ci_config_set_workspace_size(c, 0) != 0)
             child_fail(out, "config: %s", ci_last_error());
         ci_session *s = NULL;
         int rc = ci_session_create(c, &s);
@@ -1523,9 +1551,13 @@ START_TEST(userns_disabled_is_reported)
             child_fail(out, "SETUP user namespaces are still possible after the limit");
 
         ci_config *c = NULL;
-        /* no cgroup: the user namespace must be the first layer to fail */
+        /* This child is root only inside its own user namespace, so the
+         * layers a real root host has (cgroups, the loop-mounted workspace)
+         * cannot work here either: leave them out, so the user namespace is
+         * the first layer to fail, as it would be on a real host. */
         if (ci_config_new(&c) != 0 || ci_config_set_state_dir(c, state) != 0 ||
-            ci_config_set_cgroup_mode(c, CI_CGROUP_NONE) != 0)
+            ci_config_set_cgroup_mode(c, CI_CGROUP_NONE) != 0 ||
+            ci_config_set_workspace_size(c, 0) != 0)
             child_fail(out, "config: %s", ci_last_error());
         ci_session *s = NULL;
         int rc = ci_session_create(c, &s);
