@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "sandbox/cgroup.h"
@@ -293,6 +294,58 @@ START_TEST(rlimit_only_mode_when_accepted)
 }
 END_TEST
 
+static double host_free_mib(const char *path)
+{
+    struct statvfs sv;
+    ck_assert_int_eq(statvfs(path, &sv), 0);
+    return (double)sv.f_bavail * (double)sv.f_frsize / 1048576.0;
+}
+
+/* Filling /workspace and /tmp stops at their caps with ENOSPC inside; the
+ * host's disk loses at most the workspace cap, and gets it back. */
+START_TEST(disk_fill_stops_at_the_caps)
+{
+    const char *state = getenv("CODEINTERP_STATE_DIR");
+    ck_assert_ptr_nonnull(state);
+    ci_config *cfg = tc_config_new();
+    ck_assert_int_eq(ci_config_set_workspace_size(cfg, 32ull << 20), CI_OK);
+    ck_assert_int_eq(ci_config_set_tmp_size(cfg, 16ull << 20), CI_OK);
+    double before = host_free_mib(state);
+    ci_session *s = tc_session_new(cfg);
+    ci_result *res = tc_exec_ok(s,
+        "import errno, shutil\n"
+        "def fill(path):\n"
+        "    n = 0\n"
+        "    try:\n"
+        "        with open(path, 'wb') as f:\n"
+        "            while n < (512 << 20):\n"
+        "                f.write(b'x' * (1 << 20)); f.flush(); n += 1 << 20\n"
+        "    except OSError as e:\n"
+        "        return (n >> 20, errno.errorcode[e.errno])\n"
+        "    return (n >> 20, 'no error')\n"
+        "print(fill('/workspace/fill'), fill('/tmp/fill'), shutil.disk_usage('/workspace').total >> 20)\n",
+        NULL);
+    int ws_mib = -1, tmp_mib = -1, total = -1;
+    char ws_err[32] = "", tmp_err[32] = "";
+    ck_assert_msg(sscanf(tc_stdout(res), "(%d, '%31[^']') (%d, '%31[^']') %d", &ws_mib, ws_err,
+                         &tmp_mib, tmp_err, &total) == 5, "output: %s", tc_stdout(res));
+    ck_assert_str_eq(ws_err, "ENOSPC");
+    ck_assert_str_eq(tmp_err, "ENOSPC");
+    ck_assert_msg(ws_mib >= 20 && ws_mib <= 32, "workspace took %d MiB", ws_mib);
+    ck_assert_msg(tmp_mib >= 12 && tmp_mib <= 16, "/tmp took %d MiB", tmp_mib);
+    ck_assert_int_le(total, 32);
+    ci_result_free(res);
+    double during = host_free_mib(state);
+    ck_assert_msg(before - during < 32 + 16, "the host lost %.0f MiB for a 32 MiB workspace",
+                  before - during);
+    ci_session_destroy(s);
+    double after = host_free_mib(state);
+    ck_assert_msg(before - after < 8, "the host did not get its space back (%.0f MiB short)",
+                  before - after);
+    ci_config_free(cfg);
+}
+END_TEST
+
 int main(void)
 {
     Suite *suite = suite_create("limits");
@@ -309,6 +362,10 @@ int main(void)
     tcase_add_test(real, cpu_and_memory_metered);
     tcase_add_test(real, rlimit_only_mode_when_accepted);
     suite_add_tcase(suite, real);
+    TCase *disk = tcase_create("disk");
+    tcase_set_timeout(disk, 120);
+    tcase_add_test(disk, disk_fill_stops_at_the_caps);
+    suite_add_tcase(suite, disk);
     tc_require_runtime();
     return tc_run_suite(suite);
 }

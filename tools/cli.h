@@ -20,6 +20,8 @@ typedef struct cli_sandbox_flags {
     const char *audit_log; /* --audit-log FILE, or NULL */
     ci_cgroup_mode cgroup_mode;
     uint64_t memory_limit; /* 0: the library's default */
+    int workspace_size_set;
+    uint64_t workspace_size; /* 0: uncapped directory */
 } cli_sandbox_flags;
 
 /* getopt_long() values of the long-only options the subcommands share. */
@@ -31,6 +33,7 @@ enum {
     CLI_OPT_IDLE_TIMEOUT,
     CLI_OPT_CGROUP,
     CLI_OPT_MEMORY,
+    CLI_OPT_WORKSPACE_SIZE,
 };
 
 /* Parses the seconds (fractions allowed, 8 h at most) of the time limit

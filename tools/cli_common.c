@@ -86,6 +86,19 @@ int cli_parse_sandbox_option(int opt, const char *arg, cli_sandbox_flags *flags)
         return cli_parse_cgroup(arg, flags) < 0 ? -1 : 1;
     case CLI_OPT_MEMORY:
         return cli_parse_memory(arg, flags) < 0 ? -1 : 1;
+    case CLI_OPT_WORKSPACE_SIZE: {
+        char *end;
+        errno = 0;
+        unsigned long long mib = strtoull(arg, &end, 10);
+        if (errno || end == arg || *end || (mib != 0 && (mib < 16 || mib > (16ull << 20)))) {
+            fprintf(stderr, "codeinterp: --workspace-size takes 0 (uncapped) or MiB from 16 "
+                    "to 16777216, not '%s'\n", arg);
+            return -1;
+        }
+        flags->workspace_size_set = 1;
+        flags->workspace_size = mib << 20;
+        return 1;
+    }
     default:
         return 0;
     }
@@ -118,6 +131,8 @@ ci_config *cli_config_create(const cli_sandbox_flags *flags)
         rc = ci_config_set_cgroup_mode(config, flags->cgroup_mode);
     if (rc == 0 && flags->memory_limit)
         rc = ci_config_set_memory_limit(config, flags->memory_limit);
+    if (rc == 0 && flags->workspace_size_set)
+        rc = ci_config_set_workspace_size(config, flags->workspace_size);
     if (rc < 0) {
         cli_report_error("configuration", rc, ci_last_error());
         ci_config_free(config);

@@ -252,6 +252,7 @@ int cli_exec(int argc, char **argv)
         {"audit-log", required_argument, NULL, CLI_OPT_AUDIT_LOG},
         {"cgroup", required_argument, NULL, CLI_OPT_CGROUP},
         {"memory", required_argument, NULL, CLI_OPT_MEMORY},
+        {"workspace-size", required_argument, NULL, CLI_OPT_WORKSPACE_SIZE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -272,6 +273,7 @@ int cli_exec(int argc, char **argv)
         case CLI_OPT_AUDIT_LOG:
         case CLI_OPT_CGROUP:
         case CLI_OPT_MEMORY:
+        case CLI_OPT_WORKSPACE_SIZE:
             if (cli_parse_sandbox_option(opt, optarg, &flags) < 0)
                 return usage_error();
             break;

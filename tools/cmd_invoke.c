@@ -191,6 +191,7 @@ int cli_invoke(int argc, char **argv)
         {"audit-log", required_argument, NULL, CLI_OPT_AUDIT_LOG},
         {"cgroup", required_argument, NULL, CLI_OPT_CGROUP},
         {"memory", required_argument, NULL, CLI_OPT_MEMORY},
+        {"workspace-size", required_argument, NULL, CLI_OPT_WORKSPACE_SIZE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -208,6 +209,7 @@ int cli_invoke(int argc, char **argv)
         case CLI_OPT_AUDIT_LOG:
         case CLI_OPT_CGROUP:
         case CLI_OPT_MEMORY:
+        case CLI_OPT_WORKSPACE_SIZE:
             if (cli_parse_sandbox_option(opt, optarg, &flags) < 0)
                 return CLI_EXIT_USAGE;
             break;
