@@ -30,7 +30,8 @@ header=$(find "$stage" -path '*/include/codeinterp/codeinterp.h' | head -n 1)
 prefix=$(sed -n 's/^prefix=//p' "$pc")
 [ -n "$prefix" ] || fail "codeinterp.pc has no prefix"
 staged_prefix=$stage$prefix
-export PKG_CONFIG_PATH="$(dirname "$pc")"
+PKG_CONFIG_PATH=$(dirname "$pc")
+export PKG_CONFIG_PATH
 pcflags="--define-variable=prefix=$staged_prefix"
 flags=$(pkg-config "$pcflags" --cflags --libs codeinterp) || fail "pkg-config codeinterp"
 case "$flags" in
@@ -41,8 +42,13 @@ libdir=$(pkg-config "$pcflags" --variable=libdir codeinterp)
 [ -e "$libdir/libcodeinterp.so.1" ] || fail "no libcodeinterp.so.1 in $libdir"
 [ -e "$libdir/libcodeinterp.so" ] || fail "no libcodeinterp.so (dev symlink) in $libdir"
 
+# A sanitizer build of the library needs its runtime linked into the program.
+sanitize=
+if ldd "$libdir/libcodeinterp.so.1" | grep -q 'libasan'; then
+    sanitize=-fsanitize=address,undefined
+fi
 # shellcheck disable=SC2086 # flags are words
-cc -std=c99 -Wall -Wextra -Werror -o "$stage/oneshot" "$example" $flags ||
+cc -std=c99 -Wall -Wextra -Werror $sanitize -o "$stage/oneshot" "$example" $flags ||
     fail "compiling $example against the staged install"
 LD_LIBRARY_PATH=$libdir ldd "$stage/oneshot" | grep 'libcodeinterp' | grep -q "$stage" ||
     fail "the example does not load the staged library"
