@@ -878,6 +878,112 @@ START_TEST(kill_all_stays_inside)
 }
 END_TEST
 
+START_TEST(orphans_are_reaped)
+{
+    ci_session *s = tc_session_new(NULL);
+    ci_result *r = tc_exec_ok(s,
+                              "import os, time\n"
+                              "for i in range(50):\n"
+                              "    if os.fork() == 0:\n"
+                              "        if os.fork() == 0:\n"
+                              "            os._exit(0)\n"
+                              "        os._exit(0)\n"
+                              "    os.wait()\n"
+                              "time.sleep(1)\n"
+                              "z = 0\n"
+                              "for p in os.listdir('/proc'):\n"
+                              "    if p.isdigit():\n"
+                              "        try:\n"
+                              "            z += open('/proc/%s/stat' % p).read().rsplit(')', 1)[1]"
+                              ".split()[0] == 'Z'\n"
+                              "        except OSError:\n"
+                              "            pass\n"
+                              "print('ZOMBIES', z)\n",
+                              NULL);
+    expect_line(r, "ZOMBIES", "0");
+    ci_result_free(r);
+    ci_session_destroy(s);
+}
+END_TEST
+
+static long peak_rss_kib(void)
+{
+    char buf[8192];
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    ck_assert_int_gt(n, 0);
+    buf[n] = '\0';
+    const char *hwm = strstr(buf, "VmHWM:");
+    ck_assert_ptr_nonnull(hwm);
+    return strtol(hwm + 6, NULL, 10);
+}
+
+START_TEST(huge_output_bounded)
+{
+    ci_config *c = tc_config_new();
+    ck_assert_int_eq(ci_config_set_output_limit(c, 1u << 20), 0);
+    ci_session *s = tc_session_new(c);
+    ci_config_free(c);
+    long before = peak_rss_kib();
+    ci_result *r = tc_exec_ok(s,
+                              "import sys\nchunk = 'z' * (1 << 20)\n"
+                              "for i in range(512):\n    sys.stdout.write(chunk)\n"
+                              "sys.stdout.flush()\nprint('finished', file=sys.stderr)",
+                              NULL);
+    size_t len = 0;
+    ci_result_stdout(r, &len);
+    ck_assert_uint_eq(len, 1u << 20);
+    ck_assert_int_ne(ci_result_stdout_truncated(r), 0);
+    ck_assert_str_eq(tc_stderr(r), "finished\n");
+    long grew = peak_rss_kib() - before;
+    ck_assert_msg(grew < 64 * 1024, "the host process grew by %ld KiB for 512 MiB of output",
+                  grew);
+    ci_result_free(r);
+    ci_session_destroy(s);
+}
+END_TEST
+
+START_TEST(host_killed_takes_sandboxes_along)
+{
+    char marker[33];
+    tc_random_hex(marker, 32);
+    int ready[2];
+    ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
+    tc_state_dir();
+    pid_t host = fork();
+    ck_assert_int_ge(host, 0);
+    if (host == 0) {
+        /* a library user that dies without cleaning up */
+        close(ready[0]);
+        ci_session *sess = NULL;
+        ci_result *res = NULL;
+        char *code = tc_spawn_marker_code(marker);
+        if (ci_session_create(NULL, &sess) != 0 || ci_execute(sess, code, NULL, &res) != 0 ||
+            ci_result_status(res) != CI_STATUS_OK)
+            _exit(1);
+        if (write(ready[1], "r", 1) != 1)
+            _exit(1);
+        for (;;)
+            pause();
+    }
+    close(ready[1]);
+    char go = 0;
+    ck_assert_msg(read(ready[0], &go, 1) == 1, "the host child could not start a session");
+    close(ready[0]);
+    uid_t uid = wait_marked(marker);
+    ck_assert_int_eq(kill(host, SIGKILL), 0);
+    int status;
+    ck_assert_int_eq(waitpid(host, &status, 0), host);
+    ck_assert_msg(tc_wait_marker_gone(marker, 10000) == 0,
+                  "a sandbox outlived the process that made it");
+    if (geteuid() == 0)
+        ck_assert_msg(tc_wait_uid_gone(uid, 10000) == 0, "processes of uid %u remain",
+                      (unsigned)uid);
+}
+END_TEST
+
 /* ------------------------------------------------------------- isolation */
 
 START_TEST(env_not_inherited)
@@ -1052,10 +1158,11 @@ START_TEST(nothing_survives_destroy)
                            "os.mkfifo('fifo')\n"
                            "os.chmod('sub', 0o500)\n"
                            "open('/tmp/%s', 'w').write('t')\n"
-                           "try:\n"
-                           "    open('/dev/shm/%s', 'w').write('s')\n"
-                           "except OSError:\n"
-                           "    pass\n",
+                           "for d in ('/dev/shm', '/var/tmp'):\n"
+                           "    try:\n"
+                           "        open(d + '/%s', 'w').write('s')\n"
+                           "    except OSError:\n"
+                           "        pass\n",
                            file, victim, precious, file, file);
     ci_result_free(tc_exec_ok(s, code, NULL));
     free(code);
@@ -1087,12 +1194,14 @@ START_TEST(nothing_survives_destroy)
     s = tc_session_new(NULL);
     code = tc_printf("import os\nprint('TMP', os.path.exists('/tmp/%s'))\n"
                      "print('SHM', os.path.exists('/dev/shm/%s'))\n"
+                     "print('VARTMP', os.path.exists('/var/tmp/%s'))\n"
                      "print('WS', os.path.exists('/workspace/%s'))\n",
-                     file, file, file);
+                     file, file, file, file);
     ci_result *r = tc_exec_ok(s, code, NULL);
     free(code);
     expect_line(r, "TMP", "False");
     expect_line(r, "SHM", "False");
+    expect_line(r, "VARTMP", "False");
     expect_line(r, "WS", "False");
     ci_result_free(r);
     ci_session_destroy(s);
@@ -1641,6 +1750,9 @@ static Suite *security_suite(void)
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, fork_bomb_contained);
     tcase_add_test(tc, kill_all_stays_inside);
+    tcase_add_test(tc, orphans_are_reaped);
+    tcase_add_test(tc, huge_output_bounded);
+    tcase_add_test(tc, host_killed_takes_sandboxes_along);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("isolation");
