@@ -94,13 +94,15 @@ START_TEST(created_and_changed_files_listed)
                       "open('out/deep/data.csv', 'w').write('a,b\\n1,2\\n')\n"
                       "open('grow.txt', 'a').write('23')\n"
                       "os.symlink('/etc/passwd', 'link')\n"
-                      "os.mkfifo('fifo')\n", NULL);
+                      "os.mkfifo('fifo')\n"
+                      "open('/output/report.json', 'w').write('{}')\n", NULL);
     ck_assert_msg(has_artifact(r, "/workspace/out/deep/data.csv", 8), "new file not listed");
     ck_assert_msg(has_artifact(r, "/workspace/grow.txt", 3), "changed file not listed");
+    ck_assert_msg(has_artifact(r, "/output/report.json", 2), "file in /output not listed");
     ck_assert_msg(!has_artifact(r, "/workspace/keep.txt", UINT64_MAX), "unchanged file listed");
     ck_assert_msg(!has_artifact(r, "/workspace/link", UINT64_MAX), "a symlink is listed");
     ck_assert_msg(!has_artifact(r, "/workspace/fifo", UINT64_MAX), "a FIFO is listed");
-    ck_assert_uint_eq(ci_result_artifact_count(r), 2);
+    ck_assert_uint_eq(ci_result_artifact_count(r), 3);
     for (size_t i = 0; i < ci_result_artifact_count(r); i++)
         if (!strcmp(ci_result_artifact_path(r, i), "/workspace/out/deep/data.csv"))
             ck_assert_str_eq(ci_result_artifact_mime_type(r, i), "text/csv");

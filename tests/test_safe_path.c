@@ -201,7 +201,7 @@ static void *move_loop(void *arg)
  * races the removal against the mover, and exits 0 when every /canaryN
  * (beside the tree, never in it) is still there. Several, because a walk
  * that climbs into / removes files only until readdir shows it a folder to
- * descend into. Against the plain ci_rmtree_at() about half the rounds
+ * descend into. Against a walk without that check about half the rounds
  * lose canaries. */
 static int race_once(void)
 {

@@ -555,8 +555,8 @@ CI_EXPORT const char *ci_result_display_mime_type(const ci_result *result, size_
  *  Owned by the result. @since 0.1 */
 CI_EXPORT const void *ci_result_display_data(const ci_result *result, size_t index, size_t *len);
 /** Number of regular files the execution created or changed under
- *  /workspace (found by comparing size, mtime and inode before and after;
- *  at most 10000 files are examined). @since 0.1 */
+ *  /workspace and /output (found by comparing size, mtime and inode before
+ *  and after; at most 10000 files per folder are examined). @since 0.1 */
 CI_EXPORT size_t ci_result_artifact_count(const ci_result *result);
 /** Path inside the sandbox of artifact `index` (e.g. "/workspace/out.csv"),
  *  or NULL when out of range. @since 0.1 */

@@ -7,25 +7,6 @@
 #include "core/session_internal.h"
 #include "util/clock.h"
 
-/* The session is unusable once its sandbox expired or died: say which. */
-static int check_alive(struct ci_session *s)
-{
-    int state = s->ops->check(s->sb);
-    if (state == CI_OK && ci_now_ms() - s->last_used_ms >= s->cfg.idle_timeout_ms) {
-        /* Our clock got there before the sandbox's own: same verdict. */
-        ci_session_forget_contexts(s);
-        s->ops->kill_all(s->sb);
-        state = CI_EEXPIRED;
-    }
-    if (state == CI_EEXPIRED)
-        return ci_fail(s, CI_EEXPIRED,
-                       "session %s expired after %llu ms idle; create a new session", s->id,
-                       (unsigned long long)s->cfg.idle_timeout_ms);
-    if (state != CI_OK)
-        return ci_fail(s, state, "session %s: its sandbox is gone", s->id);
-    return CI_OK;
-}
-
 CI_EXPORT int ci_execute(ci_session *s, const char *code, const ci_exec_options *options,
                          ci_result **out)
 {
@@ -43,13 +24,11 @@ CI_EXPORT int ci_execute(ci_session *s, const char *code, const ci_exec_options 
         atomic_store(&s->executing, 0);
         return r;
     }
-    r = check_alive(s);
+    r = ci_session_check_alive(s);
     if (r == CI_OK) {
         r = ci_exec_run(s, code, o, out);
         s->last_used_ms = ci_now_ms();
     }
-    if (r == CI_EEXPIRED)
-        ci_audit_session_expired(s->audit, s->cfg.idle_timeout_ms);
     ci_audit_execute_end(s->audit, o->language, r, r == CI_OK ? *out : NULL);
     atomic_store(&s->executing, 0);
     return r;

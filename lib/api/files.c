@@ -53,25 +53,6 @@ CI_EXPORT int ci_config_set_upload_limit(ci_config *c, uint64_t bytes)
 
 /* As ci_execute() judges it: a session whose sandbox expired or died is
  * unusable, even though its files are still on the host until destroy. */
-static int check_alive(struct ci_session *s)
-{
-    int state = s->ops->check(s->sb);
-    if (state == CI_OK && ci_now_ms() - s->last_used_ms >= s->cfg.idle_timeout_ms) {
-        ci_session_forget_contexts(s);
-        s->ops->kill_all(s->sb);
-        state = CI_EEXPIRED;
-    }
-    if (state == CI_EEXPIRED)
-        ci_audit_session_expired(s->audit, s->cfg.idle_timeout_ms);
-    if (state == CI_EEXPIRED)
-        return ci_fail(s, CI_EEXPIRED,
-                       "session %s expired after %llu ms idle; create a new session", s->id,
-                       (unsigned long long)s->cfg.idle_timeout_ms);
-    if (state != CI_OK)
-        return ci_fail(s, state, "session %s: its sandbox is gone", s->id);
-    return CI_OK;
-}
-
 /*
  * Starts a file call: takes the session as ci_execute() does (one call at a
  * time), holds the idle clock, and opens /workspace. The workspace's owner
@@ -82,7 +63,7 @@ static int begin(struct ci_session *s, int *root, struct ci_safe_owner *own)
     int expected = 0;
     if (!atomic_compare_exchange_strong(&s->executing, &expected, 1))
         return ci_fail(s, CI_EBUSY, "the session is executing on another thread");
-    int r = check_alive(s);
+    int r = ci_session_check_alive(s);
     if (r < 0) {
         atomic_store(&s->executing, 0);
         return r;

@@ -133,3 +133,25 @@ CI_EXPORT ci_cgroup_mode ci_session_limits_mode(const ci_session *s)
 {
     return s ? s->ops->limits_mode(s->sb) : CI_CGROUP_NONE;
 }
+
+int ci_session_check_alive(struct ci_session *s)
+{
+    if (!s->expired) {
+        int state = s->ops->check(s->sb);
+        if (state == CI_EEXPIRED ||
+            (state == CI_OK && ci_now_ms() - s->last_used_ms >= s->cfg.idle_timeout_ms)) {
+            /* whichever clock got there first, the verdict is the same */
+            s->expired = 1;
+            ci_session_forget_contexts(s);
+            if (state == CI_OK)
+                s->ops->kill_all(s->sb);
+            ci_audit_session_expired(s->audit, s->cfg.idle_timeout_ms);
+        } else if (state != CI_OK) {
+            return ci_fail(s, state, "session %s: its sandbox is gone", s->id);
+        }
+    }
+    if (s->expired)
+        return ci_fail(s, CI_EEXPIRED, "session %s expired after %llu ms idle; create a new session",
+                       s->id, (unsigned long long)s->cfg.idle_timeout_ms);
+    return CI_OK;
+}

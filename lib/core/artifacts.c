@@ -95,30 +95,35 @@ int ci_ws_snapshot_take(const char *dir, struct ci_ws_snapshot *out)
         ci_ws_snapshot_free(out);
         return r;
     }
-    qsort(out->entries, out->count, sizeof(*out->entries), by_path);
+    if (out->count)
+        qsort(out->entries, out->count, sizeof(*out->entries), by_path);
     return 0;
 }
 
 int ci_ws_snapshot_diff(const struct ci_ws_snapshot *before, const struct ci_ws_snapshot *after,
-                        struct ci_result *res)
+                        const char *prefix, struct ci_result *res)
 {
-    res->artifacts_truncated = before->truncated || after->truncated;
+    if (before->truncated || after->truncated)
+        res->artifacts_truncated = 1;
     if (after->count == 0)
         return 0;
-    res->artifacts = calloc(after->count, sizeof(*res->artifacts));
-    if (!res->artifacts)
+    struct ci_artifact *grown = realloc(res->artifacts,
+                                        (res->artifact_count + after->count) * sizeof(*grown));
+    if (!grown)
         return -ENOMEM;
+    res->artifacts = grown;
     for (size_t i = 0; i < after->count; i++) {
         const struct ci_ws_entry *a = &after->entries[i];
-        const struct ci_ws_entry *b = bsearch(a, before->entries, before->count,
-                                              sizeof(*before->entries), by_path);
+        const struct ci_ws_entry *b = before->count ? bsearch(a, before->entries, before->count,
+                                                              sizeof(*before->entries), by_path)
+                                                    : NULL;
         if (b && b->size == a->size && b->mtime_ns == a->mtime_ns && b->ino == a->ino)
             continue;
-        size_t len = strlen(a->path) + sizeof("/workspace/");
+        size_t len = strlen(prefix) + strlen(a->path) + 1;
         char *p = malloc(len);
         if (!p)
             return -ENOMEM;
-        snprintf(p, len, "/workspace/%s", a->path);
+        snprintf(p, len, "%s%s", prefix, a->path);
         res->artifacts[res->artifact_count++] = (struct ci_artifact){ p, a->size, ci_mime_type(a->path) };
     }
     return 0;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Artifacts: the regular files an execution created or changed in the
- * workspace, found by comparing a listing taken before with one taken
+ * Artifacts: the regular files an execution created or changed in
+ * /workspace and /output, found by comparing a listing taken before with one taken
  * after (size, mtime, inode). The walk runs on the host over a directory the
  * sandbox writes, so it never follows a symbolic link, lists regular files
  * only and is bounded in entries and depth.
@@ -31,8 +31,8 @@ struct ci_ws_snapshot {
 
 /* Lists the workspace at host path `dir`. 0 or -errno. */
 int ci_ws_snapshot_take(const char *dir, struct ci_ws_snapshot *out);
-/* Stores in res the entries of `after` that are new or differ from `before`,
- * under the prefix "/workspace/". 0 or -ENOMEM. */
+/* Adds to res the entries of `after` that are new or differ from `before`,
+ * their paths under `prefix` (e.g. "/workspace/"). 0 or -ENOMEM. */
 int ci_ws_snapshot_diff(const struct ci_ws_snapshot *before, const struct ci_ws_snapshot *after,
-                        struct ci_result *res);
+                        const char *prefix, struct ci_result *res);
 void ci_ws_snapshot_free(struct ci_ws_snapshot *s);

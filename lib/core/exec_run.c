@@ -239,8 +239,13 @@ int ci_exec_run(struct ci_session *s, const char *code, const struct ci_exec_opt
     char *reply = NULL;
     size_t reply_len = 0;
 
-    struct ci_ws_snapshot ws_before, ws_after;
-    int have_before = ci_ws_snapshot_take(s->ops->workspace(s->sb), &ws_before) == 0;
+    /* what the execution creates or changes in these becomes artifacts */
+    const char *art_dirs[2] = { s->ops->workspace(s->sb), s->ops->output_dir(s->sb) };
+    static const char *const art_prefix[2] = { "/workspace/", "/output/" };
+    struct ci_ws_snapshot art_before[2];
+    int have_before[2];
+    for (int i = 0; i < 2; i++)
+        have_before[i] = ci_ws_snapshot_take(art_dirs[i], &art_before[i]) == 0;
     consume_cancel(s->cancel_fd);
     s->ops->set_busy(s->sb, 1);
     uint64_t cpu0 = 0, peak0 = 0, oom0 = 0;
@@ -368,12 +373,15 @@ int ci_exec_run(struct ci_session *s, const char *code, const struct ci_exec_opt
         if (oom1 > oom0 && res->status != CI_STATUS_OK)
             res->status = CI_STATUS_OOM;
     }
-    if (have_before && ci_ws_snapshot_take(s->ops->workspace(s->sb), &ws_after) == 0) {
-        ci_ws_snapshot_diff(&ws_before, &ws_after, res);
-        ci_ws_snapshot_free(&ws_after);
+    for (int i = 0; i < 2; i++) {
+        struct ci_ws_snapshot after;
+        if (have_before[i] && ci_ws_snapshot_take(art_dirs[i], &after) == 0) {
+            ci_ws_snapshot_diff(&art_before[i], &after, art_prefix[i], res);
+            ci_ws_snapshot_free(&after);
+        }
+        if (have_before[i])
+            ci_ws_snapshot_free(&art_before[i]);
     }
-    if (have_before)
-        ci_ws_snapshot_free(&ws_before);
     res->out = cout.kept;
     res->err = cerr.kept;
     res->out_truncated = cout.truncated;

@@ -30,9 +30,16 @@ struct ci_session {
     uint64_t last_used_ms;
     uint64_t created_ms;
     uint64_t peak_memory;     /* highest execution peak so far */
+    int expired;              /* the idle lifetime ran out: nothing works any more */
     struct ci_audit *audit;   /* NULL: no audit sink (core/audit.h) */
     char last_error[1024];
 };
+
+/* 0 while the session can run code; CI_EEXPIRED once its idle lifetime
+ * ran out (by the sandbox's clock or ours: the first such call kills what
+ * is left and records the expiry once), CI_ECLOSED if the sandbox died. The
+ * session's message is set on failure. */
+int ci_session_check_alive(struct ci_session *s);
 
 /* Closes a context's channels (its process is left to the caller). */
 void ci_context_close(struct ci_context *c);

@@ -29,7 +29,7 @@
 #include "util/b64.h"
 #include "util/clock.h"
 #include "util/fdutil.h"
-#include "util/rmtree.h"
+#include "util/safe_path.h"
 
 #define SETUP_TIMEOUT_MS 30000
 #define REPLY_TIMEOUT_MS 10000
@@ -47,7 +47,10 @@ struct ci_sandbox {
     int lock_fd;           /* <state>/sessions/<id>.lock, held while alive */
     char *sessions_path;   /* <state>/sessions */
     char id[64];
-    char *workspace;
+    char *volume;          /* <state>/sessions/<id>/volume: the capped filesystem */
+    char *workspace;       /* volume/workspace -> /workspace (rw) */
+    char *output;          /* volume/output -> /output (rw) */
+    char *data;            /* volume/data -> /data (ro) */
 };
 
 static int lock_name(char *buf, size_t cap, const char *id)
@@ -164,6 +167,8 @@ static cJSON *build_config(const struct ci_config *cfg, const struct ci_sandbox 
     cJSON_AddNumberToObject(m, "switch_user", switch_user);
     cJSON_AddNumberToObject(m, "share_network", cfg->network == CI_NETWORK_HOST);
     cJSON_AddStringToObject(m, "workspace", sb->workspace);
+    cJSON_AddStringToObject(m, "output", sb->output);
+    cJSON_AddStringToObject(m, "data", sb->data);
     cJSON_AddStringToObject(m, "kernels", cfg->kernel_dir);
     snprintf(path, sizeof(path), "%s/python", cfg->runtime_dir);
     if (access(path, F_OK) == 0)
@@ -286,8 +291,8 @@ static void process_destroy(struct ci_sandbox *sb)
         return;
     stop_processes(sb);
     if (sb->sessions_fd >= 0 && sb->id[0]) {
-        ci_disk_remove(sb->sessions_fd, sb->id, sb->workspace);
-        ci_rmtree_at(sb->sessions_fd, sb->id);
+        ci_disk_remove(sb->sessions_fd, sb->id, sb->volume);
+        ci_safe_rmtree_at(sb->sessions_fd, sb->id);
         char lock[300];
         if (lock_name(lock, sizeof(lock), sb->id) == 0)
             unlinkat(sb->sessions_fd, lock, 0);
@@ -296,7 +301,10 @@ static void process_destroy(struct ci_sandbox *sb)
     ci_close(&sb->sessions_fd);
     ci_cgroup_destroy(&sb->cg);
     ci_uid_lease_release(&sb->lease);
+    free(sb->volume);
     free(sb->workspace);
+    free(sb->output);
+    free(sb->data);
     free(sb->sessions_path);
     free(sb);
 }
@@ -361,9 +369,9 @@ static void sweep_stale_sessions(int sessions_fd, const char *sessions_path)
             continue; /* alive */
         }
         char ws[4096];
-        snprintf(ws, sizeof(ws), "%s/%s/workspace", sessions_path, de->d_name);
+        snprintf(ws, sizeof(ws), "%s/%s/volume", sessions_path, de->d_name);
         ci_disk_remove(sessions_fd, de->d_name, ws);
-        ci_rmtree_at(sessions_fd, de->d_name);
+        ci_safe_rmtree_at(sessions_fd, de->d_name);
         if (fd >= 0) {
             unlinkat(sessions_fd, lock, 0);
             close(fd);
@@ -411,27 +419,50 @@ static int prepare_dirs(const struct ci_config *cfg, struct ci_sandbox *sb, gid_
     if (r == 0 && is_root && fchown(dfd, sb->lease.uid, gid) < 0)
         r = -errno;
     if (r == 0)
-        r = ensure_dir(dfd, "workspace", 0700, sb->lease.uid, gid, is_root);
+        r = ensure_dir(dfd, "volume", 0700, sb->lease.uid, gid, is_root);
     if (dfd >= 0)
         close(dfd);
+    if (r < 0) {
+        snprintf(err, errlen, "cannot prepare the session's directory: %s", strerror(-r));
+        return CI_EIO;
+    }
+    size_t len = strlen(sb->sessions_path) + strlen(sb->id) + 32;
+    if (!(sb->volume = malloc(len)) || !(sb->workspace = malloc(len)) ||
+        !(sb->output = malloc(len)) || !(sb->data = malloc(len)))
+        return CI_ENOMEM;
+    snprintf(sb->volume, len, "%s/%s/volume", sb->sessions_path, sb->id);
+    snprintf(sb->workspace, len, "%s/workspace", sb->volume);
+    snprintf(sb->output, len, "%s/output", sb->volume);
+    snprintf(sb->data, len, "%s/data", sb->volume);
+    if (cfg->workspace_size != 0) {
+        if (!is_root) {
+            snprintf(err, errlen, "a size-capped workspace needs a root host (it is a loop-mounted "
+                     "filesystem image); set the workspace size to 0 to accept an uncapped "
+                     "directory");
+            return CI_ELIMIT;
+        }
+        r = ci_disk_create(sb->sessions_fd, sb->sessions_path, sb->id, sb->volume,
+                           cfg->workspace_size, sb->lease.uid, gid, err, errlen);
+        if (r < 0)
+            return r;
+    }
+    /* One filesystem, one cap for all three. /data is filled by the host
+     * (S3 inputs) and only read by the sandbox. */
+    int vfd = open(sb->volume, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    r = vfd < 0 ? -errno : 0;
+    if (r == 0)
+        r = ensure_dir(vfd, "workspace", 0700, sb->lease.uid, gid, is_root);
+    if (r == 0)
+        r = ensure_dir(vfd, "output", 0700, sb->lease.uid, gid, is_root);
+    if (r == 0)
+        r = ensure_dir(vfd, "data", 0755, 0, 0, 0);
+    if (vfd >= 0)
+        close(vfd);
     if (r < 0) {
         snprintf(err, errlen, "cannot prepare the session's workspace: %s", strerror(-r));
         return CI_EIO;
     }
-    size_t len = strlen(cfg->state_dir) + strlen(sb->id) + 32;
-    sb->workspace = malloc(len);
-    if (!sb->workspace)
-        return CI_ENOMEM;
-    snprintf(sb->workspace, len, "%s/sessions/%s/workspace", cfg->state_dir, sb->id);
-    if (cfg->workspace_size == 0)
-        return CI_OK;
-    if (!is_root) {
-        snprintf(err, errlen, "a size-capped workspace needs a root host (it is a loop-mounted "
-                 "filesystem image); set the workspace size to 0 to accept an uncapped directory");
-        return CI_ELIMIT;
-    }
-    return ci_disk_create(sb->sessions_fd, sb->sessions_path, sb->id, sb->workspace,
-                          cfg->workspace_size, sb->lease.uid, gid, err, errlen);
+    return CI_OK;
 }
 
 static int process_start(const struct ci_config *cfg, const char *id, struct ci_sandbox **out,
@@ -456,7 +487,7 @@ static int process_start(const struct ci_config *cfg, const char *id, struct ci_
             return CI_EIO;
         }
         close(sfd);
-        r = ci_uid_lease_take(cfg->state_dir, cfg->uid_base, cfg->uid_count, &sb->lease, err, errlen);
+        r = ci_uid_lease_take(CI_UID_LEASE_DIR, cfg->uid_base, cfg->uid_count, &sb->lease, err, errlen);
         if (r < 0) {
             free(sb);
             return r;
@@ -688,6 +719,16 @@ static const char *process_workspace(struct ci_sandbox *sb)
     return sb->workspace;
 }
 
+static const char *process_output_dir(struct ci_sandbox *sb)
+{
+    return sb->output;
+}
+
+static const char *process_data_dir(struct ci_sandbox *sb)
+{
+    return sb->data;
+}
+
 const struct ci_sandbox_ops ci_process_sandbox_ops = {
     .version = CI_SANDBOX_OPS_VERSION,
     .name = "process",
@@ -703,5 +744,7 @@ const struct ci_sandbox_ops ci_process_sandbox_ops = {
     .reset_peak = process_reset_peak,
     .limits_mode = process_limits_mode,
     .workspace = process_workspace,
+    .output_dir = process_output_dir,
+    .data_dir = process_data_dir,
     .destroy = process_destroy,
 };

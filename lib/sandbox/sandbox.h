@@ -52,8 +52,13 @@ struct ci_sandbox_ops {
     /* Restarts the peak-memory watermark; 1 if the kernel allows it. */
     int (*reset_peak)(struct ci_sandbox *sb);
     ci_cgroup_mode (*limits_mode)(struct ci_sandbox *sb);
-    /* Host directory of /workspace. */
+    /* Host directories of /workspace (rw), /output (rw, sent to S3 after
+     * an execution) and /data (ro inside, S3 inputs written by the host).
+     * The sandbox writes the first two: access them only through
+     * lib/util/safe_path. */
     const char *(*workspace)(struct ci_sandbox *sb);
+    const char *(*output_dir)(struct ci_sandbox *sb);
+    const char *(*data_dir)(struct ci_sandbox *sb);
     /* Kills everything, removes the session's files, frees sb. */
     void (*destroy)(struct ci_sandbox *sb);
 };
@@ -65,11 +70,15 @@ extern const struct ci_sandbox_ops ci_process_sandbox_ops;
 int ci_seccomp_policy_bpf(const void **data, size_t *len, char *err, size_t errlen);
 
 /* uid_lease.c: a host uid (and gid) held exclusively by this session while
- * the lease fd stays open (flock on <state>/uids/<uid>). */
+ * the lease fd stays open (flock on <lease_dir>/<uid>). The lease dir is
+ * one per host (CI_UID_LEASE_DIR), whatever the state dir, so two host
+ * processes with different state dirs never share a sandbox uid. */
+#define CI_UID_LEASE_DIR "/run/codeinterp/uids"
+
 struct ci_uid_lease {
     uid_t uid;
     int fd;
 };
-int ci_uid_lease_take(const char *state_dir, uint32_t base, uint32_t count,
+int ci_uid_lease_take(const char *lease_dir, uint32_t base, uint32_t count,
                       struct ci_uid_lease *out, char *err, size_t errlen);
 void ci_uid_lease_release(struct ci_uid_lease *l);

@@ -11,13 +11,16 @@
 #include "codeinterp/codeinterp.h"
 #include "sandbox/sandbox.h"
 
-int ci_uid_lease_take(const char *state_dir, uint32_t base, uint32_t count,
+int ci_uid_lease_take(const char *lease_dir, uint32_t base, uint32_t count,
                       struct ci_uid_lease *out, char *err, size_t errlen)
 {
-    char dir[4096];
-    if (snprintf(dir, sizeof(dir), "%s/uids", state_dir) >= (int)sizeof(dir)) {
-        snprintf(err, errlen, "state dir path too long");
-        return CI_EINVAL;
+    const char *dir = lease_dir;
+    char parent[4096];
+    snprintf(parent, sizeof(parent), "%s", dir);
+    char *slash = strrchr(parent, '/');
+    if (slash && slash != parent) {
+        *slash = '\0';
+        mkdir(parent, 0711);
     }
     if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
         snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));

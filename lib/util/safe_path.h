@@ -77,9 +77,9 @@ void ci_stage_abort(struct ci_stage *st);
 /*
  * Removes `name` in dirfd: a file, a link (never its target) or a whole
  * folder tree, while sandboxed code may still be moving things in it.
- * Like ci_rmtree_at() it uses a constant number of descriptors, walking
- * back up with "..", but it remembers the identity of every folder on the
- * way down and checks each ".." against it: a folder moved out from under
+ * It uses a constant number of descriptors, walking back up with "..",
+ * and remembers the identity of every folder on the way down to check each
+ * ".." against it: a folder moved out from under
  * the walk makes it stop with -ESTALE instead of climbing out of the tree
  * (into the rest of the workspace and the host directories above it).
  * 0 or -errno (-ENOENT when name does not exist).

@@ -12,6 +12,8 @@ struct helper_config {
     int switch_user;      /* the helper starts as root and must become uid/gid */
     int share_network;    /* 0: own network namespace with loopback only */
     const char *workspace;
+    const char *output;
+    const char *data;
     const char *runtime_python; /* NULL if absent */
     const char *runtime_node;   /* NULL if absent */
     const char *kernels;

@@ -99,8 +99,7 @@ static int finish_isolation(const struct helper_config *c, struct helper_error *
         set_limit(RLIMIT_FSIZE, c->fsize, "RLIMIT_FSIZE", e) < 0 ||
         set_limit(RLIMIT_CORE, 0, "RLIMIT_CORE", e) < 0)
         return -1;
-    if (c->data_limit && set_limit(RLIMIT_DATA, c->data_limit, "RLIMIT_DATA", e) < 0)
-        return -1;
+
     return drop_privileges(c, e);
 }
 
@@ -182,12 +181,19 @@ static char **string_array(const cJSON *arr)
     return v;
 }
 
+/* Without a memory cgroup the data-segment rlimit is the memory cap; set
+ * in the runner only, so the init itself never runs short. */
+static uint64_t data_limit;
+
 static void exec_runner(char **argv, char **envp, const char *cwd, int ctl, int out, int err,
                         const sigset_t *oldmask) __attribute__((noreturn));
 static void exec_runner(char **argv, char **envp, const char *cwd, int ctl, int out, int err,
                         const sigset_t *oldmask)
 {
     sigprocmask(SIG_SETMASK, oldmask, NULL);
+    struct rlimit rl = { (rlim_t)data_limit, (rlim_t)data_limit };
+    if (data_limit && setrlimit(RLIMIT_DATA, &rl) < 0)
+        _exit(126);
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 ||
         dup2(ctl, 3) < 0)
@@ -306,6 +312,7 @@ void helper_run_init(const struct helper_config *cfg, int sock)
         helper_send_error(sock, &err);
         _exit(1);
     }
+    data_limit = cfg->data_limit;
     cJSON *ready = cJSON_CreateObject();
     cJSON_AddStringToObject(ready, "op", "ready");
     ci_proto_send(sock, ready, NULL, 0);

@@ -85,12 +85,15 @@ static int parse_config(const cJSON *m, struct helper_config *c, struct helper_e
     c->switch_user = sw != 0;
     c->share_network = net != 0;
     c->workspace = opt_string(m, "workspace");
+    c->output = opt_string(m, "output");
+    c->data = opt_string(m, "data");
     c->kernels = opt_string(m, "kernels");
     c->runtime_python = opt_string(m, "runtime_python");
     c->runtime_node = opt_string(m, "runtime_node");
     const char *bpf = opt_string(m, "seccomp");
-    if (!c->workspace || !c->kernels || !bpf)
-        return helper_fail(e, "protocol", EPROTO, "config lacks workspace, kernels or seccomp");
+    if (!c->workspace || !c->output || !c->data || !c->kernels || !bpf)
+        return helper_fail(e, "protocol", EPROTO,
+                           "config lacks workspace, output, data, kernels or seccomp");
     c->seccomp_bpf = ci_b64_decode(bpf, strlen(bpf), &c->seccomp_len);
     if (!c->seccomp_bpf || c->seccomp_len == 0 || c->seccomp_len % 8 != 0)
         return helper_fail(e, "seccomp", EINVAL, "invalid seccomp program");

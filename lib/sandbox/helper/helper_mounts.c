@@ -2,7 +2,8 @@
 /*
  * The sandbox's filesystem: a tmpfs root holding read-only, nosuid, nodev
  * binds of the host's system directories, the runtime environment and the
- * kernels; the session's /workspace read-write; a size-limited /tmp; a
+ * kernels; the session's /workspace and /output read-write and /data
+ * read-only (one capped filesystem on the host); a size-limited /tmp; a
  * minimal /dev; a fresh /proc. Then pivot_root into it and detach the host's
  * tree. Every host source is opened (O_PATH) before anything is mounted over
  * it and bound through /proc/self/fd, so no mount we make can change what a
@@ -253,7 +254,9 @@ int helper_setup_filesystem(const struct helper_config *c, struct helper_error *
         return -1;
     if (c->runtime_node && plan_add(plan, &n, c->runtime_node, "/opt/codeinterp/node_modules", 0, 0, e) < 0)
         return -1;
-    if (plan_add(plan, &n, c->workspace, "/workspace", 1, 1, e) < 0)
+    if (plan_add(plan, &n, c->workspace, "/workspace", 1, 1, e) < 0 ||
+        plan_add(plan, &n, c->output, "/output", 1, 1, e) < 0 ||
+        plan_add(plan, &n, c->data, "/data", 0, 1, e) < 0)
         return -1;
     for (size_t i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++) {
         snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i]);
