@@ -266,6 +266,23 @@ START_TEST(cpu_and_memory_metered)
     cpu = ci_result_cpu_ms(res);
     ck_assert_msg(cpu > 850, "two 0.5 s children reported as %.1f ms", cpu);
     ci_result_free(res);
+    /* threads of one process, hashing outside the GIL: the cgroup charges
+     * what the process's own clock (all its threads) counted */
+    res = tc_exec_ok(s, "import hashlib, threading, time\n"
+                        "buf = bytes(64 << 20)\n"
+                        "def work():\n"
+                        "    for _ in range(6): hashlib.sha256(buf).digest()\n"
+                        "ts = [threading.Thread(target=work) for _ in range(2)]\n"
+                        "t0 = time.process_time()\n"
+                        "[t.start() for t in ts]; [t.join() for t in ts]\n"
+                        "print(time.process_time() - t0)\n", NULL);
+    double threads_ms = atof(tc_stdout(res)) * 1000.0;
+    cpu = ci_result_cpu_ms(res);
+    ck_assert_msg(threads_ms > 200, "the threads did too little work (%.1f ms)", threads_ms);
+    ck_assert_msg(cpu >= 0.85 * threads_ms, "threads used %.1f ms CPU, the cgroup charged %.1f ms",
+                  threads_ms, cpu);
+    ck_assert(ci_result_limits_mode(res) == CI_CGROUP_V1 || ci_result_limits_mode(res) == CI_CGROUP_V2);
+    ci_result_free(res);
     ci_usage *u = NULL;
     ck_assert_int_eq(ci_session_usage(s, &u), CI_OK);
     ck_assert_uint_ge(ci_usage_cpu_ms(u), 1800);

@@ -541,6 +541,10 @@ CI_EXPORT double ci_result_cpu_ms(const ci_result *result);
  *  reset before each execution; cgroup v2: since the session started), or 0
  *  when it could not be measured. @since 0.1 */
 CI_EXPORT uint64_t ci_result_peak_memory_bytes(const ci_result *result);
+/** How the execution was limited and metered: CI_CGROUP_V1 or CI_CGROUP_V2,
+ *  or CI_CGROUP_NONE for rlimits only (then CPU time is -1 and peak memory
+ *  0). @since 0.1 */
+CI_EXPORT ci_cgroup_mode ci_result_limits_mode(const ci_result *result);
 /** The language that ran. @since 0.1 */
 CI_EXPORT ci_language ci_result_language(const ci_result *result);
 

@@ -10,6 +10,7 @@ struct ci_result *ci_result_alloc(ci_language language)
         return NULL;
     r->language = language;
     r->cpu_ms = -1;
+    r->limits_mode = CI_CGROUP_NONE;
     return r;
 }
 
@@ -166,4 +167,9 @@ CI_EXPORT const char *ci_result_artifact_mime_type(const ci_result *r, size_t in
 CI_EXPORT int ci_result_artifacts_truncated(const ci_result *r)
 {
     return r ? r->artifacts_truncated : 0;
+}
+
+CI_EXPORT ci_cgroup_mode ci_result_limits_mode(const ci_result *r)
+{
+    return r ? r->limits_mode : CI_CGROUP_NONE;
 }

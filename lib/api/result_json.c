@@ -302,6 +302,9 @@ static cJSON *structured_content(const ci_result *r)
     else
         ok = ok && cJSON_AddNumberToObject(sc, "peakMemoryBytes", (double)peak);
     ok = ok && ci_json_add_text(sc, "language", language);
+    static const char *const limits[] = { "cgroup-auto", "cgroup-v1", "cgroup-v2", "rlimits" };
+    ci_cgroup_mode mode = ci_result_limits_mode(r);
+    ok = ok && ci_json_add_text(sc, "limits", (unsigned)mode < 4 ? limits[mode] : "unknown");
     if (ci_result_value(r))
         ok = ok && ci_json_add_text(sc, "result", ci_result_value(r));
     if (name) {

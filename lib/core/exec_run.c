@@ -222,6 +222,8 @@ int ci_exec_run(struct ci_session *s, const char *code, const struct ci_exec_opt
         return r;
 
     struct ci_result *res = ci_result_alloc(o->language);
+    if (res)
+        res->limits_mode = s->ops->limits_mode(s->sb);
     ci_buf req = { 0 };
     if (!res || encode_request(&req, ctx->next_id, code) < 0) {
         ci_result_free(res);

@@ -26,6 +26,7 @@ struct ci_result {
     double wall_ms;
     double cpu_ms;         /* -1: not measured */
     uint64_t peak_memory;  /* 0: not measured */
+    ci_cgroup_mode limits_mode;
     struct ci_display *displays;
     size_t display_count;
     struct ci_artifact *artifacts;
