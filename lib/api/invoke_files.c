@@ -18,6 +18,7 @@
 #include "util/buf.h"
 #include "util/mime.h"
 #include "util/safe_path.h"
+#include "util/utf8.h"
 
 #define URI_PREFIX "file:///workspace/"
 
@@ -167,52 +168,6 @@ static char *file_uri(const char *dir, const char *name)
     return ci_buf_steal(&b);
 }
 
-/* Strict UTF-8 (no overlong forms, surrogates or code points past
- * U+10FFFF) without NUL bytes: bytes that can travel as JSON text and come
- * back unchanged. */
-static int is_plain_utf8(const unsigned char *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = p[i];
-        if (c == 0)
-            return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t need;
-        unsigned char lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF) {
-            need = 2;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 3;
-            if (c == 0xE0)
-                lo = 0xA0;
-            else if (c == 0xED)
-                hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 4;
-            if (c == 0xF0)
-                lo = 0x90;
-            else if (c == 0xF4)
-                hi = 0x8F;
-        } else {
-            return 0;
-        }
-        if (n - i < need)
-            return 0;
-        for (size_t k = 1; k < need; k++) {
-            if (p[i + k] < lo || p[i + k] > hi)
-                return 0;
-            lo = 0x80;
-            hi = 0xBF;
-        }
-        i += need;
-    }
-    return 1;
-}
-
 /* ------------------------------------------------------------ writeFiles */
 
 int ci_invoke_write_files(ci_session *s, const cJSON *args, int has_nul, char **out)
@@ -318,7 +273,7 @@ static cJSON *resource_block(const char *path, const unsigned char *data, size_t
     int ok = uri && cJSON_AddStringToObject(res, "uri", uri) &&
              cJSON_AddStringToObject(res, "mimeType", ci_mime_type(path));
     free(uri);
-    if (ok && is_plain_utf8(data, len)) {
+    if (ok && ci_utf8_is_plain(data, len)) {
         ok = ci_json_add_bytes(res, "text", (const char *)data, len) != NULL;
     } else if (ok) {
         char *b64 = ci_b64_encode(data, len);

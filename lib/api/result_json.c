@@ -13,48 +13,7 @@
 #include "api/json_result.h"
 #include "util/b64.h"
 #include "util/buf.h"
-
-/*
- * Length of the well-formed UTF-8 sequence at p (at most `avail` bytes), or
- * 0 if an ill-formed one starts there, with *bad set to the length of its
- * maximal subpart: the bytes one U+FFFD stands for. The ranges of the second
- * byte exclude overlong forms, surrogates and code points past U+10FFFF.
- */
-static size_t utf8_sequence(const unsigned char *p, size_t avail, size_t *bad)
-{
-    unsigned char c = p[0], lo = 0x80, hi = 0xBF;
-    size_t need;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else {
-        *bad = 1;
-        return 0;
-    }
-    for (size_t i = 1; i < need; i++) {
-        if (i >= avail || p[i] < lo || p[i] > hi) {
-            *bad = i;
-            return 0;
-        }
-        lo = 0x80;
-        hi = 0xBF;
-    }
-    return need;
-}
+#include "util/utf8.h"
 
 /* Appends k bytes at dst+*n, or only counts them when dst is NULL: the same
  * walk sizes the buffer and then fills it. */
@@ -103,7 +62,7 @@ static size_t quote_into(char *dst, const unsigned char *s, size_t len)
             i++;
             continue;
         }
-        size_t bad = 0, good = utf8_sequence(s + i, len - i, &bad);
+        size_t bad = 0, good = ci_utf8_sequence(s + i, len - i, &bad);
         if (good) {
             put(dst, &n, s + i, good);
             i += good;
