@@ -30,6 +30,7 @@
 #include "util/clock.h"
 #include "util/fdutil.h"
 #include "util/safe_path.h"
+#include "util/spawn.h"
 
 #define SETUP_TIMEOUT_MS 30000
 #define REPLY_TIMEOUT_MS 10000
@@ -192,26 +193,11 @@ static cJSON *build_config(const struct ci_config *cfg, const struct ci_sandbox 
 static int spawn_helper(struct ci_sandbox *sb, const char *helper, int child_sock, char *err,
                         size_t errlen)
 {
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    sigset_t all, none;
-    sigfillset(&all);
-    sigemptyset(&none);
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&at);
-    /* The helper starts with default dispositions and an empty mask,
-     * whatever the host set, in its own session (no terminal signals), with
-     * only the control socket open. */
-    posix_spawn_file_actions_adddup2(&fa, child_sock, CI_PROTO_FD);
-    posix_spawn_file_actions_addclosefrom_np(&fa, CI_PROTO_FD + 1);
-    posix_spawnattr_setsigdefault(&at, &all);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
+    /* Only the control socket, and in its own session: no terminal
+     * signals, and none of the host's stdio held by the sandbox's init. */
     char *argv[] = { (char *)"codeinterp-sandbox", NULL };
     char *envp[] = { NULL };
-    int r = posix_spawn(&sb->helper_pid, helper, &fa, &at, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
+    int r = ci_spawn_clean(&sb->helper_pid, helper, argv, envp, child_sock, CI_PROTO_FD, 1);
     if (r != 0) {
         snprintf(err, errlen, "cannot start the sandbox helper %s: %s", helper, strerror(r));
         return CI_ESANDBOX;

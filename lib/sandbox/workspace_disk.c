@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "codeinterp/codeinterp.h"
+#include "util/spawn.h"
 
 #define MKFS_TIMEOUT_MS 30000
 
@@ -41,24 +42,8 @@ static int format_image(const char *image, uid_t uid, gid_t gid, char *err, size
                      (char *)"-m", (char *)"0", (char *)"-O", (char *)"^has_journal",
                      (char *)"-E", ext, (char *)image, NULL };
     char *envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    sigset_t all, none;
-    sigfillset(&all);
-    sigemptyset(&none);
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    posix_spawnattr_init(&at);
-    posix_spawnattr_setsigdefault(&at, &all);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
     pid_t pid;
-    int r = posix_spawn(&pid, mkfs, &fa, &at, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
+    int r = ci_spawn_clean(&pid, mkfs, argv, envp, -1, -1, 0);
     if (r != 0) {
         snprintf(err, errlen, "workspace disk: cannot run %s: %s", mkfs, strerror(r));
         return CI_ELIMIT;
