@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: MIT
+"""Python binding of libcodeinterp: run untrusted Python, JavaScript and
+TypeScript in a sandbox on this Linux host.
+
+    from codeinterp import CodeInterpreterClient
+
+    interpreter = CodeInterpreterClient(timeout=60, memory_limit="1G")
+    result = interpreter.execute(code="print(1)", language="python")
+    print(result.output)
+
+    with interpreter.create_session() as session:
+        session.upload_file(file_path="data.csv", file_name="data.csv")
+        result = session.execute(code="import pandas as pd\\n"
+                                      "len(pd.read_csv('data.csv'))")
+        print(result.status, result.value)
+
+A pure-ctypes package over libcodeinterp.so.1 (or the file named by the
+CODEINTERP_LIBRARY environment variable). Library failures raise a
+CodeInterpreterError subclass (see codeinterp.errors); an exception in the
+sandboxed code is a result with status "error".
+"""
+from . import errors
+from .client import CodeInterpreterClient, verify_audit_file, version
+from .errors import *  # noqa: F401,F403 - the hierarchy is part of the API
+from .result import Artifact, ExecutionError, ExecutionResult, FileInfo, Image, Usage
+from .session import Session
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CodeInterpreterClient",
+    "Session",
+    "ExecutionResult",
+    "ExecutionError",
+    "Image",
+    "Artifact",
+    "FileInfo",
+    "Usage",
+    "verify_audit_file",
+    "version",
+] + errors.__all__

@@ -1,0 +1,252 @@
+# SPDX-License-Identifier: MIT
+"""CodeInterpreterClient: the settings of sandboxes (a ci_config), one-shot
+executions and the sessions made from it."""
+import ctypes
+import os
+import re
+import threading
+import weakref
+from contextlib import contextmanager
+
+from . import _exec, errors
+from ._clib import AUDIT_CALLBACK, check, lib, take_buffer, text
+from .session import Session
+
+__all__ = ["CodeInterpreterClient", "verify_audit_file"]
+
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
+
+
+def _invalid(message):
+    return errors.InvalidArgumentError(message, code=errors.InvalidArgumentError.code)
+
+
+def _uint(bits):
+    def convert(value, what):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError("%s must be an int, not %r" % (what, value))
+        if not 0 <= value < (1 << bits):
+            raise _invalid("%s is out of range: %r" % (what, value))
+        return value
+    return convert
+
+
+def _size(bits):
+    """Bytes as an int, or a str such as "512M", "2GiB", "1.5g" (powers of 1024)."""
+    as_int = _uint(bits)
+
+    def convert(value, what):
+        if isinstance(value, str):
+            m = _SIZE.match(value)
+            if not m:
+                raise _invalid("%s: cannot read %r as a size (e.g. 512M, 2G)" % (what, value))
+            value = int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+        return as_int(value, what)
+    return convert
+
+
+def _choice(names):
+    def convert(value, what):
+        if value not in names:
+            raise _invalid("%s must be one of %s, not %r" % (what, ", ".join(names), value))
+        return names[value]
+    return convert
+
+
+def _seconds(value, what):
+    return _exec.seconds_to_ms(value, what)
+
+
+def _millicpus(value, what):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError("%s must be a number of CPUs, not %r" % (what, value))
+    return _uint(32)(round(value * 1000), what)
+
+
+def _path(value, what):
+    if not isinstance(value, (str, bytes, os.PathLike)):
+        raise TypeError("%s must be a path, not %r" % (what, value))
+    return os.fsencode(value)
+
+
+def _flag(value, _what):
+    return 1 if value else 0
+
+
+# keyword option: (config setter, converter). Sizes are bytes, times seconds.
+_OPTIONS = {
+    "timeout": ("ci_config_set_exec_timeout_ms", _seconds),
+    "idle_timeout": ("ci_config_set_idle_timeout_ms", _seconds),
+    "network": ("ci_config_set_network", _choice({"none": 0, "host": 1})),
+    "memory_limit": ("ci_config_set_memory_limit", _size(64)),
+    "cpu_limit": ("ci_config_set_cpu_limit", _millicpus),
+    "cgroup_mode": ("ci_config_set_cgroup_mode",
+                    _choice({"auto": 0, "v1": 1, "v2": 2, "none": 3})),
+    "cgroup_parent": ("ci_config_set_cgroup_parent", _path),
+    "workspace_size": ("ci_config_set_workspace_size", _size(64)),
+    "output_limit": ("ci_config_set_output_limit", _size(8 * ctypes.sizeof(ctypes.c_size_t))),
+    "max_processes": ("ci_config_set_max_processes", _uint(32)),
+    "max_open_files": ("ci_config_set_max_open_files", _uint(32)),
+    "max_file_size": ("ci_config_set_max_file_size", _size(64)),
+    "tmp_size": ("ci_config_set_tmp_size", _size(64)),
+    "upload_limit": ("ci_config_set_upload_limit", _size(64)),
+    "helper_path": ("ci_config_set_helper_path", _path),
+    "kernel_dir": ("ci_config_set_kernel_dir", _path),
+    "runtime_dir": ("ci_config_set_runtime_dir", _path),
+    "state_dir": ("ci_config_set_state_dir", _path),
+    "audit_file": ("ci_config_set_audit_file", _path),
+    "audit_fsync": ("ci_config_set_audit_fsync", _flag),
+}
+
+
+def _audit_callback(fn):
+    """A C audit callback calling fn(line) with each record as str (without
+    the final newline). Exceptions are printed by ctypes and otherwise
+    ignored: the record is already on the trail."""
+    if not callable(fn):
+        raise TypeError("on_audit must be callable, not %r" % (fn,))
+
+    def call(data, length, _user_data):
+        fn(ctypes.string_at(data, length).decode("utf-8", errors="replace").rstrip("\n"))
+    return AUDIT_CALLBACK(call)
+
+
+class CodeInterpreterClient:
+    """Settings for sandboxes, and the way to get them.
+
+    Keyword options (all optional; sizes in bytes or as "512M" / "2G", times
+    in seconds):
+        timeout: per-execution time limit (default 900, at most 28800).
+        idle_timeout: a session unused this long is killed (default 900).
+        network: "none" (default: loopback only) or "host" (unsafe for
+            untrusted code).
+        memory_limit: memory of the whole sandbox, without swap (default 2G).
+        cpu_limit: CPU quota in CPUs, e.g. 0.5 or 2 (default 2).
+        cgroup_mode: "auto" (default), "v1", "v2" or "none" (rlimits only:
+            no CPU quota, no metering).
+        cgroup_parent: the delegated cgroup under which sessions go.
+        workspace_size: cap of /workspace (default 10G; 0 for an uncapped
+            directory, the only choice for a non-root host).
+        output_limit: stdout and stderr bytes kept per execution (16M).
+        max_processes, max_open_files, max_file_size, tmp_size, upload_limit.
+        env: dict of environment variables for the sandbox (None removes).
+        audit_file: append audit records to this file; audit_fsync: fsync each.
+        on_audit: callable receiving each audit record (a JSON line, str).
+        helper_path, kernel_dir, runtime_dir, state_dir: where the library
+            finds its parts (default: the install locations, or the
+            CODEINTERP_* environment variables).
+        uid_range: (base, count) of host uids for sessions of a root host.
+
+    An option out of range raises InvalidArgumentError; an unknown keyword
+    raises TypeError. The client holds no sandbox itself: execute() makes a
+    throwaway one, create_session() a lasting one. Sessions keep working
+    after the client is closed.
+    """
+
+    def __init__(self, **options):
+        out = ctypes.c_void_p()
+        check(lib.ci_config_new(ctypes.byref(out)))
+        self._config = out
+        self._finalizer = weakref.finalize(self, lib.ci_config_free, out)
+        self._audit_cb = None
+        # close() waits until no call is using the config on another thread
+        self._idle = threading.Condition()
+        self._users = 0
+        try:
+            for key, value in options.items():
+                self._set(key, value)
+        except BaseException:
+            self.close()
+            raise
+
+    def _set(self, key, value):
+        c = self._config
+        if key in _OPTIONS:
+            setter, convert = _OPTIONS[key]
+            if value is None and key in ("cgroup_parent", "audit_file"):
+                check(getattr(lib, setter)(c, None))
+            else:
+                check(getattr(lib, setter)(c, convert(value, key)))
+        elif key == "env":
+            for name, val in dict(value).items():
+                check(lib.ci_config_set_env(c, os.fsencode(name),
+                                            None if val is None else os.fsencode(str(val))))
+        elif key == "uid_range":
+            base, count = value
+            check(lib.ci_config_set_uid_range(c, _uint(32)(base, "uid_range base"),
+                                              _uint(32)(count, "uid_range count")))
+        elif key == "on_audit":
+            cb = None if value is None else _audit_callback(value)
+            check(lib.ci_config_set_audit_callback(c, cb, None))
+            # sessions copy the config, pointer included: keep the callback
+            # alive as long as this client and every session made from it
+            self._audit_cb = cb
+        else:
+            raise TypeError("CodeInterpreterClient got an unknown option %r" % key)
+
+    @contextmanager
+    def _config_in_use(self):
+        with self._idle:
+            if not self._finalizer.alive:
+                raise ValueError("the CodeInterpreterClient was closed")
+            self._users += 1
+        try:
+            yield self._config
+        finally:
+            with self._idle:
+                self._users -= 1
+                self._idle.notify_all()
+
+    def execute(self, code, language="python", timeout=None, clear_context=False,
+                on_stdout=None, on_stderr=None, input_s3_uri=None, output_s3_uri=None):
+        """Runs `code` once in a fresh sandbox, destroyed before returning,
+        and returns its ExecutionResult (the code's own errors are in
+        result.status and result.error, not raised). Options as
+        Session.execute(); a sandbox that cannot be built raises
+        SandboxError or LimitError."""
+        with self._config_in_use() as config:
+            return _exec.execute(lib.ci_execute_oneshot, config, code, language=language,
+                                 timeout=timeout, clear_context=clear_context,
+                                 on_stdout=on_stdout, on_stderr=on_stderr,
+                                 input_s3_uri=input_s3_uri, output_s3_uri=output_s3_uri)
+
+    def create_session(self):
+        """A new Session (also a context manager). Raises SandboxError naming
+        the isolation layer that could not be set up, LimitError when no
+        cgroup can enforce the limits."""
+        out = ctypes.c_void_p()
+        with self._config_in_use() as config:
+            check(lib.ci_session_create(config, ctypes.byref(out)))
+        return Session(self, out)
+
+    def close(self):
+        """Frees the settings, once one-shot executions running on other
+        threads are done. Sessions made from them keep working."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._users == 0)
+            self._finalizer()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def verify_audit_file(path):
+    """Checks the hash chain of an audit file and returns its number of
+    records; raises AuditError naming the first bad line when it does not
+    verify, NoSuchFileError when the file is missing."""
+    records = ctypes.c_uint64()
+    problem = ctypes.c_void_p()
+    rc = lib.ci_audit_verify_file(os.fsencode(path), ctypes.byref(records), ctypes.byref(problem))
+    if rc == errors.AuditError.code and problem.value:
+        check(rc, message=take_buffer(problem).decode("utf-8", errors="replace"))
+    check(rc)
+    return records.value
+
+
+def version():
+    """Version of the loaded library, "MAJOR.MINOR.PATCH"."""
+    return text(lib.ci_version())

@@ -1,0 +1,221 @@
+# SPDX-License-Identifier: MIT
+"""A session: one sandbox whose interpreters and /workspace persist between
+calls."""
+import ctypes
+import json
+import os
+import threading
+import weakref
+from contextlib import contextmanager
+
+from . import _exec, errors
+from ._clib import check, lib, take_buffer, text
+from .result import FileInfo, Usage
+
+__all__ = ["Session"]
+
+_FILE_TYPES = {1: "file", 2: "directory", 3: "symlink", 4: "other"}
+_LIMITS_MODES = {0: "auto", 1: "v1", 2: "v2", 3: "none"}
+
+
+def _name(file_name, what="file_name"):
+    """A workspace-relative name as bytes for the library."""
+    if isinstance(file_name, (str, bytes, os.PathLike)):
+        return os.fsencode(file_name)
+    raise TypeError("%s must be a str, bytes or path, not %r" % (what, file_name))
+
+
+def _destroy(handle):
+    lib.ci_session_destroy(handle)
+
+
+class Session:
+    """A sandbox kept between calls; made by CodeInterpreterClient.create_session().
+
+    Variables, imports and functions of each language persist from one
+    execute() to the next, like the cells of a notebook, and so do the files
+    of /workspace, the working directory of every execution. File names are
+    relative to /workspace ("data.csv", "in/2024/data.csv").
+
+    Use it from one thread at a time (a call made while another thread is
+    inside one raises SessionBusyError); cancel() may be called from any
+    thread. close() (or the end of a ``with`` block, or garbage collection)
+    kills the sandbox and removes its files.
+    """
+
+    def __init__(self, client, handle):
+        self._client = client  # keeps the client's audit callback alive
+        self._handle = handle
+        self._id = text(lib.ci_session_id(handle))
+        self._busy = threading.Lock()      # one call at a time
+        self._handle_lock = threading.Lock()  # cancel() against close()
+        self._finalizer = weakref.finalize(self, _destroy, handle)
+
+    @property
+    def id(self):
+        """The session id: 32 lowercase hex characters."""
+        return self._id
+
+    @property
+    def closed(self):
+        return self._handle is None
+
+    @contextmanager
+    def _use(self):
+        if not self._busy.acquire(blocking=False):
+            raise errors.SessionBusyError(
+                "session %s is in use by another thread" % self._id,
+                code=errors.SessionBusyError.code)
+        try:
+            if self._handle is None:
+                raise errors.SessionClosedError("session %s was closed" % self._id,
+                                                code=errors.SessionClosedError.code)
+            yield self._handle
+        finally:
+            self._busy.release()
+
+    def execute(self, code, language="python", timeout=None, clear_context=False,
+                on_stdout=None, on_stderr=None, input_s3_uri=None, output_s3_uri=None):
+        """Runs `code` in this session's interpreter for `language` and returns
+        an ExecutionResult, whatever the code did (check result.status).
+
+        timeout: seconds for this execution (default: the client's).
+        clear_context: restart the interpreter first (files stay).
+        on_stdout, on_stderr: called with each piece of text as the code
+            writes it. Raising StopExecution stops the execution (status
+            "killed"); any other exception stops it and is raised again here.
+        Raises SessionExpiredError when the idle lifetime ran out,
+        SessionClosedError when the sandbox is gone, RunnerError when the
+        interpreter could not be started, UnknownNameError for a language.
+        """
+        with self._use() as h:
+            return _exec.execute(lib.ci_execute, h, code, session=h, language=language,
+                                 timeout=timeout, clear_context=clear_context,
+                                 on_stdout=on_stdout, on_stderr=on_stderr,
+                                 input_s3_uri=input_s3_uri, output_s3_uri=output_s3_uri)
+
+    def cancel(self):
+        """Stops the execution running in this session on another thread, if
+        any: its result has status "killed". Safe from any thread and from an
+        output callback; does nothing when nothing runs or after close()."""
+        with self._handle_lock:
+            if self._handle is not None:
+                check(lib.ci_session_cancel(self._handle))
+
+    def upload(self, data, file_name):
+        """Writes `data` (bytes-like, or str written as UTF-8) as
+        /workspace/`file_name`, creating folders and replacing a file; the
+        file appears whole or not at all. TooBigError over the upload limit."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        data = bytes(data)
+        with self._use() as h:
+            check(lib.ci_upload(h, _name(file_name), data, len(data)), h)
+
+    def upload_file(self, file_path, file_name=None):
+        """Copies the host file `file_path` to /workspace/`file_name` (default:
+        its base name), streamed. NoSuchFileError if the host file is missing."""
+        if file_name is None:
+            file_name = os.path.basename(os.fspath(file_path))
+        with self._use() as h:
+            check(lib.ci_upload_file(h, _name(file_path, "file_path"), _name(file_name)), h)
+
+    def download(self, file_name):
+        """The bytes of the regular file /workspace/`file_name`.
+        NoSuchFileError, InvalidPathError (e.g. through a symbolic link),
+        FileTypeError (not a plain regular file)."""
+        data = ctypes.c_void_p()
+        length = ctypes.c_size_t()
+        with self._use() as h:
+            check(lib.ci_download(h, _name(file_name), ctypes.byref(data),
+                                  ctypes.byref(length)), h)
+        return take_buffer(data, length.value)
+
+    def download_file(self, file_name, file_path=None):
+        """Without file_path, as download(). With it, copies
+        /workspace/`file_name` to the host file `file_path` (replaced in one
+        step) and returns file_path."""
+        if file_path is None:
+            return self.download(file_name)
+        with self._use() as h:
+            check(lib.ci_download_to_file(h, _name(file_name), _name(file_path, "file_path")), h)
+        return file_path
+
+    def list_files(self, path=""):
+        """The entries of the folder /workspace/`path` ("" for /workspace), as
+        FileInfo(name, type, size, mtime) sorted by name, not recursive;
+        symbolic links are listed, never followed."""
+        out = ctypes.c_void_p()
+        with self._use() as h:
+            check(lib.ci_list_files(h, _name(path, "path"), ctypes.byref(out)), h)
+        try:
+            return [FileInfo(text(lib.ci_file_list_name(out, i)),
+                             _FILE_TYPES.get(lib.ci_file_list_type(out, i), "other"),
+                             lib.ci_file_list_size(out, i),
+                             lib.ci_file_list_mtime(out, i))
+                    for i in range(lib.ci_file_list_count(out))]
+        finally:
+            lib.ci_file_list_free(out)
+
+    def remove_file(self, file_name):
+        """Removes /workspace/`file_name`: a file, a symbolic link (not its
+        target) or a whole folder."""
+        with self._use() as h:
+            check(lib.ci_remove_file(h, _name(file_name)), h)
+
+    def usage(self):
+        """Usage(cpu_time, peak_memory, lifetime, cpu_seconds, gb_seconds) of
+        the session so far."""
+        out = ctypes.c_void_p()
+        with self._use() as h:
+            check(lib.ci_session_usage(h, ctypes.byref(out)), h)
+        try:
+            return Usage(lib.ci_usage_cpu_ms(out) / 1000.0,
+                         lib.ci_usage_peak_memory_bytes(out),
+                         lib.ci_usage_lifetime_ms(out) / 1000.0,
+                         lib.ci_usage_cpu_seconds(out),
+                         lib.ci_usage_gb_seconds(out))
+        finally:
+            lib.ci_usage_free(out)
+
+    @property
+    def limits_mode(self):
+        """How the session is limited and metered: "v1", "v2" (cgroups) or
+        "none" (rlimits only)."""
+        with self._use() as h:
+            return _LIMITS_MODES.get(lib.ci_session_limits_mode(h), "unknown")
+
+    def invoke(self, request):
+        """One AgentCore-style tool call (ci_invoke_json): `request` is a dict
+        such as {"name": "executeCode", "arguments": {"code": "1 + 1"}} or its
+        JSON text; returns the MCP CallToolResult as a dict. A malformed
+        request is answered with isError true, not raised."""
+        if not isinstance(request, (str, bytes)):
+            request = json.dumps(request)
+        if isinstance(request, str):
+            request = request.encode("utf-8")
+        out = ctypes.c_void_p()
+        with self._use() as h:
+            check(lib.ci_invoke_json(h, request, ctypes.byref(out)), h)
+        return json.loads(take_buffer(out).decode("utf-8"))
+
+    def close(self):
+        """Kills the sandbox, removes its files and frees the session. A call
+        running on another thread is canceled first, and close() waits for
+        it to return. Calling close() again does nothing."""
+        if self._handle is None:
+            return
+        self.cancel()
+        with self._busy:
+            with self._handle_lock:
+                self._handle = None
+                self._finalizer()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return "<Session %s%s>" % (self._id, " closed" if self.closed else "")
