@@ -79,40 +79,59 @@ static int read_u64_at(const char *dir, const char *file, const char *key, uint6
     return r;
 }
 
+/* 1 if the comma-separated list holds name. */
+static int has_token(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        if (!strncmp(p, name, n) && (p[n] == ',' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
+/* Copies the next line of text at *cursor into buf (without its newline)
+ * and advances; 0 at the end. Lines that do not fit are skipped. */
+static int next_line(const char **cursor, char *buf, size_t cap)
+{
+    while (*cursor && **cursor) {
+        const char *line = *cursor;
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        *cursor = end ? end + 1 : NULL;
+        if (len < cap) {
+            memcpy(buf, line, len);
+            buf[len] = '\0';
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Finds, in /proc/self/mountinfo text, the mount point of a cgroup
  * hierarchy: v2 when controller is NULL, else the v1 mount whose super
  * options name it. Stores the mount's root in root. */
 static int find_mount(const char *mountinfo, const char *controller, char *mnt, size_t mntcap,
                       char *root, size_t rootcap)
 {
-    const char *line = mountinfo;
-    while (line && *line) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        char buf[1024];
-        if (len < sizeof(buf)) {
-            memcpy(buf, line, len);
-            buf[len] = '\0';
-            char r[512], m[512], fstype[64], opts[512];
-            const char *sep = strstr(buf, " - ");
-            if (sep && sscanf(buf, "%*s %*s %*s %511s %511s", r, m) == 2 &&
-                sscanf(sep + 3, "%63s %*s %511s", fstype, opts) == 2) {
-                int match = 0;
-                if (!controller) {
-                    match = !strcmp(fstype, "cgroup2");
-                } else if (!strcmp(fstype, "cgroup")) {
-                    for (char *tok = strtok(opts, ","); tok; tok = strtok(NULL, ","))
-                        if (!strcmp(tok, controller))
-                            match = 1;
-                }
-                if (match) {
-                    snprintf(mnt, mntcap, "%s", m);
-                    snprintf(root, rootcap, "%s", r);
-                    return 0;
-                }
-            }
+    const char *cursor = mountinfo;
+    char buf[1024];
+    while (next_line(&cursor, buf, sizeof(buf))) {
+        char r[512], m[512], fstype[64], opts[512];
+        const char *sep = strstr(buf, " - ");
+        if (!sep || sscanf(buf, "%*s %*s %*s %511s %511s", r, m) != 2 ||
+            sscanf(sep + 3, "%63s %*s %511s", fstype, opts) != 2)
+            continue;
+        int match = 0;
+        if (!controller) {
+            match = !strcmp(fstype, "cgroup2");
+        } else if (!strcmp(fstype, "cgroup")) {
+            match = has_token(opts, controller);
         }
-        line = end ? end + 1 : NULL;
+        if (match) {
+            snprintf(mnt, mntcap, "%s", m);
+            snprintf(root, rootcap, "%s", r);
+            return 0;
+        }
     }
     return -ENOENT;
 }
@@ -121,37 +140,26 @@ static int find_mount(const char *mountinfo, const char *controller, char *mnt, 
  * text: v2 ("0::/path") when controller is NULL. */
 static int own_path(const char *self_cgroup, const char *controller, char *out, size_t cap)
 {
-    const char *line = self_cgroup;
-    while (line && *line) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        char buf[1024];
-        if (len < sizeof(buf)) {
-            memcpy(buf, line, len);
-            buf[len] = '\0';
-            char *c1 = strchr(buf, ':');
-            char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-            if (c2) {
-                *c1 = '\0';
-                *c2 = '\0';
-                const char *ctrls = c1 + 1;
-                int match = 0;
-                if (!controller) {
-                    match = !strcmp(buf, "0") && !*ctrls;
-                } else {
-                    char list[256];
-                    snprintf(list, sizeof(list), "%s", ctrls);
-                    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ","))
-                        if (!strcmp(tok, controller))
-                            match = 1;
-                }
-                if (match) {
-                    snprintf(out, cap, "%s", c2 + 1);
-                    return 0;
-                }
-            }
+    const char *cursor = self_cgroup;
+    char buf[1024];
+    while (next_line(&cursor, buf, sizeof(buf))) {
+        char *c1 = strchr(buf, ':');
+        char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2)
+            continue;
+        *c1 = '\0';
+        *c2 = '\0';
+        const char *ctrls = c1 + 1;
+        int match = 0;
+        if (!controller) {
+            match = !strcmp(buf, "0") && !*ctrls;
+        } else {
+            match = has_token(ctrls, controller);
         }
-        line = end ? end + 1 : NULL;
+        if (match) {
+            snprintf(out, cap, "%s", c2 + 1);
+            return 0;
+        }
     }
     return -ENOENT;
 }
