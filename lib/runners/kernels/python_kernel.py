@@ -25,6 +25,12 @@ import types
 CONTROL_FD = 3
 KERNEL_FILE = os.path.abspath(__file__)
 
+# The kernel's own references: a cell that rebinds json.dumps, os.write or
+# struct.pack in those modules must not break the replies.
+_read, _write = os.read, os.write
+_dumps, _loads = json.dumps, json.loads
+_pack, _unpack = struct.pack, struct.unpack
+
 
 def _move_control_fd():
     # Out of the way of user code that opens files, and not inherited by its
@@ -38,7 +44,7 @@ def _move_control_fd():
 def _read_exact(fd, n):
     chunks = []
     while n > 0:
-        b = os.read(fd, n)
+        b = _read(fd, n)
         if not b:
             return None
         chunks.append(b)
@@ -50,18 +56,18 @@ def _read_frame(fd):
     header = _read_exact(fd, 4)
     if header is None:
         return None
-    (length,) = struct.unpack(">I", header)
+    (length,) = _unpack(">I", header)
     payload = _read_exact(fd, length)
     if payload is None:
         return None
-    return json.loads(payload.decode("utf-8"))
+    return _loads(payload.decode("utf-8"))
 
 
 def _write_frame(fd, obj):
-    data = json.dumps(obj, ensure_ascii=False, default=str).encode("utf-8", "replace")
-    buf = struct.pack(">I", len(data)) + data
+    data = _dumps(obj, ensure_ascii=False, default=str).encode("utf-8", "replace")
+    buf = _pack(">I", len(data)) + data
     while buf:
-        n = os.write(fd, buf)
+        n = _write(fd, buf)
         buf = buf[n:]
 
 
