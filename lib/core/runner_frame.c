@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,7 +127,9 @@ int ci_reply_apply(const char *json, size_t len, uint64_t id, struct ci_result *
         res->status = CI_STATUS_ERROR;
     else
         goto out;
-    if (code && !cJSON_IsNumber(code))
+    /* the cast below is only defined for values an int holds (NaN fails) */
+    if (code && (!cJSON_IsNumber(code) || !(code->valuedouble >= INT_MIN &&
+                                            code->valuedouble <= INT_MAX)))
         goto out;
     res->exit_code = code ? (int)code->valuedouble : (res->status == CI_STATUS_OK ? 0 : 1);
     if ((r = take_string(root, "value", &res->value)) < 0)

@@ -393,6 +393,10 @@ static int push_dir(int fd, struct dir_id **path, size_t *depth, size_t *cap)
 
 int ci_safe_rmtree_at(int dirfd, const char *name)
 {
+    /* unlinkat() would resolve the leading components the ordinary way,
+     * symbolic links included */
+    if (strchr(name, '/'))
+        return -EINVAL;
     if (unlinkat(dirfd, name, 0) == 0)
         return 0;
     if (errno != EISDIR && errno != EPERM)

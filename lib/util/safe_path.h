@@ -77,6 +77,8 @@ void ci_stage_abort(struct ci_stage *st);
 /*
  * Removes `name` in dirfd: a file, a link (never its target) or a whole
  * folder tree, while sandboxed code may still be moving things in it.
+ * `name` is one component (-EINVAL if it holds a '/'): reach deeper ones
+ * with ci_safe_open_parent() first.
  * It uses a constant number of descriptors, walking back up with "..",
  * and remembers the identity of every folder on the way down to check each
  * ".." against it: a folder moved out from under
