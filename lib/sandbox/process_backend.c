@@ -44,6 +44,7 @@ struct ci_sandbox {
     int state;             /* CI_OK, CI_EEXPIRED or CI_ECLOSED */
     struct ci_uid_lease lease;
     struct ci_cgroup cg;
+    struct ci_disk_job disk; /* while the volume is being made */
     int sessions_fd;       /* <state>/sessions */
     int lock_fd;           /* <state>/sessions/<id>.lock, held while alive */
     char *sessions_path;   /* <state>/sessions */
@@ -276,6 +277,7 @@ static void process_destroy(struct ci_sandbox *sb)
     if (!sb)
         return;
     stop_processes(sb);
+    ci_disk_abort(&sb->disk);
     if (sb->sessions_fd >= 0 && sb->id[0]) {
         ci_disk_remove(sb->sessions_fd, sb->id, sb->volume);
         ci_safe_rmtree_at(sb->sessions_fd, sb->id);
@@ -427,13 +429,22 @@ static int prepare_dirs(const struct ci_config *cfg, struct ci_sandbox *sb, gid_
                      "directory");
             return CI_ELIMIT;
         }
-        r = ci_disk_create(sb->sessions_fd, sb->sessions_path, sb->id, sb->volume,
-                           cfg->workspace_size, sb->lease.uid, gid, err, errlen);
-        if (r < 0)
-            return r;
+        /* mke2fs runs while the caller goes on; finish_volume() waits */
+        return ci_disk_begin(&sb->disk, sb->sessions_fd, sb->sessions_path, sb->id,
+                             cfg->workspace_size, sb->lease.uid, gid, err, errlen);
     }
-    /* One filesystem, one cap for all three. /data is filled by the host
-     * (S3 inputs) and only read by the sandbox. */
+    return CI_OK;
+}
+
+/* Mounts the volume (if one is being made) and creates the three folders:
+ * one filesystem, one cap for all of them. /data is filled by the host (S3
+ * inputs) and only read by the sandbox. */
+static int finish_volume(const struct ci_config *cfg, struct ci_sandbox *sb, gid_t gid,
+                         int is_root, char *err, size_t errlen)
+{
+    int r;
+    if (cfg->workspace_size != 0 && (r = ci_disk_finish(&sb->disk, sb->volume, err, errlen)) < 0)
+        return r;
     int vfd = open(sb->volume, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     r = vfd < 0 ? -errno : 0;
     if (r == 0)
@@ -463,6 +474,7 @@ static int process_start(const struct ci_config *cfg, const char *id, struct ci_
     if (!sb)
         return CI_ENOMEM;
     sb->sock = sb->helper_pidfd = sb->init_pidfd = sb->sessions_fd = sb->lock_fd = sb->lease.fd = -1;
+    sb->disk.imgfd = sb->disk.mkfs_pidfd = -1;
     snprintf(sb->id, sizeof(sb->id), "%s", id);
     int is_root = geteuid() == 0;
     gid_t gid;
@@ -503,8 +515,12 @@ static int process_start(const struct ci_config *cfg, const char *id, struct ci_
         goto fail;
     ci_fd_set_nonblock(sb->sock, 1);
     /* The helper waits for its config: it runs nothing before it is in the
-     * cgroup. */
+     * cgroup. (A v1 cgroup move waits for an RCU grace period; mke2fs runs
+     * meanwhile.) */
     r = ci_cgroup_attach(&sb->cg, sb->helper_pid, err, errlen);
+    if (r < 0)
+        goto fail;
+    r = finish_volume(cfg, sb, gid, is_root, err, errlen);
     if (r < 0)
         goto fail;
     cJSON *config = build_config(cfg, sb, gid, is_root, bpf, bpf_len);

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <linux/loop.h>
 #include <poll.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +23,9 @@
 
 static const char *const mkfs_paths[] = { "/usr/sbin/mke2fs", "/sbin/mke2fs" };
 
-/* Runs mke2fs on the image and waits for it; 0 when it exited 0. */
-static int format_image(const char *image, uid_t uid, gid_t gid, char *err, size_t errlen)
+/* Starts mke2fs on the image; its pid and a pidfd (or -1) in job. */
+static int start_format(struct ci_disk_job *job, const char *image, uid_t uid, gid_t gid,
+                        char *err, size_t errlen)
 {
     const char *mkfs = NULL;
     for (size_t i = 0; i < sizeof(mkfs_paths) / sizeof(mkfs_paths[0]) && !mkfs; i++)
@@ -42,27 +42,35 @@ static int format_image(const char *image, uid_t uid, gid_t gid, char *err, size
                      (char *)"-m", (char *)"0", (char *)"-O", (char *)"^has_journal",
                      (char *)"-E", ext, (char *)image, NULL };
     char *envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-    pid_t pid;
-    int r = ci_spawn_clean(&pid, mkfs, argv, envp, -1, -1, 0);
+    int r = ci_spawn_clean(&job->mkfs_pid, mkfs, argv, envp, -1, -1, 0);
     if (r != 0) {
         snprintf(err, errlen, "workspace disk: cannot run %s: %s", mkfs, strerror(r));
         return CI_ELIMIT;
     }
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    struct pollfd p = { .fd = pidfd, .events = POLLIN };
-    if (pidfd < 0 || poll(&p, 1, MKFS_TIMEOUT_MS) <= 0) {
-        if (pidfd >= 0)
-            syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    job->mkfs_pidfd = (int)syscall(SYS_pidfd_open, job->mkfs_pid, 0);
+    return CI_OK;
+}
+
+/* Waits for mke2fs (killing it past the timeout); 0 when it exited 0. */
+static int finish_format(struct ci_disk_job *job, char *err, size_t errlen)
+{
+    struct pollfd p = { .fd = job->mkfs_pidfd, .events = POLLIN };
+    if (job->mkfs_pidfd < 0 || poll(&p, 1, MKFS_TIMEOUT_MS) <= 0) {
+        if (job->mkfs_pidfd >= 0)
+            syscall(SYS_pidfd_send_signal, job->mkfs_pidfd, SIGKILL, NULL, 0);
         else
-            kill(pid, SIGKILL);
+            kill(job->mkfs_pid, SIGKILL);
     }
     siginfo_t si = { 0 };
     int w;
     do {
-        w = pidfd >= 0 ? waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) : waitid(P_PID, (id_t)pid, &si, WEXITED);
+        w = job->mkfs_pidfd >= 0 ? waitid(P_PIDFD, (id_t)job->mkfs_pidfd, &si, WEXITED)
+                                 : waitid(P_PID, (id_t)job->mkfs_pid, &si, WEXITED);
     } while (w < 0 && errno == EINTR);
-    if (pidfd >= 0)
-        close(pidfd);
+    if (job->mkfs_pidfd >= 0)
+        close(job->mkfs_pidfd);
+    job->mkfs_pidfd = -1;
+    job->mkfs_pid = 0;
     /* ECHILD: the host ignores SIGCHLD and the status is lost; the mount
      * that follows tells whether the filesystem is there. */
     if (w == 0 && (si.si_code != CLD_EXITED || si.si_status != 0)) {
@@ -111,10 +119,10 @@ static int attach_loop(int imgfd, char *dev, size_t devlen, char *err, size_t er
     return loopfd;
 }
 
-int ci_disk_create(int sessions_fd, const char *sessions_path, const char *id,
-                   const char *workspace, uint64_t size, uid_t uid, gid_t gid,
-                   char *err, size_t errlen)
+int ci_disk_begin(struct ci_disk_job *job, int sessions_fd, const char *sessions_path,
+                  const char *id, uint64_t size, uid_t uid, gid_t gid, char *err, size_t errlen)
 {
+    *job = (struct ci_disk_job){ .imgfd = -1, .mkfs_pidfd = -1, .sessions_fd = sessions_fd };
     struct statvfs sv;
     if (fstatvfs(sessions_fd, &sv) == 0 && (uint64_t)sv.f_bavail * sv.f_frsize < size) {
         snprintf(err, errlen, "workspace disk: %s has %llu MiB free, less than the %llu MiB "
@@ -123,49 +131,79 @@ int ci_disk_create(int sessions_fd, const char *sessions_path, const char *id,
                  (unsigned long long)(size >> 20));
         return CI_ELIMIT;
     }
-    char name[128], image[4096];
-    snprintf(name, sizeof(name), "%s.img", id);
-    snprintf(image, sizeof(image), "%s/%s", sessions_path, name);
-    int imgfd = openat(sessions_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (imgfd < 0) {
+    char image[4096];
+    snprintf(job->name, sizeof(job->name), "%s.img", id);
+    snprintf(image, sizeof(image), "%s/%s", sessions_path, job->name);
+    job->imgfd = openat(sessions_fd, job->name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        0600);
+    if (job->imgfd < 0) {
         snprintf(err, errlen, "workspace disk: creating %s: %s", image, strerror(errno));
+        job->name[0] = '\0'; /* not ours */
         return CI_ELIMIT;
     }
-    int r = CI_ELIMIT;
-    if (ftruncate(imgfd, (off_t)size) < 0) {
+    if (ftruncate(job->imgfd, (off_t)size) < 0) {
         snprintf(err, errlen, "workspace disk: sizing %s: %s", image, strerror(errno));
-        goto out;
+        ci_disk_abort(job);
+        return CI_ELIMIT;
     }
-    if ((r = format_image(image, uid, gid, err, errlen)) < 0)
-        goto out;
+    int r = start_format(job, image, uid, gid, err, errlen);
+    if (r < 0)
+        ci_disk_abort(job);
+    return r;
+}
+
+int ci_disk_finish(struct ci_disk_job *job, const char *mountpoint, char *err, size_t errlen)
+{
+    int r = finish_format(job, err, errlen);
+    if (r < 0)
+        goto fail;
     r = CI_ELIMIT;
     char dev[64];
-    int loopfd = attach_loop(imgfd, dev, sizeof(dev), err, errlen);
+    int loopfd = attach_loop(job->imgfd, dev, sizeof(dev), err, errlen);
     if (loopfd < 0)
-        goto out;
-    int m = mount(dev, workspace, "ext4", MS_NOSUID | MS_NODEV, "discard");
+        goto fail;
+    int m = mount(dev, mountpoint, "ext4", MS_NOSUID | MS_NODEV, "discard");
     int e = errno;
     /* with autoclear, the device goes away once nothing holds it: after
      * this close if the mount failed, at unmount otherwise */
     close(loopfd);
     if (m < 0) {
-        snprintf(err, errlen, "workspace disk: mounting %s on %s: %s", dev, workspace, strerror(e));
-        goto out;
+        snprintf(err, errlen, "workspace disk: mounting %s on %s: %s", dev, mountpoint, strerror(e));
+        goto fail;
     }
     char lf[4200];
-    snprintf(lf, sizeof(lf), "%s/lost+found", workspace);
+    snprintf(lf, sizeof(lf), "%s/lost+found", mountpoint);
     rmdir(lf); /* users should find an empty workspace */
-    if (chmod(workspace, 0700) < 0) {
-        snprintf(err, errlen, "workspace disk: chmod %s: %s", workspace, strerror(errno));
-        umount2(workspace, MNT_DETACH);
-        goto out;
+    if (chmod(mountpoint, 0700) < 0) {
+        snprintf(err, errlen, "workspace disk: chmod %s: %s", mountpoint, strerror(errno));
+        umount2(mountpoint, MNT_DETACH);
+        goto fail;
     }
-    r = CI_OK;
-out:
-    close(imgfd);
-    if (r < 0)
-        unlinkat(sessions_fd, name, 0);
+    close(job->imgfd);
+    job->imgfd = -1;
+    job->name[0] = '\0'; /* from now on ci_disk_remove() undoes it */
+    return CI_OK;
+fail:
+    ci_disk_abort(job);
     return r;
+}
+
+void ci_disk_abort(struct ci_disk_job *job)
+{
+    if (job->mkfs_pid > 0) {
+        char ignore[8];
+        if (job->mkfs_pidfd >= 0)
+            syscall(SYS_pidfd_send_signal, job->mkfs_pidfd, SIGKILL, NULL, 0);
+        else
+            kill(job->mkfs_pid, SIGKILL);
+        finish_format(job, ignore, sizeof(ignore));
+    }
+    if (job->imgfd >= 0)
+        close(job->imgfd);
+    job->imgfd = -1;
+    if (job->name[0])
+        unlinkat(job->sessions_fd, job->name, 0);
+    job->name[0] = '\0';
 }
 
 void ci_disk_remove(int sessions_fd, const char *id, const char *workspace)

@@ -11,12 +11,26 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Makes `<sessions>/<id>.img` of `size` bytes, formats it owned by
- * uid/gid, and mounts it on `workspace` (an existing empty directory).
- * 0 or a negative CI_E* with a message. */
-int ci_disk_create(int sessions_fd, const char *sessions_path, const char *id,
-                   const char *workspace, uint64_t size, uid_t uid, gid_t gid,
-                   char *err, size_t errlen);
+/* Making a volume takes two steps so the caller can do other work while
+ * mke2fs runs. */
+struct ci_disk_job {
+    int imgfd;
+    pid_t mkfs_pid;
+    int mkfs_pidfd;
+    int sessions_fd;
+    char name[96]; /* "<id>.img" in sessions_fd, "" once nothing is to remove */
+};
+
+/* Makes `<sessions>/<id>.img` of `size` bytes (sparse) and starts
+ * formatting it, owned by uid/gid. 0 or a negative CI_E* with a message;
+ * on failure nothing is left. */
+int ci_disk_begin(struct ci_disk_job *job, int sessions_fd, const char *sessions_path,
+                  const char *id, uint64_t size, uid_t uid, gid_t gid, char *err, size_t errlen);
+/* Waits for the format and mounts the volume on `mountpoint` (an existing
+ * empty directory). On failure the image is removed. */
+int ci_disk_finish(struct ci_disk_job *job, const char *mountpoint, char *err, size_t errlen);
+/* Gives up a job that was begun and not finished. */
+void ci_disk_abort(struct ci_disk_job *job);
 /* Unmounts the workspace (if mounted) and removes the image; safe to call
  * for a session that never had one. */
 void ci_disk_remove(int sessions_fd, const char *id, const char *workspace);
