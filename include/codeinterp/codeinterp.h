@@ -573,6 +573,21 @@ CI_EXPORT const char *ci_result_artifact_mime_type(const ci_result *result, size
  *  artifact list may be incomplete. @since 0.1 */
 CI_EXPORT int ci_result_artifacts_truncated(const ci_result *result);
 
+/** Number of distinct system calls the sandbox refused during the
+ *  execution (and since the one before ended, e.g. from a background
+ *  process): its seccomp policy denies calls such as mount, ptrace, bpf or
+ *  keyctl, and those of foreign ABIs (32-bit, x32). The code sees them fail
+ *  (EPERM; ENOSYS for a foreign ABI); this says which they were, so such a
+ *  failure is explained rather than a mystery. @since 0.1 */
+CI_EXPORT size_t ci_result_denied_syscall_count(const ci_result *result);
+/** Name of refused call `index`, e.g. "mount", "i386 getpid" for another
+ *  ABI, or "syscall 1234" when it has none; NULL when out of range. Owned
+ *  by the result. @since 0.1 */
+CI_EXPORT const char *ci_result_denied_syscall_name(const ci_result *result, size_t index);
+/** How many times call `index` was refused; 0 when out of range.
+ *  @since 0.1 */
+CI_EXPORT uint64_t ci_result_denied_syscall_times(const ci_result *result, size_t index);
+
 /**
  * Serializes a result as one JSON object in the MCP CallToolResult shape
  * used by ci_invoke_json(). Free *out with ci_free().

@@ -32,6 +32,9 @@ CI_EXPORT void ci_result_free(ci_result *r)
     for (size_t i = 0; i < r->artifact_count; i++)
         free(r->artifacts[i].path);
     free(r->artifacts);
+    for (size_t i = 0; i < r->denied_count; i++)
+        free(r->denied[i].name);
+    free(r->denied);
     free(r);
 }
 
@@ -167,6 +170,21 @@ CI_EXPORT const char *ci_result_artifact_mime_type(const ci_result *r, size_t in
 CI_EXPORT int ci_result_artifacts_truncated(const ci_result *r)
 {
     return r ? r->artifacts_truncated : 0;
+}
+
+CI_EXPORT size_t ci_result_denied_syscall_count(const ci_result *r)
+{
+    return r ? r->denied_count : 0;
+}
+
+CI_EXPORT const char *ci_result_denied_syscall_name(const ci_result *r, size_t index)
+{
+    return r && index < r->denied_count ? r->denied[index].name : NULL;
+}
+
+CI_EXPORT uint64_t ci_result_denied_syscall_times(const ci_result *r, size_t index)
+{
+    return r && index < r->denied_count ? r->denied[index].count : 0;
 }
 
 CI_EXPORT ci_cgroup_mode ci_result_limits_mode(const ci_result *r)

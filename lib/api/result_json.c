@@ -284,6 +284,15 @@ static cJSON *structured_content(const ci_result *r)
     }
     if (ci_result_artifacts_truncated(r))
         ok = ok && cJSON_AddTrueToObject(sc, "artifactsTruncated");
+    size_t n_denied = ci_result_denied_syscall_count(r);
+    cJSON *denied = ok && n_denied ? cJSON_AddArrayToObject(sc, "deniedSyscalls") : NULL;
+    ok = ok && (n_denied == 0 || denied);
+    for (size_t i = 0; ok && i < n_denied; i++) {
+        cJSON *d = cJSON_CreateObject();
+        ok = d && cJSON_AddItemToArray(denied, d) &&
+             ci_json_add_text(d, "name", ci_result_denied_syscall_name(r, i)) &&
+             cJSON_AddNumberToObject(d, "count", (double)ci_result_denied_syscall_times(r, i));
+    }
     if (ci_result_stdout_truncated(r))
         ok = ok && cJSON_AddTrueToObject(sc, "stdoutTruncated");
     if (ci_result_stderr_truncated(r))

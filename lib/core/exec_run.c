@@ -365,6 +365,9 @@ int ci_exec_run(struct ci_session *s, const char *code, const struct ci_exec_opt
     free(reply);
     consume_cancel(s->cancel_fd);
     s->ops->set_busy(s->sb, 0);
+    /* which calls the sandbox refused: a failure on EPERM gets its reason */
+    if (why != SANDBOX_GONE && s->ops->denials)
+        s->ops->denials(s->sb, &res->denied, &res->denied_count);
 
     uint64_t cpu1, peak1, oom1;
     if (metered && s->ops->usage(s->sb, &cpu1, &peak1, &oom1) == CI_OK) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 #include "codeinterp/codeinterp.h"
+#include "sandbox/sandbox.h"
 #include "util/buf.h"
 
 struct ci_display {
@@ -32,6 +33,8 @@ struct ci_result {
     struct ci_artifact *artifacts;
     size_t artifact_count;
     int artifacts_truncated;
+    struct ci_denied_call *denied; /* sandbox/sandbox.h */
+    size_t denied_count;
 };
 
 struct ci_result *ci_result_alloc(ci_language language);

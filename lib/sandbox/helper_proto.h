@@ -15,6 +15,9 @@
  *   shutdown kill everything and exit
  *   busy     an execution starts: the idle clock stops (no reply)
  *   idle     the session is idle from now: the idle clock restarts (no reply)
+ *   denials  -> denials {calls: [{arch, nr, count}], more}: the system calls
+ *            the seccomp filter refused since the last denials (AUDIT_ARCH_*
+ *            and number; `more` counts calls past the list's bound)
  * helper -> library:
  *   started  {init_pid}: host pid of the sandbox's init (sent by stage one)
  *   ready    the sandbox is built

@@ -8,7 +8,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -153,7 +155,7 @@ static int send_op(struct ci_sandbox *sb, const char *op)
 }
 
 static cJSON *build_config(const struct ci_config *cfg, const struct ci_sandbox *sb, gid_t gid,
-                           int switch_user, const void *bpf, size_t bpf_len)
+                           int switch_user, const void *bpf, size_t bpf_len, uint32_t arch)
 {
     char path[4096];
     cJSON *m = cJSON_CreateObject();
@@ -187,6 +189,7 @@ static cJSON *build_config(const struct ci_config *cfg, const struct ci_sandbox 
     cJSON_AddNumberToObject(m, "data_limit",
                             sb->cg.mode == CI_CGROUP_NONE ? (double)cfg->memory_limit : 0);
     cJSON_AddStringToObject(m, "seccomp", b64);
+    cJSON_AddNumberToObject(m, "seccomp_arch", arch);
     free(b64);
     return m;
 }
@@ -467,7 +470,8 @@ static int process_start(const struct ci_config *cfg, const char *id, struct ci_
 {
     const void *bpf;
     size_t bpf_len;
-    int r = ci_seccomp_policy_bpf(&bpf, &bpf_len, err, errlen);
+    uint32_t arch;
+    int r = ci_seccomp_policy_bpf(&bpf, &bpf_len, &arch, err, errlen);
     if (r < 0)
         return r;
     struct ci_sandbox *sb = calloc(1, sizeof(*sb));
@@ -523,7 +527,7 @@ static int process_start(const struct ci_config *cfg, const char *id, struct ci_
     r = finish_volume(cfg, sb, gid, is_root, err, errlen);
     if (r < 0)
         goto fail;
-    cJSON *config = build_config(cfg, sb, gid, is_root, bpf, bpf_len);
+    cJSON *config = build_config(cfg, sb, gid, is_root, bpf, bpf_len, arch);
     if (!config) {
         r = CI_ENOMEM;
         goto fail;
@@ -716,6 +720,83 @@ static ci_cgroup_mode process_limits_mode(struct ci_sandbox *sb)
     return sb->cg.mode;
 }
 
+/* A name for a refused call: the syscall's name, prefixed with the ABI
+ * when it is not the native one. */
+static char *denial_name(uint32_t arch, int nr)
+{
+    const char *abi = NULL;
+    uint32_t token = arch;
+    if (arch == SCMP_ARCH_X86_64 && ((uint32_t)nr & 0x40000000u)) {
+        abi = "x32";
+        token = SCMP_ARCH_X32;
+    } else if (arch != seccomp_arch_native()) {
+        abi = arch == SCMP_ARCH_X86 ? "i386" : "foreign-abi";
+    }
+    char *sys = seccomp_syscall_resolve_num_arch(token, nr);
+    char *name = NULL;
+    int n = abi ? (sys ? asprintf(&name, "%s %s", abi, sys) : asprintf(&name, "%s syscall %d", abi, nr))
+                : (sys ? asprintf(&name, "%s", sys) : asprintf(&name, "syscall %d", nr));
+    free(sys);
+    return n < 0 ? NULL : name;
+}
+
+static int process_denials(struct ci_sandbox *sb, struct ci_denied_call **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (sb->state != CI_OK)
+        return sb->state;
+    cJSON *m = NULL;
+    if (send_op(sb, "denials") < 0 || recv_msg(sb, REPLY_TIMEOUT_MS, &m, NULL, NULL) < 0 ||
+        strcmp(ci_proto_op(m), "denials") != 0) {
+        cJSON_Delete(m);
+        return sb->state != CI_OK ? sb->state : CI_ESANDBOX;
+    }
+    const cJSON *calls = cJSON_GetObjectItemCaseSensitive(m, "calls");
+    const cJSON *more = cJSON_GetObjectItemCaseSensitive(m, "more");
+    int count = cJSON_IsArray(calls) ? cJSON_GetArraySize(calls) : 0;
+    int extra = cJSON_IsNumber(more) && more->valuedouble >= 1;
+    int r = CI_OK;
+    if (count + extra > 0 && !(*out = calloc((size_t)(count + extra), sizeof(**out))))
+        r = CI_ENOMEM;
+    for (int i = 0; r == CI_OK && i < count; i++) {
+        const cJSON *c = cJSON_GetArrayItem(calls, i);
+        const cJSON *arch = cJSON_GetObjectItemCaseSensitive(c, "arch");
+        const cJSON *nr = cJSON_GetObjectItemCaseSensitive(c, "nr");
+        const cJSON *times = cJSON_GetObjectItemCaseSensitive(c, "count");
+        if (!cJSON_IsNumber(arch) || !cJSON_IsNumber(nr) || !cJSON_IsNumber(times) ||
+            !(arch->valuedouble >= 0 && arch->valuedouble <= UINT32_MAX) ||
+            !(nr->valuedouble >= INT_MIN && nr->valuedouble <= INT_MAX) ||
+            !(times->valuedouble >= 0 && times->valuedouble < 1e18))
+            continue;
+        struct ci_denied_call *d = &(*out)[*n];
+        if (!(d->name = denial_name((uint32_t)arch->valuedouble, (int)nr->valuedouble)))
+            r = CI_ENOMEM;
+        else {
+            d->count = (uint64_t)times->valuedouble;
+            (*n)++;
+        }
+    }
+    if (r == CI_OK && extra) {
+        struct ci_denied_call *d = &(*out)[*n];
+        if (!(d->name = strdup("(other calls)")))
+            r = CI_ENOMEM;
+        else {
+            d->count = more->valuedouble < 1e18 ? (uint64_t)more->valuedouble : 0;
+            (*n)++;
+        }
+    }
+    cJSON_Delete(m);
+    if (r < 0) {
+        for (size_t i = 0; i < *n; i++)
+            free((*out)[i].name);
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return r;
+}
+
 static const char *process_workspace(struct ci_sandbox *sb)
 {
     return sb->workspace;
@@ -748,5 +829,6 @@ const struct ci_sandbox_ops ci_process_sandbox_ops = {
     .workspace = process_workspace,
     .output_dir = process_output_dir,
     .data_dir = process_data_dir,
+    .denials = process_denials,
     .destroy = process_destroy,
 };

@@ -12,7 +12,7 @@
 
 #include "core/config_internal.h"
 
-#define CI_SANDBOX_OPS_VERSION 1
+#define CI_SANDBOX_OPS_VERSION 2
 
 struct ci_sandbox;
 
@@ -21,6 +21,13 @@ struct ci_spawned {
     int ctl;  /* bidirectional control stream to the runner */
     int out;  /* read end of the runner's stdout */
     int err;  /* read end of the runner's stderr */
+};
+
+/* A system call the sandbox refused, and how many times. */
+struct ci_denied_call {
+    char *name;      /* e.g. "mount"; "i386 getpid" / "x32 getpid" for
+                        another ABI; "syscall 999" when it has no name */
+    uint64_t count;
 };
 
 struct ci_sandbox_ops {
@@ -59,6 +66,10 @@ struct ci_sandbox_ops {
     const char *(*workspace)(struct ci_sandbox *sb);
     const char *(*output_dir)(struct ci_sandbox *sb);
     const char *(*data_dir)(struct ci_sandbox *sb);
+    /* The system calls refused since the last call (malloc'd array of
+     * *n entries, NULL when none; names malloc'd too). 0, or a negative
+     * CI_E* (CI_EUNSUPPORTED: this backend cannot tell). Version 2. */
+    int (*denials)(struct ci_sandbox *sb, struct ci_denied_call **out, size_t *n);
     /* Kills everything, removes the session's files, frees sb. */
     void (*destroy)(struct ci_sandbox *sb);
 };
@@ -66,8 +77,10 @@ struct ci_sandbox_ops {
 extern const struct ci_sandbox_ops ci_process_sandbox_ops;
 
 /* seccomp_policy.c: the BPF program of the deny-list, compiled once per
- * process. 0 with a pointer to static storage, or a negative CI_E*. */
-int ci_seccomp_policy_bpf(const void **data, size_t *len, char *err, size_t errlen);
+ * process, and the AUDIT_ARCH_* of its native ABI. 0 with a pointer to
+ * static storage, or a negative CI_E*. */
+int ci_seccomp_policy_bpf(const void **data, size_t *len, uint32_t *arch, char *err,
+                          size_t errlen);
 
 /* uid_lease.c: a host uid (and gid) held exclusively by this session while
  * the lease fd stays open (flock on <lease_dir>/<uid>). The lease dir is

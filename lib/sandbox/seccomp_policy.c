@@ -6,6 +6,11 @@
  * sandboxes (mount API, namespace creation, ptrace, keyrings, bpf, io_uring,
  * userfaultfd, perf, TIOCSTI) and every non-native syscall ABI.
  * Compiled once per process with libseccomp and handed to the helper as BPF.
+ *
+ * A denial is a user notification, not a plain errno: the sandbox's init
+ * answers it with the errno the rule stands for (EPERM; EAFNOSUPPORT for
+ * the refused address families; ENOSYS for another ABI) and counts it, so
+ * results can name the calls that were refused (helper_notify.c).
  */
 #include <errno.h>
 #include <linux/sched.h>
@@ -70,15 +75,20 @@ static int rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned
     return r;
 }
 
+/* libseccomp API level that has SCMP_ACT_NOTIFY */
+#define API_NOTIFY 5
+
 static int add_rules(scmp_filter_ctx ctx)
 {
-    uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+    /* answered with EPERM by the init, and counted */
+    uint32_t eperm = SCMP_ACT_NOTIFY;
     for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
         if (rule(ctx, eperm, denied[i], 0, NULL) < 0)
             return -1;
 
     /* clone3 passes its flags in memory seccomp cannot read: ENOSYS makes
-     * libc fall back to clone, whose flags we can check. */
+     * libc fall back to clone, whose flags we can check. A plain errno, not
+     * counted: libc tries it for every thread, that is no attempt to report. */
     if (rule(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, NULL) < 0)
         return -1;
     /* deny when any namespace bit is set: one rule per bit keeps it exact */
@@ -102,8 +112,8 @@ static int add_rules(scmp_filter_ctx ctx)
      * and the network namespace holds only loopback. */
     struct scmp_arg_cmp packet = SCMP_A0_32(SCMP_CMP_EQ, AF_PACKET);
     struct scmp_arg_cmp vsock = SCMP_A0_32(SCMP_CMP_EQ, AF_VSOCK);
-    if (rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), "socket", 1, &packet) < 0 ||
-        rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), "socket", 1, &vsock) < 0)
+    if (rule(ctx, SCMP_ACT_NOTIFY, "socket", 1, &packet) < 0 ||
+        rule(ctx, SCMP_ACT_NOTIFY, "socket", 1, &vsock) < 0)
         return -1;
     static const int ip_families[] = { AF_INET, AF_INET6 };
     static const int ip_types[] = { SOCK_RAW, SOCK_PACKET };
@@ -126,13 +136,23 @@ static int add_rules(scmp_filter_ctx ctx)
 
 static void build(void)
 {
+    /* libseccomp refuses actions the running kernel does not report, and
+     * asks the kernel with seccomp(2) itself, which valgrind does not
+     * emulate. Here the program is only exported: the kernel that loads it
+     * in the helper is the judge (an unsupported action fails the sandbox
+     * at its seccomp layer). So assume the level we need while compiling,
+     * and give the process's libseccomp its own level back afterwards. */
+    const unsigned api = seccomp_api_get();
+    if (api < API_NOTIFY)
+        seccomp_api_set(API_NOTIFY);
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
     if (!ctx) {
         snprintf(build_error, sizeof(build_error), "seccomp_init failed");
-        return;
+        goto restore;
     }
-    /* Only the native ABI: 32-bit (int 0x80) and x32 calls kill the process. */
-    int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+    /* Only the native ABI: 32-bit (int 0x80) and x32 calls fail with ENOSYS
+     * (answered by the init, and counted). */
+    int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_NOTIFY);
     if (r < 0) {
         snprintf(build_error, sizeof(build_error), "bad-arch action: %s", strerror(-r));
         goto out;
@@ -161,9 +181,13 @@ static void build(void)
     close(fd);
 out:
     seccomp_release(ctx);
+restore:
+    if (api >= 1 && api < API_NOTIFY)
+        seccomp_api_set(api);
 }
 
-int ci_seccomp_policy_bpf(const void **data, size_t *len, char *err, size_t errlen)
+int ci_seccomp_policy_bpf(const void **data, size_t *len, uint32_t *arch, char *err,
+                          size_t errlen)
 {
     pthread_once(&once, build);
     if (!bpf_data) {
@@ -172,5 +196,6 @@ int ci_seccomp_policy_bpf(const void **data, size_t *len, char *err, size_t errl
     }
     *data = bpf_data;
     *len = bpf_len;
+    *arch = seccomp_arch_native();
     return CI_OK;
 }

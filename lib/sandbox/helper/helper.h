@@ -25,6 +25,7 @@ struct helper_config {
     uint64_t data_limit;  /* RLIMIT_DATA, 0: unlimited */
     unsigned char *seccomp_bpf;
     size_t seccomp_len;
+    uint32_t seccomp_arch; /* AUDIT_ARCH_* of the native syscall ABI */
 };
 
 /* uid and gid the sandboxed code sees */
@@ -50,3 +51,19 @@ int helper_setup_filesystem(const struct helper_config *cfg, struct helper_error
  * spawns runners, reaps, and enforces the idle lifetime. Never returns. */
 void helper_run_init(const struct helper_config *cfg, int sock) __attribute__((noreturn));
 void helper_send_error(int sock, const struct helper_error *e);
+
+/* helper_notify.c: the seccomp filter's denials come to the init as user
+ * notifications, are answered with the policy's errno and counted here. */
+struct helper_denial {
+    uint32_t arch; /* AUDIT_ARCH_* of the call's ABI */
+    int nr;
+    uint64_t count;
+};
+/* Loads the filter (the last step of the isolation) and returns the
+ * listener descriptor, or -1 with e set. */
+int helper_seccomp_load(const struct helper_config *cfg, struct helper_error *e);
+/* Answers one pending notification of listener fd (poll said readable). */
+void helper_notify_handle(int fd);
+/* Hands out the counts since the last call (at most cap; the calls of
+ * those left out are added to *more) and starts counting afresh. */
+size_t helper_notify_take(struct helper_denial *out, size_t cap, uint64_t *more);

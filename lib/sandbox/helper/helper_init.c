@@ -12,8 +12,6 @@
 #include <cap-ng.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
@@ -62,6 +60,9 @@ static int set_limit(int res, uint64_t v, const char *name, struct helper_error 
     return 0;
 }
 
+/* The seccomp listener (helper_notify.c), -1 until the filter is loaded. */
+static int notify_fd = -1;
+
 static int drop_privileges(const struct helper_config *c, struct helper_error *e)
 {
     capng_clear(CAPNG_SELECT_ALL);
@@ -73,12 +74,8 @@ static int drop_privileges(const struct helper_config *c, struct helper_error *e
         return helper_fail(e, "setsid", errno, "setsid");
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return helper_fail(e, "no_new_privs", errno, "PR_SET_NO_NEW_PRIVS");
-    struct sock_fprog prog = {
-        .len = (unsigned short)(c->seccomp_len / sizeof(struct sock_filter)),
-        .filter = (struct sock_filter *)c->seccomp_bpf,
-    };
-    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
-        return helper_fail(e, "seccomp", errno, "loading the filter");
+    if ((notify_fd = helper_seccomp_load(c, e)) < 0)
+        return -1;
     /* Sandboxed code runs as our uid: keep it from reading our memory or
      * descriptors through /proc/1. */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
@@ -270,11 +267,16 @@ static void handle_wait(int sock, const cJSON *m, int sigfd)
         uint64_t now = ci_now_ms();
         if (now >= deadline)
             break;
-        struct pollfd p = { .fd = sigfd, .events = POLLIN };
-        if (poll(&p, 1, (int)(deadline - now)) > 0) {
+        /* denied calls keep being answered: a process parked in one
+         * would otherwise wait for us as long as we wait */
+        struct pollfd p[2] = { { .fd = sigfd, .events = POLLIN },
+                               { .fd = notify_fd, .events = POLLIN } };
+        if (poll(p, 2, (int)(deadline - now)) > 0) {
             struct signalfd_siginfo si;
             while (read(sigfd, &si, sizeof(si)) > 0)
                 ;
+            if (p[1].revents & POLLIN)
+                helper_notify_handle(notify_fd);
         }
     }
     cJSON *reply = cJSON_CreateObject();
@@ -287,6 +289,36 @@ static void handle_wait(int sock, const cJSON *m, int sigfd)
     }
     ci_proto_send(sock, reply, NULL, 0);
     cJSON_Delete(reply);
+}
+
+/* Answers "denials": the system calls the filter refused since the last
+ * time, by ABI and number (the library names them). */
+static void send_denials(int sock)
+{
+    struct helper_denial d[32];
+    uint64_t more = 0;
+    size_t n = helper_notify_take(d, sizeof(d) / sizeof(d[0]), &more);
+    cJSON *m = cJSON_CreateObject();
+    cJSON *calls = cJSON_CreateArray();
+    if (!m || !calls) {
+        cJSON_Delete(m);
+        cJSON_Delete(calls);
+        return;
+    }
+    cJSON_AddStringToObject(m, "op", "denials");
+    for (size_t i = 0; i < n; i++) {
+        cJSON *c = cJSON_CreateObject();
+        if (!c)
+            break;
+        cJSON_AddNumberToObject(c, "arch", d[i].arch);
+        cJSON_AddNumberToObject(c, "nr", d[i].nr);
+        cJSON_AddNumberToObject(c, "count", (double)d[i].count);
+        cJSON_AddItemToArray(calls, c);
+    }
+    cJSON_AddItemToObject(m, "calls", calls);
+    cJSON_AddNumberToObject(m, "more", (double)more);
+    ci_proto_send(sock, m, NULL, 0);
+    cJSON_Delete(m);
 }
 
 void helper_run_init(const struct helper_config *cfg, int sock)
@@ -331,10 +363,13 @@ void helper_run_init(const struct helper_config *cfg, int sock)
             }
             timeout = end - now > 60000 ? 60000 : (int)(end - now);
         }
-        struct pollfd p[2] = { { .fd = sock, .events = POLLIN }, { .fd = sigfd, .events = POLLIN } };
-        int n = poll(p, 2, timeout);
+        struct pollfd p[3] = { { .fd = sock, .events = POLLIN }, { .fd = sigfd, .events = POLLIN },
+                               { .fd = notify_fd, .events = POLLIN } };
+        int n = poll(p, 3, timeout);
         if (n < 0 && errno != EINTR)
             break;
+        if (p[2].revents & POLLIN)
+            helper_notify_handle(notify_fd);
         if (p[1].revents & POLLIN) {
             struct signalfd_siginfo si;
             while (read(sigfd, &si, sizeof(si)) > 0)
@@ -361,6 +396,8 @@ void helper_run_init(const struct helper_config *cfg, int sock)
                 kill((pid_t)jp->valuedouble, SIGKILL);
             handle_wait(sock, m, sigfd);
         }
+        else if (!strcmp(op, "denials"))
+            send_denials(sock);
         else if (!strcmp(op, "busy"))
             busy = 1;
         else if (!strcmp(op, "idle")) {

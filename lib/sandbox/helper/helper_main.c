@@ -94,6 +94,10 @@ static int parse_config(const cJSON *m, struct helper_config *c, struct helper_e
     if (!c->workspace || !c->output || !c->data || !c->kernels || !bpf)
         return helper_fail(e, "protocol", EPROTO,
                            "config lacks workspace, output, data, kernels or seccomp");
+    uint64_t arch;
+    if (get_u64(m, "seccomp_arch", &arch) || arch > UINT32_MAX)
+        return helper_fail(e, "protocol", EPROTO, "config lacks the seccomp ABI");
+    c->seccomp_arch = (uint32_t)arch;
     c->seccomp_bpf = ci_b64_decode(bpf, strlen(bpf), &c->seccomp_len);
     if (!c->seccomp_bpf || c->seccomp_len == 0 || c->seccomp_len % 8 != 0)
         return helper_fail(e, "seccomp", EINVAL, "invalid seccomp program");
