@@ -22,7 +22,8 @@ sandboxed code is a result with status "error".
 from . import errors
 from .client import CodeInterpreterClient, verify_audit_file, version
 from .errors import *  # noqa: F401,F403 - the hierarchy is part of the API
-from .result import Artifact, ExecutionError, ExecutionResult, FileInfo, Image, Usage
+from .result import (Artifact, DeniedSyscall, ExecutionError, ExecutionResult, FileInfo, Image,
+                     Usage)
 from .session import Session
 
 __version__ = "0.1.0"
@@ -34,6 +35,7 @@ __all__ = [
     "ExecutionError",
     "Image",
     "Artifact",
+    "DeniedSyscall",
     "FileInfo",
     "Usage",
     "verify_audit_file",

@@ -108,6 +108,7 @@ FUNCTIONS = {
     "ci_result_wall_ms": (c_double, [handle]),
     "ci_result_cpu_ms": (c_double, [handle]),
     "ci_result_peak_memory_bytes": (c_uint64, [handle]),
+    "ci_result_limits_mode": (c_int, [handle]),
     "ci_result_language": (c_int, [handle]),
     "ci_result_display_count": (c_size_t, [handle]),
     "ci_result_display_mime_type": (c_char_p, [handle, c_size_t]),
@@ -117,6 +118,9 @@ FUNCTIONS = {
     "ci_result_artifact_size": (c_uint64, [handle, c_size_t]),
     "ci_result_artifact_mime_type": (c_char_p, [handle, c_size_t]),
     "ci_result_artifacts_truncated": (c_int, [handle]),
+    "ci_result_denied_syscall_count": (c_size_t, [handle]),
+    "ci_result_denied_syscall_name": (c_char_p, [handle, c_size_t]),
+    "ci_result_denied_syscall_times": (c_uint64, [handle, c_size_t]),
     "ci_result_to_json": (c_int, [handle, POINTER(c_void_p)]),
     # files
     "ci_config_set_upload_limit": (c_int, [handle, c_uint64]),

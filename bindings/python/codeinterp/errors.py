@@ -33,6 +33,12 @@ __all__ = [
     "TransferError",
     "FileTypeError",
     "AuditError",
+    "NoCredentialsError",
+    "AccessDeniedError",
+    "NoSuchBucketError",
+    "NoSuchKeyError",
+    "NetworkError",
+    "ChecksumError",
     "StopExecution",
 ]
 
@@ -171,6 +177,38 @@ class FileTypeError(CodeInterpreterError):
 @_code(-19, "CI_EAUDIT")
 class AuditError(CodeInterpreterError):
     """An audit trail does not verify."""
+
+
+# S3 failures: each is a TransferError too, so one except clause catches them.
+
+@_code(-20, "CI_ENOCREDENTIALS")
+class NoCredentialsError(TransferError):
+    """No S3 credentials were set or found in the environment."""
+
+
+@_code(-21, "CI_EACCESS")
+class AccessDeniedError(TransferError, PermissionError):
+    """S3 refused the credentials or the access."""
+
+
+@_code(-22, "CI_ENOBUCKET")
+class NoSuchBucketError(TransferError):
+    """No such S3 bucket."""
+
+
+@_code(-23, "CI_ENOKEY")
+class NoSuchKeyError(TransferError):
+    """No such S3 object (key), or none under a prefix."""
+
+
+@_code(-24, "CI_ENETWORK")
+class NetworkError(TransferError, ConnectionError):
+    """S3 could not be reached (connection, timeout, TLS verification)."""
+
+
+@_code(-25, "CI_ECHECKSUM")
+class ChecksumError(TransferError):
+    """Transferred data did not match its checksum or length."""
 
 
 class StopExecution(Exception):

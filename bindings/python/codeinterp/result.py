@@ -5,9 +5,12 @@ import json
 import weakref
 from collections import namedtuple
 
-from ._clib import check, lib, take_buffer, text
+from ._clib import check, has, lib, take_buffer, text
 
-__all__ = ["ExecutionResult", "ExecutionError", "Image", "Artifact", "FileInfo", "Usage"]
+__all__ = ["ExecutionResult", "ExecutionError", "Image", "Artifact", "DeniedSyscall",
+           "FileInfo", "Usage"]
+
+LIMITS_MODES = {0: "auto", 1: "v1", 2: "v2", 3: "none"}
 
 ExecutionError = namedtuple("ExecutionError", "name value traceback")
 ExecutionError.__doc__ = """The exception the code raised (or its non-zero exit):
@@ -21,6 +24,10 @@ Artifact = namedtuple("Artifact", "path size mime_type")
 Artifact.__doc__ = """A regular file the execution created or changed: path inside
 the sandbox ("/workspace/out.csv"), size in bytes, mime_type guessed from the
 extension."""
+
+DeniedSyscall = namedtuple("DeniedSyscall", "name times")
+DeniedSyscall.__doc__ = """A system call the sandbox refused during the execution: name
+("mount", "i386 getpid", "syscall 1234") and how many times."""
 
 FileInfo = namedtuple("FileInfo", "name type size mtime")
 FileInfo.__doc__ = """An entry of a workspace folder: name (one component), type
@@ -69,6 +76,11 @@ class ExecutionResult:
         images: list of Image(data, mime_type).
         artifacts: list of Artifact(path, size, mime_type).
         artifacts_truncated: the workspace held more files than were examined.
+        limits_mode: how the execution was limited and metered: "v1", "v2"
+            (cgroups) or "none" (rlimits only); None with a library too old
+            to say.
+        denied_syscalls: list of DeniedSyscall(name, times) the seccomp
+            policy refused.
     """
 
     def __init__(self, result_handle):
@@ -102,6 +114,13 @@ class ExecutionResult:
                      text(lib.ci_result_artifact_mime_type(r, i)))
             for i in range(lib.ci_result_artifact_count(r))]
         self.artifacts_truncated = bool(lib.ci_result_artifacts_truncated(r))
+        self.limits_mode = (LIMITS_MODES.get(lib.ci_result_limits_mode(r), "unknown")
+                            if has("ci_result_limits_mode") else None)
+        self.denied_syscalls = [
+            DeniedSyscall(text(lib.ci_result_denied_syscall_name(r, i)),
+                          lib.ci_result_denied_syscall_times(r, i))
+            for i in range(lib.ci_result_denied_syscall_count(r)
+                           if has("ci_result_denied_syscall_count") else 0)]
 
     @property
     def ok(self):

@@ -10,12 +10,11 @@ from contextlib import contextmanager
 
 from . import _exec, errors
 from ._clib import check, lib, take_buffer, text
-from .result import FileInfo, Usage
+from .result import LIMITS_MODES, FileInfo, Usage
 
 __all__ = ["Session"]
 
 _FILE_TYPES = {1: "file", 2: "directory", 3: "symlink", 4: "other"}
-_LIMITS_MODES = {0: "auto", 1: "v1", 2: "v2", 3: "none"}
 
 
 def _name(file_name, what="file_name"):
@@ -183,7 +182,7 @@ class Session:
         """How the session is limited and metered: "v1", "v2" (cgroups) or
         "none" (rlimits only)."""
         with self._use() as h:
-            return _LIMITS_MODES.get(lib.ci_session_limits_mode(h), "unknown")
+            return LIMITS_MODES.get(lib.ci_session_limits_mode(h), "unknown")
 
     def invoke(self, request):
         """One AgentCore-style tool call (ci_invoke_json): `request` is a dict

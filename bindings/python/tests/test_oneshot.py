@@ -144,3 +144,17 @@ def test_closed_client():
 
 def test_version():
     assert codeinterp.version().count(".") == 2
+
+
+def test_limits_mode_and_denied_syscalls(client):
+    result = client.execute(code="import ctypes, os\n"
+                                 "libc = ctypes.CDLL(None, use_errno=True)\n"
+                                 "rc = libc.mount(b'none', b'/tmp', b'tmpfs', 0, None)\n"
+                                 "print(rc, os.strerror(ctypes.get_errno()))")
+    assert result.ok, result.stderr
+    assert result.output.startswith("-1 ")
+    assert result.limits_mode in ("v1", "v2", "none")
+    if not codeinterp._clib.has("ci_result_denied_syscall_count"):
+        pytest.skip("the library does not report denied system calls")
+    names = {d.name: d.times for d in result.denied_syscalls}
+    assert names.get("mount", 0) >= 1
