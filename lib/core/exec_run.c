@@ -296,11 +296,20 @@ int ci_exec_run(struct ci_session *s, const char *code, const struct ci_exec_opt
         }
         if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
             char buf[READ_CHUNK];
-            ssize_t rd;
-            while ((rd = read(ctx->ctl, buf, sizeof(buf))) > 0)
-                if (ci_frame_reader_feed(&ctx->reader, buf, (size_t)rd) < 0)
+            ssize_t rd = -1;
+            int fr = 0;
+            /* At most a budget per wakeup, and the frame looked at after
+             * each piece: code in the sandbox can write on this channel
+             * too, and writing without pause must neither keep us from the
+             * clock nor grow the buffer past one frame. */
+            for (size_t got = 0; fr == 0 && got < PUMP_BUDGET; got += (size_t)rd) {
+                if ((rd = read(ctx->ctl, buf, sizeof(buf))) <= 0)
                     break;
-            int fr = ci_frame_reader_next(&ctx->reader, &reply, &reply_len);
+                if (ci_frame_reader_feed(&ctx->reader, buf, (size_t)rd) < 0)
+                    fr = -ENOMEM;
+                else
+                    fr = ci_frame_reader_next(&ctx->reader, &reply, &reply_len);
+            }
             if (fr == 1)
                 why = REPLIED;
             else if (fr < 0)

@@ -117,6 +117,19 @@ static int write_file(const char *path, const char *text)
     return (size_t)n == strlen(text) ? 0 : -EIO;
 }
 
+/* Sandboxed code is what the kernel should kill first when memory runs
+ * out, and it must not make itself unkillable (-1000) instead. A write made
+ * with CAP_SYS_RESOURCE (a root host's helper, before it becomes the
+ * session's user) also sets the floor below which no unprivileged
+ * descendant can go; an unprivileged helper can only raise its own score. */
+static int prefer_for_oom_kill(struct helper_error *e)
+{
+    int r = write_file("/proc/self/oom_score_adj", "1000\n");
+    if (r < 0)
+        return helper_fail(e, "oom score", -r, "writing /proc/self/oom_score_adj");
+    return 0;
+}
+
 static int become_session_user(const struct helper_config *c, struct helper_error *e)
 {
     if (!c->switch_user)
@@ -185,7 +198,8 @@ int main(void)
         helper_fail(&err, "protocol", -r, "reading the config");
         goto fail;
     }
-    if (parse_config(msg, &cfg, &err) < 0 || become_session_user(&cfg, &err) < 0 ||
+    if (parse_config(msg, &cfg, &err) < 0 || prefer_for_oom_kill(&err) < 0 ||
+        become_session_user(&cfg, &err) < 0 ||
         enter_namespaces(&cfg, &err) < 0)
         goto fail;
 
