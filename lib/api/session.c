@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,7 @@ CI_EXPORT int ci_session_create(const ci_config *config, ci_session **out)
     }
     s->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (s->cancel_fd < 0) {
-        r = ci_fail(NULL, CI_EIO, "eventfd failed");
+        r = ci_fail(NULL, CI_EIO, "eventfd: %s", strerror(errno));
         goto fail;
     }
     s->ops = &ci_process_sandbox_ops;

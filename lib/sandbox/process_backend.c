@@ -208,8 +208,15 @@ static int spawn_helper(struct ci_sandbox *sb, const char *helper, int child_soc
     }
     sb->helper_pidfd = pidfd_open_(sb->helper_pid);
     if (sb->helper_pidfd < 0) {
-        snprintf(err, errlen, "pidfd_open of the sandbox helper: %s", strerror(errno));
-        return CI_ESANDBOX;
+        int e = errno;
+        /* Still our unreaped child, so its pid cannot have been reused:
+         * end it here, since the teardown only knows it by its pidfd. */
+        kill(sb->helper_pid, SIGKILL);
+        while (waitpid(sb->helper_pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        sb->helper_pid = 0;
+        snprintf(err, errlen, "pidfd_open of the sandbox helper: %s", strerror(e));
+        return e == EMFILE || e == ENFILE ? CI_EIO : CI_ESANDBOX;
     }
     return CI_OK;
 }
@@ -584,6 +591,12 @@ static int process_spawn(struct ci_sandbox *sb, const char *const *argv, const c
     size_t nfds = 3;
     cJSON *reply = NULL;
     r = recv_msg(sb, REPLY_TIMEOUT_MS, &reply, fds, &nfds);
+    if (r == -EMFILE) {
+        /* the runner sees its channel closed and exits */
+        snprintf(err, errlen, "cannot receive the runner's channels: the host process is out of "
+                 "file descriptors (%s)", strerror(EMFILE));
+        return CI_EIO;
+    }
     if (r < 0) {
         snprintf(err, errlen, "no answer from the sandbox to a spawn request");
         return sb->state != CI_OK ? sb->state : CI_ESANDBOX;

@@ -137,7 +137,10 @@ ssize_t ci_seq_recv(int sock, void *buf, size_t cap, int *fds, size_t *nfds)
             close(fds[i]);
         if (nfds)
             *nfds = 0;
-        return -EMSGSIZE;
+        /* The control buffer holds every descriptor a message may carry,
+         * so a cut there alone means the kernel could not install them:
+         * this process is out of descriptors. */
+        return (msg.msg_flags & MSG_TRUNC) ? -EMSGSIZE : -EMFILE;
     }
     return n;
 }
