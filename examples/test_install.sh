@@ -24,6 +24,11 @@ pc=$(find "$stage" -name codeinterp.pc | head -n 1)
 [ -n "$pc" ] || fail "no codeinterp.pc installed"
 header=$(find "$stage" -path '*/include/codeinterp/codeinterp.h' | head -n 1)
 [ -n "$header" ] || fail "no codeinterp/codeinterp.h installed"
+page=$(find "$stage" -path '*/man3/ci_execute.3' | head -n 1)
+[ -n "$page" ] || fail "no man page ci_execute.3 installed"
+[ -f "$(dirname "$page")/libcodeinterp.3" ] || fail "no man page libcodeinterp.3 installed"
+pypkg=$(find "$stage" -path '*/codeinterp/__init__.py' | head -n 1)
+[ -n "$pypkg" ] || fail "no Python package codeinterp installed"
 
 # The .pc names the configured prefix (e.g. /usr/local); the files are under
 # the staging dir, so point pkg-config's prefix there.
@@ -67,4 +72,15 @@ kernels=$(find "$stage" -type d -path '*/codeinterp/kernels' | head -n 1)
 out=$(CODEINTERP_HELPER=$helper CODEINTERP_KERNEL_DIR=$kernels LD_LIBRARY_PATH=$libdir \
     "$stage/oneshot" 'print(6 * 7)') || fail "the installed example failed: $out"
 [ "$out" = "42" ] || fail "installed example printed '$out', wanted 42"
-echo "ok: installed, compiled with pkg-config and ran"
+
+# The installed Python package on the installed library (an uninstrumented
+# interpreter cannot load a sanitizer build).
+if [ -z "$sanitize" ]; then
+    out=$(CODEINTERP_HELPER=$helper CODEINTERP_KERNEL_DIR=$kernels \
+        CODEINTERP_LIBRARY=$libdir/libcodeinterp.so.1 PYTHONDONTWRITEBYTECODE=1 \
+        PYTHONPATH=$(dirname "$(dirname "$pypkg")") /usr/bin/python3 -c \
+        'from codeinterp import CodeInterpreterClient as C; print(C().execute(code="6 * 7").value)') ||
+        fail "the installed Python package failed: $out"
+    [ "$out" = "42" ] || fail "installed Python package printed '$out', wanted 42"
+fi
+echo "ok: installed, compiled with pkg-config and ran; man pages and Python package installed"
