@@ -258,8 +258,8 @@ def summary(doc):
         cut = re.search(r"[,;] ", first[24:])
         if cut:
             first = first[:24 + cut.start()]
-        if first.count("(") > first.count(")"):
-            first = first[:first.rindex("(")].rstrip()
+    if first.count("(") > first.count(")"):  # cut inside an aside
+        first = first[:first.rindex("(")].rstrip(" ,;")
     if len(first) > 1 and first[0].isupper() and first[1].islower():
         first = first[0].lower() + first[1:]
     return first.replace("`", "")
