@@ -82,7 +82,15 @@ typedef enum ci_error {
     CI_ETRANSFER = -17,    /**< a file transfer failed */
     CI_EFILETYPE = -18,    /**< the file is not of a kind the call accepts
                                 (e.g. not a regular file) */
-    CI_EAUDIT = -19        /**< an audit trail does not verify */
+    CI_EAUDIT = -19,       /**< an audit trail does not verify */
+    CI_ENOCREDENTIALS = -20, /**< no S3 credentials were set or found */
+    CI_EACCESS = -21,      /**< S3 refused the credentials or the access */
+    CI_ENOBUCKET = -22,    /**< no such S3 bucket */
+    CI_ENOKEY = -23,       /**< no such S3 object (key), or none under a prefix */
+    CI_ENETWORK = -24,     /**< S3 could not be reached (connection, timeout,
+                                TLS verification) */
+    CI_ECHECKSUM = -25     /**< transferred data did not match its checksum
+                                or length */
 } ci_error;
 
 /**

@@ -8,6 +8,7 @@
 #include "ci_build_config.h"
 #include "core/audit.h"
 #include "core/config_internal.h"
+#include "transfer/s3_settings.h"
 
 static int set_string(char **slot, const char *value)
 {
@@ -85,6 +86,7 @@ void ci_config_clear(struct ci_config *c)
     free(c->cgroup_parent);
     free(c->audit_path);
     ci_audit_chain_unref(c->audit_chain);
+    ci_s3_settings_free(c->s3);
     if (c->env)
         for (size_t i = 0; i < c->env_count; i++)
             free(c->env[i]);
@@ -110,10 +112,13 @@ int ci_config_copy(struct ci_config *dst, const struct ci_config *src)
     dst->cgroup_parent = src->cgroup_parent ? strdup(src->cgroup_parent) : NULL;
     dst->audit_path = src->audit_path ? strdup(src->audit_path) : NULL;
     ci_audit_chain_ref(dst->audit_chain);
+    int s3_ok = 1;
+    dst->s3 = ci_s3_settings_dup(src->s3, &s3_ok);
     dst->env = calloc(src->env_count + 1, sizeof(char *));
     dst->env_count = 0;
     int ok = dst->helper_path && dst->kernel_dir && dst->runtime_dir && dst->state_dir && dst->env &&
-             (dst->cgroup_parent || !src->cgroup_parent) && (dst->audit_path || !src->audit_path);
+             (dst->cgroup_parent || !src->cgroup_parent) && (dst->audit_path || !src->audit_path) &&
+             s3_ok;
     for (size_t i = 0; ok && i < src->env_count; i++) {
         if (!(dst->env[i] = strdup(src->env[i])))
             ok = 0;

@@ -30,6 +30,12 @@ CI_EXPORT const char *ci_strerror(int code)
     case CI_ETRANSFER: return "transfer failed";
     case CI_EFILETYPE: return "file type not accepted";
     case CI_EAUDIT: return "audit trail does not verify";
+    case CI_ENOCREDENTIALS: return "no S3 credentials";
+    case CI_EACCESS: return "S3 access denied";
+    case CI_ENOBUCKET: return "no such S3 bucket";
+    case CI_ENOKEY: return "no such S3 key";
+    case CI_ENETWORK: return "network failure";
+    case CI_ECHECKSUM: return "checksum mismatch";
     default: return "unknown error";
     }
 }

@@ -36,6 +36,7 @@ struct ci_config {
     ci_audit_callback audit_cb;
     void *audit_cb_data;
     struct ci_audit_chain *audit_chain;  /* shared by copies; core/audit.h */
+    struct ci_s3_settings *s3;  /* NULL: defaults; transfer/s3_settings.h */
 };
 
 /* Deep copy into dst (zeroed); 0 or CI_ENOMEM. */

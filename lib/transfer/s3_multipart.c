@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Multipart upload: initiate, send the parts (several at once on a curl
+ * multi handle, each with its Content-MD5, each retried on its own with
+ * backoff), complete, and abort the upload when anything fails so that no
+ * half-finished upload is left behind on the server. Every part is read
+ * from the file with pread while it is sent: nothing is held in memory but
+ * the table of parts.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "codeinterp/codeinterp.h"
+#include "transfer/s3_internal.h"
+#include "util/b64.h"
+#include "util/clock.h"
+
+#define POLL_MS 100
+
+enum part_state { WAITING, SENDING, SENT };
+
+struct part {
+    uint64_t off, len;
+    unsigned char md5[CI_MD5_LEN];
+    char sha[CI_SHA256_HEX_LEN + 1];
+    int hashed;
+    char etag[80];
+    unsigned attempts;
+    uint64_t not_before; /* ms: waiting out a backoff */
+    enum part_state state;
+};
+
+struct slot {
+    CURL *h;
+    int part; /* -1: idle */
+    struct ci_s3_call call;
+    struct ci_s3_request rq;
+    struct ci_sigv4_param q[2];
+    char number[16];
+    char *md5_b64;
+};
+
+struct upload {
+    struct ci_transfer *t;
+    const struct ci_s3_uri *u;
+    int fd;
+    uint64_t size;
+    char *id;
+    struct part *parts;
+    size_t nparts;
+    const struct ci_transfer_progress *p;
+};
+
+static int md5_etag_hex(const char *etag, char hex[33])
+{
+    size_t n = strlen(etag);
+    if (n == 34 && etag[0] == '"' && etag[33] == '"')
+        etag++;
+    else if (n != 32)
+        return 0;
+    for (int i = 0; i < 32; i++) {
+        char c = (char)(etag[i] | 0x20);
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return 0;
+        hex[i] = c;
+    }
+    hex[32] = '\0';
+    return 1;
+}
+
+/* ------------------------------------------------------ one-off requests */
+
+static int initiate(struct upload *up, struct ci_s3_outcome *o)
+{
+    struct ci_sigv4_param q[1] = { { "uploads", "" } };
+    struct ci_s3_request rq = { .method = "POST", .target = up->u, .query = q, .nquery = 1,
+                                .body_fd = -1 };
+    struct ci_s3_call c;
+    int r = ci_s3_perform(up->t, &rq, &c, up->p, up->size, o);
+    if (r == CI_OK) {
+        up->id = ci_xml_find_text(c.answer.data, c.answer.len, "UploadId");
+        if (!up->id || !*up->id)
+            r = ci_s3_fail(o, CI_ETRANSFER, up->u, "the server started a multipart upload "
+                           "without giving its UploadId");
+    }
+    ci_s3_call_clear(&c);
+    return r;
+}
+
+static void abort_upload(struct upload *up, struct ci_s3_outcome *o)
+{
+    struct ci_sigv4_param q[1] = { { "uploadId", up->id } };
+    struct ci_s3_request rq = { .method = "DELETE", .target = up->u, .query = q, .nquery = 1,
+                                .body_fd = -1 };
+    struct ci_s3_call c;
+    struct ci_s3_outcome ao;
+    int r = ci_s3_perform(up->t, &rq, &c, NULL, 0, &ao);
+    ci_s3_call_clear(&c);
+    /* gone already (completed, or aborted by an earlier attempt) is fine */
+    if (r < 0 && strcmp(ao.s3_code, "NoSuchUpload") != 0) {
+        size_t len = strlen(o->message);
+        snprintf(o->message + len, sizeof(o->message) - len,
+                 "; aborting multipart upload %.100s failed too (%.200s), the server may "
+                 "keep its parts until a lifecycle rule removes them", up->id, ao.message);
+    }
+}
+
+/* The ETag S3 gives a multipart object: MD5 of the parts' MD5s, "-N". */
+static void multipart_etag(const struct upload *up, char out[48])
+{
+    ci_md5_ctx m;
+    unsigned char d[CI_MD5_LEN];
+    char hex[33];
+    ci_md5_init(&m);
+    for (size_t i = 0; i < up->nparts; i++)
+        ci_md5_update(&m, up->parts[i].md5, CI_MD5_LEN);
+    ci_md5_final(&m, d);
+    ci_md5_to_hex(d, hex);
+    snprintf(out, 48, "%s-%zu", hex, up->nparts);
+}
+
+static int etag_is(const char *etag, const char *want)
+{
+    size_t n = strlen(etag);
+    if (n >= 2 && etag[0] == '"' && etag[n - 1] == '"') {
+        etag++;
+        n -= 2;
+    }
+    return n == strlen(want) && strncasecmp(etag, want, n) == 0;
+}
+
+/* The object as it stands: did an earlier Complete whose answer was lost
+ * go through after all? */
+static int object_has_etag(struct upload *up, const char *want)
+{
+    struct ci_s3_request rq = { .method = "HEAD", .target = up->u, .body_fd = -1 };
+    struct ci_s3_call c;
+    struct ci_s3_outcome ho;
+    int r = ci_s3_perform(up->t, &rq, &c, NULL, 0, &ho);
+    int same = r == CI_OK && etag_is(c.etag, want);
+    ci_s3_call_clear(&c);
+    return same;
+}
+
+static int complete(struct upload *up, struct ci_s3_outcome *o)
+{
+    ci_buf body = { 0 };
+    static const char head[] = "<CompleteMultipartUpload "
+                               "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
+    static const char tail[] = "</CompleteMultipartUpload>";
+    int e = ci_buf_append(&body, head, sizeof(head) - 1);
+    for (size_t i = 0; e == 0 && i < up->nparts; i++) {
+        char line[200];
+        /* an ETag is hex in quotes: nothing in it needs escaping but '"' */
+        char etag[80];
+        size_t k = 0;
+        for (const char *s = up->parts[i].etag; *s && k + 7 < sizeof(etag); s++) {
+            if (*s == '"') {
+                memcpy(etag + k, "&quot;", 6);
+                k += 6;
+            } else if (*s != '<' && *s != '>' && *s != '&') {
+                etag[k++] = *s;
+            }
+        }
+        etag[k] = '\0';
+        int n = snprintf(line, sizeof(line), "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag>"
+                         "</Part>", i + 1, etag);
+        e = ci_buf_append(&body, line, (size_t)n);
+    }
+    if (e == 0)
+        e = ci_buf_append(&body, tail, sizeof(tail) - 1);
+    if (e < 0) {
+        ci_buf_free(&body);
+        return ci_s3_fail(o, CI_ENOMEM, up->u, "out of memory");
+    }
+    char want[48];
+    multipart_etag(up, want);
+    struct ci_sigv4_param q[1] = { { "uploadId", up->id } };
+    struct ci_s3_request rq = { .method = "POST", .target = up->u, .query = q, .nquery = 1,
+                                .body = body.data, .body_len = body.len, .body_fd = -1,
+                                .content_type = "application/xml" };
+    int r;
+    for (unsigned attempt = 1;; attempt++) {
+        struct ci_s3_call c;
+        r = ci_s3_perform(up->t, &rq, &c, up->p, up->size, o);
+        if (r == CI_OK) {
+            /* S3 may answer 200 and put the error in the body */
+            char *code = ci_xml_find_text(c.answer.data, c.answer.len, "Code");
+            char *msg = code ? ci_xml_find_text(c.answer.data, c.answer.len, "Message") : NULL;
+            char *etag = ci_xml_find_text(c.answer.data, c.answer.len, "ETag");
+            if (code) {
+                int again = strcmp(code, "InternalError") == 0 || strcmp(code, "SlowDown") == 0;
+                r = ci_s3_fail(o, CI_ETRANSFER, up->u, "completing the multipart upload failed "
+                               "(%s%s%.200s)", code, msg ? ": " : "", msg ? msg : "");
+                o->retry = again;
+            } else if (etag && strchr(etag, '-') && !etag_is(etag, want)) {
+                r = ci_s3_fail(o, CI_ECHECKSUM, up->u, "the assembled object's ETag is %s, "
+                               "the parts sent make %s", etag, want);
+            }
+            free(code);
+            free(msg);
+            free(etag);
+        } else if (strcmp(o->s3_code, "NoSuchUpload") == 0 && object_has_etag(up, want)) {
+            r = CI_OK; /* the lost answer of an earlier attempt had succeeded */
+        }
+        ci_s3_call_clear(&c);
+        if (r == CI_OK || !o->retry || attempt >= up->t->max_attempts)
+            break;
+        if (ci_s3_backoff(attempt, up->p, up->size, up->size) < 0) {
+            r = ci_s3_fail(o, CI_ECANCELED, up->u, "stopped on request");
+            break;
+        }
+    }
+    ci_buf_free(&body);
+    if (r == CI_ECHECKSUM) {
+        /* whole but wrong: take it away rather than leave it to be read */
+        struct ci_s3_request del = { .method = "DELETE", .target = up->u, .body_fd = -1 };
+        struct ci_s3_call c;
+        struct ci_s3_outcome dro;
+        ci_s3_perform(up->t, &del, &c, NULL, 0, &dro);
+        ci_s3_call_clear(&c);
+    }
+    return r;
+}
+
+/* ----------------------------------------------------------------- parts */
+
+static int start_part(struct upload *up, struct slot *s, size_t i, CURLM *m,
+                      struct ci_s3_outcome *o)
+{
+    struct part *pt = &up->parts[i];
+    struct ci_transfer *t = up->t;
+    if (!pt->hashed) {
+        int e = ci_s3_hash_range(t, up->fd, pt->off, pt->len, pt->md5,
+                                 t->sign_payload ? pt->sha : NULL);
+        if (e < 0)
+            return ci_s3_fail(o, CI_EIO, up->u, "cannot read part %zu of the file: %s", i + 1,
+                              e == -ENODATA ? "the file became shorter" : strerror(-e));
+        pt->hashed = 1;
+    }
+    free(s->md5_b64);
+    s->md5_b64 = ci_b64_encode(pt->md5, CI_MD5_LEN);
+    if (!s->md5_b64)
+        return ci_s3_fail(o, CI_ENOMEM, up->u, "out of memory");
+    snprintf(s->number, sizeof(s->number), "%zu", i + 1);
+    s->q[0] = (struct ci_sigv4_param){ "partNumber", s->number };
+    s->q[1] = (struct ci_sigv4_param){ "uploadId", up->id };
+    s->rq = (struct ci_s3_request){ .method = "PUT", .target = up->u, .query = s->q,
+                                    .nquery = 2, .content_md5 = s->md5_b64, .body_fd = up->fd,
+                                    .body_off = pt->off, .body_size = pt->len,
+                                    .payload_sha256 = t->sign_payload ? pt->sha : NULL };
+    int r = ci_s3_call_setup(t, s->h, &s->rq, &s->call, o);
+    if (r < 0)
+        return r;
+    if (curl_multi_add_handle(m, s->h) != CURLM_OK) {
+        ci_s3_call_clear(&s->call);
+        return ci_s3_fail(o, CI_ENOMEM, up->u, "cannot add part %zu to the transfer", i + 1);
+    }
+    s->part = (int)i;
+    pt->state = SENDING;
+    pt->attempts++;
+    return CI_OK;
+}
+
+/* A part's exchange ended. 0 (sent, or waiting for another try) or CI_E*. */
+static int finish_part(struct upload *up, struct slot *s, CURLcode cc, CURLM *m,
+                       struct ci_s3_outcome *o)
+{
+    struct part *pt = &up->parts[s->part];
+    size_t number = (size_t)s->part + 1;
+    curl_multi_remove_handle(m, s->h);
+    struct ci_s3_outcome po;
+    ci_s3_judge(up->t, &s->call, cc, &po);
+    char want[33], got[33];
+    ci_md5_to_hex(pt->md5, want);
+    if (po.code == 0 && !s->call.sse_kms && md5_etag_hex(s->call.etag, got) &&
+        strcmp(got, want) != 0)
+        ci_s3_fail(&po, CI_ECHECKSUM, up->u, "the server stored part %zu with MD5 %s, the "
+                   "file's is %s", number, got, want);
+    if (po.code == 0)
+        snprintf(pt->etag, sizeof(pt->etag), "%s", s->call.etag);
+    ci_s3_call_clear(&s->call);
+    s->part = -1;
+    if (po.code == 0 && !pt->etag[0]) {
+        *o = po;
+        return ci_s3_fail(o, CI_ETRANSFER, up->u, "the server took part %zu without an ETag",
+                          number);
+    }
+    if (po.code == 0) {
+        pt->state = SENT;
+        return CI_OK;
+    }
+    if (po.retry && pt->attempts < up->t->max_attempts) {
+        pt->state = WAITING;
+        pt->not_before = ci_now_ms() + ci_s3_backoff_ms(pt->attempts);
+        return CI_OK;
+    }
+    *o = po;
+    size_t len = strlen(o->message);
+    snprintf(o->message + len, sizeof(o->message) - len, " (part %zu of %zu, after %u "
+             "attempts)", number, up->nparts, pt->attempts);
+    return o->code;
+}
+
+static int send_parts(struct upload *up, struct ci_s3_outcome *o)
+{
+    struct ci_transfer *t = up->t;
+    unsigned nslots = t->parallel < up->nparts ? t->parallel : (unsigned)up->nparts;
+    struct slot *slots = calloc(nslots, sizeof(*slots));
+    CURLM *m = curl_multi_init();
+    int r = CI_OK;
+    for (unsigned i = 0; slots && i < nslots; i++) {
+        slots[i].part = -1;
+        if (!(slots[i].h = curl_easy_init()))
+            r = CI_ENOMEM;
+    }
+    if (!slots || !m || r < 0) {
+        r = ci_s3_fail(o, CI_ENOMEM, up->u, "out of memory");
+        goto out;
+    }
+    size_t sent = 0, first_waiting = 0;
+    uint64_t sent_bytes = 0;
+    while (sent < up->nparts) {
+        uint64_t now = ci_now_ms(), wake = UINT64_MAX;
+        int busy = 0;
+        for (unsigned k = 0; k < nslots; k++) {
+            if (slots[k].part >= 0) {
+                busy++;
+                continue;
+            }
+            size_t pick = up->nparts;
+            while (first_waiting < up->nparts && up->parts[first_waiting].state != WAITING)
+                first_waiting++;
+            for (size_t i = first_waiting; i < up->nparts; i++) {
+                if (up->parts[i].state != WAITING)
+                    continue;
+                if (up->parts[i].not_before <= now) {
+                    pick = i;
+                    break;
+                }
+                if (up->parts[i].not_before < wake)
+                    wake = up->parts[i].not_before;
+            }
+            if (pick == up->nparts)
+                break;
+            if ((r = start_part(up, &slots[k], pick, m, o)) < 0)
+                goto out;
+            busy++;
+        }
+        if (busy == 0) {
+            /* every part left is waiting out a backoff */
+            uint64_t pause = wake > now ? wake - now : 0;
+            if (pause > POLL_MS)
+                pause = POLL_MS;
+            curl_multi_poll(m, NULL, 0, (int)pause, NULL);
+        } else {
+            int running;
+            if (curl_multi_perform(m, &running) != CURLM_OK) {
+                r = ci_s3_fail(o, CI_ETRANSFER, up->u, "libcurl's multi interface failed");
+                goto out;
+            }
+            CURLMsg *msg;
+            int left;
+            while ((msg = curl_multi_info_read(m, &left))) {
+                if (msg->msg != CURLMSG_DONE)
+                    continue;
+                /* msg dies with the handle's removal in finish_part */
+                CURL *done_h = msg->easy_handle;
+                CURLcode done_cc = msg->data.result;
+                for (unsigned k = 0; k < nslots; k++) {
+                    if (slots[k].h != done_h || slots[k].part < 0)
+                        continue;
+                    size_t i = (size_t)slots[k].part;
+                    if ((r = finish_part(up, &slots[k], done_cc, m, o)) < 0)
+                        goto out;
+                    if (up->parts[i].state == SENT) {
+                        sent++;
+                        sent_bytes += up->parts[i].len;
+                    }
+                    break;
+                }
+            }
+            if (sent < up->nparts)
+                curl_multi_poll(m, NULL, 0, POLL_MS, NULL);
+        }
+        if (up->p && up->p->fn) {
+            uint64_t moving = 0;
+            for (unsigned k = 0; k < nslots; k++)
+                if (slots[k].part >= 0)
+                    moving += slots[k].call.sent;
+            if (up->p->fn(sent_bytes + moving, up->size, up->p->data) != 0) {
+                r = ci_s3_fail(o, CI_ECANCELED, up->u, "stopped on request");
+                goto out;
+            }
+        }
+    }
+out:
+    for (unsigned k = 0; slots && k < nslots; k++) {
+        if (slots[k].part >= 0) {
+            curl_multi_remove_handle(m, slots[k].h);
+            ci_s3_call_clear(&slots[k].call);
+        }
+        if (slots[k].h)
+            curl_easy_cleanup(slots[k].h);
+        free(slots[k].md5_b64);
+    }
+    free(slots);
+    if (m)
+        curl_multi_cleanup(m);
+    return r;
+}
+
+int ci_s3_put_multipart(struct ci_transfer *t, int fd, uint64_t size,
+                        const struct ci_s3_uri *u, const struct ci_transfer_progress *p,
+                        struct ci_s3_outcome *o)
+{
+    uint64_t part = t->part_size;
+    /* at most 10000 parts: grow the part size in whole MiB if needed */
+    if ((size + part - 1) / part > 10000)
+        part = ((size + 9999) / 10000 + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
+    struct upload up = { .t = t, .u = u, .fd = fd, .size = size, .p = p,
+                         .nparts = (size_t)((size + part - 1) / part) };
+    up.parts = calloc(up.nparts, sizeof(*up.parts));
+    if (!up.parts)
+        return ci_s3_fail(o, CI_ENOMEM, u, "out of memory");
+    for (size_t i = 0; i < up.nparts; i++) {
+        up.parts[i].off = i * part;
+        up.parts[i].len = i + 1 < up.nparts ? part : size - i * part;
+    }
+    int r = initiate(&up, o);
+    if (r == CI_OK) {
+        r = send_parts(&up, o);
+        if (r == CI_OK)
+            r = complete(&up, o);
+        if (r < 0)
+            abort_upload(&up, o);
+    }
+    if (r == CI_OK && p && p->fn)
+        p->fn(size, size, p->data);
+    free(up.id);
+    free(up.parts);
+    return r;
+}
