@@ -192,11 +192,16 @@ START_TEST(sixteen_threads)
     ck_assert_int_eq(kids1, 0);
     ck_assert_int_eq(kids2, 0);
     /* 16 threads' malloc arenas may stay mapped after the first round;
-     * the second round must not add to them */
+     * the second round must not add to them. (AddressSanitizer keeps freed
+     * memory in quarantine: no figure to hold it to.) */
+#if defined(__SANITIZE_ADDRESS__)
+    printf("LOAD RSS bounds not checked: AddressSanitizer build\n");
+#else
     ck_assert_msg(rss1 - rss0 < 96 * 1024, "RSS grew by %ld KiB in the first round",
                   rss1 - rss0);
     ck_assert_msg(rss2 - rss1 < 16 * 1024, "RSS grew by %ld KiB in the second round",
                   rss2 - rss1);
+#endif
     ci_config_free(c);
 }
 END_TEST

@@ -181,6 +181,28 @@ static int enter_namespaces(const struct helper_config *c, struct helper_error *
     return 0;
 }
 
+#ifdef __SANITIZE_ADDRESS__
+/* The init is pid 1 of its namespace: a signal sent from inside reaches it
+ * only if it has a handler, so it must have none, not even the ones a
+ * sanitizer build installs by default (code in the sandbox could end the
+ * sandbox with kill(1, SIGSEGV)). The helper runs with an empty
+ * environment, so ASAN_OPTIONS cannot say it. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0:"
+           "allow_user_segv_handler=1";
+}
+
+/* Undefined behaviour in the helper ends it (and so fails the session and
+ * the test) instead of scrolling by on a stderr nobody reads. */
+const char *__ubsan_default_options(void);
+const char *__ubsan_default_options(void)
+{
+    return "halt_on_error=1:print_stacktrace=1";
+}
+#endif
+
 int main(void)
 {
     int sock = CI_PROTO_FD;
