@@ -732,6 +732,162 @@ CI_EXPORT void ci_file_list_free(ci_file_list *list);
 CI_EXPORT int ci_remove_file(ci_session *session, const char *name);
 
 /* ------------------------------------------------------------------------ */
+/* S3                                                                        */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Objects move between S3 (or an S3-compatible store) and a session's
+ * folders: inputs named by ci_exec_options_set_input_s3_uri() are fetched
+ * into /data (read-only inside the sandbox) before the code runs, and after
+ * a successful execution every regular file under /output is sent to the
+ * prefix named by ci_exec_options_set_output_s3_uri(). ci_s3_download() and
+ * ci_s3_upload() move one object between S3 and /workspace.
+ *
+ * URIs are "s3://bucket/key" for one object and "s3://bucket/prefix/" (or
+ * "s3://bucket") for every object under a prefix. Keys have at most 1024
+ * bytes and no control characters.
+ *
+ * The host process does the transfers: credentials never enter the sandbox,
+ * which keeps its network mode, and they never appear in messages or in the
+ * audit trail (whose s3_transfer records name the URI, file and size). The
+ * requests are signed with AWS Signature Version 4; TLS certificates are
+ * always verified. Objects of up to 5 GiB are streamed between disk and
+ * network, never held in memory; above the multipart threshold they are
+ * uploaded in parts, several at once, and a failed multipart upload is
+ * aborted. Each request (each part) is retried with exponential backoff
+ * after a network failure, a timeout or a 5xx answer. Every upload carries
+ * a Content-MD5; every download is checked against the object's length and,
+ * when the ETag is an MD5, its digest. A download is written under a
+ * temporary name and renamed into place, so nothing partial is ever seen.
+ *
+ * Settings not made on the configuration come from the environment when a
+ * transfer starts: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+ * AWS_SESSION_TOKEN; AWS_REGION, then AWS_DEFAULT_REGION (else us-east-1);
+ * AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL (else AWS itself); AWS_CA_BUNDLE.
+ * The S3 errors name the bucket and key in the session's message:
+ * CI_ENOCREDENTIALS, CI_EACCESS, CI_ENOBUCKET, CI_ENOKEY, CI_ENETWORK,
+ * CI_ECHECKSUM, and CI_ETRANSFER for any other refusal. doc/s3.md has more.
+ */
+
+/**
+ * Credentials for S3. Once set, the AWS_* credential variables are not
+ * looked at; access_key_id NULL goes back to them.
+ * @param session_token NULL for long-term credentials.
+ * @return 0; CI_EINVAL if the key or secret is empty or only one is given.
+ * @since 0.1
+ */
+CI_EXPORT int ci_config_set_s3_credentials(ci_config *config, const char *access_key_id,
+                                           const char *secret_access_key,
+                                           const char *session_token);
+/** Region requests are signed for (e.g. "eu-west-1"); NULL resets.
+ *  @since 0.1 */
+CI_EXPORT int ci_config_set_s3_region(ci_config *config, const char *region);
+/**
+ * Endpoint of an S3-compatible store, "https://host[:port][/path]" (or
+ * "http://...", sent in clear: only for a store on the host itself). Buckets
+ * are then addressed path-style (https://host/bucket/key). NULL resets to
+ * the environment, then AWS.
+ * @return 0, CI_EINVAL for another scheme or a URL with user information.
+ * @since 0.1
+ */
+CI_EXPORT int ci_config_set_s3_endpoint(ci_config *config, const char *url);
+/** A PEM file of certificate authorities trusted for the endpoint's TLS
+ *  certificate instead of the system's (for a private CA). Verification
+ *  itself cannot be turned off. NULL resets. @since 0.1 */
+CI_EXPORT int ci_config_set_s3_ca_file(ci_config *config, const char *path);
+/** Objects larger than this are uploaded in parts: 5 MiB .. 5 GiB, default
+ *  16 MiB. @since 0.1 */
+CI_EXPORT int ci_config_set_s3_multipart_threshold(ci_config *config, uint64_t bytes);
+/** Size of each part of a multipart upload: 5 MiB .. 5 GiB, default 8 MiB
+ *  (raised when an object would need more than 10000 parts). @since 0.1 */
+CI_EXPORT int ci_config_set_s3_part_size(ci_config *config, uint64_t bytes);
+/** Parts of one upload sent at the same time: 1 .. 64, default 4.
+ *  @since 0.1 */
+CI_EXPORT int ci_config_set_s3_parallel_parts(ci_config *config, uint32_t count);
+/** Attempts per request (per part) before a transfer fails: 1 .. 100,
+ *  default 6, with pauses doubling from 250 ms up to 8 s. @since 0.1 */
+CI_EXPORT int ci_config_set_s3_max_attempts(ci_config *config, uint32_t attempts);
+
+/**
+ * Reports a transfer's progress: the object's s3:// URI, bytes moved so far
+ * and its size (UINT64_MAX while unknown). Called from the thread doing the
+ * transfer, several times a second while bytes move and at least every
+ * half second while it waits to retry. Return 0 to continue, non-zero to
+ * stop: the transfer then fails with CI_ECANCELED.
+ * @since 0.1
+ */
+typedef int (*ci_progress_callback)(const char *uri, uint64_t bytes_done, uint64_t bytes_total,
+                                    void *user_data);
+
+/**
+ * Fetches an object ("s3://bucket/key", as /data/<last component of the
+ * key>) or every object under a prefix ("s3://bucket/prefix/", as
+ * /data/<key less the prefix>, folders created) into /data before the code
+ * runs. If a fetch fails, the code does not run: ci_execute() returns the
+ * S3 error (the files fetched by this call are removed again). Files stay in
+ * /data for the session's later executions; a new fetch replaces files of
+ * the same name. NULL unsets.
+ * @return 0, CI_EINVAL for a URI that is not s3://bucket[/key].
+ * @since 0.1
+ */
+CI_EXPORT int ci_exec_options_set_input_s3_uri(ci_exec_options *options, const char *uri);
+/**
+ * After an execution whose status is CI_STATUS_OK, sends every regular file
+ * under /output (symbolic links, FIFOs and files with several hard links
+ * are left out) to "s3://bucket/prefix/" + its path below /output; a URI
+ * without a trailing '/' is taken as a prefix all the same. The result
+ * lists what was sent and says whether it all was (ci_result_s3_upload_*);
+ * ci_execute() still returns the result when an upload fails. NULL unsets.
+ * @return 0, CI_EINVAL for a URI that is not s3://bucket[/prefix].
+ * @since 0.1
+ */
+CI_EXPORT int ci_exec_options_set_output_s3_uri(ci_exec_options *options, const char *uri);
+/** Reports the progress of the S3 transfers of an execution (NULL unsets).
+ *  @since 0.1 */
+CI_EXPORT int ci_exec_options_set_progress_callback(ci_exec_options *options,
+                                                    ci_progress_callback cb, void *user_data);
+
+/** Number of files the execution sent to S3 (0 without an output URI).
+ *  @since 0.1 */
+CI_EXPORT size_t ci_result_s3_upload_count(const ci_result *result);
+/** s3:// URI of uploaded file `index`, or NULL when out of range.
+ *  @since 0.1 */
+CI_EXPORT const char *ci_result_s3_upload_uri(const ci_result *result, size_t index);
+/** Path inside the sandbox of uploaded file `index` (e.g. "/output/a.csv"),
+ *  or NULL when out of range. @since 0.1 */
+CI_EXPORT const char *ci_result_s3_upload_path(const ci_result *result, size_t index);
+/** Size in bytes of uploaded file `index` (0 when out of range).
+ *  @since 0.1 */
+CI_EXPORT uint64_t ci_result_s3_upload_size(const ci_result *result, size_t index);
+/** 0 when every file under /output was sent, else the CI_E* code of the
+ *  failure that stopped the uploads (files listed before it were sent
+ *  whole; none after it was). @since 0.1 */
+CI_EXPORT int ci_result_s3_upload_error(const ci_result *result);
+/** Message of that failure, naming the bucket and key, or NULL.
+ *  @since 0.1 */
+CI_EXPORT const char *ci_result_s3_upload_error_message(const ci_result *result);
+
+/**
+ * Fetches one object into /workspace/`name` (folders created), which
+ * appears whole or not at all, as ci_upload() writes files.
+ * @param name NULL for the last component of the key.
+ * @return 0; CI_EINVAL for a URI that names a prefix; CI_EPATH for an
+ *         invalid name; the S3 errors; CI_EIO (e.g. disk full); CI_ECANCELED
+ *         by ci_session_cancel(); CI_EBUSY, CI_EEXPIRED, CI_ECLOSED.
+ * @since 0.1
+ */
+CI_EXPORT int ci_s3_download(ci_session *session, const char *uri, const char *name);
+/**
+ * Sends the regular file /workspace/`name` to S3 as `uri`, or, when uri
+ * ends with '/', as uri + name. The same files as ci_download() are
+ * refused.
+ * @return 0; CI_ENOENT; CI_EPATH; CI_EFILETYPE; the S3 errors; CI_EIO;
+ *         CI_ECANCELED; CI_EINVAL, CI_EBUSY, CI_EEXPIRED, CI_ECLOSED.
+ * @since 0.1
+ */
+CI_EXPORT int ci_s3_upload(ci_session *session, const char *name, const char *uri);
+
+/* ------------------------------------------------------------------------ */
 /* JSON tool calls                                                           */
 /* ------------------------------------------------------------------------ */
 

@@ -20,6 +20,10 @@ CI_EXPORT int ci_exec_options_new(ci_exec_options **out)
 
 CI_EXPORT void ci_exec_options_free(ci_exec_options *options)
 {
+    if (options) {
+        free(options->input_s3_uri);
+        free(options->output_s3_uri);
+    }
     free(options);
 }
 

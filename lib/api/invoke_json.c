@@ -71,6 +71,13 @@ static const char *failure_status(int code)
     case CI_EBUSY:
     case CI_EUNSUPPORTED:
     case CI_ETOOBIG:
+    case CI_ENOCREDENTIALS: /* an S3 input could not be fetched */
+    case CI_EACCESS:
+    case CI_ENOBUCKET:
+    case CI_ENOKEY:
+    case CI_ENETWORK:
+    case CI_ECHECKSUM:
+    case CI_ETRANSFER:
         return "error";
     default:
         return "sandbox_error";
@@ -78,7 +85,7 @@ static const char *failure_status(int code)
 }
 
 static int run_code(ci_session *session, const char *code, ci_language language,
-                    int clear_context, uint64_t timeout_ms, char **out)
+                    int clear_context, uint64_t timeout_ms, const char *const s3[2], char **out)
 {
     ci_exec_options *options;
     ci_result *result;
@@ -91,6 +98,15 @@ static int run_code(ci_session *session, const char *code, ci_language language,
         rc = ci_exec_options_set_clear_context(options, clear_context);
     if (rc == 0 && timeout_ms > 0)
         rc = ci_exec_options_set_timeout_ms(options, timeout_ms);
+    if (rc == 0 && s3[0])
+        rc = ci_exec_options_set_input_s3_uri(options, s3[0]);
+    if (rc == 0 && s3[1])
+        rc = ci_exec_options_set_output_s3_uri(options, s3[1]);
+    if (rc == CI_EINVAL) {
+        ci_exec_options_free(options);
+        return ci_invoke_problem("error", "InvalidRequest", 0, out, "invalid request: %s",
+                                 ci_last_error());
+    }
     if (rc == 0)
         rc = ci_execute(session, code, options, &result);
     ci_exec_options_free(options);
@@ -157,7 +173,20 @@ static int execute_code(ci_session *session, const cJSON *args, int has_nul, cha
         if (timeout_ms == 0)
             timeout_ms = 1;
     }
-    return run_code(session, code->valuestring, language, clear_context, timeout_ms, out);
+    /* S3 input fetched into /data first, /output sent to S3 after */
+    static const char *const s3_names[2] = { "inputS3Uri", "outputS3Uri" };
+    const char *s3[2] = { NULL, NULL };
+    for (int i = 0; i < 2; i++) {
+        item = cJSON_GetObjectItemCaseSensitive(args, s3_names[i]);
+        if (absent(item))
+            continue;
+        if (!cJSON_IsString(item))
+            return ci_invoke_problem("error", "InvalidRequest", 0, out, "invalid request: "
+                                     "\"arguments.%s\" must be an s3:// URI string",
+                                     s3_names[i]);
+        s3[i] = item->valuestring;
+    }
+    return run_code(session, code->valuestring, language, clear_context, timeout_ms, s3, out);
 }
 
 static int dispatch(ci_session *session, const cJSON *request, int has_nul, char **out)

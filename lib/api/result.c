@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdlib.h>
 
+#include "core/exec_s3.h"
 #include "core/result_internal.h"
 
 struct ci_result *ci_result_alloc(ci_language language)
@@ -32,6 +33,7 @@ CI_EXPORT void ci_result_free(ci_result *r)
     for (size_t i = 0; i < r->artifact_count; i++)
         free(r->artifacts[i].path);
     free(r->artifacts);
+    ci_s3_uploads_free(r->s3);
     for (size_t i = 0; i < r->denied_count; i++)
         free(r->denied[i].name);
     free(r->denied);

@@ -293,6 +293,21 @@ static cJSON *structured_content(const ci_result *r)
              ci_json_add_text(d, "name", ci_result_denied_syscall_name(r, i)) &&
              cJSON_AddNumberToObject(d, "count", (double)ci_result_denied_syscall_times(r, i));
     }
+    /* what an output URI sent to S3, and what stopped it */
+    size_t n_up = ci_result_s3_upload_count(r);
+    int up_err = ci_result_s3_upload_error(r);
+    cJSON *ups = ok && (n_up || up_err) ? cJSON_AddArrayToObject(sc, "s3Uploads") : NULL;
+    ok = ok && ((n_up == 0 && !up_err) || ups);
+    for (size_t i = 0; ok && i < n_up; i++) {
+        cJSON *u = cJSON_CreateObject();
+        ok = u && cJSON_AddItemToArray(ups, u) &&
+             ci_json_add_text(u, "uri", ci_result_s3_upload_uri(r, i)) &&
+             ci_json_add_text(u, "path", ci_result_s3_upload_path(r, i)) &&
+             cJSON_AddNumberToObject(u, "size", (double)ci_result_s3_upload_size(r, i));
+    }
+    cJSON *ue = ok && up_err ? cJSON_AddObjectToObject(sc, "s3UploadError") : NULL;
+    ok = ok && (!up_err || (ue && cJSON_AddNumberToObject(ue, "code", up_err) &&
+                            ci_json_add_text(ue, "message", ci_result_s3_upload_error_message(r))));
     if (ci_result_stdout_truncated(r))
         ok = ok && cJSON_AddTrueToObject(sc, "stdoutTruncated");
     if (ci_result_stderr_truncated(r))
@@ -334,13 +349,18 @@ CI_EXPORT int ci_result_to_json(const ci_result *result, char **out)
         return ci_fail(NULL, CI_EINVAL, "ci_result_to_json: result and out must not be NULL");
 
     ci_buf text = {0};
-    cJSON *sc = content_text(result, &text) == 0 ? structured_content(result) : NULL;
+    const char *s3_failure = ci_result_s3_upload_error(result)
+                                 ? ci_result_s3_upload_error_message(result) : NULL;
+    cJSON *sc = content_text(result, &text) == 0 &&
+                (!s3_failure || append_line(&text, s3_failure) == 0)
+                    ? structured_content(result) : NULL;
     cJSON *images = sc ? display_blocks(result) : NULL;
     int rc = CI_ENOMEM;
 
     if (sc && images)
         rc = ci_json_tool_result_with(ci_buf_cstr(&text), text.len, images, sc,
-                                      ci_result_status(result) != CI_STATUS_OK, out);
+                                      ci_result_status(result) != CI_STATUS_OK || s3_failure,
+                                      out);
     else
         cJSON_Delete(sc);
     ci_buf_free(&text);

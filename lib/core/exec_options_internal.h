@@ -10,4 +10,8 @@ struct ci_exec_options {
     void *stdout_data;
     ci_output_callback on_stderr;
     void *stderr_data;
+    char *input_s3_uri;   /* NULL: none (core/exec_s3.c) */
+    char *output_s3_uri;  /* NULL: none */
+    ci_progress_callback on_progress;
+    void *progress_data;
 };

@@ -19,6 +19,7 @@
 #include "core/artifacts.h"
 #include "core/capture.h"
 #include "core/exec_options_internal.h"
+#include "core/exec_s3.h"
 #include "core/session_internal.h"
 #include "runners/runner.h"
 #include "util/clock.h"
@@ -209,7 +210,9 @@ int ci_exec_run(struct ci_session *s, const char *code, const struct ci_exec_opt
         return ci_fail(s, CI_EUNSUPPORTED, "no runner for %s in this build",
                        ci_language_name(o->language));
     struct ci_context *ctx = &s->contexts[o->language];
-    int r;
+    int r = ci_exec_s3_fetch(s, o); /* S3 inputs into /data first */
+    if (r < 0)
+        return r;
     if (ctx->active && o->clear_context) {
         r = s->ops->kill(s->sb, ctx->pid);
         ci_context_close(ctx);
@@ -402,6 +405,7 @@ int ci_exec_run(struct ci_session *s, const char *code, const struct ci_exec_opt
     res->err_truncated = cerr.truncated;
     if (why == SANDBOX_GONE && s->ops->check(s->sb) == CI_EEXPIRED)
         res->status = CI_STATUS_SESSION_EXPIRED;
+    ci_exec_s3_send(s, o, res); /* /output to S3 */
     *out = res;
     return CI_OK;
 }

@@ -35,6 +35,7 @@ struct ci_result {
     int artifacts_truncated;
     struct ci_denied_call *denied; /* sandbox/sandbox.h */
     size_t denied_count;
+    struct ci_s3_uploads *s3;  /* NULL: no output URI (core/exec_s3.h) */
 };
 
 struct ci_result *ci_result_alloc(ci_language language);

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A session's S3 transfers, through the transfer backend: inputs into
+ * /data before an execution, /output to S3 after it, and the session calls
+ * ci_s3_download() / ci_s3_upload() between S3 and /workspace.
+ */
+#pragma once
+#include <stdint.h>
+
+#include "codeinterp/codeinterp.h"
+#include "util/safe_path.h"
+
+struct ci_session;
+struct ci_exec_options;
+struct ci_result;
+
+/* What an execution sent to S3 (a result's `s3`). */
+struct ci_s3_upload_item {
+    char *uri;
+    char *path;  /* "/output/…" */
+    uint64_t size;
+};
+
+struct ci_s3_uploads {
+    struct ci_s3_upload_item *items;
+    size_t count;
+    int error;      /* 0, or the CI_E* that stopped the uploads */
+    char *message;  /* NULL unless error */
+};
+
+void ci_s3_uploads_free(struct ci_s3_uploads *u);
+
+/* Before an execution (called by ci_exec_run): fetches the options' input
+ * URI into /data. 0 (also without an input URI), or a negative CI_E* with
+ * the session's message set; the files this call fetched are removed
+ * again then. */
+int ci_exec_s3_fetch(struct ci_session *s, const struct ci_exec_options *o);
+
+/* After an execution whose status is ok (called by ci_exec_run once the
+ * result is built): sends /output to the options' output URI and records
+ * the outcome in res->s3. Never fails the execution. */
+void ci_exec_s3_send(struct ci_session *s, const struct ci_exec_options *o,
+                     struct ci_result *res);
+
+/* The session calls' work, on an open /workspace (rootfd) that the caller
+ * holds as ci_execute() holds the session. Each returns 0 or a negative
+ * CI_E* with the session's message set, and the object's size in *size
+ * (-1 when unknown). */
+int ci_s3_session_download(struct ci_session *s, int rootfd, const struct ci_safe_owner *own,
+                           const char *uri, const char *name, int64_t *size);
+int ci_s3_session_upload(struct ci_session *s, int rootfd, const char *name, const char *uri,
+                         int64_t *size);
