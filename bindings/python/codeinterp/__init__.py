@@ -23,7 +23,7 @@ from . import errors
 from .client import CodeInterpreterClient, verify_audit_file, version
 from .errors import *  # noqa: F401,F403 - the hierarchy is part of the API
 from .result import (Artifact, DeniedSyscall, ExecutionError, ExecutionResult, FileInfo, Image,
-                     Usage)
+                     S3Upload, Usage)
 from .session import Session
 
 __version__ = "0.1.0"
@@ -36,6 +36,7 @@ __all__ = [
     "Image",
     "Artifact",
     "DeniedSyscall",
+    "S3Upload",
     "FileInfo",
     "Usage",
     "verify_audit_file",

@@ -29,6 +29,9 @@ handle_out = POINTER(c_void_p)
 OUTPUT_CALLBACK = CFUNCTYPE(c_int, c_void_p, c_size_t, c_void_p)
 # typedef void (*ci_audit_callback)(const char *json_line, size_t len, void *user_data);
 AUDIT_CALLBACK = CFUNCTYPE(None, c_void_p, c_size_t, c_void_p)
+# typedef int (*ci_progress_callback)(const char *uri, uint64_t bytes_done,
+#                                     uint64_t bytes_total, void *user_data);
+PROGRESS_CALLBACK = CFUNCTYPE(c_int, c_char_p, c_uint64, c_uint64, c_void_p)
 
 # name: (restype, argtypes). The order follows codeinterp.h.
 FUNCTIONS = {
@@ -136,6 +139,26 @@ FUNCTIONS = {
     "ci_file_list_mtime": (c_int64, [handle, c_size_t]),
     "ci_file_list_free": (None, [handle]),
     "ci_remove_file": (c_int, [handle, c_char_p]),
+    # S3
+    "ci_config_set_s3_credentials": (c_int, [handle, c_char_p, c_char_p, c_char_p]),
+    "ci_config_set_s3_region": (c_int, [handle, c_char_p]),
+    "ci_config_set_s3_endpoint": (c_int, [handle, c_char_p]),
+    "ci_config_set_s3_ca_file": (c_int, [handle, c_char_p]),
+    "ci_config_set_s3_multipart_threshold": (c_int, [handle, c_uint64]),
+    "ci_config_set_s3_part_size": (c_int, [handle, c_uint64]),
+    "ci_config_set_s3_parallel_parts": (c_int, [handle, c_uint32]),
+    "ci_config_set_s3_max_attempts": (c_int, [handle, c_uint32]),
+    "ci_exec_options_set_input_s3_uri": (c_int, [handle, c_char_p]),
+    "ci_exec_options_set_output_s3_uri": (c_int, [handle, c_char_p]),
+    "ci_exec_options_set_progress_callback": (c_int, [handle, PROGRESS_CALLBACK, c_void_p]),
+    "ci_result_s3_upload_count": (c_size_t, [handle]),
+    "ci_result_s3_upload_uri": (c_char_p, [handle, c_size_t]),
+    "ci_result_s3_upload_path": (c_char_p, [handle, c_size_t]),
+    "ci_result_s3_upload_size": (c_uint64, [handle, c_size_t]),
+    "ci_result_s3_upload_error": (c_int, [handle]),
+    "ci_result_s3_upload_error_message": (c_char_p, [handle]),
+    "ci_s3_download": (c_int, [handle, c_char_p, c_char_p]),
+    "ci_s3_upload": (c_int, [handle, c_char_p, c_char_p]),
     # JSON tool calls
     "ci_invoke_json": (c_int, [handle, c_char_p, POINTER(c_void_p)]),
 }

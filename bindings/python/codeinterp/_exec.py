@@ -6,7 +6,7 @@ import ctypes
 import math
 
 from . import errors
-from ._clib import OUTPUT_CALLBACK, check, lib
+from ._clib import OUTPUT_CALLBACK, PROGRESS_CALLBACK, check, lib
 from .result import ExecutionResult
 
 MAX_SECONDS = 8 * 3600
@@ -71,12 +71,46 @@ class _Stream:
                 self.fn(tail)
 
 
+UNKNOWN_SIZE = (1 << 64) - 1
+
+
+class _Progress:
+    """An on_progress callable seen from C: fn(uri, bytes_done, bytes_total),
+    bytes_total None while unknown. StopExecution stops the transfer (it
+    fails with CanceledError); any other exception too, and is raised again
+    by execute()."""
+
+    def __init__(self, fn):
+        if not callable(fn):
+            raise TypeError("on_progress must be callable, not %r" % (fn,))
+        self.fn = fn
+        self.error = None
+        self.c_callback = PROGRESS_CALLBACK(self._call)
+
+    def _call(self, uri, done, total, _user_data):
+        if self.error is not None:
+            return 1
+        try:
+            self.fn(uri.decode("utf-8", errors="replace"), done,
+                    None if total == UNKNOWN_SIZE else total)
+            return 0
+        except errors.StopExecution:
+            return 1
+        except BaseException as e:  # noqa: B902 - re-raised by execute()
+            self.error = e
+            return 1
+
+    def finish(self):
+        pass
+
+
 class ExecOptions:
     """A ci_exec_options handle for one call; a context manager that frees it."""
 
     def __init__(self, language="python", timeout=None, clear_context=False,
-                 on_stdout=None, on_stderr=None, input_s3_uri=None, output_s3_uri=None):
-        self.streams = []
+                 on_stdout=None, on_stderr=None, input_s3_uri=None, output_s3_uri=None,
+                 on_progress=None):
+        self.streams = []  # the callback objects C holds while the options live
         out = ctypes.c_void_p()
         check(lib.ci_exec_options_new(ctypes.byref(out)))
         self.handle = out
@@ -92,10 +126,15 @@ class ExecOptions:
                     stream = _Stream(fn)
                     check(setter(self.handle, stream.c_callback, None))
                     self.streams.append(stream)
-            if input_s3_uri is not None or output_s3_uri is not None:
-                raise errors.UnsupportedError(
-                    "S3 input and output are not available in this binding yet",
-                    code=errors.UnsupportedError.code)
+            if input_s3_uri is not None:
+                check(lib.ci_exec_options_set_input_s3_uri(self.handle, _uri(input_s3_uri)))
+            if output_s3_uri is not None:
+                check(lib.ci_exec_options_set_output_s3_uri(self.handle, _uri(output_s3_uri)))
+            if on_progress is not None:
+                progress = _Progress(on_progress)
+                check(lib.ci_exec_options_set_progress_callback(
+                    self.handle, progress.c_callback, None))
+                self.streams.append(progress)
         except BaseException:
             self.close()
             raise
@@ -110,6 +149,12 @@ class ExecOptions:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _uri(uri):
+    if not isinstance(uri, str):
+        raise TypeError("an S3 URI must be a str, not %r" % (uri,))
+    return uri.encode("utf-8")
 
 
 def execute(call, target, code, session=None, **options):
@@ -127,12 +172,16 @@ def execute(call, target, code, session=None, **options):
                                           code=errors.InvalidArgumentError.code)
     with ExecOptions(**options) as opts:
         out = ctypes.c_void_p()
-        check(call(target, raw, opts.handle, ctypes.byref(out)), session)
-        result = ExecutionResult(out)
+        rc = call(target, raw, opts.handle, ctypes.byref(out))
+        failed = [cb.error for cb in opts.streams if cb.error is not None]
+        if rc < 0 and not failed:
+            check(rc, session)
+        result = ExecutionResult(out) if rc >= 0 else None
+        # a callback's own exception wins over what its stop caused
+        if failed:
+            if result is not None:
+                result.close()
+            raise failed[0]
         for stream in opts.streams:
             stream.finish()
-        for stream in opts.streams:
-            if stream.error is not None:
-                result.close()
-                raise stream.error
         return result

@@ -70,6 +70,12 @@ def _path(value, what):
     return os.fsencode(value)
 
 
+def _text(value, what):
+    if not isinstance(value, str):
+        raise TypeError("%s must be a str, not %r" % (what, value))
+    return value.encode("utf-8")
+
+
 def _flag(value, _what):
     return 1 if value else 0
 
@@ -97,7 +103,16 @@ _OPTIONS = {
     "state_dir": ("ci_config_set_state_dir", _path),
     "audit_file": ("ci_config_set_audit_file", _path),
     "audit_fsync": ("ci_config_set_audit_fsync", _flag),
+    "s3_region": ("ci_config_set_s3_region", _text),
+    "s3_endpoint": ("ci_config_set_s3_endpoint", _text),
+    "s3_ca_file": ("ci_config_set_s3_ca_file", _path),
+    "s3_multipart_threshold": ("ci_config_set_s3_multipart_threshold", _size(64)),
+    "s3_part_size": ("ci_config_set_s3_part_size", _size(64)),
+    "s3_parallel_parts": ("ci_config_set_s3_parallel_parts", _uint(32)),
+    "s3_max_attempts": ("ci_config_set_s3_max_attempts", _uint(32)),
 }
+# Set together with one ci_config_set_s3_credentials call.
+_S3_CREDENTIALS = ("s3_access_key_id", "s3_secret_access_key", "s3_session_token")
 
 
 def _audit_callback(fn):
@@ -132,6 +147,12 @@ class CodeInterpreterClient:
         max_processes, max_open_files, max_file_size, tmp_size, upload_limit.
         env: dict of environment variables for the sandbox (None removes).
         audit_file: append audit records to this file; audit_fsync: fsync each.
+        s3_access_key_id, s3_secret_access_key, s3_session_token: S3
+            credentials (default: the AWS_* environment variables).
+        s3_region, s3_endpoint (an S3-compatible store, path-style),
+        s3_ca_file, s3_multipart_threshold, s3_part_size, s3_parallel_parts,
+        s3_max_attempts: the other S3 settings (default: AWS_REGION,
+            AWS_ENDPOINT_URL_S3, ... then the library's defaults).
         on_audit: callable receiving each audit record (a JSON line, str).
         helper_path, kernel_dir, runtime_dir, state_dir: where the library
             finds its parts (default: the install locations, or the
@@ -154,8 +175,13 @@ class CodeInterpreterClient:
         self._idle = threading.Condition()
         self._users = 0
         try:
+            credentials = [options.pop(k, None) for k in _S3_CREDENTIALS]
             for key, value in options.items():
                 self._set(key, value)
+            if any(v is not None for v in credentials):
+                check(lib.ci_config_set_s3_credentials(
+                    self._config, *(None if v is None else _text(v, k)
+                                    for k, v in zip(_S3_CREDENTIALS, credentials))))
         except BaseException:
             self.close()
             raise
@@ -164,7 +190,8 @@ class CodeInterpreterClient:
         c = self._config
         if key in _OPTIONS:
             setter, convert = _OPTIONS[key]
-            if value is None and key in ("cgroup_parent", "audit_file"):
+            if value is None and key in ("cgroup_parent", "audit_file", "s3_region",
+                                         "s3_endpoint", "s3_ca_file"):
                 check(getattr(lib, setter)(c, None))
             else:
                 check(getattr(lib, setter)(c, convert(value, key)))
@@ -199,7 +226,8 @@ class CodeInterpreterClient:
                 self._idle.notify_all()
 
     def execute(self, code, language="python", timeout=None, clear_context=False,
-                on_stdout=None, on_stderr=None, input_s3_uri=None, output_s3_uri=None):
+                on_stdout=None, on_stderr=None, input_s3_uri=None, output_s3_uri=None,
+                on_progress=None):
         """Runs `code` once in a fresh sandbox, destroyed before returning,
         and returns its ExecutionResult (the code's own errors are in
         result.status and result.error, not raised). Options as
@@ -209,7 +237,8 @@ class CodeInterpreterClient:
             return _exec.execute(lib.ci_execute_oneshot, config, code, language=language,
                                  timeout=timeout, clear_context=clear_context,
                                  on_stdout=on_stdout, on_stderr=on_stderr,
-                                 input_s3_uri=input_s3_uri, output_s3_uri=output_s3_uri)
+                                 input_s3_uri=input_s3_uri, output_s3_uri=output_s3_uri,
+                                 on_progress=on_progress)
 
     def create_session(self):
         """A new Session (also a context manager). Raises SandboxError naming

@@ -5,10 +5,11 @@ import json
 import weakref
 from collections import namedtuple
 
+from . import errors
 from ._clib import check, has, lib, take_buffer, text
 
 __all__ = ["ExecutionResult", "ExecutionError", "Image", "Artifact", "DeniedSyscall",
-           "FileInfo", "Usage"]
+           "S3Upload", "FileInfo", "Usage"]
 
 LIMITS_MODES = {0: "auto", 1: "v1", 2: "v2", 3: "none"}
 
@@ -28,6 +29,10 @@ extension."""
 DeniedSyscall = namedtuple("DeniedSyscall", "name times")
 DeniedSyscall.__doc__ = """A system call the sandbox refused during the execution: name
 ("mount", "i386 getpid", "syscall 1234") and how many times."""
+
+S3Upload = namedtuple("S3Upload", "uri path size")
+S3Upload.__doc__ = """A file of /output the execution sent to S3: its s3:// uri,
+path inside the sandbox ("/output/a.csv") and size in bytes."""
 
 FileInfo = namedtuple("FileInfo", "name type size mtime")
 FileInfo.__doc__ = """An entry of a workspace folder: name (one component), type
@@ -81,6 +86,10 @@ class ExecutionResult:
             to say.
         denied_syscalls: list of DeniedSyscall(name, times) the seccomp
             policy refused.
+        s3_uploads: list of S3Upload(uri, path, size) sent to output_s3_uri.
+        s3_upload_error: None when every file of /output was sent, else the
+            CodeInterpreterError (not raised) that stopped the uploads; the
+            files of s3_uploads were sent whole.
     """
 
     def __init__(self, result_handle):
@@ -121,6 +130,16 @@ class ExecutionResult:
                           lib.ci_result_denied_syscall_times(r, i))
             for i in range(lib.ci_result_denied_syscall_count(r)
                            if has("ci_result_denied_syscall_count") else 0)]
+        self.s3_uploads = [
+            S3Upload(text(lib.ci_result_s3_upload_uri(r, i)),
+                     text(lib.ci_result_s3_upload_path(r, i)),
+                     lib.ci_result_s3_upload_size(r, i))
+            for i in range(lib.ci_result_s3_upload_count(r)
+                           if has("ci_result_s3_upload_count") else 0)]
+        code = lib.ci_result_s3_upload_error(r) if has("ci_result_s3_upload_error") else 0
+        self.s3_upload_error = None if code >= 0 else errors.error_for(
+            code, text(lib.ci_result_s3_upload_error_message(r)) or text(lib.ci_strerror(code)),
+            text(lib.ci_strerror(code)))
 
     @property
     def ok(self):

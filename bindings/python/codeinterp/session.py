@@ -74,7 +74,8 @@ class Session:
             self._busy.release()
 
     def execute(self, code, language="python", timeout=None, clear_context=False,
-                on_stdout=None, on_stderr=None, input_s3_uri=None, output_s3_uri=None):
+                on_stdout=None, on_stderr=None, input_s3_uri=None, output_s3_uri=None,
+                on_progress=None):
         """Runs `code` in this session's interpreter for `language` and returns
         an ExecutionResult, whatever the code did (check result.status).
 
@@ -83,6 +84,16 @@ class Session:
         on_stdout, on_stderr: called with each piece of text as the code
             writes it. Raising StopExecution stops the execution (status
             "killed"); any other exception stops it and is raised again here.
+        input_s3_uri: "s3://bucket/key" (fetched as /data/<last part of the
+            key>) or "s3://bucket/prefix/" (every object under it, into
+            /data) before the code runs; a failed fetch raises its S3 error
+            (NoSuchKeyError, AccessDeniedError, ... all TransferError).
+        output_s3_uri: "s3://bucket/prefix/": after a successful execution
+            every file under /output is sent there (result.s3_uploads,
+            result.s3_upload_error).
+        on_progress: called as fn(uri, bytes_done, bytes_total) during the
+            transfers (bytes_total None while unknown); StopExecution stops
+            the transfer.
         Raises SessionExpiredError when the idle lifetime ran out,
         SessionClosedError when the sandbox is gone, RunnerError when the
         interpreter could not be started, UnknownNameError for a language.
@@ -91,7 +102,8 @@ class Session:
             return _exec.execute(lib.ci_execute, h, code, session=h, language=language,
                                  timeout=timeout, clear_context=clear_context,
                                  on_stdout=on_stdout, on_stderr=on_stderr,
-                                 input_s3_uri=input_s3_uri, output_s3_uri=output_s3_uri)
+                                 input_s3_uri=input_s3_uri, output_s3_uri=output_s3_uri,
+                                 on_progress=on_progress)
 
     def cancel(self):
         """Stops the execution running in this session on another thread, if
@@ -161,6 +173,21 @@ class Session:
         target) or a whole folder."""
         with self._use() as h:
             check(lib.ci_remove_file(h, _name(file_name)), h)
+
+    def s3_download(self, uri, file_name=None):
+        """Fetches the object `uri` ("s3://bucket/key") into
+        /workspace/`file_name` (default: the last part of the key), whole or
+        not at all. Raises the S3 errors (TransferError and its subclasses),
+        CanceledError after cancel()."""
+        name = None if file_name is None else _name(file_name)
+        with self._use() as h:
+            check(lib.ci_s3_download(h, _exec._uri(uri), name), h)
+
+    def s3_upload(self, file_name, uri):
+        """Sends the regular file /workspace/`file_name` to `uri`, or to uri +
+        file_name when uri ends with "/"."""
+        with self._use() as h:
+            check(lib.ci_s3_upload(h, _name(file_name), _exec._uri(uri)), h)
 
     def usage(self):
         """Usage(cpu_time, peak_memory, lifetime, cpu_seconds, gb_seconds) of
