@@ -196,6 +196,7 @@ static void check_and_reset(void)
     check(wfd >= 0, "the workspace is gone");
     d = fdopendir(dup(wfd));
     check(d != NULL, "fdopendir");
+    rewinddir(d);
     while ((e = readdir(d)) != NULL)
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
             ci_safe_rmtree_at(wfd, e->d_name);
