@@ -58,9 +58,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(r == CI_EINVAL && err[0] != '\0', "a refusal without a message");
     }
 
+    /* the decoder refuses %00 (it returns a C string): round trips are
+     * of the text before any NUL */
+    size_t upto = strnlen(text, size);
     for (int keep = 0; keep <= 1; keep++) {
         ci_buf enc = { 0 };
-        check(ci_s3_uri_encode(&enc, (const char *)data, size, keep) == 0, "encode");
+        check(ci_s3_uri_encode(&enc, text, upto, keep) == 0, "encode");
         for (size_t i = 0; i < enc.len; i++) {
             char c = enc.data[i];
             check((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -69,9 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                   "an unreserved character left unencoded");
         }
         char *dec = ci_s3_uri_decode(ci_buf_cstr(&enc), enc.len, 0);
-        /* the decoder returns a C string: bytes after a NUL are not comparable */
-        size_t upto = strnlen(text, size);
-        check(dec != NULL && strlen(dec) == upto && memcmp(dec, data, upto) == 0,
+        check(dec != NULL && strlen(dec) == upto && memcmp(dec, text, upto) == 0,
               "decode(encode(x)) != x");
         free(dec);
         ci_buf_free(&enc);
