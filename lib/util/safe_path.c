@@ -78,6 +78,11 @@ static int walk_open(int dirfd, const char *name, int flags, mode_t mode)
         int fd = slash ? openat(at, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                        : openat(at, p, flags | O_NOFOLLOW | O_CLOEXEC, mode);
         int e = errno;
+        struct stat st;
+        /* a link on the way fails as ENOTDIR here: say ELOOP, as openat2 does */
+        if (fd < 0 && e == ENOTDIR && slash && fstatat(at, p, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISLNK(st.st_mode))
+            e = ELOOP;
         if (cur >= 0)
             close(cur);
         if (fd < 0)
