@@ -294,6 +294,27 @@ START_TEST(cpu_and_memory_metered)
 }
 END_TEST
 
+/* A small open-files limit still leaves room for the kernels' own
+ * descriptors, and is what the code sees. */
+START_TEST(small_open_files_limit)
+{
+    ci_config *cfg = tc_config_new();
+    ck_assert_int_eq(ci_config_set_max_open_files(cfg, 32), CI_OK);
+    ci_session *s = tc_session_new(cfg);
+    ci_result *res = tc_exec_ok(s, "import resource; print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])", NULL);
+    ck_assert_str_eq(tc_stdout(res), "32\n");
+    ci_result_free(res);
+    ci_exec_options *o = tc_options_new(0);
+    ci_exec_options_set_language(o, CI_LANGUAGE_JAVASCRIPT);
+    res = tc_exec_ok(s, "6 * 7", o);
+    ck_assert_str_eq(ci_result_value(res), "42");
+    ci_result_free(res);
+    ci_exec_options_free(o);
+    ci_session_destroy(s);
+    ci_config_free(cfg);
+}
+END_TEST
+
 START_TEST(rlimit_only_mode_when_accepted)
 {
     ci_config *cfg = tc_config_new();
@@ -378,6 +399,7 @@ int main(void)
     tcase_add_test(real, node_memory_bombs_are_oom);
     tcase_add_test(real, cpu_and_memory_metered);
     tcase_add_test(real, rlimit_only_mode_when_accepted);
+    tcase_add_test(real, small_open_files_limit);
     suite_add_tcase(suite, real);
     TCase *disk = tcase_create("disk");
     tcase_set_timeout(disk, 120);

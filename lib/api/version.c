@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdlib.h>
 
+#include "api/errors.h"
 #include "ci_build_config.h"
 #include "codeinterp/codeinterp.h"
 
@@ -26,8 +27,9 @@ CI_EXPORT int ci_language_from_name(const char *name, ci_language *out)
         { "javascript", CI_LANGUAGE_JAVASCRIPT }, { "js", CI_LANGUAGE_JAVASCRIPT },
         { "typescript", CI_LANGUAGE_TYPESCRIPT }, { "ts", CI_LANGUAGE_TYPESCRIPT },
     };
+    ci_error_reset();
     if (!name || !out)
-        return CI_EINVAL;
+        return ci_fail(NULL, CI_EINVAL, "name and out must not be NULL");
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         const char *a = name, *b = names[i].name;
         while (*a && *b && (*a | 0x20) == *b)
@@ -37,7 +39,8 @@ CI_EXPORT int ci_language_from_name(const char *name, ci_language *out)
             return CI_OK;
         }
     }
-    return CI_EUNKNOWN;
+    return ci_fail(NULL, CI_EUNKNOWN, "unknown language \"%s\" (python, javascript, typescript)",
+                   name);
 }
 
 CI_EXPORT const char *ci_language_name(ci_language language)

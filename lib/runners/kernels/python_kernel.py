@@ -36,7 +36,11 @@ def _move_control_fd():
     # Out of the way of user code that opens files, and not inherited by its
     # subprocesses (dup'ed descriptors are close-on-exec).
     import fcntl
-    fd = fcntl.fcntl(CONTROL_FD, fcntl.F_DUPFD_CLOEXEC, 512)
+    import resource
+    # high, but below the open-files limit, which may be small
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    low = 512 if soft == resource.RLIM_INFINITY else max(CONTROL_FD + 1, min(512, soft // 2))
+    fd = fcntl.fcntl(CONTROL_FD, fcntl.F_DUPFD_CLOEXEC, low)
     os.close(CONTROL_FD)
     return fd
 
