@@ -8,6 +8,7 @@
  * the table of parts.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,7 +322,7 @@ static int send_parts(struct upload *up, struct ci_s3_outcome *o)
         r = ci_s3_fail(o, CI_ENOMEM, up->u, "out of memory");
         goto out;
     }
-    size_t sent = 0, first_waiting = 0;
+    size_t sent = 0, first_unsent = 0;
     uint64_t sent_bytes = 0;
     while (sent < up->nparts) {
         uint64_t now = ci_now_ms(), wake = UINT64_MAX;
@@ -332,9 +333,10 @@ static int send_parts(struct upload *up, struct ci_s3_outcome *o)
                 continue;
             }
             size_t pick = up->nparts;
-            while (first_waiting < up->nparts && up->parts[first_waiting].state != WAITING)
-                first_waiting++;
-            for (size_t i = first_waiting; i < up->nparts; i++) {
+            /* a part being sent may fail and wait again: skip only the sent */
+            while (first_unsent < up->nparts && up->parts[first_unsent].state == SENT)
+                first_unsent++;
+            for (size_t i = first_unsent; i < up->nparts; i++) {
                 if (up->parts[i].state != WAITING)
                     continue;
                 if (up->parts[i].not_before <= now) {
@@ -351,11 +353,12 @@ static int send_parts(struct upload *up, struct ci_s3_outcome *o)
             busy++;
         }
         if (busy == 0) {
-            /* every part left is waiting out a backoff */
+            /* every part left is waiting out a backoff: nothing for curl to
+             * watch (its cache may hold connections the server closed) */
             uint64_t pause = wake > now ? wake - now : 0;
             if (pause > POLL_MS)
                 pause = POLL_MS;
-            curl_multi_poll(m, NULL, 0, (int)pause, NULL);
+            poll(NULL, 0, (int)pause);
         } else {
             int running;
             if (curl_multi_perform(m, &running) != CURLM_OK) {
