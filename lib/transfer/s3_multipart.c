@@ -326,12 +326,14 @@ static int send_parts(struct upload *up, struct ci_s3_outcome *o)
     uint64_t sent_bytes = 0;
     while (sent < up->nparts) {
         uint64_t now = ci_now_ms(), wake = UINT64_MAX;
-        int busy = 0;
+        int busy = 0, more = 1;
         for (unsigned k = 0; k < nslots; k++) {
             if (slots[k].part >= 0) {
                 busy++;
                 continue;
             }
+            if (!more)
+                continue;
             size_t pick = up->nparts;
             /* a part being sent may fail and wait again: skip only the sent */
             while (first_unsent < up->nparts && up->parts[first_unsent].state == SENT)
@@ -346,8 +348,10 @@ static int send_parts(struct upload *up, struct ci_s3_outcome *o)
                 if (up->parts[i].not_before < wake)
                     wake = up->parts[i].not_before;
             }
-            if (pick == up->nparts)
-                break;
+            if (pick == up->nparts) {
+                more = 0; /* nothing to start now; keep counting the busy */
+                continue;
+            }
             if ((r = start_part(up, &slots[k], pick, m, o)) < 0)
                 goto out;
             busy++;
