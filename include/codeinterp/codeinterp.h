@@ -495,7 +495,9 @@ typedef struct ci_result ci_result;
  *         CI_EBUSY if the session is executing on another thread;
  *         CI_ERUNNER if the interpreter could not be started; CI_EUNSUPPORTED
  *         for a language this build has no runner for; CI_EIO if the audit
- *         record could not be written; CI_ENOMEM; CI_EINVAL. A result whose
+ *         record could not be written; an S3 error (see "S3") when the input
+ *         URI could not be fetched, the code then not run; CI_ENOMEM;
+ *         CI_EINVAL. A result whose
  *         status is CI_STATUS_SESSION_EXPIRED or CI_STATUS_SANDBOX_ERROR means
  *         the sandbox ended during the call.
  * @since 0.1
