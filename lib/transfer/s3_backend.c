@@ -199,9 +199,6 @@ static int s3_open(const struct ci_config *cfg, struct ci_transfer **out, char *
         s3_close(t);
         return r;
     }
-    /* Over TLS the payload needs no signature of its own (Content-MD5
-     * guards it, as the AWS SDKs do); in clear text it is signed. */
-    t->sign_payload = strcmp(t->scheme, "https") != 0;
     *out = t;
     return CI_OK;
 }
@@ -410,8 +407,11 @@ static int put_single(struct ci_transfer *t, int fd, uint64_t size, const struct
                       const struct ci_transfer_progress *p, struct ci_s3_outcome *o)
 {
     unsigned char md5[CI_MD5_LEN];
-    char sha[CI_SHA256_HEX_LEN + 1], md5_hex[33], etag[33];
-    int e = ci_s3_hash_range(t, fd, 0, size, md5, t->sign_payload ? sha : NULL);
+    char md5_hex[33], etag[33];
+    ci_md5_ctx m;
+    ci_md5_init(&m);
+    int e = ci_s3_hash_range(t, fd, 0, size, &m);
+    ci_md5_final(&m, md5);
     if (e < 0)
         return ci_s3_fail(o, CI_EIO, u, "cannot read the file to upload: %s",
                           e == -ENODATA ? "it became shorter" : strerror(-e));
@@ -420,8 +420,7 @@ static int put_single(struct ci_transfer *t, int fd, uint64_t size, const struct
         return ci_s3_fail(o, CI_ENOMEM, u, "out of memory");
     ci_md5_to_hex(md5, md5_hex);
     struct ci_s3_request rq = { .method = "PUT", .target = u, .content_md5 = b64,
-                                .body_fd = fd, .body_size = size,
-                                .payload_sha256 = t->sign_payload ? sha : NULL };
+                                .body_fd = fd, .body_size = size };
     struct ci_s3_call c;
     int r = ci_s3_perform(t, &rq, &c, p, size, o);
     if (r == CI_OK && !c.sse_kms && etag_md5(c.etag, etag) && strcmp(etag, md5_hex) != 0)

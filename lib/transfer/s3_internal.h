@@ -117,7 +117,6 @@ struct ci_transfer {
     char *host;        /* host[:port] of the endpoint (AWS: NULL, per bucket) */
     char *base_path;   /* a custom endpoint's path, "" or "/base" */
     int custom;        /* a custom endpoint: path-style addressing */
-    int sign_payload;  /* SHA-256 of bodies in the signature (plain http) */
     char *ca_file;
     uint64_t threshold, part_size;
     unsigned parallel, max_attempts;
@@ -153,7 +152,6 @@ struct ci_s3_request {
     size_t body_len;
     int body_fd;                        /* file body when >= 0 */
     uint64_t body_off, body_size;
-    const char *payload_sha256;         /* hex of a file body, when signing payloads */
     struct ci_s3_get *get;              /* stream a 2xx answer into this file */
     size_t answer_cap;                  /* largest in-memory answer kept */
 };
@@ -219,11 +217,9 @@ CURL *ci_s3_easy_new(struct ci_transfer *t);
 int ci_s3_fail(struct ci_s3_outcome *o, int code, const struct ci_s3_uri *target,
                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Reads [off, off+len) of fd into the MD5 (and SHA-256 when sha is not
- * NULL) using the client's scratch buffer. 0, -errno, or -ENODATA when the
- * file is shorter. */
-int ci_s3_hash_range(struct ci_transfer *t, int fd, uint64_t off, uint64_t len,
-                     unsigned char md5[CI_MD5_LEN], char *sha_hex);
+/* Feeds [off, off+len) of fd to the MD5 using the client's scratch buffer.
+ * 0, -errno, or -ENODATA when the file is shorter. */
+int ci_s3_hash_range(struct ci_transfer *t, int fd, uint64_t off, uint64_t len, ci_md5_ctx *md5);
 
 /* ------------------------------------------------------- s3_multipart.c */
 

@@ -20,13 +20,16 @@
 #include "util/clock.h"
 
 #define POLL_MS 100
+/* Hashed between two turns of the transfers: a few ms, so that the MD5
+ * of the parts to come is ready when a slot frees without holding up the
+ * parts in flight. */
+#define HASH_SLICE (1u << 20)
 
 enum part_state { WAITING, SENDING, SENT };
 
 struct part {
     uint64_t off, len;
     unsigned char md5[CI_MD5_LEN];
-    char sha[CI_SHA256_HEX_LEN + 1];
     int hashed;
     char etag[80];
     unsigned attempts;
@@ -53,7 +56,35 @@ struct upload {
     struct part *parts;
     size_t nparts;
     const struct ci_transfer_progress *p;
+    /* the part being hashed ahead of its sending, and how far */
+    size_t ahead;
+    uint64_t ahead_off;
+    ci_md5_ctx ahead_md5;
 };
+
+/* Hashes up to `budget` bytes more of the parts, in order. 0 or -errno
+ * (-ENODATA: the file became shorter). */
+static int hash_ahead(struct upload *up, uint64_t budget)
+{
+    while (budget > 0 && up->ahead < up->nparts) {
+        struct part *pt = &up->parts[up->ahead];
+        uint64_t left = pt->len - up->ahead_off;
+        uint64_t take = left < budget ? left : budget;
+        int e = ci_s3_hash_range(up->t, up->fd, pt->off + up->ahead_off, take, &up->ahead_md5);
+        if (e < 0)
+            return e;
+        up->ahead_off += take;
+        budget -= take;
+        if (up->ahead_off == pt->len) {
+            ci_md5_final(&up->ahead_md5, pt->md5);
+            pt->hashed = 1;
+            up->ahead++;
+            up->ahead_off = 0;
+            ci_md5_init(&up->ahead_md5);
+        }
+    }
+    return 0;
+}
 
 static int md5_etag_hex(const char *etag, char hex[33])
 {
@@ -234,13 +265,12 @@ static int start_part(struct upload *up, struct slot *s, size_t i, CURLM *m,
 {
     struct part *pt = &up->parts[i];
     struct ci_transfer *t = up->t;
-    if (!pt->hashed) {
-        int e = ci_s3_hash_range(t, up->fd, pt->off, pt->len, pt->md5,
-                                 t->sign_payload ? pt->sha : NULL);
+    /* parts start in order, so this one is next in line to be hashed */
+    while (!pt->hashed) {
+        int e = hash_ahead(up, pt->len);
         if (e < 0)
             return ci_s3_fail(o, CI_EIO, up->u, "cannot read part %zu of the file: %s", i + 1,
                               e == -ENODATA ? "the file became shorter" : strerror(-e));
-        pt->hashed = 1;
     }
     free(s->md5_b64);
     s->md5_b64 = ci_b64_encode(pt->md5, CI_MD5_LEN);
@@ -251,8 +281,7 @@ static int start_part(struct upload *up, struct slot *s, size_t i, CURLM *m,
     s->q[1] = (struct ci_sigv4_param){ "uploadId", up->id };
     s->rq = (struct ci_s3_request){ .method = "PUT", .target = up->u, .query = s->q,
                                     .nquery = 2, .content_md5 = s->md5_b64, .body_fd = up->fd,
-                                    .body_off = pt->off, .body_size = pt->len,
-                                    .payload_sha256 = t->sign_payload ? pt->sha : NULL };
+                                    .body_off = pt->off, .body_size = pt->len };
     int r = ci_s3_call_setup(t, s->h, &s->rq, &s->call, o);
     if (r < 0)
         return r;
@@ -390,8 +419,18 @@ static int send_parts(struct upload *up, struct ci_s3_outcome *o)
                     break;
                 }
             }
+            /* while parts are in flight, hash the next ones in between */
+            int hashing = up->ahead < up->nparts;
+            if (hashing) {
+                int e = hash_ahead(up, HASH_SLICE);
+                if (e < 0) {
+                    r = ci_s3_fail(o, CI_EIO, up->u, "cannot read the file: %s",
+                                   e == -ENODATA ? "it became shorter" : strerror(-e));
+                    goto out;
+                }
+            }
             if (sent < up->nparts)
-                curl_multi_poll(m, NULL, 0, POLL_MS, NULL);
+                curl_multi_poll(m, NULL, 0, hashing ? 0 : POLL_MS, NULL);
         }
         if (up->p && up->p->fn) {
             uint64_t moving = 0;
@@ -430,6 +469,7 @@ int ci_s3_put_multipart(struct ci_transfer *t, int fd, uint64_t size,
         part = ((size + 9999) / 10000 + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
     struct upload up = { .t = t, .u = u, .fd = fd, .size = size, .p = p,
                          .nparts = (size_t)((size + part - 1) / part) };
+    ci_md5_init(&up.ahead_md5);
     up.parts = calloc(up.nparts, sizeof(*up.parts));
     if (!up.parts)
         return ci_s3_fail(o, CI_ENOMEM, u, "out of memory");
