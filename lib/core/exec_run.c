@@ -339,9 +339,16 @@ int ci_exec_run(struct ci_session *s, const char *code, const struct ci_exec_opt
         break;
     case RUNNER_GONE: {
         int exited = 0, ecode = -1, sig = 0;
-        s->ops->wait(s->sb, ctx->pid, RUNNER_EXIT_WAIT_MS, &exited, &ecode, &sig);
+        int wr = s->ops->wait(s->sb, ctx->pid, RUNNER_EXIT_WAIT_MS, &exited, &ecode, &sig);
         drain(ctx, &cout, &cerr, DRAIN_AFTER_KILL_MS);
-        if (exited && sig) {
+        if (wr != CI_OK) {
+            /* the runner went with its whole sandbox (its init died): say
+             * so, not that the code failed */
+            why = SANDBOX_GONE;
+            ci_session_forget_contexts(s);
+            res->status = CI_STATUS_SANDBOX_ERROR;
+            res->exit_code = -1;
+        } else if (exited && sig) {
             res->status = CI_STATUS_KILLED;
             res->exit_code = 128 + sig;
             if (runner->oom_marker && cerr.kept.len && strstr(ci_buf_cstr(&cerr.kept), runner->oom_marker))
