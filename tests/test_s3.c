@@ -372,6 +372,7 @@ END_TEST
 
 struct server {
     char *argv[16];
+    char *owned[8];     /* what argv points to that we allocated */
     char *env[4];       /* extra variables, NULL-terminated */
     char log[4200];
     pid_t pid;
@@ -548,13 +549,13 @@ static void moto_up(void)
     srv.port = free_port();
     snprintf(srv.log, sizeof(srv.log), "%s/moto.log", tmp_dir);
     snprintf(srv.endpoint, sizeof(srv.endpoint), "http://127.0.0.1:%d", srv.port);
-    srv.argv[0] = runtime_path("test/venv/bin/python");
+    srv.argv[0] = srv.owned[0] = runtime_path("test/venv/bin/python");
     srv.argv[1] = "-m";
     srv.argv[2] = "moto.server";
     srv.argv[3] = "-H";
     srv.argv[4] = "127.0.0.1";
     srv.argv[5] = "-p";
-    srv.argv[6] = tc_printf("%d", srv.port);
+    srv.argv[6] = srv.owned[1] = tc_printf("%d", srv.port);
     /* the IAM set-up's three calls go through unsigned; every request after
      * them must carry a valid signature of a key moto's IAM knows */
     srv.env[0] = "INITIAL_NO_AUTH_ACTION_COUNT=3";
@@ -581,19 +582,19 @@ static void s3rver_up_with(int tls)
     snprintf(srv.ak, sizeof(srv.ak), "S3RVER");
     snprintf(srv.sk, sizeof(srv.sk), "S3RVER");
     size_t n = 0;
-    srv.argv[n++] = strdup("/usr/bin/node");
-    srv.argv[n++] = runtime_path("test/node/node_modules/s3rver/bin/s3rver.js");
+    srv.argv[n++] = "/usr/bin/node";
+    srv.argv[n++] = srv.owned[0] = runtime_path("test/node/node_modules/s3rver/bin/s3rver.js");
     srv.argv[n++] = "-d";
-    srv.argv[n++] = data;
+    srv.argv[n++] = srv.owned[1] = data;
     srv.argv[n++] = "-a";
     srv.argv[n++] = "127.0.0.1";
     srv.argv[n++] = "-p";
-    srv.argv[n++] = tc_printf("%d", srv.port);
+    srv.argv[n++] = srv.owned[2] = tc_printf("%d", srv.port);
     srv.argv[n++] = "--silent";
     srv.argv[n++] = "--configure-bucket";
     srv.argv[n++] = "bkt";
     if (tls) {
-        char *key = tc_printf("%s/key.pem", tmp_dir);
+        char *key = srv.owned[3] = tc_printf("%s/key.pem", tmp_dir);
         snprintf(srv.ca, sizeof(srv.ca), "%s/cert.pem", tmp_dir);
         char *argv[] = { "/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
                          "-keyout", key, "-out", srv.ca, "-days", "2", "-subj", "/CN=127.0.0.1",
@@ -620,6 +621,10 @@ static void s3rver_tls_up(void)
 static void server_down(void)
 {
     server_kill();
+    for (size_t i = 0; i < sizeof(srv.owned) / sizeof(srv.owned[0]); i++) {
+        free(srv.owned[i]);
+        srv.owned[i] = NULL;
+    }
     if (tmp_dir)
         tc_remove_tree(tmp_dir);
     free(tmp_dir);
@@ -715,7 +720,9 @@ START_TEST(parquet_headline)
     char *got = tool("cat", "bkt", "out/run1/summary.csv", NULL);
     ck_assert_str_eq(got, want);
     char *listing = tool("ls", "bkt", "out/", NULL);
-    ck_assert_str_eq(listing, tc_printf("out/run1/summary.csv %zu\n", strlen(want)));
+    char *want_listing = tc_printf("out/run1/summary.csv %zu\n", strlen(want));
+    ck_assert_str_eq(listing, want_listing);
+    free(want_listing);
     ci_result_free(r);
     ci_session_destroy(s);
     free(got);
@@ -775,7 +782,9 @@ START_TEST(prefix_round_trip)
         bytes[i] = (unsigned char)(i & 255);
     char hex[65];
     ci_sha256_hex(bytes, sizeof(bytes), hex);
-    ck_assert_str_eq(sum, tc_printf("1024 %s\n", hex));
+    char *want_sum = tc_printf("1024 %s\n", hex);
+    ck_assert_str_eq(sum, want_sum);
+    free(want_sum);
     free(sum);
     ci_result_free(r);
 
@@ -1080,8 +1089,8 @@ static void fake_up(const char *mode, const char *n)
     snprintf(srv.ak, sizeof(srv.ak), "AKIDEXAMPLE");
     snprintf(srv.sk, sizeof(srv.sk), "fake-secret");
     srv.argv[0] = "/usr/bin/python3";
-    srv.argv[1] = tc_printf("%s/s3_fake.py", TC_SOURCE_DIR);
-    srv.argv[2] = tc_printf("%d", srv.port);
+    srv.argv[1] = srv.owned[0] = tc_printf("%s/s3_fake.py", TC_SOURCE_DIR);
+    srv.argv[2] = srv.owned[1] = tc_printf("%d", srv.port);
     srv.argv[3] = (char *)mode;
     srv.argv[4] = (char *)n;
     server_start();
@@ -1276,6 +1285,14 @@ static int s3rver_uploads(void)
     return n;
 }
 
+/* The bound of the design; AddressSanitizer keeps freed memory in
+ * quarantine and shadows all of it, which is no measure of the library. */
+#if defined(__SANITIZE_ADDRESS__)
+#define PEAK_RSS_LIMIT_KIB (256 * 1024)
+#else
+#define PEAK_RSS_LIMIT_KIB (64 * 1024)
+#endif
+
 static long peak_rss_kib(void)
 {
     struct rusage ru;
@@ -1311,7 +1328,9 @@ START_TEST(one_gib_bounded_memory)
     ck_assert_msg(rc == 0, "%s: %s", ci_strerror(rc), ci_session_last_error(s));
     double t1 = tc_now_ms();
     char *sum = tool("sum", "bkt", "large/big.bin", NULL);
-    ck_assert_str_eq(sum, tc_printf("1073741824 %s\n", sha));
+    char *want_sum = tc_printf("1073741824 %s\n", sha);
+    ck_assert_str_eq(sum, want_sum);
+    free(want_sum);
     free(sum);
     ck_assert_int_eq(s3rver_uploads(), 0);
 
@@ -1331,7 +1350,8 @@ START_TEST(one_gib_bounded_memory)
     long peak = peak_rss_kib();
     printf("1 GiB: upload %.1f s, download into /data (and hash) %.1f s; peak RSS %ld KiB "
            "(%ld before the transfers)\n", (t1 - t0) / 1000, (t3 - t2) / 1000, peak, before);
-    ck_assert_msg(peak < 64 * 1024, "peak RSS %ld KiB is not under 64 MiB", peak);
+    ck_assert_msg(peak < PEAK_RSS_LIMIT_KIB, "peak RSS %ld KiB is not under %d KiB", peak,
+                  PEAK_RSS_LIMIT_KIB);
     ci_session_destroy(s);
 }
 END_TEST
@@ -1434,7 +1454,9 @@ START_TEST(multipart_upload_survives_a_restart)
            err == 0 ? "completed" : ci_result_s3_upload_error_message(r));
     if (err == 0) {
         ck_assert_uint_eq(ci_result_s3_upload_count(r), 1);
-        ck_assert_str_eq(sum, tc_printf("%d %s\n", 200 << 20, sha));
+        char *want_sum = tc_printf("%d %s\n", 200 << 20, sha);
+        ck_assert_str_eq(sum, want_sum);
+        free(want_sum);
         ck_assert_int_eq(s3rver_uploads(), 0);
     } else {
         /* a clean failure: no object (s3rver cannot abort an upload, so
