@@ -757,6 +757,7 @@ START_TEST(prefix_round_trip)
         "    print('read-only', e.errno)\n"
         "os.makedirs('/output/sub/deeper', exist_ok=True)\n"
         "open('/output/r1.txt', 'w').write('one')\n"
+        "open('/output/empty', 'w').close()\n"
         "open('/output/sub/deeper/r2.bin', 'wb').write(bytes(range(256)) * 4)\n"
         "os.symlink('/etc/passwd', '/output/link')\n"
         "os.mkfifo('/output/fifo')\n"
@@ -773,9 +774,15 @@ START_TEST(prefix_round_trip)
     ck_assert_msg(!strstr(out, "sibling"), "an object outside the prefix was fetched");
     /* r1.txt has a second name (a hard link): both are left out, as are
      * the symbolic link and the FIFO */
-    ck_assert_uint_eq(ci_result_s3_upload_count(r), 1);
-    ck_assert_str_eq(ci_result_s3_upload_uri(r, 0), "s3://bkt/results/sub/deeper/r2.bin");
-    ck_assert_uint_eq(ci_result_s3_upload_size(r, 0), 1024);
+    ck_assert_uint_eq(ci_result_s3_upload_count(r), 2);
+    ck_assert_str_eq(ci_result_s3_upload_uri(r, 0), "s3://bkt/results/empty");
+    ck_assert_uint_eq(ci_result_s3_upload_size(r, 0), 0);
+    ck_assert_str_eq(ci_result_s3_upload_uri(r, 1), "s3://bkt/results/sub/deeper/r2.bin");
+    ck_assert_str_eq(ci_result_s3_upload_path(r, 1), "/output/sub/deeper/r2.bin");
+    ck_assert_uint_eq(ci_result_s3_upload_size(r, 1), 1024);
+    char *empty = tool("sum", "bkt", "results/empty", NULL);
+    ck_assert_int_eq(strncmp(empty, "0 e3b0c442", 10), 0);
+    free(empty);
     char *sum = tool("sum", "bkt", "results/sub/deeper/r2.bin", NULL);
     unsigned char bytes[1024];
     for (int i = 0; i < 1024; i++)
@@ -793,8 +800,8 @@ START_TEST(prefix_round_trip)
     ci_result_free(r);
     rc = exec_s3(s, "pass", NULL, "s3://bkt/results/", &r);
     ck_assert_int_eq(rc, 0);
-    ck_assert_uint_eq(ci_result_s3_upload_count(r), 2);
-    ck_assert_str_eq(ci_result_s3_upload_uri(r, 0), "s3://bkt/results/r1.txt");
+    ck_assert_uint_eq(ci_result_s3_upload_count(r), 3);
+    ck_assert_str_eq(ci_result_s3_upload_uri(r, 1), "s3://bkt/results/r1.txt");
     ci_result_free(r);
     char *one = tool("cat", "bkt", "results/r1.txt", NULL);
     ck_assert_str_eq(one, "one");
@@ -819,6 +826,10 @@ START_TEST(prefix_round_trip)
     back = tool("cat", "bkt", "renamed.txt", NULL);
     ck_assert_str_eq(back, "bravo");
     free(back);
+    ck_assert_int_eq(ci_s3_download(s, "s3://bkt/results/empty", "e0"), 0);
+    ck_assert_int_eq(ci_download(s, "e0", &data, &len), 0);
+    ck_assert_uint_eq(len, 0);
+    ci_free(data);
     ck_assert_int_eq(ci_s3_download(s, "s3://bkt/nested/", "x"), CI_EINVAL);
     ck_assert_int_eq(ci_s3_download(s, "s3://bkt/nested/a.txt", "../x"), CI_EPATH);
     ck_assert_int_eq(ci_s3_upload(s, "missing.txt", "s3://bkt/m.txt"), CI_ENOENT);
