@@ -58,7 +58,7 @@ CI_EXPORT int ci_config_set_upload_limit(ci_config *c, uint64_t bytes)
  * time), holds the idle clock, and opens /workspace. The workspace's owner
  * is the sandbox's user; on a root host what we create is given to it.
  */
-static int begin(struct ci_session *s, int *root, struct ci_safe_owner *own)
+int ci_workspace_call_begin(struct ci_session *s, int *root, struct ci_safe_owner *own)
 {
     int expected = 0;
     if (!atomic_compare_exchange_strong(&s->executing, &expected, 1))
@@ -86,7 +86,7 @@ static int begin(struct ci_session *s, int *root, struct ci_safe_owner *own)
     return CI_OK;
 }
 
-static void end(struct ci_session *s, int root)
+void ci_workspace_call_end(struct ci_session *s, int root)
 {
     close(root);
     s->last_used_ms = ci_now_ms();
@@ -305,7 +305,7 @@ static int write_all_files(ci_session *s, const struct ci_file_data *files, size
         return ci_fail(s, CI_ENOMEM, "out of memory");
     int root;
     struct ci_safe_owner own;
-    int r = begin(s, &root, &own);
+    int r = ci_workspace_call_begin(s, &root, &own);
     if (r < 0) {
         free(made);
         return r;
@@ -322,7 +322,7 @@ static int write_all_files(ci_session *s, const struct ci_file_data *files, size
     if (r < 0)
         while (i-- > 0)
             unput_file(root, files[i].name, made[i]);
-    end(s, root);
+    ci_workspace_call_end(s, root);
     free(made);
     return r;
 }
@@ -369,12 +369,12 @@ static int upload_file(ci_session *s, const char *host_path, const char *name, i
     int root;
     struct ci_safe_owner own;
     if (r == CI_OK)
-        r = begin(s, &root, &own);
+        r = ci_workspace_call_begin(s, &root, &own);
     if (r == CI_OK) {
         struct source src = { NULL, 0, in };
         size_t made;
         r = put_file(s, root, &own, name, &src, &made);
-        end(s, root);
+        ci_workspace_call_end(s, root);
     }
     close(in);
     return r;
@@ -493,7 +493,7 @@ static int download(ci_session *s, const char *name, void **data, size_t *len)
     int root;
     struct ci_safe_owner own;
     if (r == CI_OK)
-        r = begin(s, &root, &own);
+        r = ci_workspace_call_begin(s, &root, &own);
     if (r < 0)
         return r;
     /* nothing in the workspace can be larger than what the sandbox may
@@ -520,7 +520,7 @@ static int download(ci_session *s, const char *name, void **data, size_t *len)
     } else {
         r = fd;
     }
-    end(s, root);
+    ci_workspace_call_end(s, root);
     return r;
 }
 
@@ -562,7 +562,7 @@ static int download_to_file(ci_session *s, const char *name, const char *host_pa
     }
     int root;
     struct ci_safe_owner own;
-    r = begin(s, &root, &own);
+    r = ci_workspace_call_begin(s, &root, &own);
     if (r == CI_OK) {
         struct stat st;
         int fd = open_regular(s, root, name, &st);
@@ -584,7 +584,7 @@ static int download_to_file(ci_session *s, const char *name, const char *host_pa
                         strerror(-e));
         if (fd >= 0)
             close(fd);
-        end(s, root);
+        ci_workspace_call_end(s, root);
     }
     if (hostdir != AT_FDCWD)
         close(hostdir);
@@ -691,14 +691,14 @@ static int list_files(ci_session *s, const char *dir, ci_file_list **out)
     int root;
     struct ci_safe_owner own;
     if (r == CI_OK)
-        r = begin(s, &root, &own);
+        r = ci_workspace_call_begin(s, &root, &own);
     if (r < 0)
         return r;
     const char *name = root_dir ? "." : dir;
     struct ci_file_list *list = calloc(1, sizeof(*list));
     int fd = list ? ci_safe_open(root, name, O_RDONLY | O_DIRECTORY, 0) : -ENOMEM;
     int e = fd < 0 ? fd : read_entries(fd, list);
-    end(s, root);
+    ci_workspace_call_end(s, root);
     if (e < 0) {
         ci_file_list_free(list);
         return fail_errno(s, -e, "list", root_dir ? "" : dir);
@@ -753,7 +753,7 @@ static int remove_file(ci_session *s, const char *name)
     int root;
     struct ci_safe_owner own;
     if (r == CI_OK)
-        r = begin(s, &root, &own);
+        r = ci_workspace_call_begin(s, &root, &own);
     if (r < 0)
         return r;
     const char *leaf;
@@ -761,7 +761,7 @@ static int remove_file(ci_session *s, const char *name)
     int e = dir < 0 ? dir : ci_safe_rmtree_at(dir, leaf);
     if (dir >= 0)
         close(dir);
-    end(s, root);
+    ci_workspace_call_end(s, root);
     return e < 0 ? fail_errno(s, -e, "remove", name) : CI_OK;
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api/errors.h"
+#include "api/files_internal.h"
 #include "core/audit.h"
 #include "core/config_internal.h"
 #include "core/exec_options_internal.h"
@@ -286,44 +287,6 @@ CI_EXPORT const char *ci_result_s3_upload_error_message(const ci_result *r)
 
 /* -------------------------------------------------------- session calls */
 
-/* Takes the session for one call, as the file calls do, and opens
- * /workspace; its owner gets what we create on a root host. */
-static int begin(struct ci_session *s, int *root, struct ci_safe_owner *own)
-{
-    int expected = 0;
-    if (!atomic_compare_exchange_strong(&s->executing, &expected, 1))
-        return ci_fail(s, CI_EBUSY, "the session is executing on another thread");
-    int r = ci_session_check_alive(s);
-    if (r < 0) {
-        atomic_store(&s->executing, 0);
-        return r;
-    }
-    s->ops->set_busy(s->sb, 1);
-    const char *ws = s->ops->workspace(s->sb);
-    struct stat st;
-    *root = open(ws, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (*root < 0 || fstat(*root, &st) < 0) {
-        r = ci_fail(s, CI_EIO, "cannot open the session's workspace %s: %s", ws, strerror(errno));
-        if (*root >= 0)
-            close(*root);
-        s->ops->set_busy(s->sb, 0);
-        atomic_store(&s->executing, 0);
-        return r;
-    }
-    own->uid = st.st_uid;
-    own->gid = st.st_gid;
-    own->chown = geteuid() == 0;
-    return CI_OK;
-}
-
-static void end(struct ci_session *s, int root)
-{
-    close(root);
-    s->last_used_ms = ci_now_ms();
-    s->ops->set_busy(s->sb, 0);
-    atomic_store(&s->executing, 0);
-}
-
 CI_EXPORT int ci_s3_download(ci_session *s, const char *uri, const char *name)
 {
     ci_error_reset();
@@ -344,12 +307,12 @@ CI_EXPORT int ci_s3_download(ci_session *s, const char *uri, const char *name)
     int root;
     struct ci_safe_owner own;
     int64_t size = -1;
-    r = begin(s, &root, &own);
+    r = ci_workspace_call_begin(s, &root, &own);
     if (r == CI_EBUSY)
         return r;
     if (r == CI_OK) {
         r = ci_s3_session_download(s, root, &own, uri, name, &size);
-        end(s, root);
+        ci_workspace_call_end(s, root);
     }
     char path[CI_PATH_MAX + 12];
     snprintf(path, sizeof(path), "/workspace/%s", name);
@@ -372,14 +335,14 @@ CI_EXPORT int ci_s3_upload(ci_session *s, const char *name, const char *uri)
     int root;
     struct ci_safe_owner own;
     int64_t size = -1;
-    int r = begin(s, &root, &own);
+    int r = ci_workspace_call_begin(s, &root, &own);
     if (r == CI_EBUSY) {
         free(full);
         return r;
     }
     if (r == CI_OK) {
         r = ci_s3_session_upload(s, root, name, full, &size);
-        end(s, root);
+        ci_workspace_call_end(s, root);
     }
     char path[CI_PATH_MAX + 12];
     snprintf(path, sizeof(path), "/workspace/%s", name);
