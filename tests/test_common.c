@@ -420,3 +420,30 @@ char *tc_spawn_marker_code(const char *marker)
         "print(p.pid)\n",
         marker);
 }
+
+/* The rest of the first stdout line starting with "key " (malloc'd), or
+ * NULL. */
+char *tc_line_value(const char *text, const char *key)
+{
+    size_t klen = strlen(key);
+    for (const char *line = text; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len >= klen + 1 && strncmp(line, key, klen) == 0 && line[klen] == ' ')
+            return strndup(line + klen + 1, len - klen - 1);
+        if (len == klen && strncmp(line, key, klen) == 0)
+            return strdup("");
+        line = end ? end + 1 : NULL;
+    }
+    return NULL;
+}
+
+/* Asserts the line "key value" is in the output. */
+void tc_expect_line(const ci_result *r, const char *key, const char *value)
+{
+    char *got = tc_line_value(tc_stdout(r), key);
+    ck_assert_msg(got != NULL, "no \"%s\" line in:\n%s\n--- stderr ---\n%s", key,
+                  tc_stdout(r), tc_stderr(r));
+    ck_assert_msg(strcmp(got, value) == 0, "%s: got \"%s\", wanted \"%s\"", key, got, value);
+    free(got);
+}

@@ -106,4 +106,11 @@ const char *tc_state_dir(void);
  * prints its pid. free() the result. */
 char *tc_spawn_marker_code(const char *marker);
 
+
+/* The rest of the output line that starts with "key " (or "" for a line
+ * that is just "key"), malloc'd, or NULL when there is none. */
+char *tc_line_value(const char *text, const char *key);
+/* Asserts the line "key value" is in the result's stdout. */
+void tc_expect_line(const ci_result *result, const char *key, const char *value);
+
 #endif

@@ -23,36 +23,10 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-/* The rest of the first line of `text` starting with "key " (malloc'd), or
- * NULL. */
-static char *line_value(const char *text, const char *key)
-{
-    size_t klen = strlen(key);
-    for (const char *line = text; line && *line;) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        if (len >= klen + 1 && strncmp(line, key, klen) == 0 && line[klen] == ' ')
-            return strndup(line + klen + 1, len - klen - 1);
-        if (len == klen && strncmp(line, key, klen) == 0)
-            return strdup("");
-        line = end ? end + 1 : NULL;
-    }
-    return NULL;
-}
-
-static void expect_line(const ci_result *r, const char *key, const char *value)
-{
-    char *got = line_value(tc_stdout(r), key);
-    ck_assert_msg(got != NULL, "no \"%s\" line in:\n%s\n--- stderr ---\n%s", key, tc_stdout(r),
-                  tc_stderr(r));
-    ck_assert_msg(strcmp(got, value) == 0, "%s: got \"%s\", wanted \"%s\"", key, got, value);
-    free(got);
-}
-
 /* The line is there and its verdict does not start with `bad`. */
 static void expect_line_not(const ci_result *r, const char *key, const char *bad)
 {
-    char *got = line_value(tc_stdout(r), key);
+    char *got = tc_line_value(tc_stdout(r), key);
     ck_assert_msg(got != NULL, "no \"%s\" line in:\n%s\n--- stderr ---\n%s", key, tc_stdout(r),
                   tc_stderr(r));
     ck_assert_msg(strncmp(got, bad, strlen(bad)) != 0, "%s: %s", key, got);
@@ -62,7 +36,7 @@ static void expect_line_not(const ci_result *r, const char *key, const char *bad
 /* The verdict is one of the '|'-separated words. */
 static void expect_one_of(const ci_result *r, const char *key, const char *words)
 {
-    char *got = line_value(tc_stdout(r), key);
+    char *got = tc_line_value(tc_stdout(r), key);
     ck_assert_msg(got != NULL, "no \"%s\" line in:\n%s\n--- stderr ---\n%s", key, tc_stdout(r),
                   tc_stderr(r));
     size_t n = strlen(got);
@@ -161,18 +135,18 @@ START_TEST(escapes_stay_inside)
     ci_result *r = run_snippet(s, "hard_fs.py", prelude, NULL);
     free(prelude);
     expect_done(r);
-    expect_line(r, "chroot_jail", "EPERM");
-    expect_line(r, "chroot_dot", "EPERM");
-    expect_line(r, "CWD", "/");
-    expect_line(r, "ESCAPED", "False");
+    tc_expect_line(r, "chroot_jail", "EPERM");
+    tc_expect_line(r, "chroot_dot", "EPERM");
+    tc_expect_line(r, "CWD", "/");
+    tc_expect_line(r, "ESCAPED", "False");
     static const char *const tools[] = {"chroot_bin", "mount_bin",  "bind_bin",
                                         "umount_bin", "remount_bin", "unshare_bin",
                                         "nsenter_bin", "bwrap_bin"};
     for (size_t i = 0; i < sizeof tools / sizeof tools[0]; i++)
         expect_one_of(r, tools[i], "FAILED|ABSENT");
-    expect_line(r, "bwrap_bin", "FAILED"); /* setup installs bubblewrap */
-    expect_line(r, "MOUNTS_CHANGED", "False");
-    expect_line(r, "TOP_CHANGED", "False");
+    tc_expect_line(r, "bwrap_bin", "FAILED"); /* setup installs bubblewrap */
+    tc_expect_line(r, "MOUNTS_CHANGED", "False");
+    tc_expect_line(r, "TOP_CHANGED", "False");
     expect_line_not(r, "link_usr", "ALLOWED");
     expect_line_not(r, "link_etc", "ALLOWED");
     expect_line_not(r, "rename_ws", "ALLOWED");
@@ -180,11 +154,11 @@ START_TEST(escapes_stay_inside)
     static const char *const writable[] = {"FLAGS /workspace", "FLAGS /output", "FLAGS /tmp",
                                            "FLAGS /dev/shm", "FLAGS /data", "FLAGS /"};
     for (size_t i = 0; i < sizeof writable / sizeof writable[0]; i++)
-        expect_line(r, writable[i], "True");
-    expect_line(r, "STATE_DIR_VISIBLE", "False");
-    expect_line(r, "ID_VISIBLE", "False");
-    expect_line(r, "SUID_SET", "True");
-    expect_line(r, "SUID_EUID", "1000");
+        tc_expect_line(r, writable[i], "True");
+    tc_expect_line(r, "STATE_DIR_VISIBLE", "False");
+    tc_expect_line(r, "ID_VISIBLE", "False");
+    tc_expect_line(r, "SUID_SET", "True");
+    tc_expect_line(r, "SUID_EUID", "1000");
     /* the mount attempts were refused by the policy and say so */
     expect_denied(r, "chroot");
     ci_result_free(r);
@@ -259,11 +233,11 @@ START_TEST(js_filesystem)
     };
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
         expect_one_of(r, refused[i], "FAILED|ABSENT");
-    expect_line(r, "MOUNTS_CHANGED", "false");
-    expect_line(r, "STATE_DIR_LISTED", "ENOENT");
+    tc_expect_line(r, "MOUNTS_CHANGED", "false");
+    tc_expect_line(r, "STATE_DIR_LISTED", "ENOENT");
     expect_one_of(r, "SHADOW", "ENOENT|EACCES");
     expect_one_of(r, "ROOT_HOME", "ENOENT|EACCES");
-    char *dev = line_value(tc_stdout(r), "DEV");
+    char *dev = tc_line_value(tc_stdout(r), "DEV");
     ck_assert_ptr_nonnull(dev);
     static const char *const allowed[] = {"null", "zero", "full", "random", "urandom", "fd",
                                           "stdin", "stdout", "stderr", "shm", "pts", "ptmx",
@@ -281,9 +255,9 @@ START_TEST(js_filesystem)
     }
     ck_assert_int_eq(needed, 5);
     free(dev);
-    expect_line(r, "MKNOD", "FAILED");
-    expect_line(r, "FD_LEAKS", "0");
-    char *fds = line_value(tc_stdout(r), "FD_COUNT");
+    tc_expect_line(r, "MKNOD", "FAILED");
+    tc_expect_line(r, "FD_LEAKS", "0");
+    char *fds = tc_line_value(tc_stdout(r), "FD_COUNT");
     ck_assert_ptr_nonnull(fds);
     ck_assert_msg(atoi(fds) >= 3 && atoi(fds) <= 40, "%s fds open in the JS runner", fds);
     free(fds);
@@ -313,7 +287,7 @@ START_TEST(init_and_proc)
     }
     expect_line_not(r, "proc1 mem write", "ALLOWED");
     expect_line_not(r, "proc1 oom_score_adj", "ALLOWED");
-    char *keys = line_value(tc_stdout(r), "KEYS");
+    char *keys = tc_line_value(tc_stdout(r), "KEYS");
     ck_assert_ptr_nonnull(keys);
     ck_assert_msg(strcmp(keys, "0") == 0 || strncmp(keys, "E", 1) == 0,
                   "/proc/keys shows %s keys", keys);
@@ -330,10 +304,10 @@ START_TEST(init_and_proc)
     }
     /* the kernel kills sandboxed code first when memory runs out, and a
      * root host's sandbox cannot make itself unkillable */
-    expect_line(r, "OOM_SCORE_ADJ", "1000");
+    tc_expect_line(r, "OOM_SCORE_ADJ", "1000");
     if (geteuid() == 0)
         expect_line_not(r, "oom_score_adj_lower", "ALLOWED");
-    expect_line(r, "SYS_PRESENT", "False");
+    tc_expect_line(r, "SYS_PRESENT", "False");
     ci_result_free(r);
 
     /* the init still serves: a fresh interpreter starts and runs */
@@ -390,25 +364,25 @@ START_TEST(seccomp_beyond_the_list)
                                         "setdomainname", "uselib", "quotactl",
                                         "clock_settime", "unshare_time", "keyctl_join"};
     for (size_t i = 0; i < sizeof eperm / sizeof eperm[0]; i++)
-        expect_line(r, eperm[i], "EPERM");
+        tc_expect_line(r, eperm[i], "EPERM");
     expect_one_of(r, "libkeyutils", "ABSENT|EPERM");
     static const char *const x32[] = {"x32_mount", "x32_unshare", "x32_chroot", "x32_keyctl",
                                       "x32_ptrace"};
     for (size_t i = 0; i < 5; i++)
-        expect_line(r, x32[i], "ENOSYS");
-    expect_line(r, "i386_unshare", "ENOSYS");
-    expect_line(r, "i386_getpid", "ENOSYS");
-    expect_line(r, "MOUNTS_CHANGED", "False");
+        tc_expect_line(r, x32[i], "ENOSYS");
+    tc_expect_line(r, "i386_unshare", "ENOSYS");
+    tc_expect_line(r, "i386_getpid", "ENOSYS");
+    tc_expect_line(r, "MOUNTS_CHANGED", "False");
     /* a second listener would answer its own denied calls: refused */
-    expect_line(r, "listener_hijack", "EBUSY");
-    expect_line(r, "extra_filter", "ALLOWED"); /* control: filters as such load */
-    expect_line(r, "MEMFD_RC", "0");
-    expect_line(r, "MEMFD_Uid", "1000 1000 1000 1000");
-    expect_line(r, "MEMFD_CapEff", "0000000000000000");
-    expect_line(r, "MEMFD_CapPrm", "0000000000000000");
-    expect_line(r, "MEMFD_CapBnd", "0000000000000000");
-    expect_line(r, "MEMFD_NoNewPrivs", "1");
-    expect_line(r, "MEMFD_Seccomp", "2");
+    tc_expect_line(r, "listener_hijack", "EBUSY");
+    tc_expect_line(r, "extra_filter", "ALLOWED"); /* control: filters as such load */
+    tc_expect_line(r, "MEMFD_RC", "0");
+    tc_expect_line(r, "MEMFD_Uid", "1000 1000 1000 1000");
+    tc_expect_line(r, "MEMFD_CapEff", "0000000000000000");
+    tc_expect_line(r, "MEMFD_CapPrm", "0000000000000000");
+    tc_expect_line(r, "MEMFD_CapBnd", "0000000000000000");
+    tc_expect_line(r, "MEMFD_NoNewPrivs", "1");
+    tc_expect_line(r, "MEMFD_Seccomp", "2");
     /* and every refusal is on record in the result */
     static const char *const named[] = {"settimeofday", "adjtimex", "iopl", "ioperm",
                                         "name_to_handle_at", "vhangup", "keyctl",
@@ -445,7 +419,7 @@ START_TEST(denials_reported)
                 "    raise PermissionError(e, os.strerror(e))\n",
                 NULL);
     tc_assert_status(r, CI_STATUS_ERROR);
-    expect_line(r, "mount", "Operation not permitted");
+    tc_expect_line(r, "mount", "Operation not permitted");
     ck_assert_str_eq(ci_result_error_name(r), "PermissionError");
     ck_assert_uint_eq(denied_times(r, "mount"), 3);
     ck_assert_uint_eq(denied_times(r, "keyctl"), 1);
@@ -668,8 +642,8 @@ START_TEST(fd_exhaustion_inside)
                               "print('HELD', len(held) > 900)\n"
                               "'value'\n",
                               NULL);
-    expect_line(r, "STOP", "EMFILE");
-    expect_line(r, "HELD", "True");
+    tc_expect_line(r, "STOP", "EMFILE");
+    tc_expect_line(r, "HELD", "True");
     ck_assert_str_eq(ci_result_value(r), "'value'");
     ci_result_free(r);
     r = tc_exec_ok(s, "for fd in held:\n    os.close(fd)\nprint(len(held) > 900)", NULL);
@@ -685,8 +659,8 @@ START_TEST(fd_exhaustion_inside)
                 o);
     ck_assert_msg(ci_result_status(r) == CI_STATUS_OK, "JS with every fd taken: %s\n%s\n%s",
                   ci_status_name(ci_result_status(r)), tc_stdout(r), tc_stderr(r));
-    expect_line(r, "STOP", "EMFILE");
-    expect_line(r, "HELD", "true");
+    tc_expect_line(r, "STOP", "EMFILE");
+    tc_expect_line(r, "HELD", "true");
     ci_result_free(r);
     r = tc_exec_ok(s, "for (const fd of held) require('fs').closeSync(fd); 'ok'", o);
     ck_assert_str_eq(ci_result_value(r), "'ok'");
@@ -750,14 +724,14 @@ START_TEST(sessions_cannot_signal_each_other)
                            "print('MSGQ', libc.msgget(0x5ca1ab1e, 0o1666) >= 0)\n",
                            marker);
     ci_result *r = tc_exec_ok(a, hold, NULL);
-    expect_line(r, "MSGQ", "True");
+    tc_expect_line(r, "MSGQ", "True");
     ci_result_free(r);
     free(hold);
     r = tc_exec_ok(b, code, NULL);
     free(code);
-    expect_line(r, "HITS", "0");
+    tc_expect_line(r, "HITS", "0");
     expect_line_not(r, "ABSTRACT", "CONNECTED");
-    expect_line(r, "MSGQ", "False");
+    tc_expect_line(r, "MSGQ", "False");
     ci_result_free(r);
     ck_assert_msg(tc_find_marker_procs(marker, NULL, 0, NULL) == 1,
                   "session B killed session A's process");
@@ -795,8 +769,8 @@ START_TEST(js_processes_contained)
                               "console.log('ERROR', err);\n"
                               "for (const k of kids) k.kill('SIGKILL');\n",
                               o);
-    expect_line(r, "SPAWNED", "true");
-    expect_line(r, "ERROR", "EAGAIN");
+    tc_expect_line(r, "SPAWNED", "true");
+    tc_expect_line(r, "ERROR", "EAGAIN");
     ci_result_free(r);
 
     char *code = tc_printf("for (const pid of [-1, %d, %d]) {\n"

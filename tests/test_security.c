@@ -29,37 +29,10 @@ extern char **environ;
 
 /* ---------------------------------------------------------------- helpers */
 
-/* The rest of the first stdout line starting with "key " (malloc'd), or
- * NULL. */
-static char *line_value(const char *text, const char *key)
-{
-    size_t klen = strlen(key);
-    for (const char *line = text; line && *line;) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        if (len >= klen + 1 && strncmp(line, key, klen) == 0 && line[klen] == ' ')
-            return strndup(line + klen + 1, len - klen - 1);
-        if (len == klen && strncmp(line, key, klen) == 0)
-            return strdup("");
-        line = end ? end + 1 : NULL;
-    }
-    return NULL;
-}
-
-/* Asserts the line "key value" is in the output. */
-static void expect_line(const ci_result *r, const char *key, const char *value)
-{
-    char *got = line_value(tc_stdout(r), key);
-    ck_assert_msg(got != NULL, "no \"%s\" line in:\n%s\n--- stderr ---\n%s", key,
-                  tc_stdout(r), tc_stderr(r));
-    ck_assert_msg(strcmp(got, value) == 0, "%s: got \"%s\", wanted \"%s\"", key, got, value);
-    free(got);
-}
-
 /* Asserts the line "key ..." is there and does not start with `bad`. */
 static void expect_line_not(const ci_result *r, const char *key, const char *bad)
 {
-    char *got = line_value(tc_stdout(r), key);
+    char *got = tc_line_value(tc_stdout(r), key);
     ck_assert_msg(got != NULL, "no \"%s\" line in:\n%s\n--- stderr ---\n%s", key,
                   tc_stdout(r), tc_stderr(r));
     ck_assert_msg(strncmp(got, bad, strlen(bad)) != 0, "%s: %s", key, got);
@@ -179,7 +152,7 @@ START_TEST(host_files_unreachable)
     ci_session *s = tc_session_new(NULL);
     ci_result *r = run_snippet(s, "sec_host_files.py", prelude);
     expect_clean_run(r);
-    expect_line(r, "TOKEN_HITS", "0");
+    tc_expect_line(r, "TOKEN_HITS", "0");
     char *all = tc_printf("\n%s", tc_stdout(r));
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         char *want = tc_printf("\nOK %s ", paths[i]);
@@ -233,21 +206,21 @@ START_TEST(readonly_binds)
                                      "/opt/codeinterp/python/bin", "/opt/codeinterp/kernels"};
     for (size_t i = 0; i < sizeof ro / sizeof ro[0]; i++) {
         char *key = tc_printf("create %s", ro[i]);
-        expect_line(r, key, "EROFS");
+        tc_expect_line(r, key, "EROFS");
         free(key);
         key = tc_printf("mkdir %s", ro[i]);
-        expect_line(r, key, "EROFS");
+        tc_expect_line(r, key, "EROFS");
         free(key);
     }
-    expect_line(r, "append /etc/passwd", "EROFS");
+    tc_expect_line(r, "append /etc/passwd", "EROFS");
     /* a file the sandbox user may not write anyway: DAC answers first */
     expect_line_not(r, "write python", "ALLOWED");
     expect_line_not(r, "chmod python", "ALLOWED");
     /* control: the writable places are writable */
-    expect_line(r, "create /workspace", "ALLOWED");
-    expect_line(r, "mkdir /workspace", "ALLOWED");
-    expect_line(r, "create /tmp", "ALLOWED");
-    expect_line(r, "mkdir /tmp", "ALLOWED");
+    tc_expect_line(r, "create /workspace", "ALLOWED");
+    tc_expect_line(r, "mkdir /workspace", "ALLOWED");
+    tc_expect_line(r, "create /tmp", "ALLOWED");
+    tc_expect_line(r, "mkdir /tmp", "ALLOWED");
     ci_result_free(r);
     ci_session_destroy(s);
 }
@@ -280,12 +253,12 @@ START_TEST(filesystem_limits)
                            fill);
     ci_result *r = tc_exec_ok(s, code, NULL);
     free(code);
-    expect_line(r, "TMP", "ENOSPC");
-    char *mib = line_value(tc_stdout(r), "TMP_MIB");
+    tc_expect_line(r, "TMP", "ENOSPC");
+    char *mib = tc_line_value(tc_stdout(r), "TMP_MIB");
     ck_assert_ptr_nonnull(mib);
     ck_assert_msg(atoi(mib) >= 14 && atoi(mib) <= 16, "/tmp took %s MiB, size 16 MiB", mib);
     free(mib);
-    expect_line(r, "WS", "ALLOWED"); /* /tmp's size is not the workspace's */
+    tc_expect_line(r, "WS", "ALLOWED"); /* /tmp's size is not the workspace's */
     ci_result_free(r);
     ci_session_destroy(s);
 
@@ -299,8 +272,8 @@ START_TEST(filesystem_limits)
                      fill);
     r = tc_exec_ok(s, code, NULL);
     free(code);
-    expect_line(r, "BIG", "EFBIG");
-    expect_line(r, "SIZE", "1048576");
+    tc_expect_line(r, "BIG", "EFBIG");
+    tc_expect_line(r, "SIZE", "1048576");
     ci_result_free(r);
     ci_session_destroy(s);
 
@@ -320,13 +293,13 @@ START_TEST(filesystem_limits)
                      fill);
     r = tc_exec_ok(s, code, NULL);
     free(code);
-    expect_line(r, "WS", "ENOSPC");
-    mib = line_value(tc_stdout(r), "WS_MIB");
+    tc_expect_line(r, "WS", "ENOSPC");
+    mib = tc_line_value(tc_stdout(r), "WS_MIB");
     ck_assert_ptr_nonnull(mib);
     ck_assert_msg(atoi(mib) >= 16 && atoi(mib) <= 32, "/workspace took %s MiB, cap 32 MiB",
                   mib);
     free(mib);
-    expect_line(r, "AGAIN", "ALLOWED"); /* the space comes back */
+    tc_expect_line(r, "AGAIN", "ALLOWED"); /* the space comes back */
     ci_result_free(r);
     ci_session_destroy(s);
 }
@@ -351,7 +324,7 @@ START_TEST(proc_sys_dev)
     ci_result *r = run_snippet(s, "sec_proc.py", NULL);
     expect_clean_run(r);
 
-    char *pids = line_value(tc_stdout(r), "PIDS");
+    char *pids = tc_line_value(tc_stdout(r), "PIDS");
     ck_assert_ptr_nonnull(pids);
     int count = 0, has_one = 0;
     char *save = NULL;
@@ -366,25 +339,25 @@ START_TEST(proc_sys_dev)
     ck_assert_msg(count <= 20, "%d pids visible", count);
     free(pids);
 
-    char *init = line_value(tc_stdout(r), "PID1");
+    char *init = tc_line_value(tc_stdout(r), "PID1");
     ck_assert_ptr_nonnull(init);
     ck_assert_msg(strcmp(init, "(empty)") != 0, "the sandbox's pid 1 has no cmdline");
     ck_assert_msg(strcmp(init, host_init) != 0, "/proc/1 is the host's init: %s", init);
     free(init);
-    expect_line(r, "PPID", "1");
+    tc_expect_line(r, "PPID", "1");
 
     expect_line_not(r, "kcore", "ALLOWED");
     expect_line_not(r, "sysrq_trigger", "ALLOWED");
     expect_line_not(r, "sys_hostname", "ALLOWED");
     expect_line_not(r, "core_pattern", "ALLOWED");
-    char *fw = line_value(tc_stdout(r), "sys_firmware");
+    char *fw = tc_line_value(tc_stdout(r), "sys_firmware");
     ck_assert_ptr_nonnull(fw);
     ck_assert_msg(strncmp(fw, "ALLOWED", 7) != 0 || strcmp(fw, "ALLOWED 0") == 0,
                   "/sys/firmware readable: %s", fw);
     free(fw);
-    expect_line(r, "KALLSYMS_NONZERO", "0");
+    tc_expect_line(r, "KALLSYMS_NONZERO", "0");
 
-    char *dev = line_value(tc_stdout(r), "DEV");
+    char *dev = tc_line_value(tc_stdout(r), "DEV");
     ck_assert_ptr_nonnull(dev);
     static const char *const allowed[] = {"null",   "zero",   "full", "random", "urandom",
                                           "fd",     "stdin",  "stdout", "stderr", "shm",
@@ -399,13 +372,13 @@ START_TEST(proc_sys_dev)
     static const char *const needed[] = {"null", "zero", "full", "random", "urandom"};
     for (size_t i = 0; i < 5; i++) {
         char *key = tc_printf("CHR %s", needed[i]);
-        expect_line(r, key, "True");
+        tc_expect_line(r, key, "True");
         free(key);
     }
-    expect_line(r, "URANDOM", "16");
-    expect_line(r, "dev_full", "ENOSPC");
-    expect_line(r, "mknod /workspace", "EPERM");
-    expect_line(r, "mknod /tmp", "EPERM");
+    tc_expect_line(r, "URANDOM", "16");
+    tc_expect_line(r, "dev_full", "ENOSPC");
+    tc_expect_line(r, "mknod /workspace", "EPERM");
+    tc_expect_line(r, "mknod /tmp", "EPERM");
     ci_result_free(r);
     ci_session_destroy(s);
 }
@@ -462,30 +435,30 @@ START_TEST(privileges_dropped)
         NULL);
     static const char *const caps[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"};
     for (size_t i = 0; i < 5; i++)
-        expect_line(r, caps[i], "0000000000000000");
-    expect_line(r, "NoNewPrivs", "1");
-    expect_line(r, "Seccomp", "2");
-    expect_line(r, "Uid", "1000 1000 1000 1000");
-    expect_line(r, "HOSTNAME", "sandbox");
-    expect_line(r, "CWD", "/workspace");
-    expect_line(r, "HOME", "/workspace");
-    expect_line(r, "RLIMIT_NPROC", "512 512"); /* the documented defaults */
-    expect_line(r, "RLIMIT_NOFILE", "1024 1024");
-    expect_line(r, "RLIMIT_FSIZE", "1073741824 1073741824");
-    expect_line(r, "PREFIX", "/opt/codeinterp/python");
-    expect_line(r, "KERNELS", "True");
+        tc_expect_line(r, caps[i], "0000000000000000");
+    tc_expect_line(r, "NoNewPrivs", "1");
+    tc_expect_line(r, "Seccomp", "2");
+    tc_expect_line(r, "Uid", "1000 1000 1000 1000");
+    tc_expect_line(r, "HOSTNAME", "sandbox");
+    tc_expect_line(r, "CWD", "/workspace");
+    tc_expect_line(r, "HOME", "/workspace");
+    tc_expect_line(r, "RLIMIT_NPROC", "512 512"); /* the documented defaults */
+    tc_expect_line(r, "RLIMIT_NOFILE", "1024 1024");
+    tc_expect_line(r, "RLIMIT_FSIZE", "1073741824 1073741824");
+    tc_expect_line(r, "PREFIX", "/opt/codeinterp/python");
+    tc_expect_line(r, "KERNELS", "True");
     /* EINVAL: host uid/gid 0 has no mapping in the sandbox at all */
     expect_line_not(r, "setuid0", "ALLOWED");
     expect_line_not(r, "setgid0", "ALLOWED");
     expect_line_not(r, "setgroups", "ALLOWED");
     expect_line_not(r, "uid_map", "ALLOWED");
     expect_line_not(r, "setgroups_file", "ALLOWED");
-    expect_line(r, "sethostname", "EPERM");
-    expect_line(r, "MOUNT_SUID", "True"); /* the probe below means something */
+    tc_expect_line(r, "sethostname", "EPERM");
+    tc_expect_line(r, "MOUNT_SUID", "True"); /* the probe below means something */
     expect_line_not(r, "SUID_MOUNT_RC", "0");
-    expect_line(r, "SUID_MOUNTED", "False");
+    tc_expect_line(r, "SUID_MOUNTED", "False");
     expect_line_not(r, "UNSHARE_R", "0");
-    expect_line(r, "SUBPROCESS", "0 1000"); /* ordinary subprocesses still work */
+    tc_expect_line(r, "SUBPROCESS", "0 1000"); /* ordinary subprocesses still work */
     ci_result_free(r);
     ci_session_destroy(s);
 }
@@ -542,7 +515,7 @@ START_TEST(seccomp_denials)
     expect_clean_run(r);
     char failures[8192] = "";
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
-        char *got = line_value(tc_stdout(r), table[i].name);
+        char *got = tc_line_value(tc_stdout(r), table[i].name);
         if (!got || !one_of(got, table[i].want)) {
             size_t used = strlen(failures);
             snprintf(failures + used, sizeof failures - used, " %s=%s(want %s)",
@@ -552,7 +525,7 @@ START_TEST(seccomp_denials)
     }
     static const char *const tty[] = {"tiocsti", "tiocsti_high", "tioclinux"};
     for (size_t i = 0; i < 3; i++) {
-        char *got = line_value(tc_stdout(r), tty[i]);
+        char *got = tc_line_value(tc_stdout(r), tty[i]);
         if (!got || (strcmp(got, "EPERM") != 0 && strcmp(got, "NOPTY") != 0)) {
             size_t used = strlen(failures);
             snprintf(failures + used, sizeof failures - used, " %s=%s(want EPERM)", tty[i],
@@ -583,7 +556,7 @@ static void foreign_abi_probe(const char *code, const char *key)
     ci_result *r = NULL;
     int rc = ci_execute(s, code, NULL, &r);
     if (rc == 0) {
-        char *got = line_value(tc_stdout(r), key);
+        char *got = tc_line_value(tc_stdout(r), key);
         if (ci_result_status(r) == CI_STATUS_OK) {
             ck_assert_msg(got != NULL, "no %s line:\n%s", key, tc_stdout(r));
             ck_assert_msg(strcmp(got, "ALLOWED") != 0, "%s syscall ran in the sandbox", key);
@@ -735,14 +708,14 @@ START_TEST(network_none)
     char *prelude = network_prelude(&l);
     ci_result *r = run_snippet(s, "sec_network.py", prelude);
     expect_clean_run(r);
-    expect_line(r, "IFACES", "lo");
-    expect_line(r, "ROUTES", "0");
+    tc_expect_line(r, "IFACES", "lo");
+    tc_expect_line(r, "ROUTES", "0");
     expect_line_not(r, "TCP4", "CONNECTED");
     if (l.port6)
         expect_line_not(r, "TCP6", "CONNECTED");
     expect_line_not(r, "UNIX_PATH", "CONNECTED");
     expect_line_not(r, "UNIX_ABSTRACT", "CONNECTED");
-    expect_line(r, "LOOPBACK", "ping"); /* its own loopback works */
+    tc_expect_line(r, "LOOPBACK", "ping"); /* its own loopback works */
     ck_assert_int_eq(pending(l.tcp4), 0);
     ck_assert_int_eq(pending(l.tcp6), 0);
     ck_assert_int_eq(pending(l.unix_path), 0);
@@ -767,7 +740,7 @@ START_TEST(network_host_control)
     char *prelude = network_prelude(&l);
     ci_result *r = run_snippet(s, "sec_network.py", prelude);
     expect_clean_run(r);
-    expect_line(r, "TCP4", "CONNECTED");
+    tc_expect_line(r, "TCP4", "CONNECTED");
     ck_assert_int_eq(pending(l.tcp4), 1);
     expect_line_not(r, "UNIX_PATH", "CONNECTED"); /* the filesystem is still private */
     ci_result_free(r);
@@ -801,12 +774,12 @@ START_TEST(fork_bomb_contained)
                               "for p in pids:\n    os.kill(p, 9)\n"
                               "for p in pids:\n    os.waitpid(p, 0)\n",
                               NULL);
-    char *forked = line_value(tc_stdout(r), "FORKED");
+    char *forked = tc_line_value(tc_stdout(r), "FORKED");
     ck_assert_ptr_nonnull(forked);
     ck_assert_msg(atoi(forked) >= 1 && atoi(forked) < 64, "forked %s processes, limit 64",
                   forked);
     free(forked);
-    expect_line(r, "ERROR", "EAGAIN");
+    tc_expect_line(r, "ERROR", "EAGAIN");
     ci_result_free(r);
 
     r = tc_exec_ok(s,
@@ -823,12 +796,12 @@ START_TEST(fork_bomb_contained)
                    "ev.set()\n"
                    "for t in threads:\n    t.join()\n",
                    NULL);
-    char *threads = line_value(tc_stdout(r), "THREADS");
+    char *threads = tc_line_value(tc_stdout(r), "THREADS");
     ck_assert_ptr_nonnull(threads);
     ck_assert_msg(atoi(threads) >= 1 && atoi(threads) < 64, "started %s threads, limit 64",
                   threads);
     free(threads);
-    expect_line(r, "TERROR", "True");
+    tc_expect_line(r, "TERROR", "True");
     ci_result_free(r);
 
     /* the host and the library are fine */
@@ -900,7 +873,7 @@ START_TEST(orphans_are_reaped)
                               "            pass\n"
                               "print('ZOMBIES', z)\n",
                               NULL);
-    expect_line(r, "ZOMBIES", "0");
+    tc_expect_line(r, "ZOMBIES", "0");
     ci_result_free(r);
     ci_session_destroy(s);
 }
@@ -1003,7 +976,7 @@ START_TEST(env_not_inherited)
     expect_clean_run(r);
     const char *out = tc_stdout(r);
     ck_assert_msg(strstr(out, token) == NULL, "the host variable's value reached the sandbox");
-    expect_line(r, "PROC_ENVIRON_LEAKS", "0");
+    tc_expect_line(r, "PROC_ENVIRON_LEAKS", "0");
     char *lines = tc_printf("\n%s", out); /* every line starts with \n */
     ck_assert_msg(strstr(lines, "\nENV CI_EXPLICIT=given\n"), "explicit variable missing");
     ck_assert_ptr_null(strstr(lines, "\nENV CI_REMOVED="));
@@ -1057,7 +1030,7 @@ START_TEST(fds_not_inherited)
                               path, (unsigned long)st.st_ino);
     ci_result *r = run_snippet(s, "sec_fds.py", prelude);
     expect_clean_run(r);
-    char *count = line_value(tc_stdout(r), "COUNT");
+    char *count = tc_line_value(tc_stdout(r), "COUNT");
     ck_assert_ptr_nonnull(count);
     ck_assert_msg(atoi(count) >= 3 && atoi(count) <= 8, "%s fds open inside:\n%s", count,
                   tc_stdout(r));
@@ -1090,7 +1063,7 @@ START_TEST(sessions_isolated)
                            file, file, key);
     ci_result *r = tc_exec_ok(a, code, NULL);
     free(code);
-    char *shm = line_value(tc_stdout(r), "SHM");
+    char *shm = tc_line_value(tc_stdout(r), "SHM");
     int have_shm = shm && strcmp(shm, "True") == 0;
     free(shm);
     ci_result_free(r);
@@ -1117,12 +1090,12 @@ START_TEST(sessions_isolated)
                      file, file, host_path, hex, key);
     r = tc_exec_ok(b, code, NULL);
     free(code);
-    expect_line(r, "WS", "False");
-    expect_line(r, "TMP", "False");
-    expect_line(r, "HOSTPATH", "False");
-    expect_line(r, "PROCS", "0");
+    tc_expect_line(r, "WS", "False");
+    tc_expect_line(r, "TMP", "False");
+    tc_expect_line(r, "HOSTPATH", "False");
+    tc_expect_line(r, "PROCS", "0");
     if (have_shm)
-        expect_line(r, "SHM", "False");
+        tc_expect_line(r, "SHM", "False");
     ci_result_free(r);
 
     char other[33];
@@ -1199,10 +1172,10 @@ START_TEST(nothing_survives_destroy)
                      file, file, file, file);
     ci_result *r = tc_exec_ok(s, code, NULL);
     free(code);
-    expect_line(r, "TMP", "False");
-    expect_line(r, "SHM", "False");
-    expect_line(r, "VARTMP", "False");
-    expect_line(r, "WS", "False");
+    tc_expect_line(r, "TMP", "False");
+    tc_expect_line(r, "SHM", "False");
+    tc_expect_line(r, "VARTMP", "False");
+    tc_expect_line(r, "WS", "False");
     ci_result_free(r);
     ci_session_destroy(s);
 
@@ -1265,23 +1238,23 @@ START_TEST(javascript_baseline)
     ck_assert_msg(strstr(out, token) == NULL, "the token reached the output");
     expect_line_not(r, "READ /etc/shadow", "ALLOWED");
     char *key = tc_printf("READ %s", secret);
-    expect_line(r, key, "ENOENT");
+    tc_expect_line(r, key, "ENOENT");
     free(key);
     static const char *const ro[] = {"/usr", "/etc", "/opt/codeinterp",
                                      "/opt/codeinterp/node_modules"};
     for (size_t i = 0; i < 4; i++) {
         key = tc_printf("WRITE %s", ro[i]);
-        expect_line(r, key, "EROFS");
+        tc_expect_line(r, key, "EROFS");
         free(key);
     }
-    expect_line(r, "ENV", "clean");
-    expect_line(r, "UID", "1000");
-    expect_line(r, "CapEff", "0000000000000000");
-    expect_line(r, "CapBnd", "0000000000000000");
-    expect_line(r, "NoNewPrivs", "1");
-    expect_line(r, "Seccomp", "2");
-    expect_line(r, "ID", "1000");
-    expect_line(r, "PIDS", "true");
+    tc_expect_line(r, "ENV", "clean");
+    tc_expect_line(r, "UID", "1000");
+    tc_expect_line(r, "CapEff", "0000000000000000");
+    tc_expect_line(r, "CapBnd", "0000000000000000");
+    tc_expect_line(r, "NoNewPrivs", "1");
+    tc_expect_line(r, "Seccomp", "2");
+    tc_expect_line(r, "ID", "1000");
+    tc_expect_line(r, "PIDS", "true");
     ci_result_free(r);
 
     code = tc_printf(
