@@ -8,17 +8,9 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
-/*
- * Quotes `len` bytes as a JSON string literal, quotes included. Each maximal
- * ill-formed UTF-8 subsequence becomes one U+FFFD (the Unicode "substitution
- * of maximal subparts" practice), NUL and other control bytes are escaped.
- * Returns a malloc'd NUL-terminated string (its length in *out_len if
- * out_len is not NULL), or NULL when out of memory.
- */
-char *ci_json_quote(const char *data, size_t len, size_t *out_len);
-
-/* Adds member `name` holding `len` bytes, repaired as ci_json_quote() does.
- * Returns the new item, or NULL when out of memory. */
+/* Adds member `name` holding `len` bytes, repaired and quoted by
+ * ci_json_text_quote() (util/json_text.h). Returns the new item, or NULL
+ * when out of memory. */
 cJSON *ci_json_add_bytes(cJSON *object, const char *name, const char *data, size_t len);
 /* ci_json_add_bytes() for NUL-terminated text; NULL text adds null. */
 cJSON *ci_json_add_text(cJSON *object, const char *name, const char *text);

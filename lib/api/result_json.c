@@ -13,86 +13,11 @@
 #include "api/json_result.h"
 #include "util/b64.h"
 #include "util/buf.h"
-#include "util/utf8.h"
-
-/* Appends k bytes at dst+*n, or only counts them when dst is NULL: the same
- * walk sizes the buffer and then fills it. */
-static void put(char *dst, size_t *n, const void *bytes, size_t k)
-{
-    if (dst)
-        memcpy(dst + *n, bytes, k);
-    *n += k;
-}
-
-static size_t quote_into(char *dst, const unsigned char *s, size_t len)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t n = 0, i = 0;
-
-    put(dst, &n, "\"", 1);
-    while (i < len) {
-        size_t run = i;
-        /* plain printable ASCII is copied in runs: the common case by far */
-        while (run < len && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
-            run++;
-        if (run > i) {
-            put(dst, &n, s + i, run - i);
-            i = run;
-            continue;
-        }
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            char esc[6] = {'\\', 0, 0, 0, 0, 0};
-            size_t k = 2;
-            switch (c) {
-            case '"': esc[1] = '"'; break;
-            case '\\': esc[1] = '\\'; break;
-            case '\b': esc[1] = 'b'; break;
-            case '\f': esc[1] = 'f'; break;
-            case '\n': esc[1] = 'n'; break;
-            case '\r': esc[1] = 'r'; break;
-            case '\t': esc[1] = 't'; break;
-            default:
-                memcpy(esc + 1, "u00", 3);
-                esc[4] = hex[c >> 4];
-                esc[5] = hex[c & 0xF];
-                k = 6;
-            }
-            put(dst, &n, esc, k);
-            i++;
-            continue;
-        }
-        size_t bad = 0, good = ci_utf8_sequence(s + i, len - i, &bad);
-        if (good) {
-            put(dst, &n, s + i, good);
-            i += good;
-        } else {
-            put(dst, &n, "\xEF\xBF\xBD", 3);
-            i += bad;
-        }
-    }
-    put(dst, &n, "\"", 1);
-    return n;
-}
-
-char *ci_json_quote(const char *data, size_t len, size_t *out_len)
-{
-    const unsigned char *s = (const unsigned char *)data;
-    size_t n = quote_into(NULL, s, len);
-    char *q = malloc(n + 1);
-
-    if (!q)
-        return NULL;
-    quote_into(q, s, len);
-    q[n] = '\0';
-    if (out_len)
-        *out_len = n;
-    return q;
-}
+#include "util/json_text.h"
 
 cJSON *ci_json_add_bytes(cJSON *object, const char *name, const char *data, size_t len)
 {
-    char *quoted = ci_json_quote(data, len, NULL);
+    char *quoted = ci_json_text_quote(data, len, 0, NULL);
     if (!quoted)
         return NULL;
     /* a raw item: cJSON's own string printer would copy bad UTF-8 through

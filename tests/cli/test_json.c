@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Suite 'cli', JSON answers without a sandbox: ci_json_quote()'s UTF-8
- * repair and escaping, the CallToolResult envelope, and the argument checks
- * of ci_result_to_json() / ci_invoke_json().
+ * Suite 'cli', JSON answers without a sandbox: ci_json_text_quote()'s UTF-8
+ * repair and escaping (both spellings), the CallToolResult envelope, and the
+ * argument checks of ci_result_to_json() / ci_invoke_json().
  */
 #include <check.h>
 #include <stdio.h>
@@ -11,15 +11,16 @@
 
 #include "codeinterp/codeinterp.h"
 #include "api/json_result.h"
+#include "util/json_text.h"
 
 #define FFFD "\xEF\xBF\xBD"
 
 /* Quotes `len` bytes and compares with the expected literal (without its
  * surrounding quotes), also checking the reported length. */
-static void expect_quote(const char *in, size_t len, const char *want)
+static void expect_quote(const char *in, size_t len, unsigned flags, const char *want)
 {
     size_t n = 0;
-    char *got = ci_json_quote(in, len, &n);
+    char *got = ci_json_text_quote(in, len, flags, &n);
     char *quoted_want = NULL;
 
     ck_assert_ptr_nonnull(got);
@@ -31,7 +32,9 @@ static void expect_quote(const char *in, size_t len, const char *want)
     free(quoted_want);
 }
 
-#define QUOTE(lit, want) expect_quote(lit, sizeof(lit) - 1, want)
+#define QUOTE(lit, want) expect_quote(lit, sizeof(lit) - 1, 0, want)
+/* The spelling of the audit records. */
+#define QUOTE_U(lit, want) expect_quote(lit, sizeof(lit) - 1, CI_JSON_TEXT_UNICODE_ESCAPES, want)
 
 START_TEST(plain_text_is_copied)
 {
@@ -90,6 +93,23 @@ START_TEST(one_fffd_per_maximal_subpart)
 }
 END_TEST
 
+START_TEST(unicode_escapes_spell_out_controls)
+{
+    QUOTE_U("hello, world 123 ~", "hello, world 123 ~");
+    QUOTE_U("a\"b\\c", "a\\\"b\\\\c");
+    QUOTE_U("\n\r\t\b\f", "\\u000a\\u000d\\u0009\\u0008\\u000c");
+    QUOTE_U("\x01\x1f\x7f", "\\u0001\\u001f\\u007f");
+    QUOTE_U("a\0b", "a\\u0000b");
+    QUOTE_U("\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80", "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80");
+    QUOTE_U("a\xFF" "b", "a\\ufffdb");
+    QUOTE_U("\xE2\x82" "A", "\\ufffdA");
+    QUOTE_U("\xC0\xAF", "\\ufffd\\ufffd");
+    /* the file name of the audit suite's test, as its records spell it */
+    QUOTE_U("a\"b\\c\n\t\x01\x7f\xff\xc3(\xe2\x82\xac.txt",
+            "a\\\"b\\\\c\\u000a\\u0009\\u0001\\u007f\\ufffd\\ufffd(\xe2\x82\xac.txt");
+}
+END_TEST
+
 /* Strict UTF-8 check written from code points (not from the byte ranges
  * the library uses): no overlong form, no surrogate, nothing past U+10FFFF. */
 static int valid_utf8(const unsigned char *s, size_t len)
@@ -116,13 +136,15 @@ static int valid_utf8(const unsigned char *s, size_t len)
     return 1;
 }
 
-START_TEST(every_byte_triple_gives_valid_json)
+/* Every triple of bytes, in the given spelling, quotes to valid UTF-8 that
+ * parses as one JSON string. */
+static void check_byte_triples(unsigned flags)
 {
     for (unsigned a = 0; a < 256; a++) {
         for (unsigned b = 0; b < 256; b++) {
             for (unsigned c = 0x7F; c < 0xC2; c += 0x40) {
                 char in[4] = {(char)a, (char)b, (char)c, 'z'};
-                char *q = ci_json_quote(in, sizeof in, NULL);
+                char *q = ci_json_text_quote(in, sizeof in, flags, NULL);
                 ck_assert_ptr_nonnull(q);
                 ck_assert_msg(valid_utf8((const unsigned char *)q, strlen(q)),
                               "bytes %02x %02x %02x: invalid UTF-8 out", a, b, c);
@@ -137,6 +159,12 @@ START_TEST(every_byte_triple_gives_valid_json)
             }
         }
     }
+}
+
+START_TEST(every_byte_triple_gives_valid_json)
+{
+    check_byte_triples(0);
+    check_byte_triples(CI_JSON_TEXT_UNICODE_ESCAPES);
 }
 END_TEST
 
@@ -188,6 +216,7 @@ static Suite *json_suite(void)
     tcase_add_test(tc, valid_utf8_is_kept);
     tcase_add_test(tc, invalid_bytes_become_fffd);
     tcase_add_test(tc, one_fffd_per_maximal_subpart);
+    tcase_add_test(tc, unicode_escapes_spell_out_controls);
     tcase_add_test(tc, every_byte_triple_gives_valid_json);
     suite_add_tcase(s, tc);
 
