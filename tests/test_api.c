@@ -4,6 +4,7 @@
 #include "test_common.h"
 
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +161,116 @@ START_TEST(language_names)
 }
 END_TEST
 
+START_TEST(language_choices_in_message)
+{
+    ci_language out;
+    ck_assert_int_eq(ci_language_from_name("cobol", &out), CI_EUNKNOWN);
+    ck_assert_ptr_nonnull(strstr(ci_last_error(), "cobol"));
+    ck_assert_ptr_nonnull(strstr(ci_last_error(), "python, javascript, typescript"));
+}
+END_TEST
+
+START_TEST(network_names)
+{
+    ck_assert_str_eq(ci_network_name(CI_NETWORK_NONE), "none");
+    ck_assert_str_eq(ci_network_name(CI_NETWORK_HOST), "host");
+    ck_assert_ptr_null(ci_network_name((ci_network)2));
+    ck_assert_ptr_null(ci_network_name((ci_network)-1));
+
+    static const struct {
+        const char *name;
+        ci_network network;
+    } known[] = {
+        {"none", CI_NETWORK_NONE}, {"host", CI_NETWORK_HOST}, {"HOST", CI_NETWORK_HOST},
+        {"None", CI_NETWORK_NONE},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        ci_network out = (ci_network)99;
+        ck_assert_msg(ci_network_from_name(known[i].name, &out) == 0, "%s", known[i].name);
+        ck_assert_int_eq(out, known[i].network);
+    }
+
+    /* failures leave the output untouched; the message lists the names */
+    ci_network out = (ci_network)99;
+    ck_assert_int_eq(ci_network_from_name("wifi", &out), CI_EUNKNOWN);
+    ck_assert_ptr_nonnull(strstr(ci_last_error(), "wifi"));
+    ck_assert_ptr_nonnull(strstr(ci_last_error(), "none, host"));
+    ck_assert_int_eq(ci_network_from_name("", &out), CI_EUNKNOWN);
+    ck_assert_int_eq(ci_network_from_name("host ", &out), CI_EUNKNOWN);
+    ck_assert_int_eq(ci_network_from_name(NULL, &out), CI_EINVAL);
+    ck_assert_int_eq(out, 99);
+    ck_assert_int_eq(ci_network_from_name("none", NULL), CI_EINVAL);
+}
+END_TEST
+
+START_TEST(cgroup_mode_names)
+{
+    static const char *const names[] = {"auto", "v1", "v2", "none"};
+    ck_assert_int_eq(CI_CGROUP_NONE, 3);
+    for (int i = 0; i <= CI_CGROUP_NONE; i++) {
+        ck_assert_ptr_nonnull(ci_cgroup_mode_name((ci_cgroup_mode)i));
+        ck_assert_str_eq(ci_cgroup_mode_name((ci_cgroup_mode)i), names[i]);
+        ci_cgroup_mode out = (ci_cgroup_mode)99;
+        ck_assert_int_eq(ci_cgroup_mode_from_name(names[i], &out), 0);
+        ck_assert_int_eq(out, i);
+    }
+    ck_assert_ptr_null(ci_cgroup_mode_name((ci_cgroup_mode)4));
+    ck_assert_ptr_null(ci_cgroup_mode_name((ci_cgroup_mode)-1));
+
+    ci_cgroup_mode out = (ci_cgroup_mode)99;
+    ck_assert_int_eq(ci_cgroup_mode_from_name("V2", &out), 0);
+    ck_assert_int_eq(out, CI_CGROUP_V2);
+    out = (ci_cgroup_mode)99;
+    ck_assert_int_eq(ci_cgroup_mode_from_name("v3", &out), CI_EUNKNOWN);
+    ck_assert_ptr_nonnull(strstr(ci_last_error(), "auto, v1, v2, none"));
+    /* only ASCII letters fold: "V\x11" is not "v1" */
+    ck_assert_int_eq(ci_cgroup_mode_from_name("V\x11", &out), CI_EUNKNOWN);
+    ck_assert_int_eq(ci_cgroup_mode_from_name(NULL, &out), CI_EINVAL);
+    ck_assert_int_eq(out, 99);
+    ck_assert_int_eq(ci_cgroup_mode_from_name("auto", NULL), CI_EINVAL);
+}
+END_TEST
+
+START_TEST(timeout_from_seconds)
+{
+    static const struct {
+        double seconds;
+        uint64_t ms;
+    } good[] = {
+        {1, 1000}, {0.5, 500}, {1.5, 1500}, {900, 900000},
+        /* rounded up, never shorter than asked */
+        {0.0001, 1}, {1e-300, 1}, {0.0015, 2}, {1.0001, 1001},
+        {8 * 3600, CI_MAX_TIMEOUT_MS},
+    };
+    ck_assert_uint_eq(CI_MAX_TIMEOUT_MS, 8 * HOUR_MS);
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        uint64_t ms = 0;
+        ck_assert_msg(ci_timeout_ms_from_seconds(good[i].seconds, &ms) == 0, "%g",
+                      good[i].seconds);
+        ck_assert_uint_eq(ms, good[i].ms);
+    }
+
+    static const double bad[] = {0, -0.0, -1, 8 * 3600 + 0.001, 8 * 3600 + 1, NAN, INFINITY,
+                                 -INFINITY};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        uint64_t ms = 99;
+        ck_assert_msg(ci_timeout_ms_from_seconds(bad[i], &ms) == CI_EINVAL, "%g", bad[i]);
+        ck_assert_uint_eq(ms, 99);
+        ck_assert_str_ne(ci_last_error(), "");
+    }
+    ck_assert_int_eq(ci_timeout_ms_from_seconds(1, NULL), CI_EINVAL);
+
+    /* the longest limit it gives is one the setters take */
+    uint64_t ms = 0;
+    ci_config *c = NULL;
+    ck_assert_int_eq(ci_timeout_ms_from_seconds(8 * 3600, &ms), 0);
+    ck_assert_int_eq(ci_config_new(&c), 0);
+    ck_assert_int_eq(ci_config_set_exec_timeout_ms(c, ms), 0);
+    ck_assert_int_eq(ci_config_set_idle_timeout_ms(c, ms), 0);
+    ci_config_free(c);
+}
+END_TEST
+
 START_TEST(status_names)
 {
     static const char *const names[] = {"ok",  "error",  "timeout",      "session_expired",
@@ -204,6 +315,8 @@ START_TEST(config_timeouts_range)
         ck_assert_int_eq(setters[i](c, 1000), 0);
         ck_assert_int_eq(setters[i](c, 8 * HOUR_MS), 0);
         ck_assert_int_eq(setters[i](c, 8 * HOUR_MS + 1), CI_EINVAL);
+        ck_assert_int_eq(setters[i](c, CI_MAX_TIMEOUT_MS), 0);
+        ck_assert_int_eq(setters[i](c, CI_MAX_TIMEOUT_MS + 1), CI_EINVAL);
         ck_assert_int_eq(setters[i](c, UINT64_MAX), CI_EINVAL);
         ck_assert_int_eq(setters[i](NULL, 1000), CI_EINVAL);
     }
@@ -372,6 +485,8 @@ START_TEST(exec_options)
     ck_assert_int_eq(ci_exec_options_set_timeout_ms(o, 1), 0);
     ck_assert_int_eq(ci_exec_options_set_timeout_ms(o, 8 * HOUR_MS), 0);
     ck_assert_int_eq(ci_exec_options_set_timeout_ms(o, 8 * HOUR_MS + 1), CI_EINVAL);
+    ck_assert_int_eq(ci_exec_options_set_timeout_ms(o, CI_MAX_TIMEOUT_MS), 0);
+    ck_assert_int_eq(ci_exec_options_set_timeout_ms(o, CI_MAX_TIMEOUT_MS + 1), CI_EINVAL);
     ck_assert_int_eq(ci_exec_options_set_timeout_ms(o, UINT64_MAX), CI_EINVAL);
     ck_assert_int_eq(ci_exec_options_set_timeout_ms(NULL, 1000), CI_EINVAL);
 
@@ -533,6 +648,10 @@ static Suite *api_suite(void)
     tcase_add_test(tc, version_matches_macros);
     tcase_add_test(tc, language_names);
     tcase_add_test(tc, status_names);
+    tcase_add_test(tc, language_choices_in_message);
+    tcase_add_test(tc, network_names);
+    tcase_add_test(tc, cgroup_mode_names);
+    tcase_add_test(tc, timeout_from_seconds);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("options");

@@ -179,7 +179,9 @@ class Header:
                     continue
                 elif not text.startswith("/**") and "\n" in text:
                     section[1] = (section[1] + "\n\n" + comment_text(text)).strip()
-            elif item.kind == "pp" and item.text.startswith("#define CI_VERSION"):
+            elif item.kind == "pp" and item.text.startswith("#define CI_") \
+                    and (item.doc or item.text.startswith("#define CI_VERSION")):
+                # the version macros share one comment; CI_EXPORT has none
                 self.macros.append(item)
             elif item.kind == "decl" and "CI_EXPORT" in item.text:
                 fn = Function(item.text, item.doc, section[0])

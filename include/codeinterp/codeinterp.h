@@ -157,6 +157,17 @@ typedef enum ci_network {
     CI_NETWORK_HOST = 1
 } ci_network;
 
+/** Canonical name of a network mode ("none", "host"), or NULL if unknown.
+ *  @since 0.2 */
+CI_EXPORT const char *ci_network_name(ci_network network);
+/**
+ * Parses a network mode name as ci_network_name() gives it ("none" or
+ * "host"), ignoring ASCII case.
+ * @return 0, CI_EINVAL if an argument is NULL, CI_EUNKNOWN for another name.
+ * @since 0.2
+ */
+CI_EXPORT int ci_network_from_name(const char *name, ci_network *out);
+
 /** Outcome of one execution. @since 0.1 */
 typedef enum ci_status {
     CI_STATUS_OK = 0,              /**< the code ran to the end */
@@ -217,11 +228,31 @@ CI_EXPORT int ci_config_set_state_dir(ci_config *config, const char *path);
  */
 CI_EXPORT int ci_config_set_uid_range(ci_config *config, uint32_t base, uint32_t count);
 
-/** Default per-execution time limit, 1 ms .. 8 h (default 15 min).
- *  @return 0 or CI_EINVAL when out of range. @since 0.1 */
+/** The longest time limit, in milliseconds (8 hours): the most that
+ *  ci_config_set_exec_timeout_ms(), ci_config_set_idle_timeout_ms() and
+ *  ci_exec_options_set_timeout_ms() accept. @since 0.2 */
+#define CI_MAX_TIMEOUT_MS ((uint64_t)8 * 60 * 60 * 1000)
+
+/**
+ * Converts a time limit given in seconds (fractions allowed) into the
+ * milliseconds the setters take, the one rule of every front end that takes
+ * seconds (the codeinterp CLI, the "timeout" of ci_invoke_json(), the
+ * Python binding): rounded up to the next whole millisecond, so a limit is
+ * never shorter than asked and a sub-millisecond one becomes 1 ms.
+ * @param seconds more than 0 and at most CI_MAX_TIMEOUT_MS / 1000 (28800).
+ * @param ms receives 1 .. CI_MAX_TIMEOUT_MS.
+ * @return 0, or CI_EINVAL if `ms` is NULL or `seconds` is out of range or
+ *         NaN.
+ * @since 0.2
+ */
+CI_EXPORT int ci_timeout_ms_from_seconds(double seconds, uint64_t *ms);
+
+/** Default per-execution time limit, 1 ms .. CI_MAX_TIMEOUT_MS (8 h; default
+ *  15 min). @return 0 or CI_EINVAL when out of range. @since 0.1 */
 CI_EXPORT int ci_config_set_exec_timeout_ms(ci_config *config, uint64_t ms);
-/** Session idle lifetime, 1 ms .. 8 h (default 15 min): a session not used
- *  for this long is killed and its next call fails with CI_EEXPIRED.
+/** Session idle lifetime, 1 ms .. CI_MAX_TIMEOUT_MS (8 h; default 15 min): a
+ *  session not used for this long is killed and its next call fails with
+ *  CI_EEXPIRED.
  *  @since 0.1 */
 CI_EXPORT int ci_config_set_idle_timeout_ms(ci_config *config, uint64_t ms);
 /** Network mode (default CI_NETWORK_NONE). @since 0.1 */
@@ -264,6 +295,17 @@ typedef enum ci_cgroup_mode {
      *  no OOM reporting. Only when the caller accepts that explicitly. */
     CI_CGROUP_NONE = 3
 } ci_cgroup_mode;
+
+/** Canonical name of a cgroup mode ("auto", "v1", "v2", "none"), or NULL if
+ *  unknown. @since 0.2 */
+CI_EXPORT const char *ci_cgroup_mode_name(ci_cgroup_mode mode);
+/**
+ * Parses a cgroup mode name as ci_cgroup_mode_name() gives it ("auto", "v1",
+ * "v2" or "none"), ignoring ASCII case.
+ * @return 0, CI_EINVAL if an argument is NULL, CI_EUNKNOWN for another name.
+ * @since 0.2
+ */
+CI_EXPORT int ci_cgroup_mode_from_name(const char *name, ci_cgroup_mode *out);
 
 /** Memory limit of a sandbox, all its processes together, without swap:
  *  16 MiB .. 1 TiB, default 2 GiB. Past it the kernel kills a process and
@@ -461,7 +503,8 @@ CI_EXPORT void ci_exec_options_free(ci_exec_options *options);
 /** Language of the code (default CI_LANGUAGE_PYTHON). @return 0 or CI_EINVAL.
  *  @since 0.1 */
 CI_EXPORT int ci_exec_options_set_language(ci_exec_options *options, ci_language language);
-/** Time limit of this execution, 1 ms .. 8 h; 0 means the config's default.
+/** Time limit of this execution, 1 ms .. CI_MAX_TIMEOUT_MS (8 h); 0 means
+ *  the config's default.
  *  @since 0.1 */
 CI_EXPORT int ci_exec_options_set_timeout_ms(ci_exec_options *options, uint64_t ms);
 /** If non-zero, restart the language's interpreter before running, so no

@@ -8,6 +8,7 @@
 #include "ci_build_config.h"
 #include "core/audit.h"
 #include "core/config_internal.h"
+#include "core/names.h"
 #include "transfer/s3_settings.h"
 
 static int set_string(char **slot, const char *value)
@@ -177,7 +178,7 @@ CI_EXPORT int ci_config_set_uid_range(ci_config *c, uint32_t base, uint32_t coun
 
 static int check_duration(uint64_t ms, const char *what)
 {
-    if (ms == 0 || ms > CI_MAX_DURATION_MS)
+    if (ms == 0 || ms > CI_MAX_TIMEOUT_MS)
         return ci_fail(NULL, CI_EINVAL, "%s must be between 1 ms and 8 hours", what);
     return CI_OK;
 }
@@ -203,7 +204,7 @@ CI_EXPORT int ci_config_set_idle_timeout_ms(ci_config *c, uint64_t ms)
 CI_EXPORT int ci_config_set_network(ci_config *c, ci_network mode)
 {
     CHECK_CONFIG(c);
-    if (mode != CI_NETWORK_NONE && mode != CI_NETWORK_HOST)
+    if (!ci_names_network(mode))
         return ci_fail(NULL, CI_EINVAL, "unknown network mode %d", (int)mode);
     c->network = mode;
     return CI_OK;
@@ -314,7 +315,7 @@ CI_EXPORT int ci_config_set_cpu_limit(ci_config *c, uint32_t millicpus)
 CI_EXPORT int ci_config_set_cgroup_mode(ci_config *c, ci_cgroup_mode mode)
 {
     CHECK_CONFIG(c);
-    if (mode != CI_CGROUP_AUTO && mode != CI_CGROUP_V1 && mode != CI_CGROUP_V2 && mode != CI_CGROUP_NONE)
+    if (!ci_names_cgroup_mode(mode))
         return ci_fail(NULL, CI_EINVAL, "unknown cgroup mode %d", (int)mode);
     c->cgroup_mode = mode;
     return CI_OK;

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 
 #include "api/errors.h"
-#include "core/config_internal.h"
 #include "core/exec_options_internal.h"
+#include "core/names.h"
 
 CI_EXPORT int ci_exec_options_new(ci_exec_options **out)
 {
@@ -30,7 +30,7 @@ CI_EXPORT void ci_exec_options_free(ci_exec_options *options)
 CI_EXPORT int ci_exec_options_set_language(ci_exec_options *o, ci_language language)
 {
     ci_error_reset();
-    if (!o || !ci_language_name(language))
+    if (!o || !ci_names_language(language))
         return ci_fail(NULL, CI_EINVAL, "invalid options or language");
     o->language = language;
     return CI_OK;
@@ -39,7 +39,7 @@ CI_EXPORT int ci_exec_options_set_language(ci_exec_options *o, ci_language langu
 CI_EXPORT int ci_exec_options_set_timeout_ms(ci_exec_options *o, uint64_t ms)
 {
     ci_error_reset();
-    if (!o || ms > CI_MAX_DURATION_MS)
+    if (!o || ms > CI_MAX_TIMEOUT_MS)
         return ci_fail(NULL, CI_EINVAL, "timeout must be at most 8 hours");
     o->timeout_ms = ms;
     return CI_OK;

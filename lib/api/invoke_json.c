@@ -14,13 +14,10 @@
 #include "api/errors.h"
 #include "api/invoke_internal.h"
 #include "api/json_result.h"
+#include "core/names.h"
 
 /* The tools answered here; the "unknown tool" text lists them. */
 #define KNOWN_TOOLS "executeCode, writeFiles, readFiles, listFiles, removeFiles"
-
-/* The longest per-execution limit ci_exec_options_set_timeout_ms() accepts,
- * in the seconds a request uses. */
-#define MAX_TIMEOUT_S (8.0 * 3600.0)
 
 /* Longest piece of a request quoted back in a message: enough to recognise
  * a misspelt name, not enough to echo a whole payload. */
@@ -150,10 +147,13 @@ static int execute_code(ci_session *session, const cJSON *args, int has_nul, cha
     if (!absent(item)) {
         if (!cJSON_IsString(item))
             return invalid_request(out, "\"arguments.language\" must be a string");
-        if (ci_language_from_name(item->valuestring, &language) < 0)
+        if (ci_names_language_parse(item->valuestring, &language) < 0) {
+            char supported[CI_NAMES_CHOICES_MAX];
+            ci_names_language_choices(supported, sizeof supported);
             return ci_invoke_problem("error", "UnknownLanguage", 0, out,
-                                     "unknown language \"%.*s\"; supported: python, javascript, typescript",
-                                     ECHO_MAX, item->valuestring);
+                                     "unknown language \"%.*s\"; supported: %s",
+                                     ECHO_MAX, item->valuestring, supported);
+        }
     }
 
     item = cJSON_GetObjectItemCaseSensitive(args, "clearContext");
@@ -163,16 +163,12 @@ static int execute_code(ci_session *session, const cJSON *args, int has_nul, cha
 
     item = cJSON_GetObjectItemCaseSensitive(args, "timeout");
     uint64_t timeout_ms = 0;
-    if (!absent(item)) {
-        double seconds = cJSON_IsNumber(item) ? item->valuedouble : -1;
-        if (!(seconds > 0 && seconds <= MAX_TIMEOUT_S))
-            return invalid_request(out, "\"arguments.timeout\" must be a number of seconds "
-                                        "greater than 0 and at most 28800");
-        /* a sub-millisecond limit becomes the smallest one the library takes */
-        timeout_ms = (uint64_t)(seconds * 1000.0);
-        if (timeout_ms == 0)
-            timeout_ms = 1;
-    }
+    if (!absent(item) &&
+        (!cJSON_IsNumber(item) || ci_timeout_ms_from_seconds(item->valuedouble, &timeout_ms) < 0))
+        return ci_invoke_problem("error", "InvalidRequest", 0, out, "invalid request: "
+                                 "\"arguments.timeout\" must be a number of seconds greater "
+                                 "than 0 and at most %u",
+                                 (unsigned)(CI_MAX_TIMEOUT_MS / 1000));
     /* S3 input fetched into /data first, /output sent to S3 after */
     static const char *const s3_names[2] = { "inputS3Uri", "outputS3Uri" };
     const char *s3[2] = { NULL, NULL };

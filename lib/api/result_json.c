@@ -11,6 +11,7 @@
 #include "codeinterp/codeinterp.h"
 #include "api/errors.h"
 #include "api/json_result.h"
+#include "core/names.h"
 #include "util/b64.h"
 #include "util/buf.h"
 #include "util/json_text.h"
@@ -186,9 +187,8 @@ static cJSON *structured_content(const ci_result *r)
     else
         ok = ok && cJSON_AddNumberToObject(sc, "peakMemoryBytes", (double)peak);
     ok = ok && ci_json_add_text(sc, "language", language);
-    static const char *const limits[] = { "cgroup-auto", "cgroup-v1", "cgroup-v2", "rlimits" };
-    ci_cgroup_mode mode = ci_result_limits_mode(r);
-    ok = ok && ci_json_add_text(sc, "limits", (unsigned)mode < 4 ? limits[mode] : "unknown");
+    const char *limits = ci_names_limits(ci_result_limits_mode(r));
+    ok = ok && ci_json_add_text(sc, "limits", limits ? limits : "unknown");
     if (ci_result_value(r))
         ok = ok && ci_json_add_text(sc, "result", ci_result_value(r));
     if (name) {
