@@ -9,35 +9,23 @@
 
 #include "cli.h"
 
-/* The library's range for its time limits: 1 ms .. 8 h. */
-#define MAX_SECONDS (8 * 3600)
-
 int cli_parse_seconds(const char *option, const char *arg, uint64_t *ms)
 {
     char *end;
     double seconds = strtod(arg, &end);
 
-    if (end == arg || *end != '\0' || !(seconds > 0) || seconds > MAX_SECONDS) {
-        fprintf(stderr, "codeinterp: %s wants seconds, more than 0 and at most %d: '%s'\n",
-                option, MAX_SECONDS, arg);
+    if (end == arg || *end != '\0' || ci_timeout_ms_from_seconds(seconds, ms) < 0) {
+        fprintf(stderr, "codeinterp: %s wants seconds, more than 0 and at most %u: '%s'\n",
+                option, (unsigned)(CI_MAX_TIMEOUT_MS / 1000), arg);
         return -1;
     }
-    /* round up: a limit is never made shorter than asked */
-    double exact = seconds * 1000.0;
-    *ms = (uint64_t)exact;
-    if ((double)*ms < exact)
-        (*ms)++;
     return 0;
 }
 
 int cli_parse_network(const char *arg, cli_sandbox_flags *flags)
 {
-    if (strcmp(arg, "none") == 0) {
-        flags->network = CI_NETWORK_NONE;
-    } else if (strcmp(arg, "host") == 0) {
-        flags->network = CI_NETWORK_HOST;
-    } else {
-        fprintf(stderr, "codeinterp: --network is 'none' or 'host', not '%s'\n", arg);
+    if (ci_network_from_name(arg, &flags->network) < 0) {
+        fprintf(stderr, "codeinterp: --network: %s\n", ci_last_error());
         return -1;
     }
     return 0;
@@ -45,18 +33,11 @@ int cli_parse_network(const char *arg, cli_sandbox_flags *flags)
 
 int cli_parse_cgroup(const char *arg, cli_sandbox_flags *flags)
 {
-    static const struct { const char *name; ci_cgroup_mode mode; } modes[] = {
-        { "auto", CI_CGROUP_AUTO }, { "v1", CI_CGROUP_V1 }, { "v2", CI_CGROUP_V2 },
-        { "none", CI_CGROUP_NONE },
-    };
-    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-        if (strcmp(arg, modes[i].name) == 0) {
-            flags->cgroup_mode = modes[i].mode;
-            return 0;
-        }
+    if (ci_cgroup_mode_from_name(arg, &flags->cgroup_mode) < 0) {
+        fprintf(stderr, "codeinterp: --cgroup: %s\n", ci_last_error());
+        return -1;
     }
-    fprintf(stderr, "codeinterp: --cgroup is auto, v1, v2 or none, not '%s'\n", arg);
-    return -1;
+    return 0;
 }
 
 int cli_parse_memory(const char *arg, cli_sandbox_flags *flags)

@@ -298,8 +298,7 @@ int cli_exec(int argc, char **argv)
 
     ci_language language = path ? language_of_file(path) : CI_LANGUAGE_PYTHON;
     if (language_arg && ci_language_from_name(language_arg, &language) < 0) {
-        fprintf(stderr, "codeinterp exec: unknown language '%s' (python, javascript, typescript)\n",
-                language_arg);
+        fprintf(stderr, "codeinterp exec: %s\n", ci_last_error());
         return usage_error();
     }
 

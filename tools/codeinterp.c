@@ -7,7 +7,9 @@
 
 void cli_usage(FILE *to)
 {
-    fputs("Usage:\n"
+    const unsigned max_seconds = (unsigned)(CI_MAX_TIMEOUT_MS / 1000);
+
+    fprintf(to, "Usage:\n"
           "  codeinterp exec [-l LANGUAGE] [--timeout SECONDS] [--network MODE] [--json]\n"
           "                  [--cgroup MODE] [--memory MIB] [--workspace-size MIB]\n"
           "                  [--audit-log FILE] (-c CODE | FILE | -)\n"
@@ -37,9 +39,9 @@ void cli_usage(FILE *to)
           "                           for FILE, guessed from .js/.mjs/.cjs/.ts/.mts\n"
           "  -c CODE                  the code to run; FILE reads it from a file,\n"
           "                           - from stdin\n"
-          "      --timeout SECONDS    execution time limit (default 900, max 28800)\n"
+          "      --timeout SECONDS    execution time limit (default 900, max %u)\n"
           "      --idle-timeout SECONDS  lifetime of an unused session (invoke;\n"
-          "                           default 900, max 28800)\n"
+          "                           default 900, max %u)\n"
           "      --network MODE       none (default: loopback only) or host (shares\n"
           "                           the host's network: unsafe for untrusted code)\n"
           "      --cgroup MODE        auto (default), v1, v2, or none: rlimits only,\n"
@@ -55,7 +57,7 @@ void cli_usage(FILE *to)
           "Environment: CODEINTERP_HELPER, CODEINTERP_KERNEL_DIR,\n"
           "CODEINTERP_RUNTIME_DIR and CODEINTERP_STATE_DIR override where the\n"
           "library finds its sandbox helper, kernels, runtime and state.\n",
-          to);
+          max_seconds, max_seconds);
 }
 
 int main(int argc, char **argv)

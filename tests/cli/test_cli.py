@@ -166,6 +166,20 @@ class Exec(unittest.TestCase):
         self.assertEqual(run("frobnicate").returncode, 2)
         self.assertEqual(run().returncode, 2)
 
+    def test_names_and_limits_are_the_librarys(self):
+        # the choices and the maximum in the messages come from the library
+        p = run("exec", "--cgroup", "v3", "-c", "1")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"auto, v1, v2, none", p.stderr)
+        p = run("exec", "--network", "wifi", "-c", "1")
+        self.assertIn(b"none, host", p.stderr)
+        p = run("exec", "-l", "cobol", "-c", "1")
+        self.assertIn(b"python, javascript, typescript", p.stderr)
+        p = run("exec", "--timeout", "28800.5", "-c", "1")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"at most 28800", p.stderr)
+        self.assertIn(b"max 28800", run("help").stdout)
+
     def test_help_and_version(self):
         p = run("--version")
         self.assertEqual(p.returncode, 0)
@@ -207,6 +221,7 @@ class Invoke(unittest.TestCase):
              "clearContext"),
             ('{"name":"executeCode","arguments":{"code":"1","timeout":-1}}', "timeout"),
             ('{"name":"executeCode","arguments":{"code":"print(1)\\u0000print(2)"}}', "NUL"),
+            ('{"name":"executeCode","arguments":{"code":"1","timeout":28800.5}}', "at most 28800"),
         ]
         lines = []
         for request, _ in bad:
