@@ -44,6 +44,8 @@ FUNCTIONS = {
     # enumerations
     "ci_language_from_name": (c_int, [c_char_p, POINTER(c_int)]),
     "ci_language_name": (c_char_p, [c_int]),
+    "ci_network_name": (c_char_p, [c_int]),
+    "ci_network_from_name": (c_int, [c_char_p, POINTER(c_int)]),
     "ci_status_name": (c_char_p, [c_int]),
     # configuration
     "ci_config_new": (c_int, [handle_out]),
@@ -53,6 +55,7 @@ FUNCTIONS = {
     "ci_config_set_runtime_dir": (c_int, [handle, c_char_p]),
     "ci_config_set_state_dir": (c_int, [handle, c_char_p]),
     "ci_config_set_uid_range": (c_int, [handle, c_uint32, c_uint32]),
+    "ci_timeout_ms_from_seconds": (c_int, [c_double, POINTER(c_uint64)]),
     "ci_config_set_exec_timeout_ms": (c_int, [handle, c_uint64]),
     "ci_config_set_idle_timeout_ms": (c_int, [handle, c_uint64]),
     "ci_config_set_network": (c_int, [handle, c_int]),
@@ -62,6 +65,8 @@ FUNCTIONS = {
     "ci_config_set_max_file_size": (c_int, [handle, c_uint64]),
     "ci_config_set_tmp_size": (c_int, [handle, c_uint64]),
     "ci_config_set_env": (c_int, [handle, c_char_p, c_char_p]),
+    "ci_cgroup_mode_name": (c_char_p, [c_int]),
+    "ci_cgroup_mode_from_name": (c_int, [c_char_p, POINTER(c_int)]),
     "ci_config_set_memory_limit": (c_int, [handle, c_uint64]),
     "ci_config_set_cpu_limit": (c_int, [handle, c_uint32]),
     "ci_config_set_workspace_size": (c_int, [handle, c_uint64]),

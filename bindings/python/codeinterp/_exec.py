@@ -3,35 +3,11 @@
 the call itself (ci_execute on a session or ci_execute_oneshot)."""
 import codecs
 import ctypes
-import math
 
 from . import errors
 from ._clib import OUTPUT_CALLBACK, PROGRESS_CALLBACK, check, lib
+from ._names import language_code, seconds_to_ms
 from .result import ExecutionResult
-
-MAX_SECONDS = 8 * 3600
-
-
-def seconds_to_ms(seconds, what):
-    """A time limit in seconds (int or float) as the library's milliseconds,
-    rounded up; out of (0, 8 h] is an InvalidArgumentError."""
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        raise TypeError("%s must be a number of seconds, not %r" % (what, seconds))
-    if not 0 < seconds <= MAX_SECONDS:
-        raise errors.InvalidArgumentError(
-            "%s must be more than 0 and at most %d seconds, not %r" % (what, MAX_SECONDS, seconds))
-    return max(1, math.ceil(seconds * 1000))
-
-
-def language_code(name):
-    """The ci_language value of "python", "javascript", "typescript" (or
-    "py", "js", "ts"; any case)."""
-    if not isinstance(name, str):
-        raise TypeError("language must be a str, not %r" % (name,))
-    out = ctypes.c_int()
-    check(lib.ci_language_from_name(name.encode(), ctypes.byref(out)),
-          message="unknown language %r; supported: python, javascript, typescript" % name)
-    return out.value
 
 
 class _Stream:

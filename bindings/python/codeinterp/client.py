@@ -8,7 +8,7 @@ import threading
 import weakref
 from contextlib import contextmanager
 
-from . import _exec, errors
+from . import _exec, _names, errors
 from ._clib import AUDIT_CALLBACK, check, lib, take_buffer, text
 from .session import Session
 
@@ -46,18 +46,6 @@ def _size(bits):
     return convert
 
 
-def _choice(names):
-    def convert(value, what):
-        if value not in names:
-            raise _invalid("%s must be one of %s, not %r" % (what, ", ".join(names), value))
-        return names[value]
-    return convert
-
-
-def _seconds(value, what):
-    return _exec.seconds_to_ms(value, what)
-
-
 def _millicpus(value, what):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError("%s must be a number of CPUs, not %r" % (what, value))
@@ -82,13 +70,12 @@ def _flag(value, _what):
 
 # keyword option: (config setter, converter). Sizes are bytes, times seconds.
 _OPTIONS = {
-    "timeout": ("ci_config_set_exec_timeout_ms", _seconds),
-    "idle_timeout": ("ci_config_set_idle_timeout_ms", _seconds),
-    "network": ("ci_config_set_network", _choice({"none": 0, "host": 1})),
+    "timeout": ("ci_config_set_exec_timeout_ms", _names.seconds_to_ms),
+    "idle_timeout": ("ci_config_set_idle_timeout_ms", _names.seconds_to_ms),
+    "network": ("ci_config_set_network", _names.network_code),
     "memory_limit": ("ci_config_set_memory_limit", _size(64)),
     "cpu_limit": ("ci_config_set_cpu_limit", _millicpus),
-    "cgroup_mode": ("ci_config_set_cgroup_mode",
-                    _choice({"auto": 0, "v1": 1, "v2": 2, "none": 3})),
+    "cgroup_mode": ("ci_config_set_cgroup_mode", _names.cgroup_mode_code),
     "cgroup_parent": ("ci_config_set_cgroup_parent", _path),
     "workspace_size": ("ci_config_set_workspace_size", _size(64)),
     "output_limit": ("ci_config_set_output_limit", _size(8 * ctypes.sizeof(ctypes.c_size_t))),
@@ -131,9 +118,12 @@ class CodeInterpreterClient:
     """Settings for sandboxes, and the way to get them.
 
     Keyword options (all optional; sizes in bytes or as "512M" / "2G", times
-    in seconds):
+    in seconds, rounded up to whole milliseconds, names in any case; the
+    library checks times and names, ci_timeout_ms_from_seconds and the
+    ci_*_from_name calls):
         timeout: per-execution time limit (default 900, at most 28800).
-        idle_timeout: a session unused this long is killed (default 900).
+        idle_timeout: a session unused this long is killed (default 900, at
+            most 28800).
         network: "none" (default: loopback only) or "host" (unsafe for
             untrusted code).
         memory_limit: memory of the whole sandbox, without swap (default 2G).

@@ -7,11 +7,10 @@ from collections import namedtuple
 
 from . import errors
 from ._clib import check, has, lib, take_buffer, text
+from ._names import cgroup_mode_name
 
 __all__ = ["ExecutionResult", "ExecutionError", "Image", "Artifact", "DeniedSyscall",
            "S3Upload", "FileInfo", "Usage"]
-
-LIMITS_MODES = {0: "auto", 1: "v1", 2: "v2", 3: "none"}
 
 ExecutionError = namedtuple("ExecutionError", "name value traceback")
 ExecutionError.__doc__ = """The exception the code raised (or its non-zero exit):
@@ -123,7 +122,7 @@ class ExecutionResult:
                      text(lib.ci_result_artifact_mime_type(r, i)))
             for i in range(lib.ci_result_artifact_count(r))]
         self.artifacts_truncated = bool(lib.ci_result_artifacts_truncated(r))
-        self.limits_mode = (LIMITS_MODES.get(lib.ci_result_limits_mode(r), "unknown")
+        self.limits_mode = (cgroup_mode_name(lib.ci_result_limits_mode(r))
                             if has("ci_result_limits_mode") else None)
         self.denied_syscalls = [
             DeniedSyscall(text(lib.ci_result_denied_syscall_name(r, i)),

@@ -10,7 +10,8 @@ from contextlib import contextmanager
 
 from . import _exec, errors
 from ._clib import check, lib, take_buffer, text
-from .result import LIMITS_MODES, FileInfo, Usage
+from ._names import cgroup_mode_name
+from .result import FileInfo, Usage
 
 __all__ = ["Session"]
 
@@ -209,7 +210,7 @@ class Session:
         """How the session is limited and metered: "v1", "v2" (cgroups) or
         "none" (rlimits only)."""
         with self._use() as h:
-            return LIMITS_MODES.get(lib.ci_session_limits_mode(h), "unknown")
+            return cgroup_mode_name(lib.ci_session_limits_mode(h))
 
     def invoke(self, request):
         """One AgentCore-style tool call (ci_invoke_json): `request` is a dict

@@ -60,10 +60,32 @@ def test_library_message_carried():
     {"memory_limit": -1}, {"memory_limit": "lots"}, {"cpu_limit": 0},
     {"max_processes": 2 ** 32}, {"output_limit": "2G"}, {"env": {"A=B": "c"}},
     {"env": {"": "x"}}, {"uid_range": (0, 10)},
+    {"network": 1}, {"network": "none\0"}, {"cgroup_mode": "v1 "}, {"timeout": 10 ** 400},
+    {"timeout": float("nan")},
 ])
 def test_bad_options(options):
     with pytest.raises(codeinterp.InvalidArgumentError):
         CodeInterpreterClient(**options)
+
+
+def test_names_and_limits_come_from_the_library():
+    # the library's tables and rule: names in any case, its list of choices
+    # in the message, seconds rounded up to whole milliseconds
+    CodeInterpreterClient(network="NONE", cgroup_mode="V2", timeout=0.0001,
+                          idle_timeout=8 * 3600).close()
+    with pytest.raises(codeinterp.InvalidArgumentError, match="none, host"):
+        CodeInterpreterClient(network="internet")
+    with pytest.raises(codeinterp.InvalidArgumentError, match="auto, v1, v2, none"):
+        CodeInterpreterClient(cgroup_mode="v3")
+    with pytest.raises(codeinterp.InvalidArgumentError, match="^idle_timeout: .*28800"):
+        CodeInterpreterClient(idle_timeout=28800.5)
+    from codeinterp import _names
+    assert _names.seconds_to_ms(0.0001, "t") == 1
+    assert _names.seconds_to_ms(1.5, "t") == 1500
+    assert _names.seconds_to_ms(1.0001, "t") == 1001
+    assert _names.seconds_to_ms(8 * 3600, "t") == 8 * 3600 * 1000
+    assert _names.cgroup_mode_name(2) == "v2"
+    assert _names.cgroup_mode_name(99) == "unknown"
 
 
 def test_wrong_types():
