@@ -349,6 +349,11 @@ START_TEST(errors_name_user_lines)
     expect_error(s, js, "const ok = 1\nconst = 2", "SyntaxError", (const char *const[]){">:2", NULL});
     expect_error(s, ts, "let a: number = 1\nlet b: = 2", "SyntaxError", (const char *const[]){">:2", NULL});
 
+    /* a failed import passes through the kernel's own import helper, whose
+     * frame is not shown either (expect_error checks) */
+    expect_error(s, js, "import missing from './no-such-module'", "Error",
+                 (const char *const[]){"Cannot find module './no-such-module'", ">:1:", NULL});
+
     /* thrown non-errors */
     r = tc_exec(s, "throw 'plain string'", js);
     tc_assert_status(r, CI_STATUS_ERROR);
