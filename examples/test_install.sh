@@ -74,13 +74,13 @@ out=$(CODEINTERP_HELPER=$helper CODEINTERP_KERNEL_DIR=$kernels LD_LIBRARY_PATH=$
 [ "$out" = "42" ] || fail "installed example printed '$out', wanted 42"
 
 # The installed Python package on the installed library (an uninstrumented
-# interpreter cannot load a sanitizer build).
+# interpreter cannot load a sanitizer build), running both kernels.
 if [ -z "$sanitize" ]; then
     out=$(CODEINTERP_HELPER=$helper CODEINTERP_KERNEL_DIR=$kernels \
         CODEINTERP_LIBRARY=$libdir/libcodeinterp.so.1 PYTHONDONTWRITEBYTECODE=1 \
         PYTHONPATH=$(dirname "$(dirname "$pypkg")") /usr/bin/python3 -c \
-        'from codeinterp import CodeInterpreterClient as C; print(C().execute(code="6 * 7").value)') ||
+        'from codeinterp import CodeInterpreterClient as C; c = C(); print(c.execute(code="6 * 7").value, c.execute(code="6 * 7", language="javascript").value)') ||
         fail "the installed Python package failed: $out"
-    [ "$out" = "42" ] || fail "installed Python package printed '$out', wanted 42"
+    [ "$out" = "42 42" ] || fail "installed Python package printed '$out', wanted '42 42'"
 fi
 echo "ok: installed, compiled with pkg-config and ran; man pages and Python package installed"

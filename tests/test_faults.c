@@ -271,7 +271,7 @@ END_TEST
 
 START_TEST(js_runner_killed)
 {
-    runner_killed(CI_LANGUAGE_JAVASCRIPT, "js_kernel", sleeper_js, "globalThis.x = 1",
+    runner_killed(CI_LANGUAGE_JAVASCRIPT, "node/kernel.js", sleeper_js, "globalThis.x = 1",
                   "console.log(typeof x)", "undefined\n");
 }
 END_TEST

@@ -27,7 +27,7 @@ static const char *const node_env[] = {
 const struct ci_runner_ops ci_javascript_runner = {
     .version = CI_RUNNER_OPS_VERSION,
     .language = CI_LANGUAGE_JAVASCRIPT,
-    .argv = (const char *const[]){ "/usr/bin/node", "/opt/codeinterp/kernels/js_kernel.js", NULL },
+    .argv = (const char *const[]){ "/usr/bin/node", "/opt/codeinterp/kernels/node/kernel.js", NULL },
     .env = node_env,
     .runtime_path = NULL,
     .heap_limit_env = NODE_HEAP_ENV,
@@ -37,7 +37,7 @@ const struct ci_runner_ops ci_javascript_runner = {
 const struct ci_runner_ops ci_typescript_runner = {
     .version = CI_RUNNER_OPS_VERSION,
     .language = CI_LANGUAGE_TYPESCRIPT,
-    .argv = (const char *const[]){ "/usr/bin/node", "/opt/codeinterp/kernels/js_kernel.js",
+    .argv = (const char *const[]){ "/usr/bin/node", "/opt/codeinterp/kernels/node/kernel.js",
                                    "--typescript", NULL },
     .env = node_env,
     .runtime_path = "node/node_modules/esbuild",
