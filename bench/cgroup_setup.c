@@ -11,7 +11,20 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/config.h"
 #include "sandbox/cgroup.h"
+
+/* The cgroup's share of a configuration, as the session hands it over. */
+static struct ci_sandbox_params cgroup_params(const ci_config *c)
+{
+    return (struct ci_sandbox_params){
+        .memory_limit = c->memory_limit,
+        .max_processes = c->max_processes,
+        .cpu_millis = c->cpu_millis,
+        .cgroup_mode = c->cgroup_mode,
+        .cgroup_parent = c->cgroup_parent,
+    };
+}
 
 static double now_us(void)
 {
@@ -63,7 +76,8 @@ int main(int argc, char **argv)
         char err[512], id[32];
         snprintf(id, sizeof(id), "bench-%d", i);
         double t = now_us();
-        if (ci_cgroup_create(&c, cfg, id, NULL, NULL, err, sizeof(err)) != CI_OK) {
+        struct ci_sandbox_params cgp = cgroup_params(cfg);
+        if (ci_cgroup_create(&c, &cgp, id, NULL, NULL, err, sizeof(err)) != CI_OK) {
             fprintf(stderr, "cgroup: %s\n", err);
             return 1;
         }

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/config_internal.h"
+#include "core/config.h"
 #include "transfer/transfer.h"
 
 int main(int argc, char **argv)

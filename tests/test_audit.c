@@ -19,7 +19,7 @@
 
 #include "codeinterp/codeinterp.h"
 #include "core/audit.h"
-#include "core/config_internal.h"
+#include "core/config.h"
 #include "util/sha256.h"
 
 #define SKIP 77

@@ -14,8 +14,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/config.h"
 #include "sandbox/cgroup.h"
 #include "test_common.h"
+
+/* The cgroup's share of a configuration, as the session hands it over. */
+static struct ci_sandbox_params cgroup_params(const ci_config *c)
+{
+    return (struct ci_sandbox_params){
+        .memory_limit = c->memory_limit,
+        .max_processes = c->max_processes,
+        .cpu_millis = c->cpu_millis,
+        .cgroup_mode = c->cgroup_mode,
+        .cgroup_parent = c->cgroup_parent,
+    };
+}
 
 static char *slurp(const char *path)
 {
@@ -75,7 +88,8 @@ START_TEST(v2_scratch_layout)
     struct ci_cgroup cg;
     char err[512] = "";
     /* the process's own cgroup is /sub below the mount */
-    int r = ci_cgroup_create(&cg, cfg, "abc", "0::/sub\n", mountinfo, err, sizeof(err));
+    struct ci_sandbox_params cgp = cgroup_params(cfg);
+    int r = ci_cgroup_create(&cg, &cgp, "abc", "0::/sub\n", mountinfo, err, sizeof(err));
     ck_assert_msg(r == CI_OK, "create: %s", err);
     ck_assert_int_eq(cg.mode, CI_CGROUP_V2);
     ck_assert_str_eq(cg.dir[0], dir);
@@ -110,7 +124,8 @@ START_TEST(v2_without_controllers_falls_back_or_refuses)
     struct ci_cgroup cg;
     char err[1024] = "";
     /* no v1 mount in this mountinfo either: refused, naming both */
-    int r = ci_cgroup_create(&cg, cfg, "x", "0::/\n", mountinfo, err, sizeof(err));
+    struct ci_sandbox_params cgp = cgroup_params(cfg);
+    int r = ci_cgroup_create(&cg, &cgp, "x", "0::/\n", mountinfo, err, sizeof(err));
     ck_assert_int_eq(r, CI_ELIMIT);
     ck_assert_msg(strstr(err, "v2") && strstr(err, "v1") && strstr(err, "CI_CGROUP_NONE"),
                   "message: %s", err);
@@ -153,7 +168,8 @@ START_TEST(v1_scratch_layout)
     struct ci_cgroup cg;
     char err[512] = "";
     const char *self = "5:freezer:/a\n4:memory:/a\n3:cpuacct:/a\n2:cpu:/a\n1:pids:/a\n0::/\n";
-    int r = ci_cgroup_create(&cg, cfg, "s1", self, mountinfo, err, sizeof(err));
+    struct ci_sandbox_params cgp = cgroup_params(cfg);
+    int r = ci_cgroup_create(&cg, &cgp, "s1", self, mountinfo, err, sizeof(err));
     ck_assert_msg(r == CI_OK, "create: %s", err);
     ck_assert_int_eq(cg.mode, CI_CGROUP_V1);
     ck_assert_str_eq(cg.dir[CG_MEMORY], mem);

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/errors.h"
+#include "core/error.h"
 #include "core/audit.h"
-#include "core/config_internal.h"
+#include "core/config.h"
 
 CI_EXPORT int ci_config_set_audit_file(ci_config *c, const char *path)
 {

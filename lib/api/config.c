@@ -4,12 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api/errors.h"
-#include "ci_build_config.h"
-#include "core/audit.h"
-#include "core/config_internal.h"
+#include "core/config.h"
+#include "core/error.h"
 #include "core/names.h"
-#include "transfer/s3_settings.h"
 
 static int set_string(char **slot, const char *value)
 {
@@ -23,76 +20,18 @@ static int set_string(char **slot, const char *value)
     return CI_OK;
 }
 
-static char *default_state_dir(void)
-{
-    char buf[4096];
-    if (geteuid() == 0)
-        return strdup("/run/codeinterp");
-    const char *xdg = getenv("XDG_RUNTIME_DIR");
-    if (xdg && *xdg && snprintf(buf, sizeof(buf), "%s/codeinterp", xdg) < (int)sizeof(buf))
-        return strdup(buf);
-    snprintf(buf, sizeof(buf), "/tmp/codeinterp-%u", (unsigned)geteuid());
-    return strdup(buf);
-}
-
-static char *env_or(const char *name, const char *fallback)
-{
-    const char *v = getenv(name);
-    return strdup(v && *v ? v : fallback);
-}
-
 CI_EXPORT int ci_config_new(ci_config **out)
 {
     ci_error_reset();
     if (!out)
         return ci_fail(NULL, CI_EINVAL, "out is NULL");
-    struct ci_config *c = calloc(1, sizeof(*c));
-    if (!c)
-        return ci_fail(NULL, CI_ENOMEM, "out of memory");
-    c->helper_path = env_or("CODEINTERP_HELPER", CI_HELPER_PATH);
-    c->kernel_dir = env_or("CODEINTERP_KERNEL_DIR", CI_KERNEL_DIR);
-    c->runtime_dir = env_or("CODEINTERP_RUNTIME_DIR", CI_RUNTIME_DIR);
-    const char *sd = getenv("CODEINTERP_STATE_DIR");
-    c->state_dir = sd && *sd ? strdup(sd) : default_state_dir();
-    c->env = calloc(1, sizeof(char *));
-    if (!c->helper_path || !c->kernel_dir || !c->runtime_dir || !c->state_dir || !c->env) {
-        ci_config_free(c);
+    struct ci_config *c = malloc(sizeof(*c));
+    if (!c || ci_config_init(c) < 0) {
+        free(c);
         return ci_fail(NULL, CI_ENOMEM, "out of memory");
     }
-    c->uid_base = 2000000000u;
-    c->uid_count = 65536;
-    c->exec_timeout_ms = CI_DEFAULT_DURATION_MS;
-    c->idle_timeout_ms = CI_DEFAULT_DURATION_MS;
-    c->network = CI_NETWORK_NONE;
-    c->output_limit = 16u << 20;
-    c->max_processes = 512;
-    c->max_open_files = 1024;
-    c->max_file_size = 1ull << 30;
-    c->tmp_size = 1ull << 30;
-    c->memory_limit = 2ull << 30;
-    c->workspace_size = 10ull << 30;
-    c->cpu_millis = 2000;
-    c->cgroup_mode = CI_CGROUP_AUTO;
-    c->upload_limit = 100ull << 20;
     *out = c;
     return CI_OK;
-}
-
-void ci_config_clear(struct ci_config *c)
-{
-    free(c->helper_path);
-    free(c->kernel_dir);
-    free(c->runtime_dir);
-    free(c->state_dir);
-    free(c->cgroup_parent);
-    free(c->audit_path);
-    ci_audit_chain_unref(c->audit_chain);
-    ci_s3_settings_free(c->s3);
-    if (c->env)
-        for (size_t i = 0; i < c->env_count; i++)
-            free(c->env[i]);
-    free(c->env);
-    memset(c, 0, sizeof(*c));
 }
 
 CI_EXPORT void ci_config_free(ci_config *config)
@@ -101,36 +40,6 @@ CI_EXPORT void ci_config_free(ci_config *config)
         return;
     ci_config_clear(config);
     free(config);
-}
-
-int ci_config_copy(struct ci_config *dst, const struct ci_config *src)
-{
-    *dst = *src;
-    dst->helper_path = strdup(src->helper_path);
-    dst->kernel_dir = strdup(src->kernel_dir);
-    dst->runtime_dir = strdup(src->runtime_dir);
-    dst->state_dir = strdup(src->state_dir);
-    dst->cgroup_parent = src->cgroup_parent ? strdup(src->cgroup_parent) : NULL;
-    dst->audit_path = src->audit_path ? strdup(src->audit_path) : NULL;
-    ci_audit_chain_ref(dst->audit_chain);
-    int s3_ok = 1;
-    dst->s3 = ci_s3_settings_dup(src->s3, &s3_ok);
-    dst->env = calloc(src->env_count + 1, sizeof(char *));
-    dst->env_count = 0;
-    int ok = dst->helper_path && dst->kernel_dir && dst->runtime_dir && dst->state_dir && dst->env &&
-             (dst->cgroup_parent || !src->cgroup_parent) && (dst->audit_path || !src->audit_path) &&
-             s3_ok;
-    for (size_t i = 0; ok && i < src->env_count; i++) {
-        if (!(dst->env[i] = strdup(src->env[i])))
-            ok = 0;
-        else
-            dst->env_count++;
-    }
-    if (!ok) {
-        ci_config_clear(dst);
-        return CI_ENOMEM;
-    }
-    return CI_OK;
 }
 
 #define CHECK_CONFIG(c) \

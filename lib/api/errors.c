@@ -1,11 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "api/errors.h"
-
-#include <stdarg.h>
-#include <stdio.h>
-#include <string.h>
-
-static _Thread_local char last_error[1024];
+#include "core/error.h"
 
 CI_EXPORT const char *ci_strerror(int code)
 {
@@ -42,24 +36,5 @@ CI_EXPORT const char *ci_strerror(int code)
 
 CI_EXPORT const char *ci_last_error(void)
 {
-    return last_error;
-}
-
-void ci_error_reset(void)
-{
-    last_error[0] = '\0';
-}
-
-int ci_fail(struct ci_session *s, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(last_error, sizeof(last_error), fmt, ap);
-    va_end(ap);
-    if (s) {
-        size_t cap;
-        char *buf = ci_session_error_buf(s, &cap);
-        snprintf(buf, cap, "%s", last_error);
-    }
-    return code;
+    return ci_error_last();
 }

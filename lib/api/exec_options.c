@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdlib.h>
 
-#include "api/errors.h"
-#include "core/exec_options_internal.h"
+#include "core/error.h"
+#include "core/config.h"
+#include "core/exec_options.h"
 #include "core/names.h"
 
 CI_EXPORT int ci_exec_options_new(ci_exec_options **out)

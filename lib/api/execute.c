@@ -1,11 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <stddef.h>
 
-#include "api/errors.h"
-#include "core/audit.h"
-#include "core/exec_options_internal.h"
-#include "core/session_internal.h"
-#include "util/clock.h"
+#include "core/error.h"
+#include "core/exec.h"
 
 CI_EXPORT int ci_execute(ci_session *s, const char *code, const ci_exec_options *options,
                          ci_result **out)
@@ -13,25 +10,8 @@ CI_EXPORT int ci_execute(ci_session *s, const char *code, const ci_exec_options 
     ci_error_reset();
     if (!s || !code || !out)
         return ci_fail(s, CI_EINVAL, "session, code and out must not be NULL");
-    int expected = 0;
-    if (!atomic_compare_exchange_strong(&s->executing, &expected, 1))
-        return ci_fail(s, CI_EBUSY, "the session is executing on another thread");
     struct ci_exec_options defaults = { .language = CI_LANGUAGE_PYTHON };
-    const struct ci_exec_options *o = options ? options : &defaults;
-    int r = ci_audit_execute_start(s->audit, o->language, code);
-    if (r < 0) {
-        r = ci_fail(s, CI_EIO, "cannot write the audit trail: %s", ci_audit_error(s->audit));
-        atomic_store(&s->executing, 0);
-        return r;
-    }
-    r = ci_session_check_alive(s);
-    if (r == CI_OK) {
-        r = ci_exec_run(s, code, o, out);
-        s->last_used_ms = ci_now_ms();
-    }
-    ci_audit_execute_end(s->audit, o->language, r, r == CI_OK ? *out : NULL);
-    atomic_store(&s->executing, 0);
-    return r;
+    return ci_session_execute(s, code, options ? options : &defaults, out);
 }
 
 CI_EXPORT int ci_execute_oneshot(const ci_config *config, const char *code,

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/files_internal.h"
+#include "core/files.h"
 #include "api/invoke_internal.h"
 #include "api/json_result.h"
 #include "util/b64.h"

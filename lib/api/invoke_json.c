@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "codeinterp/codeinterp.h"
-#include "api/errors.h"
+#include "core/error.h"
 #include "api/invoke_internal.h"
 #include "api/json_result.h"
 #include "core/names.h"

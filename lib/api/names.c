@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The exported names of the public enumerations: argument checks and
  * messages around the one table of each in core/names.c. */
-#include "api/errors.h"
+#include "core/error.h"
 #include "codeinterp/codeinterp.h"
 #include "core/names.h"
 

@@ -2,42 +2,11 @@
 #include <stdlib.h>
 
 #include "core/exec_s3.h"
-#include "core/result_internal.h"
-
-struct ci_result *ci_result_alloc(ci_language language)
-{
-    struct ci_result *r = calloc(1, sizeof(*r));
-    if (!r)
-        return NULL;
-    r->language = language;
-    r->cpu_ms = -1;
-    r->limits_mode = CI_CGROUP_NONE;
-    return r;
-}
+#include "core/result.h"
 
 CI_EXPORT void ci_result_free(ci_result *r)
 {
-    if (!r)
-        return;
-    ci_buf_free(&r->out);
-    ci_buf_free(&r->err);
-    free(r->value);
-    free(r->error_name);
-    free(r->error_value);
-    free(r->error_traceback);
-    for (size_t i = 0; i < r->display_count; i++) {
-        free(r->displays[i].mime_type);
-        free(r->displays[i].data);
-    }
-    free(r->displays);
-    for (size_t i = 0; i < r->artifact_count; i++)
-        free(r->artifacts[i].path);
-    free(r->artifacts);
-    ci_s3_uploads_free(r->s3);
-    for (size_t i = 0; i < r->denied_count; i++)
-        free(r->denied[i].name);
-    free(r->denied);
-    free(r);
+    ci_result_free_internal(r);
 }
 
 CI_EXPORT ci_status ci_result_status(const ci_result *r)

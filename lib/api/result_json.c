@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "codeinterp/codeinterp.h"
-#include "api/errors.h"
+#include "core/error.h"
 #include "api/json_result.h"
 #include "core/names.h"
 #include "util/b64.h"

@@ -1,32 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The public S3 calls: configuration and option setters, the result's list
- * of uploads, and ci_s3_download() / ci_s3_upload(), which hold the session
- * as the file calls do (one call at a time, the idle clock stopped) while
- * core/exec_s3.c does the work.
+ * of uploads, and ci_s3_download() / ci_s3_upload() (core/exec_s3.c does
+ * the work).
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "api/errors.h"
-#include "api/files_internal.h"
-#include "core/audit.h"
-#include "core/config_internal.h"
-#include "core/exec_options_internal.h"
+#include "core/error.h"
+#include "core/config.h"
+#include "core/exec_options.h"
 #include "core/exec_s3.h"
-#include "core/result_internal.h"
-#include "core/session_internal.h"
+#include "core/result.h"
 #include "transfer/s3_settings.h"
-#include "transfer/transfer.h"
-#include "util/clock.h"
-#include "util/safe_path.h"
 
 /* --------------------------------------------------------------- config */
 
@@ -215,15 +203,9 @@ static int set_uri(ci_exec_options *o, char **slot, const char *uri, int prefix)
     ci_error_reset();
     if (!o)
         return ci_fail(NULL, CI_EINVAL, "options is NULL");
-    if (uri) {
-        const struct ci_transfer_ops *ops = ci_transfer_for_uri(uri);
-        char err[512];
-        if (!ops)
-            return ci_fail(NULL, CI_EINVAL, "\"%.200s\" is not an S3 URI (s3://bucket/key)", uri);
-        int r = ops->check_uri(uri, prefix, err, sizeof(err));
-        if (r < 0)
-            return ci_fail(NULL, r, "%s", err);
-    }
+    int r = uri ? ci_exec_s3_check_uri(NULL, uri, prefix) : CI_OK;
+    if (r < 0)
+        return r;
     char *copy = uri ? strdup(uri) : NULL;
     if (uri && !copy)
         return ci_fail(NULL, CI_ENOMEM, "out of memory");
@@ -292,32 +274,7 @@ CI_EXPORT int ci_s3_download(ci_session *s, const char *uri, const char *name)
     ci_error_reset();
     if (!s || !uri)
         return ci_fail(s, CI_EINVAL, "ci_s3_download: session and uri must not be NULL");
-    const struct ci_transfer_ops *ops = ci_transfer_for_uri(uri);
-    char err[512], why[160];
-    int r = ops ? ops->check_uri(uri, 0, err, sizeof(err)) : CI_EINVAL;
-    if (r < 0)
-        return ops ? ci_fail(s, r, "%s", err)
-                   : ci_fail(s, r, "\"%.200s\" is not an S3 URI (s3://bucket/key)", uri);
-    if (!name) {
-        const char *slash = strrchr(uri + 5, '/');
-        name = slash ? slash + 1 : uri;
-    }
-    if (ci_path_check(name, why, sizeof(why)) < 0)
-        return ci_fail(s, CI_EPATH, "S3 download as \"%.200s\": %s", name, why);
-    int root;
-    struct ci_safe_owner own;
-    int64_t size = -1;
-    r = ci_workspace_call_begin(s, &root, &own);
-    if (r == CI_EBUSY)
-        return r;
-    if (r == CI_OK) {
-        r = ci_s3_session_download(s, root, &own, uri, name, &size);
-        ci_workspace_call_end(s, root);
-    }
-    char path[CI_PATH_MAX + 12];
-    snprintf(path, sizeof(path), "/workspace/%s", name);
-    ci_audit_s3_transfer(s->audit, "download", uri, path, size, r);
-    return r;
+    return ci_s3_session_download(s, uri, name);
 }
 
 CI_EXPORT int ci_s3_upload(ci_session *s, const char *name, const char *uri)
@@ -325,28 +282,5 @@ CI_EXPORT int ci_s3_upload(ci_session *s, const char *name, const char *uri)
     ci_error_reset();
     if (!s || !name || !uri)
         return ci_fail(s, CI_EINVAL, "ci_s3_upload: session, name and uri must not be NULL");
-    char why[160];
-    if (ci_path_check(name, why, sizeof(why)) < 0)
-        return ci_fail(s, CI_EPATH, "S3 upload of \"%.200s\": %s", name, why);
-    size_t n = strlen(uri);
-    char *full = NULL;
-    if (asprintf(&full, "%s%s", uri, n && uri[n - 1] == '/' ? name : "") < 0)
-        return ci_fail(s, CI_ENOMEM, "out of memory");
-    int root;
-    struct ci_safe_owner own;
-    int64_t size = -1;
-    int r = ci_workspace_call_begin(s, &root, &own);
-    if (r == CI_EBUSY) {
-        free(full);
-        return r;
-    }
-    if (r == CI_OK) {
-        r = ci_s3_session_upload(s, root, name, full, &size);
-        ci_workspace_call_end(s, root);
-    }
-    char path[CI_PATH_MAX + 12];
-    snprintf(path, sizeof(path), "/workspace/%s", name);
-    ci_audit_s3_transfer(s->audit, "upload", full, path, size, r);
-    free(full);
-    return r;
+    return ci_s3_session_upload(s, name, uri);
 }

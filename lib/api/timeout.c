@@ -2,7 +2,7 @@
 /* The one rule that turns a time limit in seconds into milliseconds, for
  * every front end that takes seconds (the CLI, ci_invoke_json(), the
  * binding). */
-#include "api/errors.h"
+#include "core/error.h"
 #include "codeinterp/codeinterp.h"
 
 CI_EXPORT int ci_timeout_ms_from_seconds(double seconds, uint64_t *ms)

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdlib.h>
 
-#include "api/errors.h"
-#include "core/session_internal.h"
-#include "util/clock.h"
+#include "core/error.h"
+#include "core/session.h"
 
 struct ci_usage {
     uint64_t cpu_ms;
@@ -19,15 +18,7 @@ CI_EXPORT int ci_session_usage(ci_session *s, ci_usage **out)
     struct ci_usage *u = calloc(1, sizeof(*u));
     if (!u)
         return ci_fail(s, CI_ENOMEM, "out of memory");
-    uint64_t cpu_ns = 0, peak = 0, ooms = 0;
-    if (s->ops->usage(s->sb, &cpu_ns, &peak, &ooms) == CI_OK) {
-        u->cpu_ms = cpu_ns / 1000000u;
-        /* v2's memory.peak covers the whole session already */
-        if (peak > s->peak_memory)
-            s->peak_memory = peak;
-    }
-    u->peak = s->peak_memory;
-    u->lifetime_ms = ci_now_ms() - s->created_ms;
+    ci_session_read_usage(s, &u->cpu_ms, &u->peak, &u->lifetime_ms);
     *out = u;
     return CI_OK;
 }

@@ -1,38 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Artifacts: the regular files an execution created or changed in
- * /workspace and /output, found by comparing a listing taken before with one taken
- * after (size, mtime, inode). The walk runs on the host over a directory the
- * sandbox writes, so it never follows a symbolic link, lists regular files
- * only and is bounded in entries and depth.
+ * /workspace and /output, found by comparing a walk taken before with one
+ * taken after (size, mtime, inode). The walks are the sandbox backend's
+ * (bounded in entries and depth, links never followed).
  */
 #pragma once
-#include <stddef.h>
-#include <stdint.h>
-#include <sys/types.h>
-
-#include "core/result_internal.h"
+#include "core/result.h"
+#include "core/session.h"
 
 #define CI_ARTIFACT_MAX_ENTRIES 10000
 #define CI_ARTIFACT_MAX_DEPTH 32
 
-struct ci_ws_entry {
-    char *path; /* relative to the workspace */
-    uint64_t size;
-    int64_t mtime_ns;
-    ino_t ino;
+/* The areas' files before an execution. */
+struct ci_artifact_scan {
+    struct ci_safe_walk before[2];
+    int have[2];
 };
 
-struct ci_ws_snapshot {
-    struct ci_ws_entry *entries; /* sorted by path */
-    size_t count;
-    int truncated;
-};
-
-/* Lists the workspace at host path `dir`. 0 or -errno. */
-int ci_ws_snapshot_take(const char *dir, struct ci_ws_snapshot *out);
-/* Adds to res the entries of `after` that are new or differ from `before`,
- * their paths under `prefix` (e.g. "/workspace/"). 0 or -ENOMEM. */
-int ci_ws_snapshot_diff(const struct ci_ws_snapshot *before, const struct ci_ws_snapshot *after,
-                        const char *prefix, struct ci_result *res);
-void ci_ws_snapshot_free(struct ci_ws_snapshot *s);
+void ci_artifacts_before(struct ci_session *s, struct ci_artifact_scan *scan);
+/* Adds to res what is new or changed since, and frees the scan. */
+void ci_artifacts_after(struct ci_session *s, struct ci_artifact_scan *scan, struct ci_result *res);

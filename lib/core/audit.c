@@ -2,6 +2,8 @@
 /* Writing audit records: formatting, the hash chain, the file and callback
  * sinks. The format is defined in doc/audit.md; keep the two in step. */
 #include "core/audit.h"
+#include "core/names.h"
+#include "util/json_text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/config_internal.h"
-#include "core/result_internal.h"
+#include "core/config.h"
+#include "core/result.h"
 #include "util/sha256.h"
 
 static const char zero_hash[CI_AUDIT_HASH_HEX + 1] =
@@ -102,62 +104,18 @@ static void putf(struct ci_audit_params *p, const char *fmt, ...)
         put(p, tmp, (size_t)n);
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    size_t need;
-    uint32_t cp, min;
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-        need = 2, cp = s[0] & 0x1F, min = 0x80;
-    } else if ((s[0] & 0xF0) == 0xE0) {
-        need = 3, cp = s[0] & 0x0F, min = 0x800;
-    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-        need = 4, cp = s[0] & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < need)
-        return 0;
-    for (size_t i = 1; i < need; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return need;
-}
-
-/* A JSON string. Control characters are escaped, so a record is always one
- * line; bytes that are not UTF-8 become U+FFFD, so it is always valid JSON. */
+/* A JSON string in the spelling doc/audit.md gives (util/json_text.h):
+ * always one line, always valid JSON. */
 static void put_string(struct ci_audit_params *p, const char *s)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    size_t n = strlen(s);
-    put(p, "\"", 1);
-    for (size_t i = 0; i < n;) {
-        unsigned char c = u[i];
-        if (c == '"' || c == '\\') {
-            char esc[2] = {'\\', (char)c};
-            put(p, esc, 2);
-            i++;
-        } else if (c < 0x20 || c == 0x7f) {
-            putf(p, "\\u%04x", c);
-            i++;
-        } else {
-            size_t len = utf8_len(u + i, n - i);
-            if (len == 0) {
-                puts_(p, "\\ufffd");
-                i++;
-            } else {
-                put(p, s + i, len);
-                i += len;
-            }
-        }
+    size_t n;
+    char *quoted = ci_json_text_quote(s, strlen(s), CI_JSON_TEXT_UNICODE_ESCAPES, &n);
+    if (!quoted) {
+        p->failed = 1;
+        return;
     }
-    put(p, "\"", 1);
+    put(p, quoted, n);
+    free(quoted);
 }
 
 static void put_key(struct ci_audit_params *p, const char *key)
@@ -242,7 +200,7 @@ static int build_line(const struct ci_audit *a, const struct ci_audit_event *ev,
     put_string(line, outcome_ok(ev) ? "ok" : "error");
     const struct ci_result *r = ev->result;
     if (r) {
-        const char *status = ci_status_name(r->status);
+        const char *status = ci_names_status(r->status);
         puts_(line, ",\"status\":");
         put_string(line, status ? status : "unknown");
         putf(line, ",\"exit_code\":%d", r->exit_code);
@@ -478,15 +436,15 @@ const char *ci_audit_error(const struct ci_audit *a)
 
 static void session_params(struct ci_audit_params *p, const struct ci_config *cfg)
 {
-    static const char *const cgroup_modes[] = {"auto", "v1", "v2", "none"};
-    ci_audit_param_str(p, "network", cfg->network == CI_NETWORK_HOST ? "host" : "none");
+    const char *network = ci_names_network(cfg->network);
+    const char *cgroup_mode = ci_names_cgroup_mode(cfg->cgroup_mode);
+    ci_audit_param_str(p, "network", network ? network : "unknown");
     ci_audit_param_u64(p, "exec_timeout_ms", cfg->exec_timeout_ms);
     ci_audit_param_u64(p, "idle_timeout_ms", cfg->idle_timeout_ms);
     ci_audit_param_u64(p, "memory_limit_bytes", cfg->memory_limit);
     ci_audit_param_u64(p, "cpu_millis", cfg->cpu_millis);
     ci_audit_param_u64(p, "max_processes", cfg->max_processes);
-    ci_audit_param_str(p, "cgroup_mode",
-                       (unsigned)cfg->cgroup_mode < 4 ? cgroup_modes[cfg->cgroup_mode] : "unknown");
+    ci_audit_param_str(p, "cgroup_mode", cgroup_mode ? cgroup_mode : "unknown");
     /* how many variables, never their names or values: they carry secrets */
     ci_audit_param_u64(p, "env_count", cfg->env_count);
 }
@@ -542,7 +500,7 @@ void ci_audit_session_expired(struct ci_audit *a, uint64_t idle_timeout_ms)
 
 static void language_param(struct ci_audit_params *p, ci_language language)
 {
-    const char *name = ci_language_name(language);
+    const char *name = ci_names_language(language);
     ci_audit_param_str(p, "language", name ? name : "unknown");
 }
 

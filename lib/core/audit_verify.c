@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/errors.h"
+#include "core/error.h"
 #include "core/audit.h"
 #include "util/sha256.h"
 

@@ -15,5 +15,5 @@ struct ci_capture {
     void *cb_data;
 };
 
-/* 0 to go on; 1 when the callback asked to stop; -ENOMEM. */
+/* 0 to go on; 1 when the callback asked to stop; CI_ENOMEM. */
 int ci_capture_feed(struct ci_capture *c, const char *data, size_t len);

@@ -8,7 +8,6 @@
 #include <stdint.h>
 
 #include "codeinterp/codeinterp.h"
-#include "util/safe_path.h"
 
 struct ci_session;
 struct ci_exec_options;
@@ -42,11 +41,14 @@ int ci_exec_s3_fetch(struct ci_session *s, const struct ci_exec_options *o);
 void ci_exec_s3_send(struct ci_session *s, const struct ci_exec_options *o,
                      struct ci_result *res);
 
-/* The session calls' work, on an open /workspace (rootfd) that the caller
- * holds as ci_execute() holds the session. Each returns 0 or a negative
- * CI_E* with the session's message set, and the object's size in *size
- * (-1 when unknown). */
-int ci_s3_session_download(struct ci_session *s, int rootfd, const struct ci_safe_owner *own,
-                           const char *uri, const char *name, int64_t *size);
-int ci_s3_session_upload(struct ci_session *s, int rootfd, const char *name, const char *uri,
-                         int64_t *size);
+/* Checks that uri is one a transfer backend serves: `prefix` as
+ * ci_transfer_ops.check_uri takes it. 0 or a CI_E* with the message (the
+ * session's too when s is not NULL). */
+int ci_exec_s3_check_uri(struct ci_session *s, const char *uri, int prefix);
+
+/* The session calls ci_s3_download() (name NULL: the key's last component)
+ * and ci_s3_upload() (a uri ending in '/' gets the name appended): each
+ * holds the session, works in /workspace and is audited. 0 or a negative
+ * CI_E* with the session's message set (only the thread's for CI_EBUSY). */
+int ci_s3_session_download(struct ci_session *s, const char *uri, const char *name);
+int ci_s3_session_upload(struct ci_session *s, const char *name, const char *uri);

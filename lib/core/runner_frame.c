@@ -15,7 +15,7 @@
 int ci_frame_encode(ci_buf *out, const char *payload, size_t len)
 {
     if (len > CI_FRAME_MAX)
-        return -EMSGSIZE;
+        return CI_ETOOBIG;
     unsigned char hdr[4] = { (unsigned char)(len >> 24), (unsigned char)(len >> 16),
                              (unsigned char)(len >> 8), (unsigned char)len };
     int r = ci_buf_append(out, hdr, 4);
@@ -34,12 +34,12 @@ int ci_frame_reader_next(struct ci_frame_reader *r, char **payload, size_t *len)
     const unsigned char *p = (const unsigned char *)r->pending.data;
     size_t n = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
     if (n > CI_FRAME_MAX)
-        return -EPROTO;
+        return CI_EPROTO;
     if (r->pending.len - 4 < n)
         return 0;
     char *out = malloc(n + 1);
     if (!out)
-        return -ENOMEM;
+        return CI_ENOMEM;
     memcpy(out, p + 4, n);
     out[n] = '\0';
     size_t rest = r->pending.len - 4 - n;
@@ -64,10 +64,10 @@ static int take_string(const cJSON *obj, const char *key, char **dst)
     if (!v || cJSON_IsNull(v))
         return 0;
     if (!cJSON_IsString(v))
-        return -EPROTO;
+        return CI_EPROTO;
     char *copy = strdup(v->valuestring);
     if (!copy)
-        return -ENOMEM;
+        return CI_ENOMEM;
     free(*dst);
     *dst = copy;
     return 0;
@@ -78,7 +78,7 @@ static int take_displays(const cJSON *arr, struct ci_result *res)
     if (!arr || cJSON_IsNull(arr))
         return 0;
     if (!cJSON_IsArray(arr))
-        return -EPROTO;
+        return CI_EPROTO;
     int n = cJSON_GetArraySize(arr);
     if (n > MAX_DISPLAYS)
         n = MAX_DISPLAYS;
@@ -86,21 +86,21 @@ static int take_displays(const cJSON *arr, struct ci_result *res)
         return 0;
     res->displays = calloc((size_t)n, sizeof(*res->displays));
     if (!res->displays)
-        return -ENOMEM;
+        return CI_ENOMEM;
     for (int i = 0; i < n; i++) {
         const cJSON *d = cJSON_GetArrayItem(arr, i);
         const cJSON *mime = cJSON_GetObjectItemCaseSensitive(d, "mime_type");
         const cJSON *data = cJSON_GetObjectItemCaseSensitive(d, "data");
         if (!cJSON_IsString(mime) || !cJSON_IsString(data))
-            return -EPROTO;
+            return CI_EPROTO;
         struct ci_display *out = &res->displays[res->display_count];
         out->data = ci_b64_decode(data->valuestring, strlen(data->valuestring), &out->len);
         if (!out->data)
-            return -EPROTO;
+            return CI_EPROTO;
         if (!(out->mime_type = strdup(mime->valuestring))) {
             free(out->data);
             out->data = NULL;
-            return -ENOMEM;
+            return CI_ENOMEM;
         }
         res->display_count++;
     }
@@ -112,9 +112,9 @@ int ci_reply_apply(const char *json, size_t len, uint64_t id, struct ci_result *
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        return -EPROTO;
+        return CI_EPROTO;
     }
-    int r = -EPROTO;
+    int r = CI_EPROTO;
     const cJSON *jid = cJSON_GetObjectItemCaseSensitive(root, "id");
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(root, "status");
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(root, "exit_code");
@@ -135,7 +135,7 @@ int ci_reply_apply(const char *json, size_t len, uint64_t id, struct ci_result *
     if ((r = take_string(root, "value", &res->value)) < 0)
         goto out;
     if (error && !cJSON_IsNull(error)) {
-        r = -EPROTO;
+        r = CI_EPROTO;
         if (!cJSON_IsObject(error))
             goto out;
         if ((r = take_string(error, "name", &res->error_name)) < 0 ||

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/result_internal.h"
+#include "core/result.h"
 #include "util/buf.h"
 
 #define CI_FRAME_MAX (128u << 20)
@@ -22,15 +22,15 @@ struct ci_frame_reader {
     ci_buf pending;
 };
 
-/* Appends the frame header and payload to out. 0 or -ENOMEM/-EMSGSIZE. */
+/* Appends the frame header and payload to out. 0, CI_ENOMEM or CI_ETOOBIG. */
 int ci_frame_encode(ci_buf *out, const char *payload, size_t len);
 /* Adds received bytes. */
 int ci_frame_reader_feed(struct ci_frame_reader *r, const void *data, size_t len);
 /* 1 and a malloc'd NUL-terminated *payload when a whole frame is there,
- * 0 when more bytes are needed, -EPROTO for an oversized frame. */
+ * 0 when more bytes are needed, CI_EPROTO for an oversized frame. */
 int ci_frame_reader_next(struct ci_frame_reader *r, char **payload, size_t *len);
 void ci_frame_reader_free(struct ci_frame_reader *r);
 
 /* Fills status, exit code, value and error of res from a reply whose id
- * must equal `id`. 0 or -EPROTO (malformed) / -ENOMEM. */
+ * must equal `id`. 0, CI_EPROTO (malformed) or CI_ENOMEM. */
 int ci_reply_apply(const char *json, size_t len, uint64_t id, struct ci_result *res);

@@ -24,6 +24,11 @@ static const char *const node_env[] = {
 #define NODE_HEAP_ENV "NODE_OPTIONS=--max-old-space-size="
 #define NODE_OOM_MARKER "JavaScript heap out of memory"
 
+static const struct ci_runner_bind node_binds[] = {
+    { "node/node_modules", "/opt/codeinterp/node_modules" },
+    { NULL, NULL },
+};
+
 const struct ci_runner_ops ci_javascript_runner = {
     .version = CI_RUNNER_OPS_VERSION,
     .language = CI_LANGUAGE_JAVASCRIPT,
@@ -32,6 +37,7 @@ const struct ci_runner_ops ci_javascript_runner = {
     .runtime_path = NULL,
     .heap_limit_env = NODE_HEAP_ENV,
     .oom_marker = NODE_OOM_MARKER,
+    .binds = node_binds,
 };
 
 const struct ci_runner_ops ci_typescript_runner = {
@@ -43,4 +49,5 @@ const struct ci_runner_ops ci_typescript_runner = {
     .runtime_path = "node/node_modules/esbuild",
     .heap_limit_env = NODE_HEAP_ENV,
     .oom_marker = NODE_OOM_MARKER,
+    .binds = node_binds,
 };

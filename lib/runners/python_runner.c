@@ -19,4 +19,6 @@ const struct ci_runner_ops ci_python_runner = {
     .argv = python_argv,
     .env = python_env,
     .runtime_path = "python/bin/python3",
+    .binds = (const struct ci_runner_bind[]){ { "python", "/opt/codeinterp/python" }, { NULL, NULL } },
+    .path = "/opt/codeinterp/python/bin",
 };

@@ -10,9 +10,14 @@
 #include <stddef.h>
 
 #include "codeinterp/codeinterp.h"
-#include "core/config_internal.h"
 
-#define CI_RUNNER_OPS_VERSION 1
+#define CI_RUNNER_OPS_VERSION 2
+
+/* A folder of the runtime environment bound read-only into the sandbox. */
+struct ci_runner_bind {
+    const char *runtime_path; /* relative to the runtime dir */
+    const char *target;       /* absolute path inside the sandbox */
+};
 
 struct ci_runner_ops {
     unsigned version;
@@ -30,10 +35,21 @@ struct ci_runner_ops {
     /* What the interpreter prints on stderr when its own heap limit stops
      * it, so that death is reported as out of memory; or NULL. */
     const char *oom_marker;
+    /* What it needs of the runtime environment in the sandbox (each left
+     * out when not installed), ended by a { NULL, NULL } entry; or NULL. */
+    const struct ci_runner_bind *binds;
+    /* A folder to put first on PATH inside the sandbox, or NULL. */
+    const char *path;
 };
 
-/* The runner for a language, or NULL if none is built in. */
+/* runner_registry.c. The runner for a language, or NULL if none is built
+ * in (or it was built for another version of this interface). */
 const struct ci_runner_ops *ci_runner_for(ci_language language);
+/* How many runners are built in, and each of them by position. */
+size_t ci_runner_count(void);
+const struct ci_runner_ops *ci_runner_at(size_t i);
+/* The position of a language's runner, or -1. */
+int ci_runner_index(ci_language language);
 
 extern const struct ci_runner_ops ci_python_runner;
 extern const struct ci_runner_ops ci_javascript_runner;

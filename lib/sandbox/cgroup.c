@@ -187,7 +187,7 @@ static int make_dir(const char *path)
     return mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
 }
 
-static int setup_v2(struct ci_cgroup *cg, const struct ci_config *cfg, const char *id,
+static int setup_v2(struct ci_cgroup *cg, const struct ci_sandbox_params *cfg, const char *id,
                     const char *mountinfo, const char *self_cgroup, char *err, size_t errlen)
 {
     char base[1024];
@@ -240,7 +240,7 @@ static int setup_v2(struct ci_cgroup *cg, const struct ci_config *cfg, const cha
     return CI_OK;
 }
 
-static int setup_v1(struct ci_cgroup *cg, const struct ci_config *cfg, const char *id,
+static int setup_v1(struct ci_cgroup *cg, const struct ci_sandbox_params *cfg, const char *id,
                     const char *mountinfo, const char *self_cgroup, char *err, size_t errlen)
 {
     for (int c = 0; c < CG_COUNT; c++) {
@@ -288,7 +288,7 @@ static int setup_v1(struct ci_cgroup *cg, const struct ci_config *cfg, const cha
     return CI_OK;
 }
 
-int ci_cgroup_create(struct ci_cgroup *cg, const struct ci_config *cfg, const char *id,
+int ci_cgroup_create(struct ci_cgroup *cg, const struct ci_sandbox_params *cfg, const char *id,
                      const char *self_cgroup, const char *mountinfo, char *err, size_t errlen)
 {
     memset(cg, 0, sizeof(*cg));

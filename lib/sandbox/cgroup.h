@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "core/config_internal.h"
+#include "sandbox/sandbox.h"
 
 enum ci_cg_controller { CG_MEMORY, CG_PIDS, CG_CPU, CG_CPUACCT, CG_FREEZER, CG_COUNT };
 
@@ -37,7 +37,7 @@ struct ci_cgroup_usage {
  * a scratch directory laid out like cgroupfs), `self_cgroup` the contents
  * of /proc/self/cgroup and `mountinfo` of /proc/self/mountinfo (NULL: read
  * them). */
-int ci_cgroup_create(struct ci_cgroup *cg, const struct ci_config *cfg, const char *id,
+int ci_cgroup_create(struct ci_cgroup *cg, const struct ci_sandbox_params *cfg, const char *id,
                      const char *self_cgroup, const char *mountinfo, char *err, size_t errlen);
 /* Moves a process in (before it runs untrusted code). */
 int ci_cgroup_attach(struct ci_cgroup *cg, pid_t pid, char *err, size_t errlen);

@@ -2,19 +2,58 @@
 /*
  * The sandbox backend interface. The core drives a sandbox only through
  * these operations, so another isolation technology (a microVM, a pre-forked
- * pool) can replace the process backend without touching sessions.
- * Bump CI_SANDBOX_OPS_VERSION when the struct changes.
+ * pool) can replace the process backend without touching sessions. A
+ * backend gets its own parameters (struct ci_sandbox_params), never the
+ * library's whole configuration, and serves the session's files itself:
+ * no layer above opens a host path of a session.
+ * Bump CI_SANDBOX_OPS_VERSION when the struct changes; the registry
+ * (sandbox_registry.c) refuses a backend built for another version.
+ *
+ * Every operation returns 0 or a negative CI_E* code (never an errno) and,
+ * where it takes `err`, writes a message saying what failed into it.
  */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "core/config_internal.h"
+#include "codeinterp/codeinterp.h"
+#include "util/safe_path.h"
 
-#define CI_SANDBOX_OPS_VERSION 2
+#define CI_SANDBOX_OPS_VERSION 3
 
 struct ci_sandbox;
+
+/* A host path bound read-only into the sandbox (the runners' kernels and
+ * runtime environments; the backend knows no language). */
+struct ci_sandbox_bind {
+    const char *source; /* host path */
+    const char *target; /* absolute path inside the sandbox */
+    int required;       /* 0: left out when the source does not exist */
+};
+
+#define CI_SANDBOX_MAX_BINDS 16
+
+/* What a backend needs to build one sandbox. */
+struct ci_sandbox_params {
+    const char *id;            /* the session's id: [0-9a-f]{32} */
+    const char *helper_path;   /* process backend: the codeinterp-sandbox helper */
+    const char *state_dir;     /* host folder for per-session state */
+    uint32_t uid_base, uid_count; /* root host: the range sandbox uids are leased from */
+    uint64_t idle_timeout_ms;  /* the sandbox's own idle clock */
+    ci_network network;
+    uint32_t max_processes;
+    uint32_t max_open_files;
+    uint64_t max_file_size;
+    uint64_t tmp_size;
+    uint64_t workspace_size;   /* 0: plain uncapped directory */
+    uint64_t memory_limit;
+    uint32_t cpu_millis;
+    ci_cgroup_mode cgroup_mode;
+    const char *cgroup_parent; /* NULL: default */
+    const struct ci_sandbox_bind *binds;
+    size_t bind_count;
+};
 
 struct ci_spawned {
     int pid;  /* in the sandbox's pid namespace */
@@ -30,13 +69,23 @@ struct ci_denied_call {
     uint64_t count;
 };
 
+/* The session's file areas, as the sandbox sees them. */
+enum ci_area {
+    CI_AREA_WORKSPACE, /* /workspace: rw for the sandbox */
+    CI_AREA_OUTPUT,    /* /output: rw, sent to S3 after an execution */
+    CI_AREA_DATA,      /* /data: ro for the sandbox, S3 inputs written by the host */
+};
+
+/* A file being written (see write_begin). */
+struct ci_sb_write;
+
 struct ci_sandbox_ops {
     unsigned version;
     const char *name;
-    /* Builds the sandbox for session `id`. On failure returns a negative
-     * CI_E* code and writes a message naming the failed layer into err. */
-    int (*start)(const struct ci_config *cfg, const char *id, struct ci_sandbox **out,
-                 char *err, size_t errlen);
+    /* Builds the sandbox. On failure a negative CI_E* and a message naming
+     * the failed layer in err. */
+    int (*start)(const struct ci_sandbox_params *p, struct ci_sandbox **out, char *err,
+                 size_t errlen);
     /* Starts a program in the sandbox with cwd /workspace. */
     int (*spawn)(struct ci_sandbox *sb, const char *const *argv, const char *const *envp,
                  struct ci_spawned *out, char *err, size_t errlen);
@@ -59,39 +108,53 @@ struct ci_sandbox_ops {
     /* Restarts the peak-memory watermark; 1 if the kernel allows it. */
     int (*reset_peak)(struct ci_sandbox *sb);
     ci_cgroup_mode (*limits_mode)(struct ci_sandbox *sb);
-    /* Host directories of /workspace (rw), /output (rw, sent to S3 after
-     * an execution) and /data (ro inside, S3 inputs written by the host).
-     * The sandbox writes the first two: access them only through
-     * lib/util/safe_path. */
-    const char *(*workspace)(struct ci_sandbox *sb);
-    const char *(*output_dir)(struct ci_sandbox *sb);
-    const char *(*data_dir)(struct ci_sandbox *sb);
     /* The system calls refused since the last call (malloc'd array of
      * *n entries, NULL when none; names malloc'd too). 0, or a negative
-     * CI_E* (CI_EUNSUPPORTED: this backend cannot tell). Version 2. */
+     * CI_E* (CI_EUNSUPPORTED: this backend cannot tell). */
     int (*denials)(struct ci_sandbox *sb, struct ci_denied_call **out, size_t *n);
+
+    /*
+     * The session's files. Names are relative to the area's root and have
+     * passed ci_path_check() (util/safe_path.h) or are "." for the root.
+     * Sandboxed code writes these trees while the host works in them: no
+     * symbolic link is ever followed, only regular files with one name are
+     * read, and what is written appears whole or not at all. On failure err
+     * holds a phrase for the user about the name (e.g. "it is a FIFO").
+     */
+    /* Opens a regular file for reading: *fd reads it from the start, *size
+     * is its size when opened. CI_EFILETYPE for anything else. */
+    int (*file_open)(struct ci_sandbox *sb, enum ci_area area, const char *name, int *fd,
+                     uint64_t *size, char *err, size_t errlen);
+    /* Starts writing `name`: missing folders are made, and *fd takes the
+     * contents of a file nobody sees yet. Then write_commit puts it in
+     * place (replacing a file of that name), and write_end ends it. */
+    int (*write_begin)(struct ci_sandbox *sb, enum ci_area area, const char *name,
+                       struct ci_sb_write **w, int *fd, char *err, size_t errlen);
+    int (*write_commit)(struct ci_sandbox *sb, struct ci_sb_write *w, char *err, size_t errlen);
+    /* Frees w. With keep 0 what it made is removed again: the file (if it
+     * was committed and is still a file) and the folders made for it. */
+    void (*write_end)(struct ci_sandbox *sb, struct ci_sb_write *w, int keep);
+    /* The entries of a folder, unsorted. */
+    int (*list)(struct ci_sandbox *sb, enum ci_area area, const char *dir,
+                struct ci_safe_dirent **out, size_t *n, char *err, size_t errlen);
+    /* Removes a file, a link or a folder tree. */
+    int (*remove)(struct ci_sandbox *sb, enum ci_area area, const char *name, char *err,
+                  size_t errlen);
+    /* The regular files of an area, looking at most at max_entries
+     * entries and max_depth folders deep (truncated says it stopped early:
+     * see ci_safe_walk). */
+    int (*walk)(struct ci_sandbox *sb, enum ci_area area, size_t max_entries, int max_depth,
+                struct ci_safe_walk *out, char *err, size_t errlen);
+
     /* Kills everything, removes the session's files, frees sb. */
     void (*destroy)(struct ci_sandbox *sb);
 };
 
+/* sandbox_registry.c: the backend of that name (NULL: the default,
+ * "process"), or NULL when none is built in or it was built for another
+ * version of this interface. */
+const struct ci_sandbox_ops *ci_sandbox_backend(const char *name);
+/* 0 when ops is complete and of this interface's version. */
+int ci_sandbox_ops_check(const struct ci_sandbox_ops *ops);
+
 extern const struct ci_sandbox_ops ci_process_sandbox_ops;
-
-/* seccomp_policy.c: the BPF program of the deny-list, compiled once per
- * process, and the AUDIT_ARCH_* of its native ABI. 0 with a pointer to
- * static storage, or a negative CI_E*. */
-int ci_seccomp_policy_bpf(const void **data, size_t *len, uint32_t *arch, char *err,
-                          size_t errlen);
-
-/* uid_lease.c: a host uid (and gid) held exclusively by this session while
- * the lease fd stays open (flock on <lease_dir>/<uid>). The lease dir is
- * one per host (CI_UID_LEASE_DIR), whatever the state dir, so two host
- * processes with different state dirs never share a sandbox uid. */
-#define CI_UID_LEASE_DIR "/run/codeinterp/uids"
-
-struct ci_uid_lease {
-    uid_t uid;
-    int fd;
-};
-int ci_uid_lease_take(const char *lease_dir, uint32_t base, uint32_t count,
-                      struct ci_uid_lease *out, char *err, size_t errlen);
-void ci_uid_lease_release(struct ci_uid_lease *l);

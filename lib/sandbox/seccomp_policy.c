@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "codeinterp/codeinterp.h"
-#include "sandbox/sandbox.h"
+#include "sandbox/process.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080

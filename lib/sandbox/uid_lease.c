@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "codeinterp/codeinterp.h"
-#include "sandbox/sandbox.h"
+#include "sandbox/process.h"
 
 int ci_uid_lease_take(const char *lease_dir, uint32_t base, uint32_t count,
                       struct ci_uid_lease *out, char *err, size_t errlen)

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/config_internal.h"
+#include "core/config.h"
 
 #define CI_TRANSFER_OPS_VERSION 1
 

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "util/buf.h"
 
-#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +8,7 @@
 int ci_buf_reserve(ci_buf *b, size_t extra)
 {
     if (extra > SIZE_MAX - b->len - 1)
-        return -ENOMEM;
+        return CI_ENOMEM;
     size_t need = b->len + extra + 1;
     if (need <= b->cap)
         return 0;
@@ -18,7 +17,7 @@ int ci_buf_reserve(ci_buf *b, size_t extra)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     char *p = realloc(b->data, cap);
     if (!p)
-        return -ENOMEM;
+        return CI_ENOMEM;
     b->data = p;
     b->cap = cap;
     return 0;

@@ -87,3 +87,53 @@ void ci_stage_abort(struct ci_stage *st);
  * 0 or -errno (-ENOENT when name does not exist).
  */
 int ci_safe_rmtree_at(int dirfd, const char *name);
+
+/* ------------------------------------------------------------------------
+ * The rest of the module (safe_file.c) answers in CI_E* codes, never an
+ * errno, with a phrase for the user in `why` (e.g. "it is a FIFO").
+ */
+#include "codeinterp/codeinterp.h"
+
+/* The one mapping of an errno met in a sandbox-writable tree to a CI_E*
+ * code, with a phrase that says it to a user (static text). */
+int ci_safe_error(int err, const char **why);
+
+/* Opens `name` beneath rootfd for reading if it is a plain regular file
+ * with one name. The open is non-blocking, so a FIFO cannot make us wait
+ * for a writer the sandbox controls; the descriptor returned blocks. A file
+ * with several hard links is refused: the other name could be one sandboxed
+ * code gave a file it cannot read but the host can. Returns the descriptor
+ * (its size in *size), or CI_EFILETYPE / another CI_E* with why set. */
+int ci_safe_open_regular(int rootfd, const char *name, uint64_t *size, char *why, size_t whylen);
+
+/* One entry of a folder. */
+struct ci_safe_dirent {
+    char *name;
+    ci_file_type type;
+    uint64_t size;
+    int64_t mtime_ns;
+};
+/* The entries of folder `dir` beneath rootfd ("." for rootfd itself),
+ * unsorted, links not followed. 0 or a CI_E* with why set. */
+int ci_safe_list(int rootfd, const char *dir, struct ci_safe_dirent **out, size_t *n,
+                 char *why, size_t whylen);
+void ci_safe_dirents_free(struct ci_safe_dirent *d, size_t n);
+
+/* One regular file found by a walk. */
+struct ci_safe_file {
+    char *path; /* relative to the walk's root */
+    uint64_t size;
+    int64_t mtime_ns;
+    uint64_t ino;
+};
+struct ci_safe_walk {
+    struct ci_safe_file *files; /* sorted by path */
+    size_t count;
+    int truncated; /* stopped at a bound: there may be more */
+};
+/* Lists the regular files beneath rootfd, depth first, never following a
+ * link: at most max_entries directory entries of any kind are looked at
+ * and max_depth folders descended (past either, truncated is set), so the
+ * cost to the host is bounded whatever the sandbox made. 0 or a CI_E*. */
+int ci_safe_walk(int rootfd, size_t max_entries, int max_depth, struct ci_safe_walk *out);
+void ci_safe_walk_free(struct ci_safe_walk *w);

@@ -17,7 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/session_internal.h"
+#include "core/session.h"
+#include "sandbox/host_files.h"
 #include "fuzz.h"
 #include "util/clock.h"
 #include "util/safe_path.h"
@@ -36,10 +37,10 @@ static void check(int ok, const char *what)
 
 /* ---------------------------------------------------- stand-in backend */
 
-static int fake_start(const struct ci_config *cfg, const char *id, struct ci_sandbox **out,
-                      char *err, size_t errlen)
+static int fake_start(const struct ci_sandbox_params *p, struct ci_sandbox **out, char *err,
+                      size_t errlen)
 {
-    (void)cfg, (void)id, (void)out;
+    (void)p, (void)out;
     snprintf(err, errlen, "no sandbox while fuzzing");
     return CI_ESANDBOX;
 }
@@ -97,22 +98,64 @@ static ci_cgroup_mode fake_limits_mode(struct ci_sandbox *sb)
     return CI_CGROUP_NONE;
 }
 
-static const char *fake_workspace(struct ci_sandbox *sb)
+/* The session's files: three scratch folders, served as the process
+ * backend serves its own (sandbox/host_files.h). */
+static struct ci_host_areas areas;
+
+static int fake_file_open(struct ci_sandbox *sb, enum ci_area area, const char *name, int *fd,
+                          uint64_t *size, char *err, size_t errlen)
 {
     (void)sb;
-    return workspace;
+    return ci_host_file_open(&areas, area, name, fd, size, err, errlen);
 }
 
-static const char *fake_output(struct ci_sandbox *sb)
+static int fake_write_begin(struct ci_sandbox *sb, enum ci_area area, const char *name,
+                            struct ci_sb_write **w, int *fd, char *err, size_t errlen)
 {
     (void)sb;
-    return output;
+    return ci_host_write_begin(&areas, area, name, w, fd, err, errlen);
 }
 
-static const char *fake_data(struct ci_sandbox *sb)
+static int fake_write_commit(struct ci_sandbox *sb, struct ci_sb_write *w, char *err,
+                             size_t errlen)
 {
     (void)sb;
-    return data_dir;
+    return ci_host_write_commit(&areas, w, err, errlen);
+}
+
+static void fake_write_end(struct ci_sandbox *sb, struct ci_sb_write *w, int keep)
+{
+    (void)sb;
+    ci_host_write_end(&areas, w, keep);
+}
+
+static int fake_list(struct ci_sandbox *sb, enum ci_area area, const char *dir,
+                     struct ci_safe_dirent **out, size_t *n, char *err, size_t errlen)
+{
+    (void)sb;
+    return ci_host_list(&areas, area, dir, out, n, err, errlen);
+}
+
+static int fake_remove(struct ci_sandbox *sb, enum ci_area area, const char *name, char *err,
+                       size_t errlen)
+{
+    (void)sb;
+    return ci_host_remove(&areas, area, name, err, errlen);
+}
+
+static int fake_walk(struct ci_sandbox *sb, enum ci_area area, size_t max_entries, int max_depth,
+                     struct ci_safe_walk *out, char *err, size_t errlen)
+{
+    (void)sb;
+    return ci_host_walk(&areas, area, max_entries, max_depth, out, err, errlen);
+}
+
+static int fake_denials(struct ci_sandbox *sb, struct ci_denied_call **out, size_t *n)
+{
+    (void)sb;
+    *out = NULL;
+    *n = 0;
+    return CI_EUNSUPPORTED;
 }
 
 static void fake_destroy(struct ci_sandbox *sb)
@@ -134,9 +177,14 @@ static const struct ci_sandbox_ops fake_ops = {
     .usage = fake_usage,
     .reset_peak = fake_ok,
     .limits_mode = fake_limits_mode,
-    .workspace = fake_workspace,
-    .output_dir = fake_output,
-    .data_dir = fake_data,
+    .denials = fake_denials,
+    .file_open = fake_file_open,
+    .write_begin = fake_write_begin,
+    .write_commit = fake_write_commit,
+    .write_end = fake_write_end,
+    .list = fake_list,
+    .remove = fake_remove,
+    .walk = fake_walk,
     .destroy = fake_destroy,
 };
 
@@ -174,8 +222,8 @@ static void setup(void)
     snprintf(session->id, sizeof(session->id), "fuzz");
     session->ops = &fake_ops;
     session->cancel_fd = -1;
-    for (int i = 0; i < CI_CONTEXT_SLOTS; i++)
-        session->contexts[i].ctl = session->contexts[i].out = session->contexts[i].err = -1;
+    areas = (struct ci_host_areas){ .path = { workspace, output, data_dir } };
+    check(ci_sandbox_ops_check(&fake_ops) == 0, "the stand-in backend is incomplete");
     session->created_ms = ci_now_ms();
 }
 

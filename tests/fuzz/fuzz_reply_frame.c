@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/result_internal.h"
+#include "core/result.h"
 #include "core/runner_frame.h"
 #include "fuzz.h"
 

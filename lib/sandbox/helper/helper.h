@@ -6,6 +6,17 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* A host path bound read-only into the sandbox (runner kernels and
+ * runtime environments: the library says which, the helper knows no
+ * language). */
+struct helper_bind {
+    const char *source; /* host path */
+    const char *target; /* absolute path inside the sandbox */
+    int required;       /* 0: skipped when the source does not exist */
+};
+
+#define HELPER_MAX_BINDS 16
+
 struct helper_config {
     uid_t uid;            /* host uid the sandbox runs as */
     gid_t gid;
@@ -14,9 +25,8 @@ struct helper_config {
     const char *workspace;
     const char *output;
     const char *data;
-    const char *runtime_python; /* NULL if absent */
-    const char *runtime_node;   /* NULL if absent */
-    const char *kernels;
+    struct helper_bind *binds;  /* read-only binds the runners need */
+    size_t bind_count;
     uint64_t tmp_size;
     uint64_t nproc;
     uint64_t nofile;

@@ -69,6 +69,27 @@ static int get_u64(const cJSON *m, const char *key, uint64_t *out)
     return 0;
 }
 
+/* "binds": [{"source":..,"target":"/abs","required":0|1}, ...] */
+static int parse_binds(const cJSON *list, struct helper_config *c, struct helper_error *e)
+{
+    static struct helper_bind binds[HELPER_MAX_BINDS];
+    if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) > HELPER_MAX_BINDS)
+        return helper_fail(e, "protocol", EPROTO, "config lacks binds, or has more than %d",
+                           HELPER_MAX_BINDS);
+    const cJSON *b;
+    size_t n = 0;
+    cJSON_ArrayForEach(b, list) {
+        uint64_t required;
+        const char *source = opt_string(b, "source"), *target = opt_string(b, "target");
+        if (!source || !target || target[0] != '/' || get_u64(b, "required", &required))
+            return helper_fail(e, "protocol", EPROTO, "a bind lacks source, target or required");
+        binds[n++] = (struct helper_bind){ source, target, required != 0 };
+    }
+    c->binds = binds;
+    c->bind_count = n;
+    return 0;
+}
+
 static int parse_config(const cJSON *m, struct helper_config *c, struct helper_error *e)
 {
     uint64_t uid, gid, sw, net;
@@ -87,13 +108,11 @@ static int parse_config(const cJSON *m, struct helper_config *c, struct helper_e
     c->workspace = opt_string(m, "workspace");
     c->output = opt_string(m, "output");
     c->data = opt_string(m, "data");
-    c->kernels = opt_string(m, "kernels");
-    c->runtime_python = opt_string(m, "runtime_python");
-    c->runtime_node = opt_string(m, "runtime_node");
     const char *bpf = opt_string(m, "seccomp");
-    if (!c->workspace || !c->output || !c->data || !c->kernels || !bpf)
-        return helper_fail(e, "protocol", EPROTO,
-                           "config lacks workspace, output, data, kernels or seccomp");
+    if (!c->workspace || !c->output || !c->data || !bpf)
+        return helper_fail(e, "protocol", EPROTO, "config lacks workspace, output, data or seccomp");
+    if (parse_binds(cJSON_GetObjectItemCaseSensitive(m, "binds"), c, e) < 0)
+        return -1;
     uint64_t arch;
     if (get_u64(m, "seccomp_arch", &arch) || arch > UINT32_MAX)
         return helper_fail(e, "protocol", EPROTO, "config lacks the seccomp ABI");

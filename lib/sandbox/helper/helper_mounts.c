@@ -248,12 +248,9 @@ int helper_setup_filesystem(const struct helper_config *c, struct helper_error *
     for (size_t i = 0; i < sizeof(etc_entries) / sizeof(etc_entries[0]); i++)
         if (plan_add(plan, &n, etc_entries[i], etc_entries[i], 0, 0, e) < 0)
             return -1;
-    if (plan_add(plan, &n, c->kernels, "/opt/codeinterp/kernels", 0, 1, e) < 0)
-        return -1;
-    if (c->runtime_python && plan_add(plan, &n, c->runtime_python, "/opt/codeinterp/python", 0, 0, e) < 0)
-        return -1;
-    if (c->runtime_node && plan_add(plan, &n, c->runtime_node, "/opt/codeinterp/node_modules", 0, 0, e) < 0)
-        return -1;
+    for (size_t i = 0; i < c->bind_count; i++)
+        if (plan_add(plan, &n, c->binds[i].source, c->binds[i].target, 0, c->binds[i].required, e) < 0)
+            return -1;
     if (plan_add(plan, &n, c->workspace, "/workspace", 1, 1, e) < 0 ||
         plan_add(plan, &n, c->output, "/output", 1, 1, e) < 0 ||
         plan_add(plan, &n, c->data, "/data", 0, 1, e) < 0)

@@ -38,4 +38,7 @@ struct ci_result {
     struct ci_s3_uploads *s3;  /* NULL: no output URI (core/exec_s3.h) */
 };
 
+/* A result with nothing in it yet, or NULL. */
 struct ci_result *ci_result_alloc(ci_language language);
+/* Frees everything a result holds (ci_result_free()); NULL-safe. */
+void ci_result_free_internal(struct ci_result *r);

@@ -5,10 +5,10 @@
 
 #include "codeinterp/codeinterp.h"
 
-#define CI_MAX_DURATION_MS (8ull * 3600 * 1000)
 #define CI_DEFAULT_DURATION_MS (15ull * 60 * 1000)
 
 struct ci_config {
+    char *sandbox_backend;  /* NULL: "process" (sandbox/sandbox.h registry) */
     char *helper_path;
     char *kernel_dir;
     char *runtime_dir;
@@ -39,6 +39,8 @@ struct ci_config {
     struct ci_s3_settings *s3;  /* NULL: defaults; transfer/s3_settings.h */
 };
 
+/* The defaults into c (its old contents are not freed). 0 or CI_ENOMEM. */
+int ci_config_init(struct ci_config *c);
 /* Deep copy into dst (zeroed); 0 or CI_ENOMEM. */
 int ci_config_copy(struct ci_config *dst, const struct ci_config *src);
 /* Releases what ci_config_copy allocated. */
