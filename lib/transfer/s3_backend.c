@@ -33,13 +33,6 @@ void ci_transfer_listing_free(struct ci_transfer_listing *l)
     l->count = 0;
 }
 
-const struct ci_transfer_ops *ci_transfer_for_uri(const char *uri)
-{
-    if (uri && strncasecmp(uri, ci_s3_transfer_ops.scheme, strlen(ci_s3_transfer_ops.scheme)) == 0)
-        return &ci_s3_transfer_ops;
-    return NULL;
-}
-
 static int is_prefix(const char *key)
 {
     return !key[0] || key[strlen(key) - 1] == '/';

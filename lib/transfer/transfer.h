@@ -85,5 +85,11 @@ struct ci_transfer_ops {
 
 extern const struct ci_transfer_ops ci_s3_transfer_ops;
 
-/* The backend serving uri's scheme, or NULL. */
+/* The registered backend serving uri's scheme, or NULL
+ * (transfer_registry.c). */
 const struct ci_transfer_ops *ci_transfer_for_uri(const char *uri);
+/* The backend among the n of table serving uri's scheme, or NULL. An entry
+ * built against another CI_TRANSFER_OPS_VERSION, or missing its scheme or
+ * an operation, is refused: passed over. */
+const struct ci_transfer_ops *ci_transfer_find(const struct ci_transfer_ops *const *table,
+                                               size_t n, const char *uri);
