@@ -36,7 +36,7 @@ char *ci_s3_uri_format(const char *bucket, const char *key);
 
 /* Appends len bytes of s percent-encoded as SigV4 wants (RFC 3986: only
  * A-Z a-z 0-9 - . _ ~ stay, and '/' too with keep_slash, for paths). 0 or
- * -ENOMEM. */
+ * CI_ENOMEM. */
 int ci_s3_uri_encode(ci_buf *out, const char *s, size_t len, int keep_slash);
 /* Decodes %XX escapes (and '+' as a space when plus_is_space: S3's
  * encoding-type=url answers) into a new string; NULL when malformed or
@@ -75,10 +75,11 @@ struct ci_sigv4_scope {
 
 /* The canonical query string: encoded name=value pairs sorted by name,
  * then value, joined with '&'. Also what a URL should carry. 0 or
- * -ENOMEM. */
+ * CI_ENOMEM. */
 int ci_sigv4_canonical_query(const struct ci_sigv4_param *q, size_t n, ci_buf *out);
 /* The canonical request, and the signed header list ("host;x-amz-date").
- * 0, -ENOMEM or -EINVAL (more than 32 headers). */
+ * 0, CI_ENOMEM or CI_EINVAL (more than 32 headers, or a name of 64 bytes or
+ * more). */
 int ci_sigv4_canonical_request(const struct ci_sigv4_request *r, ci_buf *out,
                                ci_buf *signed_headers);
 /* The signing key of a day: HMAC chain over "AWS4"+secret, date (8
@@ -86,7 +87,7 @@ int ci_sigv4_canonical_request(const struct ci_sigv4_request *r, ci_buf *out,
 void ci_sigv4_signing_key(const char *secret, const char *date8, const char *region,
                           const char *service, unsigned char out[CI_SHA256_LEN]);
 /* The Authorization header value, and the signature alone (64 hex + NUL)
- * if sig is not NULL. 0 or -ENOMEM / -EINVAL. */
+ * if sig is not NULL. 0 or CI_ENOMEM / CI_EINVAL. */
 int ci_sigv4_authorization(const struct ci_sigv4_request *r, const struct ci_sigv4_scope *s,
                            ci_buf *out, char *sig);
 
