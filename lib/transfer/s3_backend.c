@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The S3 transfer backend: a client from the configuration (credentials,
+ * The S3 transfer backend: a client from the S3 settings (credentials,
  * region, endpoint, CA file, falling back to the AWS environment
  * variables), listing a prefix, downloading an object (resumed with a
  * Range after a failure, its length and MD5 ETag checked) and uploading a
@@ -16,7 +16,6 @@
 
 #include "codeinterp/codeinterp.h"
 #include "transfer/s3_internal.h"
-#include "transfer/s3_settings.h"
 #include "util/b64.h"
 
 /* A listing page can name 1000 keys of up to 1024 bytes, percent-encoded. */
@@ -50,6 +49,12 @@ static int s3_check_uri(const char *uri, int prefix, char *err, size_t errlen)
     return r;
 }
 
+static int out_of_memory(char *err, size_t errlen)
+{
+    snprintf(err, errlen, "out of memory");
+    return CI_ENOMEM;
+}
+
 /* ---------------------------------------------------------------- open */
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -60,20 +65,42 @@ static void curl_init(void)
     curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static const char *env(const char *name)
+static char *env(const char *name)
 {
-    const char *v = getenv(name);
+    char *v = getenv(name);
     return v && *v ? v : NULL;
 }
 
-static char *copy(const char *s, int *ok)
+/* What a client uses: each setting of s that is set, else the AWS
+ * environment variable, else the default. The strings are borrowed. */
+static struct ci_s3_settings resolve(const struct ci_s3_settings *s)
 {
+    static const struct ci_s3_settings unset;
     if (!s)
-        return NULL;
-    char *d = strdup(s);
-    if (!d)
-        *ok = 0;
-    return d;
+        s = &unset;
+    struct ci_s3_settings r = {
+        .region = s->region ? s->region
+                : env("AWS_REGION") ? env("AWS_REGION")
+                : env("AWS_DEFAULT_REGION") ? env("AWS_DEFAULT_REGION") : "us-east-1",
+        .endpoint = s->endpoint ? s->endpoint
+                  : env("AWS_ENDPOINT_URL_S3") ? env("AWS_ENDPOINT_URL_S3")
+                  : env("AWS_ENDPOINT_URL"),
+        .ca_file = s->ca_file ? s->ca_file : env("AWS_CA_BUNDLE"),
+        .threshold = s->threshold ? s->threshold : CI_S3_DEFAULT_THRESHOLD,
+        .part_size = s->part_size ? s->part_size : CI_S3_DEFAULT_PART_SIZE,
+        .parallel = s->parallel ? s->parallel : CI_S3_DEFAULT_PARALLEL,
+        .max_attempts = s->max_attempts ? s->max_attempts : CI_S3_DEFAULT_ATTEMPTS,
+    };
+    if (s->have_credentials) {
+        r.access_key = s->access_key;
+        r.secret_key = s->secret_key;
+        r.session_token = s->session_token;
+    } else if (env("AWS_ACCESS_KEY_ID") && env("AWS_SECRET_ACCESS_KEY")) {
+        r.access_key = env("AWS_ACCESS_KEY_ID");
+        r.secret_key = env("AWS_SECRET_ACCESS_KEY");
+        r.session_token = env("AWS_SESSION_TOKEN");
+    }
+    return r;
 }
 
 static void s3_close(struct ci_transfer *t)
@@ -82,18 +109,10 @@ static void s3_close(struct ci_transfer *t)
         return;
     if (t->easy)
         curl_easy_cleanup(t->easy);
-    if (t->secret_key)
-        explicit_bzero(t->secret_key, strlen(t->secret_key));
-    if (t->session_token)
-        explicit_bzero(t->session_token, strlen(t->session_token));
-    free(t->access_key);
-    free(t->secret_key);
-    free(t->session_token);
-    free(t->region);
+    ci_s3_settings_free(t->settings);
     free(t->scheme);
     free(t->host);
     free(t->base_path);
-    free(t->ca_file);
     free(t->scratch);
     free(t);
 }
@@ -122,17 +141,27 @@ static int parse_endpoint(struct ci_transfer *t, const char *url, char *err, siz
     t->scheme = strndup(url, slen);
     t->host = strndup(h, hlen);
     t->base_path = strndup(path, plen);
-    if (!t->scheme || !t->host || !t->base_path) {
-        snprintf(err, errlen, "out of memory");
-        return CI_ENOMEM;
-    }
+    if (!t->scheme || !t->host || !t->base_path)
+        return out_of_memory(err, errlen);
     for (char *p = t->scheme; *p; p++)
         *p = (char)(*p | 0x20);
     t->custom = 1;
     return CI_OK;
 }
 
-static int s3_open(const struct ci_config *cfg, struct ci_transfer **out, char *err,
+/* The endpoint set, or AWS's own (its host depends on the bucket). */
+static int set_endpoint(struct ci_transfer *t, char *err, size_t errlen)
+{
+    if (t->settings->endpoint)
+        return parse_endpoint(t, t->settings->endpoint, err, errlen);
+    t->scheme = strdup("https");
+    t->base_path = strdup("");
+    if (!t->scheme || !t->base_path)
+        return out_of_memory(err, errlen);
+    return CI_OK;
+}
+
+static int s3_open(const struct ci_transfer_params *params, struct ci_transfer **out, char *err,
                    size_t errlen)
 {
     pthread_once(&curl_once, curl_init);
@@ -141,53 +170,16 @@ static int s3_open(const struct ci_config *cfg, struct ci_transfer **out, char *
                  curl_easy_strerror(curl_init_result));
         return CI_ETRANSFER;
     }
-    const struct ci_s3_settings *s = cfg->s3;
     struct ci_transfer *t = calloc(1, sizeof(*t));
-    if (!t) {
-        snprintf(err, errlen, "out of memory");
-        return CI_ENOMEM;
-    }
+    if (!t)
+        return out_of_memory(err, errlen);
+    struct ci_s3_settings use = resolve(params->s3);
     int ok = 1;
-    if (s && s->have_credentials) {
-        t->access_key = copy(s->access_key, &ok);
-        t->secret_key = copy(s->secret_key, &ok);
-        t->session_token = copy(s->session_token, &ok);
-    } else if (env("AWS_ACCESS_KEY_ID") && env("AWS_SECRET_ACCESS_KEY")) {
-        t->access_key = copy(env("AWS_ACCESS_KEY_ID"), &ok);
-        t->secret_key = copy(env("AWS_SECRET_ACCESS_KEY"), &ok);
-        t->session_token = copy(env("AWS_SESSION_TOKEN"), &ok);
-    }
-    const char *region = s && s->region ? s->region
-                       : env("AWS_REGION") ? env("AWS_REGION")
-                       : env("AWS_DEFAULT_REGION") ? env("AWS_DEFAULT_REGION") : "us-east-1";
-    t->region = copy(region, &ok);
-    const char *ca = s && s->ca_file ? s->ca_file : env("AWS_CA_BUNDLE");
-    t->ca_file = copy(ca, &ok);
-    t->threshold = s && s->threshold ? s->threshold : CI_S3_DEFAULT_THRESHOLD;
-    t->part_size = s && s->part_size ? s->part_size : CI_S3_DEFAULT_PART_SIZE;
-    t->parallel = s && s->parallel ? s->parallel : CI_S3_DEFAULT_PARALLEL;
-    t->max_attempts = s && s->max_attempts ? s->max_attempts : CI_S3_DEFAULT_ATTEMPTS;
+    t->settings = ci_s3_settings_dup(&use, &ok);
     t->scratch = malloc(CI_S3_SCRATCH);
     t->easy = curl_easy_init();
-    if (!ok || !t->scratch || !t->easy) {
-        s3_close(t);
-        snprintf(err, errlen, "out of memory");
-        return CI_ENOMEM;
-    }
-    const char *endpoint = s && s->endpoint ? s->endpoint
-                         : env("AWS_ENDPOINT_URL_S3") ? env("AWS_ENDPOINT_URL_S3")
-                         : env("AWS_ENDPOINT_URL");
-    int r = CI_OK;
-    if (endpoint) {
-        r = parse_endpoint(t, endpoint, err, errlen);
-    } else {
-        t->scheme = strdup("https");
-        t->base_path = strdup("");
-        if (!t->scheme || !t->base_path) {
-            snprintf(err, errlen, "out of memory");
-            r = CI_ENOMEM;
-        }
-    }
+    int r = ok && t->scratch && t->easy ? set_endpoint(t, err, errlen)
+                                        : out_of_memory(err, errlen);
     if (r < 0) {
         s3_close(t);
         return r;
@@ -439,7 +431,7 @@ static int s3_put(struct ci_transfer *t, int fd, uint64_t size, const char *uri,
     if (size > CI_TRANSFER_MAX_OBJECT)
         r = ci_s3_fail(&o, CI_ETOOBIG, &u, "%llu bytes is more than the 5 GiB an object may "
                        "have here", (unsigned long long)size);
-    else if (size > t->threshold)
+    else if (size > t->settings->threshold)
         r = ci_s3_put_multipart(t, fd, size, &u, p, &o);
     else
         r = put_single(t, fd, size, &u, p, &o);

@@ -298,8 +298,8 @@ static int fixed_options(struct ci_transfer *t, CURL *h, struct ci_s3_call *c)
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
-    if (t->ca_file)
-        SET(CURLOPT_CAINFO, t->ca_file);
+    if (t->settings->ca_file)
+        SET(CURLOPT_CAINFO, t->settings->ca_file);
     SET(CURLOPT_BUFFERSIZE, IO_BUFFER);
     SET(CURLOPT_UPLOAD_BUFFERSIZE, IO_BUFFER);
     SET(CURLOPT_USERAGENT, USER_AGENT);
@@ -367,7 +367,7 @@ int ci_s3_call_setup(struct ci_transfer *t, CURL *h, const struct ci_s3_request 
     c->first_data = 1;
     c->content_length = c->range_total = UINT64_MAX;
     c->answer_cap = rq->answer_cap ? rq->answer_cap : ERROR_ANSWER_CAP;
-    if (!t->access_key || !t->secret_key)
+    if (!t->settings->access_key || !t->settings->secret_key)
         return ci_s3_fail(o, CI_ENOCREDENTIALS, u,
                           "set them with ci_config_set_s3_credentials() or the environment "
                           "variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
@@ -379,7 +379,8 @@ int ci_s3_call_setup(struct ci_transfer *t, CURL *h, const struct ci_s3_request 
     int e = 0;
     if (t->custom || !dns_bucket(u->bucket)) {
         if (!t->custom)
-            snprintf(host_buf, sizeof(host_buf), "s3.%s.amazonaws.com", t->region);
+            snprintf(host_buf, sizeof(host_buf), "s3.%s.amazonaws.com",
+                     t->settings->region);
         else
             snprintf(host_buf, sizeof(host_buf), "%s", t->host);
         host = host_buf;
@@ -391,7 +392,8 @@ int ci_s3_call_setup(struct ci_transfer *t, CURL *h, const struct ci_s3_request 
             e |= ci_s3_uri_encode(&path, u->key, strlen(u->key), 1);
         }
     } else {
-        snprintf(host_buf, sizeof(host_buf), "%s.s3.%s.amazonaws.com", u->bucket, t->region);
+        snprintf(host_buf, sizeof(host_buf), "%s.s3.%s.amazonaws.com", u->bucket,
+                 t->settings->region);
         host = host_buf;
         e |= ci_buf_append(&path, "/", 1);
         e |= ci_s3_uri_encode(&path, u->key, strlen(u->key), 1);
@@ -424,8 +426,9 @@ int ci_s3_call_setup(struct ci_transfer *t, CURL *h, const struct ci_s3_request 
     hs[nh++] = (struct ci_sigv4_header){ "host", host };
     hs[nh++] = (struct ci_sigv4_header){ "x-amz-date", date };
     hs[nh++] = (struct ci_sigv4_header){ "x-amz-content-sha256", payload };
-    if (t->session_token)
-        hs[nh++] = (struct ci_sigv4_header){ "x-amz-security-token", t->session_token };
+    if (t->settings->session_token)
+        hs[nh++] = (struct ci_sigv4_header){ "x-amz-security-token",
+                                             t->settings->session_token };
     if (rq->content_md5)
         hs[nh++] = (struct ci_sigv4_header){ "content-md5", rq->content_md5 };
     if (rq->content_type)
@@ -439,7 +442,8 @@ int ci_s3_call_setup(struct ci_transfer *t, CURL *h, const struct ci_s3_request 
     }
     struct ci_sigv4_request sr = { rq->method, ci_buf_cstr(&path), rq->query, rq->nquery,
                                    hs, nh, payload };
-    struct ci_sigv4_scope scope = { t->access_key, t->secret_key, t->region, "s3", date };
+    struct ci_sigv4_scope scope = { t->settings->access_key, t->settings->secret_key,
+                                    t->settings->region, "s3", date };
     if (e == 0)
         e = ci_sigv4_authorization(&sr, &scope, &auth, NULL);
     /* Host too: curl's own could differ from the signed one (a default
@@ -545,8 +549,8 @@ void ci_s3_judge(struct ci_transfer *t, struct ci_s3_call *c, CURLcode cc,
         case CURLE_SSL_ISSUER_ERROR:
         case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
             ci_s3_fail(o, CI_ENETWORK, u, "the server's TLS certificate could not be verified "
-                       "(%s)%s", detail, t->ca_file ? "" : "; a private CA can be added with "
-                       "ci_config_set_s3_ca_file()");
+                       "(%s)%s", detail, t->settings->ca_file ? "" : "; a private CA can be "
+                       "added with ci_config_set_s3_ca_file()");
             return;
         case CURLE_UNSUPPORTED_PROTOCOL:
         case CURLE_URL_MALFORMAT:
@@ -701,7 +705,7 @@ int ci_s3_perform(struct ci_transfer *t, const struct ci_s3_request *rq, struct 
             o->code = 0; /* everything was there before the resume */
         if (o->code == 0)
             return CI_OK;
-        if (!o->retry || attempt >= t->max_attempts) {
+        if (!o->retry || attempt >= t->settings->max_attempts) {
             if (o->retry) {
                 char more[64];
                 snprintf(more, sizeof(more), " (after %u attempts)", attempt);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "transfer/s3_settings.h"
 #include "transfer/transfer.h"
 #include "util/buf.h"
 #include "util/md5.h"
@@ -110,17 +111,14 @@ char *ci_xml_find_text(const char *doc, size_t len, const char *tag);
 /* ------------------------------------------------------------ s3_http.c */
 
 struct ci_transfer {
-    char *access_key;
-    char *secret_key;
-    char *session_token;
-    char *region;
+    /* each the parameters' if set, else the environment's, else the
+     * default: the numbers are never 0, the credentials, endpoint and CA
+     * file may be missing */
+    struct ci_s3_settings *settings;
     char *scheme;      /* "https" or "http" */
     char *host;        /* host[:port] of the endpoint (AWS: NULL, per bucket) */
     char *base_path;   /* a custom endpoint's path, "" or "/base" */
     int custom;        /* a custom endpoint: path-style addressing */
-    char *ca_file;
-    uint64_t threshold, part_size;
-    unsigned parallel, max_attempts;
     CURL *easy;        /* reused by the one-at-a-time requests */
     unsigned char *scratch; /* hashing buffer, CI_S3_SCRATCH bytes */
 };

@@ -239,7 +239,7 @@ static int complete(struct upload *up, struct ci_s3_outcome *o)
             r = CI_OK; /* the lost answer of an earlier attempt had succeeded */
         }
         ci_s3_call_clear(&c);
-        if (r == CI_OK || !o->retry || attempt >= up->t->max_attempts)
+        if (r == CI_OK || !o->retry || attempt >= up->t->settings->max_attempts)
             break;
         if (ci_s3_backoff(attempt, up->p, up->size, up->size) < 0) {
             r = ci_s3_fail(o, CI_ECANCELED, up->u, "stopped on request");
@@ -323,7 +323,7 @@ static int finish_part(struct upload *up, struct slot *s, CURLcode cc, CURLM *m,
         pt->state = SENT;
         return CI_OK;
     }
-    if (po.retry && pt->attempts < up->t->max_attempts) {
+    if (po.retry && pt->attempts < up->t->settings->max_attempts) {
         pt->state = WAITING;
         pt->not_before = ci_now_ms() + ci_s3_backoff_ms(pt->attempts);
         return CI_OK;
@@ -338,7 +338,8 @@ static int finish_part(struct upload *up, struct slot *s, CURLcode cc, CURLM *m,
 static int send_parts(struct upload *up, struct ci_s3_outcome *o)
 {
     struct ci_transfer *t = up->t;
-    unsigned nslots = t->parallel < up->nparts ? t->parallel : (unsigned)up->nparts;
+    unsigned parallel = t->settings->parallel;
+    unsigned nslots = parallel < up->nparts ? parallel : (unsigned)up->nparts;
     struct slot *slots = calloc(nslots, sizeof(*slots));
     CURLM *m = curl_multi_init();
     int r = CI_OK;
@@ -463,7 +464,7 @@ int ci_s3_put_multipart(struct ci_transfer *t, int fd, uint64_t size,
                         const struct ci_s3_uri *u, const struct ci_transfer_progress *p,
                         struct ci_s3_outcome *o)
 {
-    uint64_t part = t->part_size;
+    uint64_t part = t->settings->part_size;
     /* at most 10000 parts: grow the part size in whole MiB if needed */
     if ((size + part - 1) / part > 10000)
         part = ((size + 9999) / 10000 + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
