@@ -319,24 +319,6 @@ static int s3_list(struct ci_transfer *t, const char *uri, struct ci_transfer_li
 
 /* ------------------------------------------------------------------ get */
 
-/* An ETag that is the MD5 of the content: 32 hex digits, quoted. */
-static int etag_md5(const char *etag, char hex[33])
-{
-    size_t n = strlen(etag);
-    if (n == 34 && etag[0] == '"' && etag[33] == '"')
-        etag++;
-    else if (n != 32)
-        return 0;
-    for (int i = 0; i < 32; i++) {
-        char c = etag[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-            return 0;
-        hex[i] = (char)(c | 0x20);
-    }
-    hex[32] = '\0';
-    return 1;
-}
-
 static int s3_get(struct ci_transfer *t, const char *uri, uint64_t expect_size, int fd,
                   const struct ci_transfer_progress *p, uint64_t *size, char *err,
                   size_t errlen)
@@ -369,7 +351,7 @@ static int s3_get(struct ci_transfer *t, const char *uri, uint64_t expect_size, 
             r = ci_s3_fail(&o, CI_ECHECKSUM, &u, "received %llu bytes, expected %llu",
                            (unsigned long long)g.have,
                            (unsigned long long)(g.have != g.total ? g.total : expect_size));
-        } else if (!g.sse_kms && etag_md5(g.etag, want) && strcmp(want, got) != 0) {
+        } else if (ci_s3_etag_contradicts(g.etag, g.sse_kms, got, want)) {
             r = ci_s3_fail(&o, CI_ECHECKSUM, &u, "the MD5 of the received bytes is %s, the "
                            "object's ETag says %s", got, want);
         } else {
@@ -408,7 +390,7 @@ static int put_single(struct ci_transfer *t, int fd, uint64_t size, const struct
                                 .body_fd = fd, .body_size = size };
     struct ci_s3_call c;
     int r = ci_s3_perform(t, &rq, &c, p, size, o);
-    if (r == CI_OK && !c.sse_kms && etag_md5(c.etag, etag) && strcmp(etag, md5_hex) != 0)
+    if (r == CI_OK && ci_s3_etag_contradicts(c.etag, c.sse_kms, md5_hex, etag))
         r = ci_s3_fail(o, CI_ECHECKSUM, u, "the server stored an object whose MD5 is %s, the "
                        "file's is %s", etag, md5_hex);
     if (r == CI_OK && p && p->fn)

@@ -3,7 +3,8 @@
  * Pieces of the S3 backend shared by its files and reached by the unit
  * tests: s3:// URIs and percent-encoding (s3_uri.c), Signature Version 4
  * (s3_sigv4.c), the little XML S3 answers with (s3_xml.c), the HTTP
- * exchanges with retries (s3_http.c) and multipart uploads (s3_multipart.c).
+ * exchanges with retries (s3_http.c), what ETags say (s3_etag.c) and
+ * multipart uploads (s3_multipart.c).
  */
 #pragma once
 #include <curl/curl.h>
@@ -219,6 +220,16 @@ int ci_s3_fail(struct ci_s3_outcome *o, int code, const struct ci_s3_uri *target
 /* Feeds [off, off+len) of fd to the MD5 using the client's scratch buffer.
  * 0, -errno, or -ENODATA when the file is shorter. */
 int ci_s3_hash_range(struct ci_transfer *t, int fd, uint64_t off, uint64_t len, ci_md5_ctx *md5);
+
+/* ------------------------------------------------------------ s3_etag.c */
+
+/* 1 when etag is a plain MD5 (32 hex digits, quoted or not) other than
+ * md5_hex, the MD5 of the bytes (lowercase hex): said then holds the
+ * ETag's, lowercase. 0 when it agrees, or says nothing about the MD5 (a
+ * multipart ETag, or sse: encrypted with SSE-KMS or SSE-C). */
+int ci_s3_etag_contradicts(const char *etag, int sse, const char *md5_hex, char said[33]);
+/* 1 when etag, quoted or not, is want (case aside). */
+int ci_s3_etag_is(const char *etag, const char *want);
 
 /* ------------------------------------------------------- s3_multipart.c */
 

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "codeinterp/codeinterp.h"
 #include "transfer/s3_internal.h"
@@ -86,23 +85,6 @@ static int hash_ahead(struct upload *up, uint64_t budget)
     return 0;
 }
 
-static int md5_etag_hex(const char *etag, char hex[33])
-{
-    size_t n = strlen(etag);
-    if (n == 34 && etag[0] == '"' && etag[33] == '"')
-        etag++;
-    else if (n != 32)
-        return 0;
-    for (int i = 0; i < 32; i++) {
-        char c = (char)(etag[i] | 0x20);
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return 0;
-        hex[i] = c;
-    }
-    hex[32] = '\0';
-    return 1;
-}
-
 /* ------------------------------------------------------ one-off requests */
 
 static int initiate(struct upload *up, struct ci_s3_outcome *o)
@@ -154,16 +136,6 @@ static void multipart_etag(const struct upload *up, char out[48])
     snprintf(out, 48, "%s-%zu", hex, up->nparts);
 }
 
-static int etag_is(const char *etag, const char *want)
-{
-    size_t n = strlen(etag);
-    if (n >= 2 && etag[0] == '"' && etag[n - 1] == '"') {
-        etag++;
-        n -= 2;
-    }
-    return n == strlen(want) && strncasecmp(etag, want, n) == 0;
-}
-
 /* The object as it stands: did an earlier Complete whose answer was lost
  * go through after all? */
 static int object_has_etag(struct upload *up, const char *want)
@@ -172,7 +144,7 @@ static int object_has_etag(struct upload *up, const char *want)
     struct ci_s3_call c;
     struct ci_s3_outcome ho;
     int r = ci_s3_perform(up->t, &rq, &c, NULL, 0, &ho);
-    int same = r == CI_OK && etag_is(c.etag, want);
+    int same = r == CI_OK && ci_s3_etag_is(c.etag, want);
     ci_s3_call_clear(&c);
     return same;
 }
@@ -228,7 +200,7 @@ static int complete(struct upload *up, struct ci_s3_outcome *o)
                 r = ci_s3_fail(o, CI_ETRANSFER, up->u, "completing the multipart upload failed "
                                "(%s%s%.200s)", code, msg ? ": " : "", msg ? msg : "");
                 o->retry = again;
-            } else if (etag && strchr(etag, '-') && !etag_is(etag, want)) {
+            } else if (etag && strchr(etag, '-') && !ci_s3_etag_is(etag, want)) {
                 r = ci_s3_fail(o, CI_ECHECKSUM, up->u, "the assembled object's ETag is %s, "
                                "the parts sent make %s", etag, want);
             }
@@ -306,8 +278,7 @@ static int finish_part(struct upload *up, struct slot *s, CURLcode cc, CURLM *m,
     ci_s3_judge(up->t, &s->call, cc, &po);
     char want[33], got[33];
     ci_md5_to_hex(pt->md5, want);
-    if (po.code == 0 && !s->call.sse_kms && md5_etag_hex(s->call.etag, got) &&
-        strcmp(got, want) != 0)
+    if (po.code == 0 && ci_s3_etag_contradicts(s->call.etag, s->call.sse_kms, want, got))
         ci_s3_fail(&po, CI_ECHECKSUM, up->u, "the server stored part %zu with MD5 %s, the "
                    "file's is %s", number, got, want);
     if (po.code == 0)
