@@ -7,7 +7,6 @@
  * file (one PUT with Content-MD5, or a multipart upload above the
  * threshold).
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,14 +36,22 @@ static int is_prefix(const char *key)
     return !key[0] || key[strlen(key) - 1] == '/';
 }
 
+/* Parses uri into *u, refusing a folder when prefix is 0. */
+static int parse_uri(const char *uri, int prefix, struct ci_s3_uri *u, char *err, size_t errlen)
+{
+    int r = ci_s3_uri_parse(uri, u, err, errlen);
+    if (r == CI_OK && prefix == 0 && is_prefix(u->key)) {
+        snprintf(err, errlen, "\"%.200s\" names a folder (prefix), not one object", uri);
+        ci_s3_uri_clear(u);
+        r = CI_EINVAL;
+    }
+    return r;
+}
+
 static int s3_check_uri(const char *uri, int prefix, char *err, size_t errlen)
 {
     struct ci_s3_uri u = { 0 };
-    int r = ci_s3_uri_parse(uri, &u, err, errlen);
-    if (r == CI_OK && prefix == 0 && is_prefix(u.key)) {
-        snprintf(err, errlen, "\"%.200s\" names a folder (prefix), not one object", uri);
-        r = CI_EINVAL;
-    }
+    int r = parse_uri(uri, prefix, &u, err, errlen);
     ci_s3_uri_clear(&u);
     return r;
 }
@@ -197,7 +204,7 @@ static int add_object(struct ci_transfer_listing *l, size_t *cap, const char *bu
         size_t grown = *cap ? *cap * 2 : 16;
         struct ci_transfer_object *o = realloc(l->objects, grown * sizeof(*o));
         if (!o)
-            return -ENOMEM;
+            return CI_ENOMEM;
         l->objects = o;
         *cap = grown;
     }
@@ -208,10 +215,68 @@ static int add_object(struct ci_transfer_listing *l, size_t *cap, const char *bu
     if (!o->uri || !o->name) {
         free(o->uri);
         free(o->name);
-        return -ENOMEM;
+        return CI_ENOMEM;
     }
     l->count++;
-    return 0;
+    return CI_OK;
+}
+
+/* A failed listing's message names the prefix, not just the bucket. */
+static void name_the_prefix(struct ci_s3_outcome *o, const struct ci_s3_uri *u)
+{
+    if (strncmp(o->message, "S3 bucket", 9) != 0 || !u->key[0])
+        return;
+    char msg[sizeof(o->message)];
+    snprintf(msg, sizeof(msg), "%s", o->message);
+    const char *rest = strstr(msg, "\": ");
+    snprintf(o->message, sizeof(o->message), "S3 bucket \"%s\" prefix \"%.300s%s", u->bucket,
+             u->key, rest ? rest : "\"");
+}
+
+/* One <Contents> of a listing into l, unless it is a folder marker or the
+ * prefix itself. */
+static int list_entry(const char *inner, size_t n, int url_encoded, const struct ci_s3_uri *u,
+                      struct ci_transfer_listing *l, size_t *cap, struct ci_s3_outcome *o)
+{
+    char *raw = ci_xml_find_text(inner, n, "Key");
+    char *size_text = ci_xml_find_text(inner, n, "Size");
+    char *key = raw && url_encoded ? ci_s3_uri_decode(raw, strlen(raw), 1) : raw;
+    char *endp = NULL;
+    unsigned long long size = size_text ? strtoull(size_text, &endp, 10) : 0;
+    size_t plen = strlen(u->key);
+    int r = CI_OK;
+    if (!key || !size_text || endp == size_text || *endp) {
+        r = ci_s3_fail(o, CI_ETRANSFER, u, "the listing holds an entry without a valid "
+                       "Key and Size");
+    } else if (strncmp(key, u->key, plen) == 0 && key[plen] && key[strlen(key) - 1] != '/') {
+        if (l->count >= CI_TRANSFER_MAX_OBJECTS)
+            r = ci_s3_fail(o, CI_ETOOBIG, u, "more than %d objects under the prefix",
+                           CI_TRANSFER_MAX_OBJECTS);
+        else if (add_object(l, cap, u->bucket, key, key + plen, size) < 0)
+            r = ci_s3_fail(o, CI_ENOMEM, u, "out of memory");
+    }
+    if (key != raw)
+        free(key);
+    free(raw);
+    free(size_text);
+    return r;
+}
+
+/* The continuation token of a truncated listing into *token (left NULL
+ * on the last page). */
+static int next_token(const ci_buf *answer, const struct ci_s3_uri *u, char **token,
+                      struct ci_s3_outcome *o)
+{
+    int r = CI_OK;
+    char *truncated = ci_xml_find_text(answer->data, answer->len, "IsTruncated");
+    if (truncated && strcmp(truncated, "true") == 0) {
+        *token = ci_xml_find_text(answer->data, answer->len, "NextContinuationToken");
+        if (!*token)
+            r = ci_s3_fail(o, CI_ETRANSFER, u, "a truncated listing without a "
+                           "NextContinuationToken");
+    }
+    free(truncated);
+    return r;
 }
 
 /* One page of ListObjectsV2 into l. *token becomes the next page's
@@ -230,56 +295,21 @@ static int list_page(struct ci_transfer *t, const struct ci_s3_uri *u, char **to
     struct ci_s3_call c;
     int r = ci_s3_perform(t, &rq, &c, NULL, 0, o);
     if (r < 0) {
-        /* name the prefix, not just the bucket */
-        if (strncmp(o->message, "S3 bucket", 9) == 0 && u->key[0]) {
-            char msg[sizeof(o->message)];
-            snprintf(msg, sizeof(msg), "%s", o->message);
-            const char *rest = strstr(msg, "\": ");
-            snprintf(o->message, sizeof(o->message), "S3 bucket \"%s\" prefix \"%.300s%s",
-                     u->bucket, u->key, rest ? rest : "\"");
-        }
+        name_the_prefix(o, u);
         ci_s3_call_clear(&c);
         return r;
     }
     free(*token);
     *token = NULL;
-    const char *doc = c.answer.data, *end = doc + c.answer.len, *pos = doc, *inner;
+    const char *pos = c.answer.data, *end = pos + c.answer.len, *inner;
     size_t n;
-    char *enc = ci_xml_find_text(doc, c.answer.len, "EncodingType");
+    char *enc = ci_xml_find_text(c.answer.data, c.answer.len, "EncodingType");
     int url_encoded = enc && strcmp(enc, "url") == 0;
     free(enc);
-    size_t plen = strlen(u->key);
-    r = 0;
-    while (r == 0 && ci_xml_next(&pos, end, "Contents", &inner, &n)) {
-        char *raw = ci_xml_find_text(inner, n, "Key");
-        char *size_text = ci_xml_find_text(inner, n, "Size");
-        char *key = raw && url_encoded ? ci_s3_uri_decode(raw, strlen(raw), 1) : raw;
-        char *endp = NULL;
-        unsigned long long size = size_text ? strtoull(size_text, &endp, 10) : 0;
-        if (!key || !size_text || endp == size_text || *endp) {
-            r = ci_s3_fail(o, CI_ETRANSFER, u, "the listing holds an entry without a valid "
-                           "Key and Size");
-        } else if (strncmp(key, u->key, plen) == 0 && key[plen] &&
-                   key[strlen(key) - 1] != '/') {
-            if (l->count >= CI_TRANSFER_MAX_OBJECTS)
-                r = ci_s3_fail(o, CI_ETOOBIG, u, "more than %d objects under the prefix",
-                               CI_TRANSFER_MAX_OBJECTS);
-            else if (add_object(l, cap, u->bucket, key, key + plen, size) < 0)
-                r = ci_s3_fail(o, CI_ENOMEM, u, "out of memory");
-        }
-        if (key != raw)
-            free(key);
-        free(raw);
-        free(size_text);
-    }
-    char *truncated = r == 0 ? ci_xml_find_text(doc, c.answer.len, "IsTruncated") : NULL;
-    if (truncated && strcmp(truncated, "true") == 0) {
-        *token = ci_xml_find_text(doc, c.answer.len, "NextContinuationToken");
-        if (!*token)
-            r = ci_s3_fail(o, CI_ETRANSFER, u, "a truncated listing without a "
-                           "NextContinuationToken");
-    }
-    free(truncated);
+    while (r == CI_OK && ci_xml_next(&pos, end, "Contents", &inner, &n))
+        r = list_entry(inner, n, url_encoded, u, l, cap, o);
+    if (r == CI_OK)
+        r = next_token(&c.answer, u, token, o);
     ci_s3_call_clear(&c);
     return r;
 }
@@ -319,14 +349,33 @@ static int s3_list(struct ci_transfer *t, const char *uri, struct ci_transfer_li
 
 /* ------------------------------------------------------------------ get */
 
+/* A download that ended well: is it whole, and do the bytes match the
+ * ETag? */
+static int check_download(struct ci_s3_get *g, uint64_t expect_size, const struct ci_s3_uri *u,
+                          struct ci_s3_outcome *o)
+{
+    if (g->total == UINT64_MAX)
+        g->total = g->have; /* no length announced (chunked answer) */
+    char want[33], got[33];
+    unsigned char d[CI_MD5_LEN];
+    ci_md5_final(&g->md5, d);
+    ci_md5_to_hex(d, got);
+    if (g->have != g->total || (expect_size != UINT64_MAX && g->have != expect_size))
+        return ci_s3_fail(o, CI_ECHECKSUM, u, "received %llu bytes, expected %llu",
+                          (unsigned long long)g->have,
+                          (unsigned long long)(g->have != g->total ? g->total : expect_size));
+    if (ci_s3_etag_contradicts(g->etag, g->sse_kms, got, want))
+        return ci_s3_fail(o, CI_ECHECKSUM, u, "the MD5 of the received bytes is %s, the "
+                          "object's ETag says %s", got, want);
+    return CI_OK;
+}
+
 static int s3_get(struct ci_transfer *t, const char *uri, uint64_t expect_size, int fd,
                   const struct ci_transfer_progress *p, uint64_t *size, char *err,
                   size_t errlen)
 {
     struct ci_s3_uri u = { 0 };
-    int r = s3_check_uri(uri, 0, err, errlen);
-    if (r == CI_OK)
-        r = ci_s3_uri_parse(uri, &u, err, errlen);
+    int r = parse_uri(uri, 0, &u, err, errlen);
     if (r < 0)
         return r;
     struct ci_s3_outcome o = { 0 };
@@ -341,20 +390,8 @@ static int s3_get(struct ci_transfer *t, const char *uri, uint64_t expect_size, 
         ci_s3_call_clear(&c);
         if (r < 0)
             break;
-        if (g.total == UINT64_MAX)
-            g.total = g.have; /* no length announced (chunked answer) */
-        char want[33], got[33];
-        unsigned char d[CI_MD5_LEN];
-        ci_md5_final(&g.md5, d);
-        ci_md5_to_hex(d, got);
-        if (g.have != g.total || (expect_size != UINT64_MAX && g.have != expect_size)) {
-            r = ci_s3_fail(&o, CI_ECHECKSUM, &u, "received %llu bytes, expected %llu",
-                           (unsigned long long)g.have,
-                           (unsigned long long)(g.have != g.total ? g.total : expect_size));
-        } else if (ci_s3_etag_contradicts(g.etag, g.sse_kms, got, want)) {
-            r = ci_s3_fail(&o, CI_ECHECKSUM, &u, "the MD5 of the received bytes is %s, the "
-                           "object's ETag says %s", got, want);
-        } else {
+        r = check_download(&g, expect_size, &u, &o);
+        if (r == CI_OK) {
             *size = g.have;
             break;
         }
@@ -367,7 +404,6 @@ static int s3_get(struct ci_transfer *t, const char *uri, uint64_t expect_size, 
     ci_s3_uri_clear(&u);
     return r;
 }
-
 /* ------------------------------------------------------------------ put */
 
 static int put_single(struct ci_transfer *t, int fd, uint64_t size, const struct ci_s3_uri *u,
@@ -377,11 +413,12 @@ static int put_single(struct ci_transfer *t, int fd, uint64_t size, const struct
     char md5_hex[33], etag[33];
     ci_md5_ctx m;
     ci_md5_init(&m);
-    int e = ci_s3_hash_range(t, fd, 0, size, &m);
+    int read_errno;
+    int e = ci_s3_hash_range(t, fd, 0, size, &m, &read_errno);
     ci_md5_final(&m, md5);
     if (e < 0)
         return ci_s3_fail(o, CI_EIO, u, "cannot read the file to upload: %s",
-                          e == -ENODATA ? "it became shorter" : strerror(-e));
+                          read_errno ? strerror(read_errno) : "it became shorter");
     char *b64 = ci_b64_encode(md5, sizeof(md5));
     if (!b64)
         return ci_s3_fail(o, CI_ENOMEM, u, "out of memory");
@@ -404,9 +441,7 @@ static int s3_put(struct ci_transfer *t, int fd, uint64_t size, const char *uri,
                   const struct ci_transfer_progress *p, char *err, size_t errlen)
 {
     struct ci_s3_uri u = { 0 };
-    int r = s3_check_uri(uri, 0, err, errlen);
-    if (r == CI_OK)
-        r = ci_s3_uri_parse(uri, &u, err, errlen);
+    int r = parse_uri(uri, 0, &u, err, errlen);
     if (r < 0)
         return r;
     struct ci_s3_outcome o = { 0 };

@@ -4,7 +4,8 @@
  * tests: s3:// URIs and percent-encoding (s3_uri.c), Signature Version 4
  * (s3_sigv4.c), the little XML S3 answers with (s3_xml.c), the HTTP
  * exchanges with retries (s3_http.c), what ETags say (s3_etag.c) and
- * multipart uploads (s3_multipart.c).
+ * multipart uploads (s3_multipart.c). Every function here that can fail
+ * returns 0 or a negative CI_E* code.
  */
 #pragma once
 #include <curl/curl.h>
@@ -211,15 +212,15 @@ int ci_s3_backoff(unsigned attempt, const struct ci_transfer_progress *p, uint64
 /* The pause after failed attempt number `attempt` (1, 2, ...): doubling
  * from 250 ms up to 8 s, half of it random. */
 uint64_t ci_s3_backoff_ms(unsigned attempt);
-/* A new easy handle with the client's fixed options. */
-CURL *ci_s3_easy_new(struct ci_transfer *t);
 /* Fills o with a message about target: "S3 bucket "b" key "k": what". */
 int ci_s3_fail(struct ci_s3_outcome *o, int code, const struct ci_s3_uri *target,
                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Feeds [off, off+len) of fd to the MD5 using the client's scratch buffer.
- * 0, -errno, or -ENODATA when the file is shorter. */
-int ci_s3_hash_range(struct ci_transfer *t, int fd, uint64_t off, uint64_t len, ci_md5_ctx *md5);
+ * 0, or CI_EIO with *read_errno the errno of the failed read (0: the file
+ * ends before off+len). */
+int ci_s3_hash_range(struct ci_transfer *t, int fd, uint64_t off, uint64_t len, ci_md5_ctx *md5,
+                     int *read_errno);
 
 /* ------------------------------------------------------------ s3_etag.c */
 
