@@ -28,7 +28,8 @@ int main(int argc, char **argv)
     struct ci_transfer *t;
     char err[1024];
     const struct ci_transfer_ops *ops = &ci_s3_transfer_ops;
-    if (ci_config_new(&cfg) < 0 || ops->open(cfg, &t, err, sizeof(err)) < 0) {
+    if (ci_config_new(&cfg) < 0 ||
+        ops->open(&(struct ci_transfer_params){ cfg->s3 }, &t, err, sizeof(err)) < 0) {
         fprintf(stderr, "s3_bench: %s\n", err);
         return 1;
     }

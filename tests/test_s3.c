@@ -3,8 +3,8 @@
  * S3 transfers (suite 's3').
  *
  *   units  SigV4 against AWS's published examples, MD5 (RFC 1321),
- *          HMAC-SHA256 (RFC 4231), s3:// URIs, the XML of S3's answers and
- *          the setters; no server.
+ *          HMAC-SHA256 (RFC 4231), s3:// URIs, the XML of S3's answers, the
+ *          transfer registry and the setters; no server.
  *   moto   moto's server run with INITIAL_NO_AUTH_ACTION_COUNT, so that
  *          after the IAM set-up it checks the SigV4 signature of every
  *          request against a key created in its IAM: the Parquet headline
@@ -313,6 +313,28 @@ START_TEST(xml_answers)
     ck_assert_ptr_null(ci_xml_text("&#x110000;", 10));
     ck_assert_ptr_null(ci_xml_text("<b>x</b>", 8));
     ck_assert_ptr_null(ci_xml_find_text("<Code>unclosed", 14, "Code"));
+}
+END_TEST
+
+/* A backend built against another version of the ops struct, or missing
+ * an operation, is refused: called through, it would jump to the wrong
+ * function. */
+START_TEST(registry_refuses_other_versions)
+{
+    ck_assert_ptr_eq(ci_transfer_for_uri("s3://bkt/k"), &ci_s3_transfer_ops);
+    ck_assert_ptr_eq(ci_transfer_for_uri("S3://bkt/k"), &ci_s3_transfer_ops);
+    ck_assert_ptr_null(ci_transfer_for_uri("https://bkt/k"));
+    ck_assert_ptr_null(ci_transfer_for_uri(NULL));
+
+    struct ci_transfer_ops older = ci_s3_transfer_ops, newer = ci_s3_transfer_ops;
+    struct ci_transfer_ops partial = ci_s3_transfer_ops;
+    older.version = CI_TRANSFER_OPS_VERSION - 1;
+    newer.version = CI_TRANSFER_OPS_VERSION + 1;
+    partial.put = NULL;
+    const struct ci_transfer_ops *const refused[] = { &older, &newer, &partial };
+    ck_assert_ptr_null(ci_transfer_find(refused, 3, "s3://bkt/k"));
+    const struct ci_transfer_ops *const mixed[] = { &older, &ci_s3_transfer_ops };
+    ck_assert_ptr_eq(ci_transfer_find(mixed, 2, "s3://bkt/k"), &ci_s3_transfer_ops);
 }
 END_TEST
 
@@ -1528,6 +1550,7 @@ int main(void)
     tcase_add_test(units, hmac_rfc4231);
     tcase_add_test(units, uri_parsing);
     tcase_add_test(units, xml_answers);
+    tcase_add_test(units, registry_refuses_other_versions);
     tcase_add_test(units, setters);
     suite_add_tcase(suite, units);
 

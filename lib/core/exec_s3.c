@@ -76,7 +76,7 @@ static int open_backend(struct ci_session *s, const char *uri, int prefix,
         return ci_fail(s, CI_EINVAL, "\"%.200s\": only s3:// URIs are supported", uri);
     int r = (*ops)->check_uri(uri, prefix, err, sizeof(err));
     if (r == CI_OK)
-        r = (*ops)->open(&s->cfg, t, err, sizeof(err));
+        r = (*ops)->open(&(struct ci_transfer_params){ s->cfg.s3 }, t, err, sizeof(err));
     if (r < 0)
         return ci_fail(s, r, "%s", err);
     return CI_OK;

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The S3 transfer backend: a client from the configuration (credentials,
+ * The S3 transfer backend: a client from the S3 settings (credentials,
  * region, endpoint, CA file, falling back to the AWS environment
  * variables), listing a prefix, downloading an object (resumed with a
  * Range after a failure, its length and MD5 ETag checked) and uploading a
  * file (one PUT with Content-MD5, or a multipart upload above the
  * threshold).
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +15,6 @@
 
 #include "codeinterp/codeinterp.h"
 #include "transfer/s3_internal.h"
-#include "transfer/s3_settings.h"
 #include "util/b64.h"
 
 /* A listing page can name 1000 keys of up to 1024 bytes, percent-encoded. */
@@ -33,28 +31,35 @@ void ci_transfer_listing_free(struct ci_transfer_listing *l)
     l->count = 0;
 }
 
-const struct ci_transfer_ops *ci_transfer_for_uri(const char *uri)
-{
-    if (uri && strncasecmp(uri, ci_s3_transfer_ops.scheme, strlen(ci_s3_transfer_ops.scheme)) == 0)
-        return &ci_s3_transfer_ops;
-    return NULL;
-}
-
 static int is_prefix(const char *key)
 {
     return !key[0] || key[strlen(key) - 1] == '/';
 }
 
+/* Parses uri into *u, refusing a folder when prefix is 0. */
+static int parse_uri(const char *uri, int prefix, struct ci_s3_uri *u, char *err, size_t errlen)
+{
+    int r = ci_s3_uri_parse(uri, u, err, errlen);
+    if (r == CI_OK && prefix == 0 && is_prefix(u->key)) {
+        snprintf(err, errlen, "\"%.200s\" names a folder (prefix), not one object", uri);
+        ci_s3_uri_clear(u);
+        r = CI_EINVAL;
+    }
+    return r;
+}
+
 static int s3_check_uri(const char *uri, int prefix, char *err, size_t errlen)
 {
     struct ci_s3_uri u = { 0 };
-    int r = ci_s3_uri_parse(uri, &u, err, errlen);
-    if (r == CI_OK && prefix == 0 && is_prefix(u.key)) {
-        snprintf(err, errlen, "\"%.200s\" names a folder (prefix), not one object", uri);
-        r = CI_EINVAL;
-    }
+    int r = parse_uri(uri, prefix, &u, err, errlen);
     ci_s3_uri_clear(&u);
     return r;
+}
+
+static int out_of_memory(char *err, size_t errlen)
+{
+    snprintf(err, errlen, "out of memory");
+    return CI_ENOMEM;
 }
 
 /* ---------------------------------------------------------------- open */
@@ -67,20 +72,42 @@ static void curl_init(void)
     curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static const char *env(const char *name)
+static char *env(const char *name)
 {
-    const char *v = getenv(name);
+    char *v = getenv(name);
     return v && *v ? v : NULL;
 }
 
-static char *copy(const char *s, int *ok)
+/* What a client uses: each setting of s that is set, else the AWS
+ * environment variable, else the default. The strings are borrowed. */
+static struct ci_s3_settings resolve(const struct ci_s3_settings *s)
 {
+    static const struct ci_s3_settings unset;
     if (!s)
-        return NULL;
-    char *d = strdup(s);
-    if (!d)
-        *ok = 0;
-    return d;
+        s = &unset;
+    struct ci_s3_settings r = {
+        .region = s->region ? s->region
+                : env("AWS_REGION") ? env("AWS_REGION")
+                : env("AWS_DEFAULT_REGION") ? env("AWS_DEFAULT_REGION") : "us-east-1",
+        .endpoint = s->endpoint ? s->endpoint
+                  : env("AWS_ENDPOINT_URL_S3") ? env("AWS_ENDPOINT_URL_S3")
+                  : env("AWS_ENDPOINT_URL"),
+        .ca_file = s->ca_file ? s->ca_file : env("AWS_CA_BUNDLE"),
+        .threshold = s->threshold ? s->threshold : CI_S3_DEFAULT_THRESHOLD,
+        .part_size = s->part_size ? s->part_size : CI_S3_DEFAULT_PART_SIZE,
+        .parallel = s->parallel ? s->parallel : CI_S3_DEFAULT_PARALLEL,
+        .max_attempts = s->max_attempts ? s->max_attempts : CI_S3_DEFAULT_ATTEMPTS,
+    };
+    if (s->have_credentials) {
+        r.access_key = s->access_key;
+        r.secret_key = s->secret_key;
+        r.session_token = s->session_token;
+    } else if (env("AWS_ACCESS_KEY_ID") && env("AWS_SECRET_ACCESS_KEY")) {
+        r.access_key = env("AWS_ACCESS_KEY_ID");
+        r.secret_key = env("AWS_SECRET_ACCESS_KEY");
+        r.session_token = env("AWS_SESSION_TOKEN");
+    }
+    return r;
 }
 
 static void s3_close(struct ci_transfer *t)
@@ -89,18 +116,10 @@ static void s3_close(struct ci_transfer *t)
         return;
     if (t->easy)
         curl_easy_cleanup(t->easy);
-    if (t->secret_key)
-        explicit_bzero(t->secret_key, strlen(t->secret_key));
-    if (t->session_token)
-        explicit_bzero(t->session_token, strlen(t->session_token));
-    free(t->access_key);
-    free(t->secret_key);
-    free(t->session_token);
-    free(t->region);
+    ci_s3_settings_free(t->settings);
     free(t->scheme);
     free(t->host);
     free(t->base_path);
-    free(t->ca_file);
     free(t->scratch);
     free(t);
 }
@@ -129,17 +148,27 @@ static int parse_endpoint(struct ci_transfer *t, const char *url, char *err, siz
     t->scheme = strndup(url, slen);
     t->host = strndup(h, hlen);
     t->base_path = strndup(path, plen);
-    if (!t->scheme || !t->host || !t->base_path) {
-        snprintf(err, errlen, "out of memory");
-        return CI_ENOMEM;
-    }
+    if (!t->scheme || !t->host || !t->base_path)
+        return out_of_memory(err, errlen);
     for (char *p = t->scheme; *p; p++)
         *p = (char)(*p | 0x20);
     t->custom = 1;
     return CI_OK;
 }
 
-static int s3_open(const struct ci_config *cfg, struct ci_transfer **out, char *err,
+/* The endpoint set, or AWS's own (its host depends on the bucket). */
+static int set_endpoint(struct ci_transfer *t, char *err, size_t errlen)
+{
+    if (t->settings->endpoint)
+        return parse_endpoint(t, t->settings->endpoint, err, errlen);
+    t->scheme = strdup("https");
+    t->base_path = strdup("");
+    if (!t->scheme || !t->base_path)
+        return out_of_memory(err, errlen);
+    return CI_OK;
+}
+
+static int s3_open(const struct ci_transfer_params *params, struct ci_transfer **out, char *err,
                    size_t errlen)
 {
     pthread_once(&curl_once, curl_init);
@@ -148,53 +177,16 @@ static int s3_open(const struct ci_config *cfg, struct ci_transfer **out, char *
                  curl_easy_strerror(curl_init_result));
         return CI_ETRANSFER;
     }
-    const struct ci_s3_settings *s = cfg->s3;
     struct ci_transfer *t = calloc(1, sizeof(*t));
-    if (!t) {
-        snprintf(err, errlen, "out of memory");
-        return CI_ENOMEM;
-    }
+    if (!t)
+        return out_of_memory(err, errlen);
+    struct ci_s3_settings use = resolve(params->s3);
     int ok = 1;
-    if (s && s->have_credentials) {
-        t->access_key = copy(s->access_key, &ok);
-        t->secret_key = copy(s->secret_key, &ok);
-        t->session_token = copy(s->session_token, &ok);
-    } else if (env("AWS_ACCESS_KEY_ID") && env("AWS_SECRET_ACCESS_KEY")) {
-        t->access_key = copy(env("AWS_ACCESS_KEY_ID"), &ok);
-        t->secret_key = copy(env("AWS_SECRET_ACCESS_KEY"), &ok);
-        t->session_token = copy(env("AWS_SESSION_TOKEN"), &ok);
-    }
-    const char *region = s && s->region ? s->region
-                       : env("AWS_REGION") ? env("AWS_REGION")
-                       : env("AWS_DEFAULT_REGION") ? env("AWS_DEFAULT_REGION") : "us-east-1";
-    t->region = copy(region, &ok);
-    const char *ca = s && s->ca_file ? s->ca_file : env("AWS_CA_BUNDLE");
-    t->ca_file = copy(ca, &ok);
-    t->threshold = s && s->threshold ? s->threshold : CI_S3_DEFAULT_THRESHOLD;
-    t->part_size = s && s->part_size ? s->part_size : CI_S3_DEFAULT_PART_SIZE;
-    t->parallel = s && s->parallel ? s->parallel : CI_S3_DEFAULT_PARALLEL;
-    t->max_attempts = s && s->max_attempts ? s->max_attempts : CI_S3_DEFAULT_ATTEMPTS;
+    t->settings = ci_s3_settings_dup(&use, &ok);
     t->scratch = malloc(CI_S3_SCRATCH);
     t->easy = curl_easy_init();
-    if (!ok || !t->scratch || !t->easy) {
-        s3_close(t);
-        snprintf(err, errlen, "out of memory");
-        return CI_ENOMEM;
-    }
-    const char *endpoint = s && s->endpoint ? s->endpoint
-                         : env("AWS_ENDPOINT_URL_S3") ? env("AWS_ENDPOINT_URL_S3")
-                         : env("AWS_ENDPOINT_URL");
-    int r = CI_OK;
-    if (endpoint) {
-        r = parse_endpoint(t, endpoint, err, errlen);
-    } else {
-        t->scheme = strdup("https");
-        t->base_path = strdup("");
-        if (!t->scheme || !t->base_path) {
-            snprintf(err, errlen, "out of memory");
-            r = CI_ENOMEM;
-        }
-    }
+    int r = ok && t->scratch && t->easy ? set_endpoint(t, err, errlen)
+                                        : out_of_memory(err, errlen);
     if (r < 0) {
         s3_close(t);
         return r;
@@ -212,7 +204,7 @@ static int add_object(struct ci_transfer_listing *l, size_t *cap, const char *bu
         size_t grown = *cap ? *cap * 2 : 16;
         struct ci_transfer_object *o = realloc(l->objects, grown * sizeof(*o));
         if (!o)
-            return -ENOMEM;
+            return CI_ENOMEM;
         l->objects = o;
         *cap = grown;
     }
@@ -223,10 +215,68 @@ static int add_object(struct ci_transfer_listing *l, size_t *cap, const char *bu
     if (!o->uri || !o->name) {
         free(o->uri);
         free(o->name);
-        return -ENOMEM;
+        return CI_ENOMEM;
     }
     l->count++;
-    return 0;
+    return CI_OK;
+}
+
+/* A failed listing's message names the prefix, not just the bucket. */
+static void name_the_prefix(struct ci_s3_outcome *o, const struct ci_s3_uri *u)
+{
+    if (strncmp(o->message, "S3 bucket", 9) != 0 || !u->key[0])
+        return;
+    char msg[sizeof(o->message)];
+    snprintf(msg, sizeof(msg), "%s", o->message);
+    const char *rest = strstr(msg, "\": ");
+    snprintf(o->message, sizeof(o->message), "S3 bucket \"%s\" prefix \"%.300s%s", u->bucket,
+             u->key, rest ? rest : "\"");
+}
+
+/* One <Contents> of a listing into l, unless it is a folder marker or the
+ * prefix itself. */
+static int list_entry(const char *inner, size_t n, int url_encoded, const struct ci_s3_uri *u,
+                      struct ci_transfer_listing *l, size_t *cap, struct ci_s3_outcome *o)
+{
+    char *raw = ci_xml_find_text(inner, n, "Key");
+    char *size_text = ci_xml_find_text(inner, n, "Size");
+    char *key = raw && url_encoded ? ci_s3_uri_decode(raw, strlen(raw), 1) : raw;
+    char *endp = NULL;
+    unsigned long long size = size_text ? strtoull(size_text, &endp, 10) : 0;
+    size_t plen = strlen(u->key);
+    int r = CI_OK;
+    if (!key || !size_text || endp == size_text || *endp) {
+        r = ci_s3_fail(o, CI_ETRANSFER, u, "the listing holds an entry without a valid "
+                       "Key and Size");
+    } else if (strncmp(key, u->key, plen) == 0 && key[plen] && key[strlen(key) - 1] != '/') {
+        if (l->count >= CI_TRANSFER_MAX_OBJECTS)
+            r = ci_s3_fail(o, CI_ETOOBIG, u, "more than %d objects under the prefix",
+                           CI_TRANSFER_MAX_OBJECTS);
+        else if (add_object(l, cap, u->bucket, key, key + plen, size) < 0)
+            r = ci_s3_fail(o, CI_ENOMEM, u, "out of memory");
+    }
+    if (key != raw)
+        free(key);
+    free(raw);
+    free(size_text);
+    return r;
+}
+
+/* The continuation token of a truncated listing into *token (left NULL
+ * on the last page). */
+static int next_token(const ci_buf *answer, const struct ci_s3_uri *u, char **token,
+                      struct ci_s3_outcome *o)
+{
+    int r = CI_OK;
+    char *truncated = ci_xml_find_text(answer->data, answer->len, "IsTruncated");
+    if (truncated && strcmp(truncated, "true") == 0) {
+        *token = ci_xml_find_text(answer->data, answer->len, "NextContinuationToken");
+        if (!*token)
+            r = ci_s3_fail(o, CI_ETRANSFER, u, "a truncated listing without a "
+                           "NextContinuationToken");
+    }
+    free(truncated);
+    return r;
 }
 
 /* One page of ListObjectsV2 into l. *token becomes the next page's
@@ -245,56 +295,21 @@ static int list_page(struct ci_transfer *t, const struct ci_s3_uri *u, char **to
     struct ci_s3_call c;
     int r = ci_s3_perform(t, &rq, &c, NULL, 0, o);
     if (r < 0) {
-        /* name the prefix, not just the bucket */
-        if (strncmp(o->message, "S3 bucket", 9) == 0 && u->key[0]) {
-            char msg[sizeof(o->message)];
-            snprintf(msg, sizeof(msg), "%s", o->message);
-            const char *rest = strstr(msg, "\": ");
-            snprintf(o->message, sizeof(o->message), "S3 bucket \"%s\" prefix \"%.300s%s",
-                     u->bucket, u->key, rest ? rest : "\"");
-        }
+        name_the_prefix(o, u);
         ci_s3_call_clear(&c);
         return r;
     }
     free(*token);
     *token = NULL;
-    const char *doc = c.answer.data, *end = doc + c.answer.len, *pos = doc, *inner;
+    const char *pos = c.answer.data, *end = pos + c.answer.len, *inner;
     size_t n;
-    char *enc = ci_xml_find_text(doc, c.answer.len, "EncodingType");
+    char *enc = ci_xml_find_text(c.answer.data, c.answer.len, "EncodingType");
     int url_encoded = enc && strcmp(enc, "url") == 0;
     free(enc);
-    size_t plen = strlen(u->key);
-    r = 0;
-    while (r == 0 && ci_xml_next(&pos, end, "Contents", &inner, &n)) {
-        char *raw = ci_xml_find_text(inner, n, "Key");
-        char *size_text = ci_xml_find_text(inner, n, "Size");
-        char *key = raw && url_encoded ? ci_s3_uri_decode(raw, strlen(raw), 1) : raw;
-        char *endp = NULL;
-        unsigned long long size = size_text ? strtoull(size_text, &endp, 10) : 0;
-        if (!key || !size_text || endp == size_text || *endp) {
-            r = ci_s3_fail(o, CI_ETRANSFER, u, "the listing holds an entry without a valid "
-                           "Key and Size");
-        } else if (strncmp(key, u->key, plen) == 0 && key[plen] &&
-                   key[strlen(key) - 1] != '/') {
-            if (l->count >= CI_TRANSFER_MAX_OBJECTS)
-                r = ci_s3_fail(o, CI_ETOOBIG, u, "more than %d objects under the prefix",
-                               CI_TRANSFER_MAX_OBJECTS);
-            else if (add_object(l, cap, u->bucket, key, key + plen, size) < 0)
-                r = ci_s3_fail(o, CI_ENOMEM, u, "out of memory");
-        }
-        if (key != raw)
-            free(key);
-        free(raw);
-        free(size_text);
-    }
-    char *truncated = r == 0 ? ci_xml_find_text(doc, c.answer.len, "IsTruncated") : NULL;
-    if (truncated && strcmp(truncated, "true") == 0) {
-        *token = ci_xml_find_text(doc, c.answer.len, "NextContinuationToken");
-        if (!*token)
-            r = ci_s3_fail(o, CI_ETRANSFER, u, "a truncated listing without a "
-                           "NextContinuationToken");
-    }
-    free(truncated);
+    while (r == CI_OK && ci_xml_next(&pos, end, "Contents", &inner, &n))
+        r = list_entry(inner, n, url_encoded, u, l, cap, o);
+    if (r == CI_OK)
+        r = next_token(&c.answer, u, token, o);
     ci_s3_call_clear(&c);
     return r;
 }
@@ -334,22 +349,25 @@ static int s3_list(struct ci_transfer *t, const char *uri, struct ci_transfer_li
 
 /* ------------------------------------------------------------------ get */
 
-/* An ETag that is the MD5 of the content: 32 hex digits, quoted. */
-static int etag_md5(const char *etag, char hex[33])
+/* A download that ended well: is it whole, and do the bytes match the
+ * ETag? */
+static int check_download(struct ci_s3_get *g, uint64_t expect_size, const struct ci_s3_uri *u,
+                          struct ci_s3_outcome *o)
 {
-    size_t n = strlen(etag);
-    if (n == 34 && etag[0] == '"' && etag[33] == '"')
-        etag++;
-    else if (n != 32)
-        return 0;
-    for (int i = 0; i < 32; i++) {
-        char c = etag[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-            return 0;
-        hex[i] = (char)(c | 0x20);
-    }
-    hex[32] = '\0';
-    return 1;
+    if (g->total == UINT64_MAX)
+        g->total = g->have; /* no length announced (chunked answer) */
+    char want[33], got[33];
+    unsigned char d[CI_MD5_LEN];
+    ci_md5_final(&g->md5, d);
+    ci_md5_to_hex(d, got);
+    if (g->have != g->total || (expect_size != UINT64_MAX && g->have != expect_size))
+        return ci_s3_fail(o, CI_ECHECKSUM, u, "received %llu bytes, expected %llu",
+                          (unsigned long long)g->have,
+                          (unsigned long long)(g->have != g->total ? g->total : expect_size));
+    if (ci_s3_etag_contradicts(g->etag, g->sse_kms, got, want))
+        return ci_s3_fail(o, CI_ECHECKSUM, u, "the MD5 of the received bytes is %s, the "
+                          "object's ETag says %s", got, want);
+    return CI_OK;
 }
 
 static int s3_get(struct ci_transfer *t, const char *uri, uint64_t expect_size, int fd,
@@ -357,9 +375,7 @@ static int s3_get(struct ci_transfer *t, const char *uri, uint64_t expect_size, 
                   size_t errlen)
 {
     struct ci_s3_uri u = { 0 };
-    int r = s3_check_uri(uri, 0, err, errlen);
-    if (r == CI_OK)
-        r = ci_s3_uri_parse(uri, &u, err, errlen);
+    int r = parse_uri(uri, 0, &u, err, errlen);
     if (r < 0)
         return r;
     struct ci_s3_outcome o = { 0 };
@@ -374,20 +390,8 @@ static int s3_get(struct ci_transfer *t, const char *uri, uint64_t expect_size, 
         ci_s3_call_clear(&c);
         if (r < 0)
             break;
-        if (g.total == UINT64_MAX)
-            g.total = g.have; /* no length announced (chunked answer) */
-        char want[33], got[33];
-        unsigned char d[CI_MD5_LEN];
-        ci_md5_final(&g.md5, d);
-        ci_md5_to_hex(d, got);
-        if (g.have != g.total || (expect_size != UINT64_MAX && g.have != expect_size)) {
-            r = ci_s3_fail(&o, CI_ECHECKSUM, &u, "received %llu bytes, expected %llu",
-                           (unsigned long long)g.have,
-                           (unsigned long long)(g.have != g.total ? g.total : expect_size));
-        } else if (!g.sse_kms && etag_md5(g.etag, want) && strcmp(want, got) != 0) {
-            r = ci_s3_fail(&o, CI_ECHECKSUM, &u, "the MD5 of the received bytes is %s, the "
-                           "object's ETag says %s", got, want);
-        } else {
+        r = check_download(&g, expect_size, &u, &o);
+        if (r == CI_OK) {
             *size = g.have;
             break;
         }
@@ -400,7 +404,6 @@ static int s3_get(struct ci_transfer *t, const char *uri, uint64_t expect_size, 
     ci_s3_uri_clear(&u);
     return r;
 }
-
 /* ------------------------------------------------------------------ put */
 
 static int put_single(struct ci_transfer *t, int fd, uint64_t size, const struct ci_s3_uri *u,
@@ -410,11 +413,12 @@ static int put_single(struct ci_transfer *t, int fd, uint64_t size, const struct
     char md5_hex[33], etag[33];
     ci_md5_ctx m;
     ci_md5_init(&m);
-    int e = ci_s3_hash_range(t, fd, 0, size, &m);
+    int read_errno;
+    int e = ci_s3_hash_range(t, fd, 0, size, &m, &read_errno);
     ci_md5_final(&m, md5);
     if (e < 0)
         return ci_s3_fail(o, CI_EIO, u, "cannot read the file to upload: %s",
-                          e == -ENODATA ? "it became shorter" : strerror(-e));
+                          read_errno ? strerror(read_errno) : "it became shorter");
     char *b64 = ci_b64_encode(md5, sizeof(md5));
     if (!b64)
         return ci_s3_fail(o, CI_ENOMEM, u, "out of memory");
@@ -423,7 +427,7 @@ static int put_single(struct ci_transfer *t, int fd, uint64_t size, const struct
                                 .body_fd = fd, .body_size = size };
     struct ci_s3_call c;
     int r = ci_s3_perform(t, &rq, &c, p, size, o);
-    if (r == CI_OK && !c.sse_kms && etag_md5(c.etag, etag) && strcmp(etag, md5_hex) != 0)
+    if (r == CI_OK && ci_s3_etag_contradicts(c.etag, c.sse_kms, md5_hex, etag))
         r = ci_s3_fail(o, CI_ECHECKSUM, u, "the server stored an object whose MD5 is %s, the "
                        "file's is %s", etag, md5_hex);
     if (r == CI_OK && p && p->fn)
@@ -437,16 +441,14 @@ static int s3_put(struct ci_transfer *t, int fd, uint64_t size, const char *uri,
                   const struct ci_transfer_progress *p, char *err, size_t errlen)
 {
     struct ci_s3_uri u = { 0 };
-    int r = s3_check_uri(uri, 0, err, errlen);
-    if (r == CI_OK)
-        r = ci_s3_uri_parse(uri, &u, err, errlen);
+    int r = parse_uri(uri, 0, &u, err, errlen);
     if (r < 0)
         return r;
     struct ci_s3_outcome o = { 0 };
     if (size > CI_TRANSFER_MAX_OBJECT)
         r = ci_s3_fail(&o, CI_ETOOBIG, &u, "%llu bytes is more than the 5 GiB an object may "
                        "have here", (unsigned long long)size);
-    else if (size > t->threshold)
+    else if (size > t->settings->threshold)
         r = ci_s3_put_multipart(t, fd, size, &u, p, &o);
     else
         r = put_single(t, fd, size, &u, p, &o);

@@ -275,12 +275,6 @@ static int on_progress(void *data, curl_off_t dltotal, curl_off_t dlnow, curl_of
 
 /* ---------------------------------------------------------------- setup */
 
-CURL *ci_s3_easy_new(struct ci_transfer *t)
-{
-    (void)t;
-    return curl_easy_init();
-}
-
 static int fixed_options(struct ci_transfer *t, CURL *h, struct ci_s3_call *c)
 {
     int bad = 0;
@@ -298,8 +292,8 @@ static int fixed_options(struct ci_transfer *t, CURL *h, struct ci_s3_call *c)
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
-    if (t->ca_file)
-        SET(CURLOPT_CAINFO, t->ca_file);
+    if (t->settings->ca_file)
+        SET(CURLOPT_CAINFO, t->settings->ca_file);
     SET(CURLOPT_BUFFERSIZE, IO_BUFFER);
     SET(CURLOPT_UPLOAD_BUFFERSIZE, IO_BUFFER);
     SET(CURLOPT_USERAGENT, USER_AGENT);
@@ -314,7 +308,7 @@ static int fixed_options(struct ci_transfer *t, CURL *h, struct ci_s3_call *c)
     SET(CURLOPT_XFERINFODATA, c);
     SET(CURLOPT_PRIVATE, c);
 #undef SET
-    return bad ? -1 : 0;
+    return bad ? CI_ENOMEM : CI_OK;
 }
 
 /* Virtual-hosted addressing needs a name that is a valid DNS label and
@@ -331,9 +325,9 @@ static int amz_now(char out[17])
 {
     time_t now = time(NULL);
     struct tm tm;
-    if (!gmtime_r(&now, &tm))
-        return -1;
-    return strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm) == 16 ? 0 : -1;
+    if (!gmtime_r(&now, &tm) || strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm) != 16)
+        return CI_EINVAL;
+    return CI_OK;
 }
 
 void ci_s3_call_clear(struct ci_s3_call *c)
@@ -348,146 +342,201 @@ static int add_header(struct curl_slist **l, const char *name, const char *value
 {
     char *line = NULL;
     if (asprintf(&line, "%s: %s", name, value) < 0)
-        return -1;
+        return CI_ENOMEM;
     struct curl_slist *n = curl_slist_append(*l, line);
     free(line);
     if (!n)
-        return -1;
+        return CI_ENOMEM;
     *l = n;
-    return 0;
+    return CI_OK;
 }
 
-int ci_s3_call_setup(struct ci_transfer *t, CURL *h, const struct ci_s3_request *rq,
-                     struct ci_s3_call *c, struct ci_s3_outcome *o)
+static void call_init(struct ci_s3_call *c, CURL *h, const struct ci_s3_request *rq)
 {
-    const struct ci_s3_uri *u = rq->target;
     memset(c, 0, sizeof(*c));
     c->h = h;
     c->rq = rq;
     c->first_data = 1;
     c->content_length = c->range_total = UINT64_MAX;
     c->answer_cap = rq->answer_cap ? rq->answer_cap : ERROR_ANSWER_CAP;
-    if (!t->access_key || !t->secret_key)
-        return ci_s3_fail(o, CI_ENOCREDENTIALS, u,
-                          "set them with ci_config_set_s3_credentials() or the environment "
-                          "variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+}
 
-    /* where: host and path */
-    char host_buf[512];
-    const char *host = t->host;
-    ci_buf path = { 0 }, query = { 0 }, auth = { 0 };
+/* The host to address and the percent-encoded path: path-style on a
+ * custom endpoint or for a bucket whose name is no DNS label,
+ * virtual-hosted otherwise. */
+static int request_target(const struct ci_transfer *t, const struct ci_s3_uri *u, char *host,
+                          size_t hostlen, ci_buf *path)
+{
+    const char *region = t->settings->region;
     int e = 0;
     if (t->custom || !dns_bucket(u->bucket)) {
         if (!t->custom)
-            snprintf(host_buf, sizeof(host_buf), "s3.%s.amazonaws.com", t->region);
+            snprintf(host, hostlen, "s3.%s.amazonaws.com", region);
         else
-            snprintf(host_buf, sizeof(host_buf), "%s", t->host);
-        host = host_buf;
-        e |= ci_buf_append(&path, t->base_path, strlen(t->base_path));
-        e |= ci_buf_append(&path, "/", 1);
-        e |= ci_s3_uri_encode(&path, u->bucket, strlen(u->bucket), 0);
+            snprintf(host, hostlen, "%s", t->host);
+        e |= ci_buf_append(path, t->base_path, strlen(t->base_path));
+        e |= ci_buf_append(path, "/", 1);
+        e |= ci_s3_uri_encode(path, u->bucket, strlen(u->bucket), 0);
         if (u->key[0]) {
-            e |= ci_buf_append(&path, "/", 1);
-            e |= ci_s3_uri_encode(&path, u->key, strlen(u->key), 1);
+            e |= ci_buf_append(path, "/", 1);
+            e |= ci_s3_uri_encode(path, u->key, strlen(u->key), 1);
         }
     } else {
-        snprintf(host_buf, sizeof(host_buf), "%s.s3.%s.amazonaws.com", u->bucket, t->region);
-        host = host_buf;
-        e |= ci_buf_append(&path, "/", 1);
-        e |= ci_s3_uri_encode(&path, u->key, strlen(u->key), 1);
+        snprintf(host, hostlen, "%s.s3.%s.amazonaws.com", u->bucket, region);
+        e |= ci_buf_append(path, "/", 1);
+        e |= ci_s3_uri_encode(path, u->key, strlen(u->key), 1);
     }
-    e |= ci_sigv4_canonical_query(rq->query, rq->nquery, &query);
-    e |= ci_buf_append(&c->url, t->scheme, strlen(t->scheme));
-    e |= ci_buf_append(&c->url, "://", 3);
-    e |= ci_buf_append(&c->url, host, strlen(host));
-    e |= ci_buf_append(&c->url, path.data, path.len);
-    if (query.len) {
-        e |= ci_buf_append(&c->url, "?", 1);
-        e |= ci_buf_append(&c->url, query.data, query.len);
-    }
+    return e ? CI_ENOMEM : CI_OK;
+}
 
-    /* what: the signed headers */
-    char date[17], range[64];
-    if (amz_now(date) < 0)
-        e = -1;
+static int request_url(const struct ci_transfer *t, const char *host, const ci_buf *path,
+                       const struct ci_s3_request *rq, ci_buf *url)
+{
+    ci_buf query = { 0 };
+    int e = ci_sigv4_canonical_query(rq->query, rq->nquery, &query);
+    e |= ci_buf_append(url, t->scheme, strlen(t->scheme));
+    e |= ci_buf_append(url, "://", 3);
+    e |= ci_buf_append(url, host, strlen(host));
+    e |= ci_buf_append(url, path->data, path->len);
+    if (query.len) {
+        e |= ci_buf_append(url, "?", 1);
+        e |= ci_buf_append(url, query.data, query.len);
+    }
+    ci_buf_free(&query);
+    return e ? CI_ENOMEM : CI_OK;
+}
+
+/* The headers a request signs and sends, and the strings they point to. */
+struct header_set {
+    struct ci_sigv4_header h[10];
+    size_t n;
+    char date[17];
+    char range[64];
+    const char *payload;  /* the payload's hash, or UNSIGNED-PAYLOAD */
+    char payload_hash[CI_SHA256_HEX_LEN + 1];
+};
+
+static int headers_to_sign(const struct ci_transfer *t, const struct ci_s3_request *rq,
+                           const char *host, struct header_set *hs)
+{
+    if (amz_now(hs->date) < 0)
+        return CI_EINVAL;
     /* A file body is not hashed into the signature (it would take another
      * pass over it): its Content-MD5 is, which binds the bytes just as well
      * and lets the server check them. Small bodies are signed whole. */
-    const char *payload = "UNSIGNED-PAYLOAD";
-    char small_body[CI_SHA256_HEX_LEN + 1];
+    hs->payload = "UNSIGNED-PAYLOAD";
     if (rq->body_fd < 0) {
-        ci_sha256_hex(rq->body ? rq->body : "", rq->body ? rq->body_len : 0, small_body);
-        payload = small_body;
+        ci_sha256_hex(rq->body ? rq->body : "", rq->body ? rq->body_len : 0, hs->payload_hash);
+        hs->payload = hs->payload_hash;
     }
-    struct ci_sigv4_header hs[10];
-    size_t nh = 0;
-    hs[nh++] = (struct ci_sigv4_header){ "host", host };
-    hs[nh++] = (struct ci_sigv4_header){ "x-amz-date", date };
-    hs[nh++] = (struct ci_sigv4_header){ "x-amz-content-sha256", payload };
-    if (t->session_token)
-        hs[nh++] = (struct ci_sigv4_header){ "x-amz-security-token", t->session_token };
+    struct ci_sigv4_header *h = hs->h;
+    size_t n = 0;
+    h[n++] = (struct ci_sigv4_header){ "host", host };
+    h[n++] = (struct ci_sigv4_header){ "x-amz-date", hs->date };
+    h[n++] = (struct ci_sigv4_header){ "x-amz-content-sha256", hs->payload };
+    if (t->settings->session_token)
+        h[n++] = (struct ci_sigv4_header){ "x-amz-security-token", t->settings->session_token };
     if (rq->content_md5)
-        hs[nh++] = (struct ci_sigv4_header){ "content-md5", rq->content_md5 };
+        h[n++] = (struct ci_sigv4_header){ "content-md5", rq->content_md5 };
     if (rq->content_type)
-        hs[nh++] = (struct ci_sigv4_header){ "content-type", rq->content_type };
-    struct ci_s3_get *g = rq->get;
+        h[n++] = (struct ci_sigv4_header){ "content-type", rq->content_type };
+    const struct ci_s3_get *g = rq->get;
     if (g && g->have > 0) {
-        snprintf(range, sizeof(range), "bytes=%llu-", (unsigned long long)g->have);
-        hs[nh++] = (struct ci_sigv4_header){ "range", range };
+        snprintf(hs->range, sizeof(hs->range), "bytes=%llu-", (unsigned long long)g->have);
+        h[n++] = (struct ci_sigv4_header){ "range", hs->range };
         if (g->etag[0])
-            hs[nh++] = (struct ci_sigv4_header){ "if-match", g->etag };
+            h[n++] = (struct ci_sigv4_header){ "if-match", g->etag };
     }
-    struct ci_sigv4_request sr = { rq->method, ci_buf_cstr(&path), rq->query, rq->nquery,
-                                   hs, nh, payload };
-    struct ci_sigv4_scope scope = { t->access_key, t->secret_key, t->region, "s3", date };
-    if (e == 0)
-        e = ci_sigv4_authorization(&sr, &scope, &auth, NULL);
+    hs->n = n;
+    return CI_OK;
+}
+
+/* Signs the headers and lists them for curl, Authorization added. */
+static int sign_headers(const struct ci_transfer *t, const struct ci_s3_request *rq,
+                        const char *path, const struct header_set *hs,
+                        struct curl_slist **out)
+{
+    const struct ci_s3_settings *set = t->settings;
+    ci_buf auth = { 0 };
+    struct ci_sigv4_request sr = { rq->method, path, rq->query, rq->nquery, hs->h, hs->n,
+                                   hs->payload };
+    struct ci_sigv4_scope scope = { set->access_key, set->secret_key, set->region, "s3",
+                                    hs->date };
+    int e = ci_sigv4_authorization(&sr, &scope, &auth, NULL);
     /* Host too: curl's own could differ from the signed one (a default
      * port written out, letters in another case) */
-    for (size_t i = 0; e == 0 && i < nh; i++)
-        e = add_header(&c->headers, hs[i].name, hs[i].value);
-    if (e == 0)
-        e = add_header(&c->headers, "Authorization", ci_buf_cstr(&auth));
+    for (size_t i = 0; e == CI_OK && i < hs->n; i++)
+        e = add_header(out, hs->h[i].name, hs->h[i].value);
+    if (e == CI_OK)
+        e = add_header(out, "Authorization", ci_buf_cstr(&auth));
     /* no "Expect: 100-continue" pause before each body */
-    if (e == 0 && !(c->headers = curl_slist_append(c->headers, "Expect:")))
-        e = -1;
+    if (e == CI_OK && !(*out = curl_slist_append(*out, "Expect:")))
+        e = CI_ENOMEM;
     explicit_bzero(auth.data, auth.cap);
     ci_buf_free(&auth);
-    ci_buf_free(&path);
-    ci_buf_free(&query);
+    return e;
+}
 
-    /* how: curl's options for this method and body */
-    curl_easy_reset(h);
-    if (e == 0 && fixed_options(t, h, c) < 0)
-        e = -1;
-    if (e == 0) {
-        int bad = 0;
-        bad |= curl_easy_setopt(h, CURLOPT_URL, ci_buf_cstr(&c->url)) != CURLE_OK;
-        bad |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers) != CURLE_OK;
-        if (rq->body_fd >= 0) {
-            bad |= curl_easy_setopt(h, CURLOPT_UPLOAD, 1L) != CURLE_OK;
-            bad |= curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read) != CURLE_OK;
-            bad |= curl_easy_setopt(h, CURLOPT_READDATA, c) != CURLE_OK;
-            bad |= curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek) != CURLE_OK;
-            bad |= curl_easy_setopt(h, CURLOPT_SEEKDATA, c) != CURLE_OK;
-            bad |= curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
-                                    (curl_off_t)rq->body_size) != CURLE_OK;
-            if (strcmp(rq->method, "PUT") != 0)
-                bad |= curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method) != CURLE_OK;
-        } else if (strcmp(rq->method, "POST") == 0) {
-            bad |= curl_easy_setopt(h, CURLOPT_POST, 1L) != CURLE_OK;
-            bad |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "") != CURLE_OK;
-            bad |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-                                    (curl_off_t)(rq->body ? rq->body_len : 0)) != CURLE_OK;
-        } else if (strcmp(rq->method, "HEAD") == 0) {
-            bad |= curl_easy_setopt(h, CURLOPT_NOBODY, 1L) != CURLE_OK;
-        } else if (strcmp(rq->method, "GET") != 0) {
-            bad |= curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method) != CURLE_OK;
-        }
-        if (bad)
-            e = -1;
+/* curl's options for the request's method and body. */
+static int method_options(CURL *h, const struct ci_s3_request *rq, struct ci_s3_call *c)
+{
+    int bad = 0;
+#define SET(opt, val) bad |= curl_easy_setopt(h, opt, val) != CURLE_OK
+    if (rq->body_fd >= 0) {
+        SET(CURLOPT_UPLOAD, 1L);
+        SET(CURLOPT_READFUNCTION, on_read);
+        SET(CURLOPT_READDATA, c);
+        SET(CURLOPT_SEEKFUNCTION, on_seek);
+        SET(CURLOPT_SEEKDATA, c);
+        SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_size);
+        if (strcmp(rq->method, "PUT") != 0)
+            SET(CURLOPT_CUSTOMREQUEST, rq->method);
+    } else if (strcmp(rq->method, "POST") == 0) {
+        SET(CURLOPT_POST, 1L);
+        SET(CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
+        SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(rq->body ? rq->body_len : 0));
+    } else if (strcmp(rq->method, "HEAD") == 0) {
+        SET(CURLOPT_NOBODY, 1L);
+    } else if (strcmp(rq->method, "GET") != 0) {
+        SET(CURLOPT_CUSTOMREQUEST, rq->method);
     }
-    if (e != 0) {
+#undef SET
+    return bad ? CI_ENOMEM : CI_OK;
+}
+
+static int request_options(struct ci_transfer *t, CURL *h, struct ci_s3_call *c)
+{
+    curl_easy_reset(h);
+    if (fixed_options(t, h, c) < 0 ||
+        curl_easy_setopt(h, CURLOPT_URL, ci_buf_cstr(&c->url)) != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers) != CURLE_OK)
+        return CI_ENOMEM;
+    return method_options(h, c->rq, c);
+}
+
+int ci_s3_call_setup(struct ci_transfer *t, CURL *h, const struct ci_s3_request *rq,
+                     struct ci_s3_call *c, struct ci_s3_outcome *o)
+{
+    const struct ci_s3_uri *u = rq->target;
+    call_init(c, h, rq);
+    if (!t->settings->access_key || !t->settings->secret_key)
+        return ci_s3_fail(o, CI_ENOCREDENTIALS, u,
+                          "set them with ci_config_set_s3_credentials() or the environment "
+                          "variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+    char host[512];
+    ci_buf path = { 0 };
+    struct header_set hs;
+    int e = request_target(t, u, host, sizeof(host), &path);
+    if (e == CI_OK)
+        e = request_url(t, host, &path, rq, &c->url);
+    if (e == CI_OK)
+        e = headers_to_sign(t, rq, host, &hs);
+    if (e == CI_OK)
+        e = sign_headers(t, rq, ci_buf_cstr(&path), &hs, &c->headers);
+    ci_buf_free(&path);
+    if (e == CI_OK)
+        e = request_options(t, h, c);
+    if (e != CI_OK) {
         ci_s3_call_clear(c);
         return ci_s3_fail(o, CI_ENOMEM, u, "cannot prepare the request");
     }
@@ -504,116 +553,109 @@ static int one_of(const char *s, const char *const *list)
     return 0;
 }
 
-void ci_s3_judge(struct ci_transfer *t, struct ci_s3_call *c, CURLcode cc,
-                 struct ci_s3_outcome *o)
+/* A failure on this side: canceled, a local read or write, an answer too
+ * large. 1 when o holds one. */
+static int judge_local(const struct ci_s3_call *c, CURLcode cc, struct ci_s3_outcome *o)
+{
+    const struct ci_s3_uri *u = c->rq->target;
+    const struct ci_s3_get *g = c->rq->get;
+    if (c->stopped || cc == CURLE_ABORTED_BY_CALLBACK)
+        ci_s3_fail(o, CI_ECANCELED, u, "stopped on request");
+    else if (g && g->io_errno == EFBIG && g->total != UINT64_MAX && g->total > g->limit)
+        ci_s3_fail(o, CI_ETOOBIG, u, "the object has %llu bytes, more than the %llu a download "
+                   "may have here", (unsigned long long)g->total, (unsigned long long)g->limit);
+    else if (g && g->io_errno)
+        ci_s3_fail(o, CI_EIO, u, "cannot write the downloaded data: %s", strerror(g->io_errno));
+    else if (c->body_short)
+        ci_s3_fail(o, CI_EIO, u, "the file being uploaded became shorter while it was read");
+    else if (c->answer_over)
+        ci_s3_fail(o, CI_ETRANSFER, u, "the server's answer is larger than %zu bytes",
+                   c->answer_cap);
+    else
+        return 0;
+    return 1;
+}
+
+/* A failure curl reports: which code, and whether it is worth another
+ * try. 1 when o holds one. */
+static int judge_curl(const struct ci_transfer *t, const struct ci_s3_call *c, CURLcode cc,
+                      struct ci_s3_outcome *o)
+{
+    if (cc == CURLE_OK)
+        return 0;
+    const struct ci_s3_uri *u = c->rq->target;
+    const char *detail = c->curl_error[0] ? c->curl_error : curl_easy_strerror(cc);
+    switch (cc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        ci_s3_fail(o, CI_ENETWORK, u, "the server's TLS certificate could not be verified "
+                   "(%s)%s", detail, t->settings->ca_file ? "" : "; a private CA can be added "
+                   "with ci_config_set_s3_ca_file()");
+        break;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+        ci_s3_fail(o, CI_EINVAL, u, "bad endpoint URL (%s)", detail);
+        break;
+    case CURLE_OUT_OF_MEMORY:
+        ci_s3_fail(o, CI_ENOMEM, u, "out of memory in libcurl");
+        break;
+    case CURLE_READ_ERROR:
+        ci_s3_fail(o, CI_EIO, u, "cannot read the file being uploaded (%s)", detail);
+        break;
+    case CURLE_WRITE_ERROR:
+        ci_s3_fail(o, CI_EIO, u, "cannot store the answer (%s)", detail);
+        break;
+    default:
+        o->retry = 1;
+        ci_s3_fail(o, CI_ENETWORK, u, "%s", detail);
+        break;
+    }
+    return 1;
+}
+
+static const char *const retry_codes[] = { "SlowDown", "RequestTimeout", "InternalError",
+                                           "ServiceUnavailable", "Throttling",
+                                           "ThrottlingException", NULL };
+static const char *const denied_codes[] = { "AccessDenied", "InvalidAccessKeyId",
+                                            "SignatureDoesNotMatch", "InvalidToken",
+                                            "ExpiredToken", "TokenRefreshRequired",
+                                            "RequestTimeTooSkewed", "AllAccessDisabled",
+                                            "AccountProblem", "InvalidSecurity",
+                                            "InvalidObjectState", NULL };
+static const char *const digest_codes[] = { "BadDigest", "InvalidDigest",
+                                            "XAmzContentSHA256Mismatch", NULL };
+static const char *const moved_codes[] = { "PermanentRedirect", "TemporaryRedirect",
+                                           "AuthorizationHeaderMalformed",
+                                           "IllegalLocationConstraintException", NULL };
+
+/* An error answer's HTTP status and S3 code (in o->s3_code): which CI_E*
+ * code, and whether it is worth another try. detail tells them. */
+static void judge_status(struct ci_s3_call *c, const char *detail, const char *bucket_region,
+                         struct ci_s3_outcome *o)
 {
     const struct ci_s3_uri *u = c->rq->target;
     struct ci_s3_get *g = c->rq->get;
-    memset(o, 0, sizeof(*o));
-    curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &c->status);
-    if (cc == CURLE_OK && g && c->first_data && c->status / 100 == 2)
-        get_begin(c); /* an empty object: no data callback came */
-
-    if (c->stopped || cc == CURLE_ABORTED_BY_CALLBACK) {
-        ci_s3_fail(o, CI_ECANCELED, u, "stopped on request");
-        return;
-    }
-    if (g && g->io_errno == EFBIG && g->total != UINT64_MAX && g->total > g->limit) {
-        ci_s3_fail(o, CI_ETOOBIG, u, "the object has %llu bytes, more than the %llu a download "
-                   "may have here", (unsigned long long)g->total, (unsigned long long)g->limit);
-        return;
-    }
-    if (g && g->io_errno) {
-        ci_s3_fail(o, CI_EIO, u, "cannot write the downloaded data: %s", strerror(g->io_errno));
-        return;
-    }
-    if (c->body_short) {
-        ci_s3_fail(o, CI_EIO, u, "the file being uploaded became shorter while it was read");
-        return;
-    }
-    if (c->answer_over) {
-        ci_s3_fail(o, CI_ETRANSFER, u, "the server's answer is larger than %zu bytes",
-                   c->answer_cap);
-        return;
-    }
-    if (cc != CURLE_OK) {
-        const char *detail = c->curl_error[0] ? c->curl_error : curl_easy_strerror(cc);
-        switch (cc) {
-        case CURLE_PEER_FAILED_VERIFICATION:
-        case CURLE_SSL_CACERT_BADFILE:
-        case CURLE_SSL_CERTPROBLEM:
-        case CURLE_SSL_ISSUER_ERROR:
-        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-            ci_s3_fail(o, CI_ENETWORK, u, "the server's TLS certificate could not be verified "
-                       "(%s)%s", detail, t->ca_file ? "" : "; a private CA can be added with "
-                       "ci_config_set_s3_ca_file()");
-            return;
-        case CURLE_UNSUPPORTED_PROTOCOL:
-        case CURLE_URL_MALFORMAT:
-            ci_s3_fail(o, CI_EINVAL, u, "bad endpoint URL (%s)", detail);
-            return;
-        case CURLE_OUT_OF_MEMORY:
-            ci_s3_fail(o, CI_ENOMEM, u, "out of memory in libcurl");
-            return;
-        case CURLE_READ_ERROR:
-            ci_s3_fail(o, CI_EIO, u, "cannot read the file being uploaded (%s)", detail);
-            return;
-        case CURLE_WRITE_ERROR:
-            ci_s3_fail(o, CI_EIO, u, "cannot store the answer (%s)", detail);
-            return;
-        default:
-            o->retry = 1;
-            ci_s3_fail(o, CI_ENETWORK, u, "%s", detail);
-            return;
-        }
-    }
     long st = c->status;
-    if (st / 100 == 2)
-        return;
-
-    char *code = ci_xml_find_text(c->answer.data, c->answer.len, "Code");
-    char *msg = ci_xml_find_text(c->answer.data, c->answer.len, "Message");
-    char *region = ci_xml_find_text(c->answer.data, c->answer.len, "Region");
-    snprintf(o->s3_code, sizeof(o->s3_code), "%s", code ? code : "");
-    char detail[400];
-    if (code)
-        snprintf(detail, sizeof(detail), "HTTP %ld, %s%s%.240s", st, code, msg && *msg ? ": " : "",
-                 msg ? msg : "");
-    else
-        snprintf(detail, sizeof(detail), "HTTP %ld", st);
-    const char *bucket_region = c->bucket_region[0] ? c->bucket_region : region;
-
-    static const char *const retry_codes[] = { "SlowDown", "RequestTimeout", "InternalError",
-                                               "ServiceUnavailable", "Throttling",
-                                               "ThrottlingException", NULL };
-    static const char *const denied[] = { "AccessDenied", "InvalidAccessKeyId",
-                                          "SignatureDoesNotMatch", "InvalidToken",
-                                          "ExpiredToken", "TokenRefreshRequired",
-                                          "RequestTimeTooSkewed", "AllAccessDisabled",
-                                          "AccountProblem", "InvalidSecurity",
-                                          "InvalidObjectState", NULL };
-    static const char *const digest[] = { "BadDigest", "InvalidDigest",
-                                          "XAmzContentSHA256Mismatch", NULL };
-    static const char *const moved[] = { "PermanentRedirect", "TemporaryRedirect",
-                                         "AuthorizationHeaderMalformed",
-                                         "IllegalLocationConstraintException", NULL };
     const char *s3 = o->s3_code;
+    int region_known = bucket_region && *bucket_region;
     if (st >= 500 || st == 429 || one_of(s3, retry_codes)) {
         o->retry = 1;
         ci_s3_fail(o, CI_ETRANSFER, u, "the server failed (%s)", detail);
-    } else if (one_of(s3, moved) || ((st == 301 || st == 307) && bucket_region && *bucket_region)) {
+    } else if (one_of(s3, moved_codes) || ((st == 301 || st == 307) && region_known)) {
         ci_s3_fail(o, CI_ETRANSFER, u, "the bucket is in another region%s%s%s (%s)",
-                   bucket_region && *bucket_region ? " (" : "",
-                   bucket_region && *bucket_region ? bucket_region : "",
-                   bucket_region && *bucket_region ? "): set it with ci_config_set_s3_region() "
-                                                      "or AWS_REGION" : "", detail);
-    } else if (st == 403 || one_of(s3, denied)) {
+                   region_known ? " (" : "", region_known ? bucket_region : "",
+                   region_known ? "): set it with ci_config_set_s3_region() or AWS_REGION" : "",
+                   detail);
+    } else if (st == 403 || one_of(s3, denied_codes)) {
         ci_s3_fail(o, CI_EACCESS, u, "%s", detail);
     } else if (strcmp(s3, "NoSuchBucket") == 0 || (st == 404 && !s3[0] && !u->key[0])) {
         ci_s3_fail(o, CI_ENOBUCKET, u, "%s", detail);
     } else if (strcmp(s3, "NoSuchKey") == 0 || (st == 404 && !s3[0])) {
         ci_s3_fail(o, CI_ENOKEY, u, "%s", detail);
-    } else if (one_of(s3, digest)) {
+    } else if (one_of(s3, digest_codes)) {
         ci_s3_fail(o, CI_ECHECKSUM, u, "the server received other bytes than were sent (%s)",
                    detail);
     } else if (st == 412 && g) {
@@ -624,9 +666,37 @@ void ci_s3_judge(struct ci_transfer *t, struct ci_s3_call *c, CURLcode cc,
     } else {
         ci_s3_fail(o, CI_ETRANSFER, u, "%s", detail);
     }
+}
+
+/* An answer other than 2xx: what its XML body says, judged. */
+static void judge_answer(struct ci_s3_call *c, struct ci_s3_outcome *o)
+{
+    char *code = ci_xml_find_text(c->answer.data, c->answer.len, "Code");
+    char *msg = ci_xml_find_text(c->answer.data, c->answer.len, "Message");
+    char *region = ci_xml_find_text(c->answer.data, c->answer.len, "Region");
+    snprintf(o->s3_code, sizeof(o->s3_code), "%s", code ? code : "");
+    char detail[400];
+    if (code)
+        snprintf(detail, sizeof(detail), "HTTP %ld, %s%s%.240s", c->status, code,
+                 msg && *msg ? ": " : "", msg ? msg : "");
+    else
+        snprintf(detail, sizeof(detail), "HTTP %ld", c->status);
+    judge_status(c, detail, c->bucket_region[0] ? c->bucket_region : region, o);
     free(code);
     free(msg);
     free(region);
+}
+
+void ci_s3_judge(struct ci_transfer *t, struct ci_s3_call *c, CURLcode cc,
+                 struct ci_s3_outcome *o)
+{
+    memset(o, 0, sizeof(*o));
+    curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &c->status);
+    if (cc == CURLE_OK && c->rq->get && c->first_data && c->status / 100 == 2)
+        get_begin(c); /* an empty object: no data callback came */
+    if (judge_local(c, cc, o) || judge_curl(t, c, cc, o) || c->status / 100 == 2)
+        return;
+    judge_answer(c, o);
 }
 
 /* -------------------------------------------------------------- perform */
@@ -701,7 +771,7 @@ int ci_s3_perform(struct ci_transfer *t, const struct ci_s3_request *rq, struct 
             o->code = 0; /* everything was there before the resume */
         if (o->code == 0)
             return CI_OK;
-        if (!o->retry || attempt >= t->max_attempts) {
+        if (!o->retry || attempt >= t->settings->max_attempts) {
             if (o->retry) {
                 char more[64];
                 snprintf(more, sizeof(more), " (after %u attempts)", attempt);
@@ -717,20 +787,21 @@ int ci_s3_perform(struct ci_transfer *t, const struct ci_s3_request *rq, struct 
     }
 }
 
-int ci_s3_hash_range(struct ci_transfer *t, int fd, uint64_t off, uint64_t len, ci_md5_ctx *md5)
+int ci_s3_hash_range(struct ci_transfer *t, int fd, uint64_t off, uint64_t len, ci_md5_ctx *md5,
+                     int *read_errno)
 {
     while (len > 0) {
         size_t want = len < CI_S3_SCRATCH ? (size_t)len : CI_S3_SCRATCH;
         ssize_t n = pread(fd, t->scratch, want, (off_t)off);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0)
-            return -errno;
-        if (n == 0)
-            return -ENODATA;
+        if (n <= 0) {
+            *read_errno = n < 0 ? errno : 0;
+            return CI_EIO;
+        }
         ci_md5_update(md5, t->scratch, (size_t)n);
         off += (uint64_t)n;
         len -= (uint64_t)n;
     }
-    return 0;
+    return CI_OK;
 }

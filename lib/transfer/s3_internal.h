@@ -3,13 +3,16 @@
  * Pieces of the S3 backend shared by its files and reached by the unit
  * tests: s3:// URIs and percent-encoding (s3_uri.c), Signature Version 4
  * (s3_sigv4.c), the little XML S3 answers with (s3_xml.c), the HTTP
- * exchanges with retries (s3_http.c) and multipart uploads (s3_multipart.c).
+ * exchanges with retries (s3_http.c), what ETags say (s3_etag.c) and
+ * multipart uploads (s3_multipart.c). Every function here that can fail
+ * returns 0 or a negative CI_E* code.
  */
 #pragma once
 #include <curl/curl.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "transfer/s3_settings.h"
 #include "transfer/transfer.h"
 #include "util/buf.h"
 #include "util/md5.h"
@@ -36,7 +39,7 @@ char *ci_s3_uri_format(const char *bucket, const char *key);
 
 /* Appends len bytes of s percent-encoded as SigV4 wants (RFC 3986: only
  * A-Z a-z 0-9 - . _ ~ stay, and '/' too with keep_slash, for paths). 0 or
- * -ENOMEM. */
+ * CI_ENOMEM. */
 int ci_s3_uri_encode(ci_buf *out, const char *s, size_t len, int keep_slash);
 /* Decodes %XX escapes (and '+' as a space when plus_is_space: S3's
  * encoding-type=url answers) into a new string; NULL when malformed or
@@ -75,10 +78,11 @@ struct ci_sigv4_scope {
 
 /* The canonical query string: encoded name=value pairs sorted by name,
  * then value, joined with '&'. Also what a URL should carry. 0 or
- * -ENOMEM. */
+ * CI_ENOMEM. */
 int ci_sigv4_canonical_query(const struct ci_sigv4_param *q, size_t n, ci_buf *out);
 /* The canonical request, and the signed header list ("host;x-amz-date").
- * 0, -ENOMEM or -EINVAL (more than 32 headers). */
+ * 0, CI_ENOMEM or CI_EINVAL (more than 32 headers, or a name of 64 bytes or
+ * more). */
 int ci_sigv4_canonical_request(const struct ci_sigv4_request *r, ci_buf *out,
                                ci_buf *signed_headers);
 /* The signing key of a day: HMAC chain over "AWS4"+secret, date (8
@@ -86,7 +90,7 @@ int ci_sigv4_canonical_request(const struct ci_sigv4_request *r, ci_buf *out,
 void ci_sigv4_signing_key(const char *secret, const char *date8, const char *region,
                           const char *service, unsigned char out[CI_SHA256_LEN]);
 /* The Authorization header value, and the signature alone (64 hex + NUL)
- * if sig is not NULL. 0 or -ENOMEM / -EINVAL. */
+ * if sig is not NULL. 0 or CI_ENOMEM / CI_EINVAL. */
 int ci_sigv4_authorization(const struct ci_sigv4_request *r, const struct ci_sigv4_scope *s,
                            ci_buf *out, char *sig);
 
@@ -109,17 +113,14 @@ char *ci_xml_find_text(const char *doc, size_t len, const char *tag);
 /* ------------------------------------------------------------ s3_http.c */
 
 struct ci_transfer {
-    char *access_key;
-    char *secret_key;
-    char *session_token;
-    char *region;
+    /* each the parameters' if set, else the environment's, else the
+     * default: the numbers are never 0, the credentials, endpoint and CA
+     * file may be missing */
+    struct ci_s3_settings *settings;
     char *scheme;      /* "https" or "http" */
     char *host;        /* host[:port] of the endpoint (AWS: NULL, per bucket) */
     char *base_path;   /* a custom endpoint's path, "" or "/base" */
     int custom;        /* a custom endpoint: path-style addressing */
-    char *ca_file;
-    uint64_t threshold, part_size;
-    unsigned parallel, max_attempts;
     CURL *easy;        /* reused by the one-at-a-time requests */
     unsigned char *scratch; /* hashing buffer, CI_S3_SCRATCH bytes */
 };
@@ -211,15 +212,25 @@ int ci_s3_backoff(unsigned attempt, const struct ci_transfer_progress *p, uint64
 /* The pause after failed attempt number `attempt` (1, 2, ...): doubling
  * from 250 ms up to 8 s, half of it random. */
 uint64_t ci_s3_backoff_ms(unsigned attempt);
-/* A new easy handle with the client's fixed options. */
-CURL *ci_s3_easy_new(struct ci_transfer *t);
 /* Fills o with a message about target: "S3 bucket "b" key "k": what". */
 int ci_s3_fail(struct ci_s3_outcome *o, int code, const struct ci_s3_uri *target,
                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Feeds [off, off+len) of fd to the MD5 using the client's scratch buffer.
- * 0, -errno, or -ENODATA when the file is shorter. */
-int ci_s3_hash_range(struct ci_transfer *t, int fd, uint64_t off, uint64_t len, ci_md5_ctx *md5);
+ * 0, or CI_EIO with *read_errno the errno of the failed read (0: the file
+ * ends before off+len). */
+int ci_s3_hash_range(struct ci_transfer *t, int fd, uint64_t off, uint64_t len, ci_md5_ctx *md5,
+                     int *read_errno);
+
+/* ------------------------------------------------------------ s3_etag.c */
+
+/* 1 when etag is a plain MD5 (32 hex digits, quoted or not) other than
+ * md5_hex, the MD5 of the bytes (lowercase hex): said then holds the
+ * ETag's, lowercase. 0 when it agrees, or says nothing about the MD5 (a
+ * multipart ETag, or sse: encrypted with SSE-KMS or SSE-C). */
+int ci_s3_etag_contradicts(const char *etag, int sse, const char *md5_hex, char said[33]);
+/* 1 when etag, quoted or not, is want (case aside). */
+int ci_s3_etag_is(const char *etag, const char *want);
 
 /* ------------------------------------------------------- s3_multipart.c */
 

@@ -7,12 +7,10 @@
  * from the file with pread while it is sent: nothing is held in memory but
  * the table of parts.
  */
-#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "codeinterp/codeinterp.h"
 #include "transfer/s3_internal.h"
@@ -62,15 +60,16 @@ struct upload {
     ci_md5_ctx ahead_md5;
 };
 
-/* Hashes up to `budget` bytes more of the parts, in order. 0 or -errno
- * (-ENODATA: the file became shorter). */
-static int hash_ahead(struct upload *up, uint64_t budget)
+/* Hashes up to `budget` bytes more of the parts, in order. 0, or CI_EIO
+ * with *read_errno as ci_s3_hash_range gives it. */
+static int hash_ahead(struct upload *up, uint64_t budget, int *read_errno)
 {
     while (budget > 0 && up->ahead < up->nparts) {
         struct part *pt = &up->parts[up->ahead];
         uint64_t left = pt->len - up->ahead_off;
         uint64_t take = left < budget ? left : budget;
-        int e = ci_s3_hash_range(up->t, up->fd, pt->off + up->ahead_off, take, &up->ahead_md5);
+        int e = ci_s3_hash_range(up->t, up->fd, pt->off + up->ahead_off, take, &up->ahead_md5,
+                                 read_errno);
         if (e < 0)
             return e;
         up->ahead_off += take;
@@ -83,24 +82,7 @@ static int hash_ahead(struct upload *up, uint64_t budget)
             ci_md5_init(&up->ahead_md5);
         }
     }
-    return 0;
-}
-
-static int md5_etag_hex(const char *etag, char hex[33])
-{
-    size_t n = strlen(etag);
-    if (n == 34 && etag[0] == '"' && etag[33] == '"')
-        etag++;
-    else if (n != 32)
-        return 0;
-    for (int i = 0; i < 32; i++) {
-        char c = (char)(etag[i] | 0x20);
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return 0;
-        hex[i] = c;
-    }
-    hex[32] = '\0';
-    return 1;
+    return CI_OK;
 }
 
 /* ------------------------------------------------------ one-off requests */
@@ -154,16 +136,6 @@ static void multipart_etag(const struct upload *up, char out[48])
     snprintf(out, 48, "%s-%zu", hex, up->nparts);
 }
 
-static int etag_is(const char *etag, const char *want)
-{
-    size_t n = strlen(etag);
-    if (n >= 2 && etag[0] == '"' && etag[n - 1] == '"') {
-        etag++;
-        n -= 2;
-    }
-    return n == strlen(want) && strncasecmp(etag, want, n) == 0;
-}
-
 /* The object as it stands: did an earlier Complete whose answer was lost
  * go through after all? */
 static int object_has_etag(struct upload *up, const char *want)
@@ -172,39 +144,83 @@ static int object_has_etag(struct upload *up, const char *want)
     struct ci_s3_call c;
     struct ci_s3_outcome ho;
     int r = ci_s3_perform(up->t, &rq, &c, NULL, 0, &ho);
-    int same = r == CI_OK && etag_is(c.etag, want);
+    int same = r == CI_OK && ci_s3_etag_is(c.etag, want);
     ci_s3_call_clear(&c);
     return same;
+}
+
+/* One <Part> of the CompleteMultipartUpload body. */
+static int append_part(ci_buf *body, size_t number, const char *part_etag)
+{
+    char line[200];
+    /* an ETag is hex in quotes: nothing in it needs escaping but '"' */
+    char etag[80];
+    size_t k = 0;
+    for (const char *s = part_etag; *s && k + 7 < sizeof(etag); s++) {
+        if (*s == '"') {
+            memcpy(etag + k, "&quot;", 6);
+            k += 6;
+        } else if (*s != '<' && *s != '>' && *s != '&') {
+            etag[k++] = *s;
+        }
+    }
+    etag[k] = '\0';
+    int n = snprintf(line, sizeof(line), "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag>"
+                     "</Part>", number, etag);
+    return ci_buf_append(body, line, (size_t)n) < 0 ? CI_ENOMEM : CI_OK;
+}
+
+static int completion_body(const struct upload *up, ci_buf *body)
+{
+    static const char head[] = "<CompleteMultipartUpload "
+                               "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
+    static const char tail[] = "</CompleteMultipartUpload>";
+    int e = ci_buf_append(body, head, sizeof(head) - 1) < 0 ? CI_ENOMEM : CI_OK;
+    for (size_t i = 0; e == CI_OK && i < up->nparts; i++)
+        e = append_part(body, i + 1, up->parts[i].etag);
+    if (e == CI_OK && ci_buf_append(body, tail, sizeof(tail) - 1) < 0)
+        e = CI_ENOMEM;
+    return e;
+}
+
+/* A 200 answer to Complete: S3 may have put an error in its body, or
+ * assembled other parts than were sent. */
+static int judge_completion(struct upload *up, const ci_buf *answer, const char *want,
+                            struct ci_s3_outcome *o)
+{
+    int r = CI_OK;
+    char *code = ci_xml_find_text(answer->data, answer->len, "Code");
+    char *msg = code ? ci_xml_find_text(answer->data, answer->len, "Message") : NULL;
+    char *etag = ci_xml_find_text(answer->data, answer->len, "ETag");
+    if (code) {
+        int again = strcmp(code, "InternalError") == 0 || strcmp(code, "SlowDown") == 0;
+        r = ci_s3_fail(o, CI_ETRANSFER, up->u, "completing the multipart upload failed "
+                       "(%s%s%.200s)", code, msg ? ": " : "", msg ? msg : "");
+        o->retry = again;
+    } else if (etag && strchr(etag, '-') && !ci_s3_etag_is(etag, want)) {
+        r = ci_s3_fail(o, CI_ECHECKSUM, up->u, "the assembled object's ETag is %s, "
+                       "the parts sent make %s", etag, want);
+    }
+    free(code);
+    free(msg);
+    free(etag);
+    return r;
+}
+
+/* Whole but wrong: take the object away rather than leave it to be read. */
+static void remove_object(struct upload *up)
+{
+    struct ci_s3_request del = { .method = "DELETE", .target = up->u, .body_fd = -1 };
+    struct ci_s3_call c;
+    struct ci_s3_outcome dro;
+    ci_s3_perform(up->t, &del, &c, NULL, 0, &dro);
+    ci_s3_call_clear(&c);
 }
 
 static int complete(struct upload *up, struct ci_s3_outcome *o)
 {
     ci_buf body = { 0 };
-    static const char head[] = "<CompleteMultipartUpload "
-                               "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
-    static const char tail[] = "</CompleteMultipartUpload>";
-    int e = ci_buf_append(&body, head, sizeof(head) - 1);
-    for (size_t i = 0; e == 0 && i < up->nparts; i++) {
-        char line[200];
-        /* an ETag is hex in quotes: nothing in it needs escaping but '"' */
-        char etag[80];
-        size_t k = 0;
-        for (const char *s = up->parts[i].etag; *s && k + 7 < sizeof(etag); s++) {
-            if (*s == '"') {
-                memcpy(etag + k, "&quot;", 6);
-                k += 6;
-            } else if (*s != '<' && *s != '>' && *s != '&') {
-                etag[k++] = *s;
-            }
-        }
-        etag[k] = '\0';
-        int n = snprintf(line, sizeof(line), "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag>"
-                         "</Part>", i + 1, etag);
-        e = ci_buf_append(&body, line, (size_t)n);
-    }
-    if (e == 0)
-        e = ci_buf_append(&body, tail, sizeof(tail) - 1);
-    if (e < 0) {
+    if (completion_body(up, &body) < 0) {
         ci_buf_free(&body);
         return ci_s3_fail(o, CI_ENOMEM, up->u, "out of memory");
     }
@@ -218,28 +234,12 @@ static int complete(struct upload *up, struct ci_s3_outcome *o)
     for (unsigned attempt = 1;; attempt++) {
         struct ci_s3_call c;
         r = ci_s3_perform(up->t, &rq, &c, up->p, up->size, o);
-        if (r == CI_OK) {
-            /* S3 may answer 200 and put the error in the body */
-            char *code = ci_xml_find_text(c.answer.data, c.answer.len, "Code");
-            char *msg = code ? ci_xml_find_text(c.answer.data, c.answer.len, "Message") : NULL;
-            char *etag = ci_xml_find_text(c.answer.data, c.answer.len, "ETag");
-            if (code) {
-                int again = strcmp(code, "InternalError") == 0 || strcmp(code, "SlowDown") == 0;
-                r = ci_s3_fail(o, CI_ETRANSFER, up->u, "completing the multipart upload failed "
-                               "(%s%s%.200s)", code, msg ? ": " : "", msg ? msg : "");
-                o->retry = again;
-            } else if (etag && strchr(etag, '-') && !etag_is(etag, want)) {
-                r = ci_s3_fail(o, CI_ECHECKSUM, up->u, "the assembled object's ETag is %s, "
-                               "the parts sent make %s", etag, want);
-            }
-            free(code);
-            free(msg);
-            free(etag);
-        } else if (strcmp(o->s3_code, "NoSuchUpload") == 0 && object_has_etag(up, want)) {
+        if (r == CI_OK)
+            r = judge_completion(up, &c.answer, want, o);
+        else if (strcmp(o->s3_code, "NoSuchUpload") == 0 && object_has_etag(up, want))
             r = CI_OK; /* the lost answer of an earlier attempt had succeeded */
-        }
         ci_s3_call_clear(&c);
-        if (r == CI_OK || !o->retry || attempt >= up->t->max_attempts)
+        if (r == CI_OK || !o->retry || attempt >= up->t->settings->max_attempts)
             break;
         if (ci_s3_backoff(attempt, up->p, up->size, up->size) < 0) {
             r = ci_s3_fail(o, CI_ECANCELED, up->u, "stopped on request");
@@ -247,14 +247,8 @@ static int complete(struct upload *up, struct ci_s3_outcome *o)
         }
     }
     ci_buf_free(&body);
-    if (r == CI_ECHECKSUM) {
-        /* whole but wrong: take it away rather than leave it to be read */
-        struct ci_s3_request del = { .method = "DELETE", .target = up->u, .body_fd = -1 };
-        struct ci_s3_call c;
-        struct ci_s3_outcome dro;
-        ci_s3_perform(up->t, &del, &c, NULL, 0, &dro);
-        ci_s3_call_clear(&c);
-    }
+    if (r == CI_ECHECKSUM)
+        remove_object(up);
     return r;
 }
 
@@ -264,13 +258,12 @@ static int start_part(struct upload *up, struct slot *s, size_t i, CURLM *m,
                       struct ci_s3_outcome *o)
 {
     struct part *pt = &up->parts[i];
-    struct ci_transfer *t = up->t;
     /* parts start in order, so this one is next in line to be hashed */
     while (!pt->hashed) {
-        int e = hash_ahead(up, pt->len);
-        if (e < 0)
+        int read_errno;
+        if (hash_ahead(up, pt->len, &read_errno) < 0)
             return ci_s3_fail(o, CI_EIO, up->u, "cannot read part %zu of the file: %s", i + 1,
-                              e == -ENODATA ? "the file became shorter" : strerror(-e));
+                              read_errno ? strerror(read_errno) : "the file became shorter");
     }
     free(s->md5_b64);
     s->md5_b64 = ci_b64_encode(pt->md5, CI_MD5_LEN);
@@ -282,7 +275,7 @@ static int start_part(struct upload *up, struct slot *s, size_t i, CURLM *m,
     s->rq = (struct ci_s3_request){ .method = "PUT", .target = up->u, .query = s->q,
                                     .nquery = 2, .content_md5 = s->md5_b64, .body_fd = up->fd,
                                     .body_off = pt->off, .body_size = pt->len };
-    int r = ci_s3_call_setup(t, s->h, &s->rq, &s->call, o);
+    int r = ci_s3_call_setup(up->t, s->h, &s->rq, &s->call, o);
     if (r < 0)
         return r;
     if (curl_multi_add_handle(m, s->h) != CURLM_OK) {
@@ -306,8 +299,7 @@ static int finish_part(struct upload *up, struct slot *s, CURLcode cc, CURLM *m,
     ci_s3_judge(up->t, &s->call, cc, &po);
     char want[33], got[33];
     ci_md5_to_hex(pt->md5, want);
-    if (po.code == 0 && !s->call.sse_kms && md5_etag_hex(s->call.etag, got) &&
-        strcmp(got, want) != 0)
+    if (po.code == 0 && ci_s3_etag_contradicts(s->call.etag, s->call.sse_kms, want, got))
         ci_s3_fail(&po, CI_ECHECKSUM, up->u, "the server stored part %zu with MD5 %s, the "
                    "file's is %s", number, got, want);
     if (po.code == 0)
@@ -323,7 +315,7 @@ static int finish_part(struct upload *up, struct slot *s, CURLcode cc, CURLM *m,
         pt->state = SENT;
         return CI_OK;
     }
-    if (po.retry && pt->attempts < up->t->max_attempts) {
+    if (po.retry && pt->attempts < up->t->settings->max_attempts) {
         pt->state = WAITING;
         pt->not_before = ci_now_ms() + ci_s3_backoff_ms(pt->attempts);
         return CI_OK;
@@ -335,127 +327,191 @@ static int finish_part(struct upload *up, struct slot *s, CURLcode cc, CURLM *m,
     return o->code;
 }
 
-static int send_parts(struct upload *up, struct ci_s3_outcome *o)
+/* The parts in flight: one slot, with its own easy handle, a part, on one
+ * multi handle. */
+struct sender {
+    struct upload *up;
+    CURLM *m;
+    struct slot *slots;
+    unsigned nslots;
+    size_t sent;          /* parts sent */
+    uint64_t sent_bytes;  /* their bytes */
+    size_t first_unsent;  /* every part before it is sent */
+};
+
+static void sender_close(struct sender *sd)
 {
-    struct ci_transfer *t = up->t;
-    unsigned nslots = t->parallel < up->nparts ? t->parallel : (unsigned)up->nparts;
-    struct slot *slots = calloc(nslots, sizeof(*slots));
-    CURLM *m = curl_multi_init();
-    int r = CI_OK;
-    for (unsigned i = 0; slots && i < nslots; i++) {
-        slots[i].part = -1;
-        if (!(slots[i].h = curl_easy_init()))
-            r = CI_ENOMEM;
+    for (unsigned k = 0; sd->slots && k < sd->nslots; k++) {
+        struct slot *s = &sd->slots[k];
+        if (s->part >= 0) {
+            curl_multi_remove_handle(sd->m, s->h);
+            ci_s3_call_clear(&s->call);
+        }
+        if (s->h)
+            curl_easy_cleanup(s->h);
+        free(s->md5_b64);
     }
-    if (!slots || !m || r < 0) {
-        r = ci_s3_fail(o, CI_ENOMEM, up->u, "out of memory");
-        goto out;
+    free(sd->slots);
+    if (sd->m)
+        curl_multi_cleanup(sd->m);
+}
+
+/* As many slots as parts may be in flight. sender_close frees it, also
+ * on failure. */
+static int sender_open(struct sender *sd, struct upload *up, struct ci_s3_outcome *o)
+{
+    unsigned parallel = up->t->settings->parallel;
+    *sd = (struct sender){ .up = up };
+    sd->nslots = parallel < up->nparts ? parallel : (unsigned)up->nparts;
+    sd->slots = calloc(sd->nslots, sizeof(*sd->slots));
+    sd->m = curl_multi_init();
+    int ok = sd->slots && sd->m;
+    for (unsigned i = 0; sd->slots && i < sd->nslots; i++) {
+        sd->slots[i].part = -1;
+        if (!(sd->slots[i].h = curl_easy_init()))
+            ok = 0;
     }
-    size_t sent = 0, first_unsent = 0;
-    uint64_t sent_bytes = 0;
-    while (sent < up->nparts) {
-        uint64_t now = ci_now_ms(), wake = UINT64_MAX;
-        int busy = 0, more = 1;
-        for (unsigned k = 0; k < nslots; k++) {
-            if (slots[k].part >= 0) {
-                busy++;
-                continue;
-            }
-            if (!more)
-                continue;
-            size_t pick = up->nparts;
-            /* a part being sent may fail and wait again: skip only the sent */
-            while (first_unsent < up->nparts && up->parts[first_unsent].state == SENT)
-                first_unsent++;
-            for (size_t i = first_unsent; i < up->nparts; i++) {
-                if (up->parts[i].state != WAITING)
-                    continue;
-                if (up->parts[i].not_before <= now) {
-                    pick = i;
-                    break;
-                }
-                if (up->parts[i].not_before < wake)
-                    wake = up->parts[i].not_before;
-            }
-            if (pick == up->nparts) {
+    return ok ? CI_OK : ci_s3_fail(o, CI_ENOMEM, up->u, "out of memory");
+}
+
+/* The first part waiting whose backoff is over, or nparts when none is;
+ * *wake becomes the earliest end of a backoff passed over. */
+static size_t next_part(struct sender *sd, uint64_t now, uint64_t *wake)
+{
+    struct upload *up = sd->up;
+    /* a part being sent may fail and wait again: skip only the sent */
+    while (sd->first_unsent < up->nparts && up->parts[sd->first_unsent].state == SENT)
+        sd->first_unsent++;
+    for (size_t i = sd->first_unsent; i < up->nparts; i++) {
+        const struct part *pt = &up->parts[i];
+        if (pt->state != WAITING)
+            continue;
+        if (pt->not_before <= now)
+            return i;
+        if (pt->not_before < *wake)
+            *wake = pt->not_before;
+    }
+    return up->nparts;
+}
+
+/* Starts due parts in the idle slots; *busy counts the slots in flight. */
+static int fill_slots(struct sender *sd, uint64_t now, uint64_t *wake, unsigned *busy,
+                      struct ci_s3_outcome *o)
+{
+    int more = 1;
+    *busy = 0;
+    for (unsigned k = 0; k < sd->nslots; k++) {
+        if (sd->slots[k].part < 0 && more) {
+            size_t pick = next_part(sd, now, wake);
+            if (pick == sd->up->nparts) {
                 more = 0; /* nothing to start now; keep counting the busy */
                 continue;
             }
-            if ((r = start_part(up, &slots[k], pick, m, o)) < 0)
-                goto out;
-            busy++;
+            int r = start_part(sd->up, &sd->slots[k], pick, sd->m, o);
+            if (r < 0)
+                return r;
         }
-        if (busy == 0) {
-            /* every part left is waiting out a backoff: nothing for curl to
-             * watch (its cache may hold connections the server closed) */
-            uint64_t pause = wake > now ? wake - now : 0;
-            if (pause > POLL_MS)
-                pause = POLL_MS;
-            poll(NULL, 0, (int)pause);
-        } else {
-            int running;
-            if (curl_multi_perform(m, &running) != CURLM_OK) {
-                r = ci_s3_fail(o, CI_ETRANSFER, up->u, "libcurl's multi interface failed");
-                goto out;
-            }
-            CURLMsg *msg;
-            int left;
-            while ((msg = curl_multi_info_read(m, &left))) {
-                if (msg->msg != CURLMSG_DONE)
-                    continue;
-                /* msg dies with the handle's removal in finish_part */
-                CURL *done_h = msg->easy_handle;
-                CURLcode done_cc = msg->data.result;
-                for (unsigned k = 0; k < nslots; k++) {
-                    if (slots[k].h != done_h || slots[k].part < 0)
-                        continue;
-                    size_t i = (size_t)slots[k].part;
-                    if ((r = finish_part(up, &slots[k], done_cc, m, o)) < 0)
-                        goto out;
-                    if (up->parts[i].state == SENT) {
-                        sent++;
-                        sent_bytes += up->parts[i].len;
-                    }
-                    break;
-                }
-            }
-            /* while parts are in flight, hash the next ones in between */
-            int hashing = up->ahead < up->nparts;
-            if (hashing) {
-                int e = hash_ahead(up, HASH_SLICE);
-                if (e < 0) {
-                    r = ci_s3_fail(o, CI_EIO, up->u, "cannot read the file: %s",
-                                   e == -ENODATA ? "it became shorter" : strerror(-e));
-                    goto out;
-                }
-            }
-            if (sent < up->nparts)
-                curl_multi_poll(m, NULL, 0, hashing ? 0 : POLL_MS, NULL);
-        }
-        if (up->p && up->p->fn) {
-            uint64_t moving = 0;
-            for (unsigned k = 0; k < nslots; k++)
-                if (slots[k].part >= 0)
-                    moving += slots[k].call.sent;
-            if (up->p->fn(sent_bytes + moving, up->size, up->p->data) != 0) {
-                r = ci_s3_fail(o, CI_ECANCELED, up->u, "stopped on request");
-                goto out;
-            }
+        if (sd->slots[k].part >= 0)
+            (*busy)++;
+    }
+    return CI_OK;
+}
+
+static struct slot *slot_of(struct sender *sd, CURL *h)
+{
+    for (unsigned k = 0; k < sd->nslots; k++)
+        if (sd->slots[k].h == h && sd->slots[k].part >= 0)
+            return &sd->slots[k];
+    return NULL;
+}
+
+/* Ends the exchanges curl has finished, counting the parts sent. */
+static int take_finished(struct sender *sd, struct ci_s3_outcome *o)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(sd->m, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        /* msg dies with the handle's removal in finish_part */
+        CURLcode cc = msg->data.result;
+        struct slot *s = slot_of(sd, msg->easy_handle);
+        if (!s)
+            continue;
+        const struct part *pt = &sd->up->parts[s->part];
+        int r = finish_part(sd->up, s, cc, sd->m, o);
+        if (r < 0)
+            return r;
+        if (pt->state == SENT) {
+            sd->sent++;
+            sd->sent_bytes += pt->len;
         }
     }
-out:
-    for (unsigned k = 0; slots && k < nslots; k++) {
-        if (slots[k].part >= 0) {
-            curl_multi_remove_handle(m, slots[k].h);
-            ci_s3_call_clear(&slots[k].call);
-        }
-        if (slots[k].h)
-            curl_easy_cleanup(slots[k].h);
-        free(slots[k].md5_b64);
+    return CI_OK;
+}
+
+/* One turn of the parts in flight: curl moves them, the finished are
+ * taken, the next ones hashed, then a wait for the network. */
+static int advance(struct sender *sd, struct ci_s3_outcome *o)
+{
+    struct upload *up = sd->up;
+    int running;
+    if (curl_multi_perform(sd->m, &running) != CURLM_OK)
+        return ci_s3_fail(o, CI_ETRANSFER, up->u, "libcurl's multi interface failed");
+    int r = take_finished(sd, o);
+    if (r < 0)
+        return r;
+    /* while parts are in flight, hash the next ones in between */
+    int hashing = up->ahead < up->nparts;
+    int read_errno;
+    if (hashing && hash_ahead(up, HASH_SLICE, &read_errno) < 0)
+        return ci_s3_fail(o, CI_EIO, up->u, "cannot read the file: %s",
+                          read_errno ? strerror(read_errno) : "it became shorter");
+    if (sd->sent < up->nparts)
+        curl_multi_poll(sd->m, NULL, 0, hashing ? 0 : POLL_MS, NULL);
+    return CI_OK;
+}
+
+/* Every part left is waiting out a backoff: nothing for curl to watch (its
+ * cache may hold connections the server closed). */
+static void wait_backoff(uint64_t now, uint64_t wake)
+{
+    uint64_t pause = wake > now ? wake - now : 0;
+    if (pause > POLL_MS)
+        pause = POLL_MS;
+    poll(NULL, 0, (int)pause);
+}
+
+static int report_progress(const struct sender *sd, struct ci_s3_outcome *o)
+{
+    const struct ci_transfer_progress *p = sd->up->p;
+    if (!p || !p->fn)
+        return CI_OK;
+    uint64_t moving = 0;
+    for (unsigned k = 0; k < sd->nslots; k++)
+        if (sd->slots[k].part >= 0)
+            moving += sd->slots[k].call.sent;
+    if (p->fn(sd->sent_bytes + moving, sd->up->size, p->data) != 0)
+        return ci_s3_fail(o, CI_ECANCELED, sd->up->u, "stopped on request");
+    return CI_OK;
+}
+
+static int send_parts(struct upload *up, struct ci_s3_outcome *o)
+{
+    struct sender sd;
+    int r = sender_open(&sd, up, o);
+    while (r == CI_OK && sd.sent < up->nparts) {
+        uint64_t now = ci_now_ms(), wake = UINT64_MAX;
+        unsigned busy;
+        r = fill_slots(&sd, now, &wake, &busy, o);
+        if (r == CI_OK && busy == 0)
+            wait_backoff(now, wake);
+        else if (r == CI_OK)
+            r = advance(&sd, o);
+        if (r == CI_OK)
+            r = report_progress(&sd, o);
     }
-    free(slots);
-    if (m)
-        curl_multi_cleanup(m);
+    sender_close(&sd);
     return r;
 }
 
@@ -463,7 +519,7 @@ int ci_s3_put_multipart(struct ci_transfer *t, int fd, uint64_t size,
                         const struct ci_s3_uri *u, const struct ci_transfer_progress *p,
                         struct ci_s3_outcome *o)
 {
-    uint64_t part = t->part_size;
+    uint64_t part = t->settings->part_size;
     /* at most 10000 parts: grow the part size in whole MiB if needed */
     if ((size + part - 1) / part > 10000)
         part = ((size + 9999) / 10000 + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);

@@ -5,10 +5,10 @@
  * tests/test_s3.c checks it against AWS's published examples.
  */
 #include <ctype.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "codeinterp/codeinterp.h"
 #include "transfer/s3_internal.h"
 #include "util/hmac_sha256.h"
 
@@ -39,12 +39,12 @@ static char *encode(const char *s)
 int ci_sigv4_canonical_query(const struct ci_sigv4_param *q, size_t n, ci_buf *out)
 {
     struct encoded_param *e = calloc(n ? n : 1, sizeof(*e));
-    int r = e ? 0 : -ENOMEM;
+    int r = e ? 0 : CI_ENOMEM;
     for (size_t i = 0; r == 0 && i < n; i++) {
         e[i].name = encode(q[i].name);
         e[i].value = encode(q[i].value ? q[i].value : "");
         if (!e[i].name || !e[i].value)
-            r = -ENOMEM;
+            r = CI_ENOMEM;
     }
     if (r == 0)
         qsort(e, n, sizeof(*e), by_param);
@@ -53,7 +53,7 @@ int ci_sigv4_canonical_query(const struct ci_sigv4_param *q, size_t n, ci_buf *o
             ci_buf_append(out, e[i].name, strlen(e[i].name)) < 0 ||
             ci_buf_append(out, "=", 1) < 0 ||
             ci_buf_append(out, e[i].value, strlen(e[i].value)) < 0)
-            r = -ENOMEM;
+            r = CI_ENOMEM;
     }
     for (size_t i = 0; e && i < n; i++) {
         free(e[i].name);
@@ -62,7 +62,7 @@ int ci_sigv4_canonical_query(const struct ci_sigv4_param *q, size_t n, ci_buf *o
     free(e);
     /* an empty query must still make the buffer a valid empty string */
     if (r == 0 && ci_buf_reserve(out, 1) < 0)
-        r = -ENOMEM;
+        r = CI_ENOMEM;
     return r;
 }
 
@@ -89,7 +89,7 @@ static int append_value(ci_buf *out, const char *v)
         if (space && i && (v[i - 1] == ' ' || v[i - 1] == '\t'))
             continue;
         if (ci_buf_append(out, space ? " " : &v[i], 1) < 0)
-            return -ENOMEM;
+            return CI_ENOMEM;
     }
     return 0;
 }
@@ -98,12 +98,12 @@ int ci_sigv4_canonical_request(const struct ci_sigv4_request *r, ci_buf *out,
                                ci_buf *signed_headers)
 {
     if (r->nheaders > MAX_SIGNED_HEADERS)
-        return -EINVAL;
+        return CI_EINVAL;
     struct lower_header h[MAX_SIGNED_HEADERS];
     for (size_t i = 0; i < r->nheaders; i++) {
         size_t len = strlen(r->headers[i].name);
         if (len >= sizeof(h[i].name))
-            return -EINVAL;
+            return CI_EINVAL;
         for (size_t j = 0; j <= len; j++)
             h[i].name[j] = (char)tolower((unsigned char)r->headers[i].name[j]);
         h[i].value = r->headers[i].value;
@@ -111,7 +111,7 @@ int ci_sigv4_canonical_request(const struct ci_sigv4_request *r, ci_buf *out,
     qsort(h, r->nheaders, sizeof(h[0]), by_header);
 
     int e = 0;
-#define PUT(s, n) do { if (e == 0 && ci_buf_append(out, (s), (n)) < 0) e = -ENOMEM; } while (0)
+#define PUT(s, n) do { if (e == 0 && ci_buf_append(out, (s), (n)) < 0) e = CI_ENOMEM; } while (0)
 #define PUTS(s) PUT((s), strlen(s))
     PUTS(r->method);
     PUT("\n", 1);
@@ -131,7 +131,7 @@ int ci_sigv4_canonical_request(const struct ci_sigv4_request *r, ci_buf *out,
     for (size_t i = 0; i < r->nheaders && e == 0; i++) {
         if ((i && ci_buf_append(signed_headers, ";", 1) < 0) ||
             ci_buf_append(signed_headers, h[i].name, strlen(h[i].name)) < 0)
-            e = -ENOMEM;
+            e = CI_ENOMEM;
     }
     PUTS(ci_buf_cstr(signed_headers));
     PUT("\n", 1);
@@ -181,7 +181,7 @@ int ci_sigv4_authorization(const struct ci_sigv4_request *r, const struct ci_sig
             ci_buf_append(&scope, "/", 1) < 0 ||
             ci_buf_append(&scope, s->service, strlen(s->service)) < 0 ||
             ci_buf_append(&scope, "/aws4_request", 13) < 0)
-            e = -ENOMEM;
+            e = CI_ENOMEM;
     }
     if (e == 0 && (ci_buf_append(&sts, "AWS4-HMAC-SHA256\n", 17) < 0 ||
                    ci_buf_append(&sts, s->amz_date, strlen(s->amz_date)) < 0 ||
@@ -189,7 +189,7 @@ int ci_sigv4_authorization(const struct ci_sigv4_request *r, const struct ci_sig
                    ci_buf_append(&sts, scope.data, scope.len) < 0 ||
                    ci_buf_append(&sts, "\n", 1) < 0 ||
                    ci_buf_append(&sts, creq_hex, CI_SHA256_HEX_LEN) < 0))
-        e = -ENOMEM;
+        e = CI_ENOMEM;
     if (e == 0) {
         unsigned char key[CI_SHA256_LEN], mac[CI_SHA256_LEN];
         char hex[CI_SHA256_HEX_LEN + 1];
@@ -204,7 +204,7 @@ int ci_sigv4_authorization(const struct ci_sigv4_request *r, const struct ci_sig
             ci_buf_append(out, signed_headers.data, signed_headers.len) < 0 ||
             ci_buf_append(out, ", Signature=", 12) < 0 ||
             ci_buf_append(out, hex, CI_SHA256_HEX_LEN) < 0)
-            e = -ENOMEM;
+            e = CI_ENOMEM;
         if (sig)
             memcpy(sig, hex, CI_SHA256_HEX_LEN + 1);
     }

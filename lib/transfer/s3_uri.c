@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* s3:// URIs, and the percent-encoding of SigV4 paths and queries. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,14 +84,14 @@ int ci_s3_uri_encode(ci_buf *out, const char *s, size_t len, int keep_slash)
             run++;
         if (run > i) {
             if (ci_buf_append(out, s + i, run - i) < 0)
-                return -ENOMEM;
+                return CI_ENOMEM;
             i = run;
             continue;
         }
         unsigned char c = (unsigned char)s[i++];
         char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
         if (ci_buf_append(out, esc, 3) < 0)
-            return -ENOMEM;
+            return CI_ENOMEM;
     }
     return 0;
 }

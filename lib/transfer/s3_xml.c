@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codeinterp/codeinterp.h"
 #include "transfer/s3_internal.h"
 
 static const char *find(const char *p, const char *end, const char *s, size_t n)
@@ -69,11 +70,11 @@ int ci_xml_next(const char **pos, const char *end, const char *tag, const char *
     }
 }
 
-/* Appends the UTF-8 form of code point cp; 0 or -1 when not allowed. */
+/* Appends the UTF-8 form of code point cp; CI_EPROTO when not allowed. */
 static int put_utf8(char *out, size_t *n, unsigned long cp)
 {
     if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return -1;
+        return CI_EPROTO;
     if (cp < 0x80) {
         out[(*n)++] = (char)cp;
     } else if (cp < 0x800) {
@@ -89,7 +90,62 @@ static int put_utf8(char *out, size_t *n, unsigned long cp)
         out[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3F));
         out[(*n)++] = (char)(0x80 | (cp & 0x3F));
     }
-    return 0;
+    return CI_OK;
+}
+
+/* Appends the character of a numeric reference: "#65" or "#x41" (e, up
+ * to semi). CI_EPROTO when malformed. */
+static int put_char_ref(const char *e, const char *semi, char *out, size_t *n)
+{
+    if (semi - e < 2 || e[0] != '#')
+        return CI_EPROTO;
+    int hex = e[1] == 'x';
+    const char *d = e + 1 + hex;
+    if (d >= semi)
+        return CI_EPROTO;
+    unsigned long cp = 0;
+    for (; d < semi; d++) {
+        int v = *d >= '0' && *d <= '9' ? *d - '0'
+              : hex && *d >= 'a' && *d <= 'f' ? *d - 'a' + 10
+              : hex && *d >= 'A' && *d <= 'F' ? *d - 'A' + 10 : -1;
+        if (v < 0)
+            return CI_EPROTO;
+        cp = cp * (hex ? 16 : 10) + (unsigned long)v;
+        if (cp > 0x10FFFF)
+            return CI_EPROTO;
+    }
+    return put_utf8(out, n, cp);
+}
+
+/* Appends the character a reference names: one of the five entities
+ * ("amp") or a numeric one (e, up to semi). CI_EPROTO when malformed. */
+static int put_reference(const char *e, const char *semi, char *out, size_t *n)
+{
+    static const struct { const char *name; char c; } named[] = {
+        { "lt", '<' }, { "gt", '>' }, { "amp", '&' }, { "quot", '"' }, { "apos", '\'' },
+    };
+    size_t el = (size_t)(semi - e);
+    for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+        if (strlen(named[i].name) == el && memcmp(e, named[i].name, el) == 0) {
+            out[(*n)++] = named[i].c;
+            return CI_OK;
+        }
+    return put_char_ref(e, semi, out, n);
+}
+
+/* Appends the content of the CDATA section at s; what follows it, or NULL
+ * when s starts none or it is not closed. */
+static const char *put_cdata(const char *s, const char *end, char *out, size_t *n)
+{
+    static const char cdata[] = "<![CDATA[";
+    if ((size_t)(end - s) < sizeof(cdata) - 1 || memcmp(s, cdata, sizeof(cdata) - 1))
+        return NULL;
+    const char *c = find(s + 9, end, "]]>", 3);
+    if (!c)
+        return NULL;
+    memcpy(out + *n, s + 9, (size_t)(c - (s + 9)));
+    *n += (size_t)(c - (s + 9));
+    return c + 3;
 }
 
 char *ci_xml_text(const char *s, size_t len)
@@ -102,63 +158,23 @@ char *ci_xml_text(const char *s, size_t len)
     const char *end = s + len;
     while (s < end) {
         if (*s == '<') {
-            static const char cdata[] = "<![CDATA[";
-            if ((size_t)(end - s) < sizeof(cdata) - 1 || memcmp(s, cdata, sizeof(cdata) - 1))
-                goto bad;
-            const char *c = find(s + 9, end, "]]>", 3);
-            if (!c)
-                goto bad;
-            memcpy(out + n, s + 9, (size_t)(c - (s + 9)));
-            n += (size_t)(c - (s + 9));
-            s = c + 3;
-            continue;
-        }
-        if (*s != '&') {
+            s = put_cdata(s, end, out, &n);
+        } else if (*s != '&') {
             out[n++] = *s++;
-            continue;
+        } else {
+            const char *semi = memchr(s, ';', (size_t)(end - s));
+            if (!semi || semi - s > 10 || put_reference(s + 1, semi, out, &n) < 0)
+                s = NULL;
+            else
+                s = semi + 1;
         }
-        const char *semi = memchr(s, ';', (size_t)(end - s));
-        if (!semi || semi - s > 10)
-            goto bad;
-        size_t el = (size_t)(semi - s - 1);
-        const char *e = s + 1;
-        static const struct { const char *name; char c; } named[] = {
-            { "lt", '<' }, { "gt", '>' }, { "amp", '&' }, { "quot", '"' }, { "apos", '\'' },
-        };
-        int done = 0;
-        for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
-            if (strlen(named[i].name) == el && memcmp(e, named[i].name, el) == 0) {
-                out[n++] = named[i].c;
-                done = 1;
-            }
-        if (!done) {
-            if (el < 2 || e[0] != '#')
-                goto bad;
-            int hex = e[1] == 'x';
-            const char *d = e + 1 + hex;
-            if (d >= semi)
-                goto bad;
-            unsigned long cp = 0;
-            for (; d < semi; d++) {
-                int v = *d >= '0' && *d <= '9' ? *d - '0'
-                      : hex && *d >= 'a' && *d <= 'f' ? *d - 'a' + 10
-                      : hex && *d >= 'A' && *d <= 'F' ? *d - 'A' + 10 : -1;
-                if (v < 0)
-                    goto bad;
-                cp = cp * (hex ? 16 : 10) + (unsigned long)v;
-                if (cp > 0x10FFFF)
-                    goto bad;
-            }
-            if (put_utf8(out, &n, cp) < 0)
-                goto bad;
+        if (!s) {
+            free(out);
+            return NULL;
         }
-        s = semi + 1;
     }
     out[n] = '\0';
     return out;
-bad:
-    free(out);
-    return NULL;
 }
 
 char *ci_xml_find_text(const char *doc, size_t len, const char *tag)

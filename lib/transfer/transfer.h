@@ -16,9 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/config.h"
-
-#define CI_TRANSFER_OPS_VERSION 1
+#define CI_TRANSFER_OPS_VERSION 2
 
 /* Largest object moved either way (S3's limit for a single PUT). */
 #define CI_TRANSFER_MAX_OBJECT (5ull << 30)
@@ -26,6 +24,13 @@
 #define CI_TRANSFER_MAX_OBJECTS 10000
 
 struct ci_transfer;
+struct ci_s3_settings;
+
+/* What a backend is opened with: the parts of a session's configuration
+ * that transfers read. */
+struct ci_transfer_params {
+    const struct ci_s3_settings *s3; /* NULL: the environment and defaults */
+};
 
 /*
  * Called as bytes move (and at least every half second while waiting, so
@@ -62,9 +67,10 @@ struct ci_transfer_ops {
      * for a folder ("…/" or the bucket itself), zero for one object, -1
      * accepts both. 0 or CI_EINVAL with a message. */
     int (*check_uri)(const char *uri, int prefix, char *err, size_t errlen);
-    /* A client with the configuration's credentials, region and endpoint
+    /* A client with the parameters' credentials, region and endpoint
      * (falling back to the standard environment variables). */
-    int (*open)(const struct ci_config *cfg, struct ci_transfer **out, char *err, size_t errlen);
+    int (*open)(const struct ci_transfer_params *params, struct ci_transfer **out, char *err,
+                size_t errlen);
     /* The objects uri names: one for a key (its size unknown until the
      * download), every object under it for a prefix ending in '/' (folder
      * markers left out). An empty prefix is CI_ENOKEY. */
@@ -85,5 +91,11 @@ struct ci_transfer_ops {
 
 extern const struct ci_transfer_ops ci_s3_transfer_ops;
 
-/* The backend serving uri's scheme, or NULL. */
+/* The registered backend serving uri's scheme, or NULL
+ * (transfer_registry.c). */
 const struct ci_transfer_ops *ci_transfer_for_uri(const char *uri);
+/* The backend among the n of table serving uri's scheme, or NULL. An entry
+ * built against another CI_TRANSFER_OPS_VERSION, or missing its scheme or
+ * an operation, is refused: passed over. */
+const struct ci_transfer_ops *ci_transfer_find(const struct ci_transfer_ops *const *table,
+                                               size_t n, const char *uri);
