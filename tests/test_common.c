@@ -165,9 +165,9 @@ char *tc_printf(const char *fmt, ...)
     return out;
 }
 
-char *tc_load_snippet(const char *name, const char *prelude)
+char *tc_load_probe(const char *name, const char *prelude)
 {
-    char *path = tc_printf("%s/%s", TC_SOURCE_DIR, name);
+    char *path = tc_printf("%s/probes/%s", TC_SOURCE_DIR, name);
     FILE *f = fopen(path, "re");
     ck_assert_msg(f != NULL, "cannot open %s: %s", path, strerror(errno));
     ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);

@@ -60,9 +60,10 @@ void tc_assert_status(const ci_result *result, ci_status want);
 /* printf into a new buffer (abort on ENOMEM). */
 char *tc_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Contents of tests/<name> from the source tree, prefixed with `prelude`
- * (e.g. assignments of host values); free() the result. */
-char *tc_load_snippet(const char *name, const char *prelude);
+/* Contents of the probe tests/probes/<name> (a script run inside the
+ * sandbox) from the source tree, prefixed with `prelude` (e.g. assignments
+ * of host values); free() the result. */
+char *tc_load_probe(const char *name, const char *prelude);
 
 /* `len` random lowercase hex characters + NUL into buf (len + 1 bytes). */
 void tc_random_hex(char *buf, size_t len);

@@ -62,7 +62,7 @@ static void expect_done(const ci_result *r)
 static ci_result *run_snippet(ci_session *s, const char *file, const char *prelude,
                               const ci_exec_options *o)
 {
-    char *code = tc_load_snippet(file, prelude);
+    char *code = tc_load_probe(file, prelude);
     ci_result *r = tc_exec(s, code, o);
     free(code);
     return r;
@@ -132,7 +132,7 @@ START_TEST(escapes_stay_inside)
     ci_session *s = tc_session_new(NULL);
     char *prelude = tc_printf("STATE_DIR = '%s'\nTOKEN = '%s'\n", tc_state_dir(),
                               ci_session_id(s));
-    ci_result *r = run_snippet(s, "hard_fs.py", prelude, NULL);
+    ci_result *r = run_snippet(s, "fs_escapes.py", prelude, NULL);
     free(prelude);
     expect_done(r);
     tc_expect_line(r, "chroot_jail", "EPERM");
@@ -225,7 +225,7 @@ START_TEST(js_filesystem)
     ci_session *s = tc_session_new(NULL);
     ci_exec_options *o = js_options();
     char *prelude = tc_printf("const STATE_DIR = '%s';\n", tc_state_dir());
-    ci_result *r = run_snippet(s, "hard_js_fs.js", prelude, o);
+    ci_result *r = run_snippet(s, "js_filesystem.js", prelude, o);
     free(prelude);
     expect_done(r);
     static const char *const refused[] = {
@@ -272,7 +272,7 @@ END_TEST
 START_TEST(init_and_proc)
 {
     ci_session *s = tc_session_new(NULL);
-    ci_result *r = run_snippet(s, "hard_proc.py", NULL, NULL);
+    ci_result *r = run_snippet(s, "init_and_proc.py", NULL, NULL);
     expect_done(r);
     /* the init ignores every signal from inside and stays as it was */
     expect_one_of(r, "INIT_STATE", "S|R");
@@ -357,7 +357,7 @@ END_TEST
 START_TEST(seccomp_beyond_the_list)
 {
     ci_session *s = tc_session_new(NULL);
-    ci_result *r = run_snippet(s, "hard_seccomp.py", NULL, NULL);
+    ci_result *r = run_snippet(s, "seccomp_beyond.py", NULL, NULL);
     expect_done(r);
     static const char *const eperm[] = {"settimeofday", "adjtimex", "iopl", "ioperm",
                                         "name_to_handle_at", "fanotify_init", "vhangup",

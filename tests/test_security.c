@@ -70,7 +70,7 @@ static char *py_list(const char *const *items, size_t n)
 
 static ci_result *run_snippet(ci_session *s, const char *file, const char *prelude)
 {
-    char *code = tc_load_snippet(file, prelude);
+    char *code = tc_load_probe(file, prelude);
     ci_result *r = tc_exec(s, code, NULL);
     free(code);
     return r;
@@ -150,7 +150,7 @@ START_TEST(host_files_unreachable)
                               plist, dlist, rlist);
 
     ci_session *s = tc_session_new(NULL);
-    ci_result *r = run_snippet(s, "sec_host_files.py", prelude);
+    ci_result *r = run_snippet(s, "host_files.py", prelude);
     expect_clean_run(r);
     tc_expect_line(r, "TOKEN_HITS", "0");
     char *all = tc_printf("\n%s", tc_stdout(r));
@@ -321,7 +321,7 @@ START_TEST(proc_sys_dev)
         host_init[--n] = '\0';
 
     ci_session *s = tc_session_new(NULL);
-    ci_result *r = run_snippet(s, "sec_proc.py", NULL);
+    ci_result *r = run_snippet(s, "proc_sys_dev.py", NULL);
     expect_clean_run(r);
 
     char *pids = tc_line_value(tc_stdout(r), "PIDS");
@@ -511,7 +511,7 @@ START_TEST(seccomp_denials)
         {"socket_vsock", "EPERM|EAFNOSUPPORT"}, {"socket_raw", "EPERM"},
     };
     ci_session *s = tc_session_new(NULL);
-    ci_result *r = run_snippet(s, "sec_seccomp.py", NULL);
+    ci_result *r = run_snippet(s, "seccomp_denied.py", NULL);
     expect_clean_run(r);
     char failures[8192] = "";
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
@@ -706,7 +706,7 @@ START_TEST(network_none)
     open_listeners(&l);
     ci_session *s = tc_session_new(NULL);
     char *prelude = network_prelude(&l);
-    ci_result *r = run_snippet(s, "sec_network.py", prelude);
+    ci_result *r = run_snippet(s, "network.py", prelude);
     expect_clean_run(r);
     tc_expect_line(r, "IFACES", "lo");
     tc_expect_line(r, "ROUTES", "0");
@@ -738,7 +738,7 @@ START_TEST(network_host_control)
     ci_session *s = tc_session_new(c);
     ci_config_free(c);
     char *prelude = network_prelude(&l);
-    ci_result *r = run_snippet(s, "sec_network.py", prelude);
+    ci_result *r = run_snippet(s, "network.py", prelude);
     expect_clean_run(r);
     tc_expect_line(r, "TCP4", "CONNECTED");
     ck_assert_int_eq(pending(l.tcp4), 1);
@@ -971,7 +971,7 @@ START_TEST(env_not_inherited)
     ci_session *s = tc_session_new(c);
     ci_config_free(c);
     char *prelude = tc_printf("TOKEN = '%s'\n", token);
-    ci_result *r = run_snippet(s, "sec_env.py", prelude);
+    ci_result *r = run_snippet(s, "env.py", prelude);
     free(prelude);
     expect_clean_run(r);
     const char *out = tc_stdout(r);
@@ -1028,7 +1028,7 @@ START_TEST(fds_not_inherited)
     ci_session *s = tc_session_new(NULL);
     char *prelude = tc_printf("TOKEN = '%s'\nSECRET_PATH = '%s'\nSOCK_INODE = %lu\n", token,
                               path, (unsigned long)st.st_ino);
-    ci_result *r = run_snippet(s, "sec_fds.py", prelude);
+    ci_result *r = run_snippet(s, "fds.py", prelude);
     expect_clean_run(r);
     char *count = tc_line_value(tc_stdout(r), "COUNT");
     ck_assert_ptr_nonnull(count);
