@@ -62,8 +62,10 @@ int tc_case_can_run(const char *name, int can_run, const char *why)
     if (can_run)
         return 1;
     const char *only = getenv("CK_RUN_CASE");
+    if (only && strcmp(only, name) != 0)
+        return 0; /* another case was asked for */
     printf("SKIP: case %s: %s\n", name, why);
-    if (only && strcmp(only, name) == 0)
+    if (only)
         exit(TC_EXIT_SKIP);
     return 0;
 }
