@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Shared helpers of the check-based test runners: suite runner, sessions
- * from the test environment, Python snippets, and host-side process and file
- * probes used to prove that something is (or is no longer) there.
+ * Shared helpers of the check-based test runners: suite runner and skipped
+ * cases, sessions from the test environment, the probes of tests/probes/
+ * and the verdict lines they print, refused system calls, host-side
+ * process, file and listener checks used to prove that something is (or is
+ * no longer) there, and checks of a session's file calls.
  */
 #ifndef CODEINTERP_TESTS_TEST_COMMON_H
 #define CODEINTERP_TESTS_TEST_COMMON_H
@@ -126,7 +128,6 @@ const char *tc_state_dir(void);
  * session, stdout/stderr to /dev/null) carrying `marker` in its argv and
  * prints its pid. free() the result. */
 char *tc_spawn_marker_code(const char *marker);
-
 
 /* The rest of the output line that starts with "key " (or "" for a line
  * that is just "key"), malloc'd, or NULL when there is none. */
