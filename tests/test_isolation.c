@@ -39,6 +39,7 @@ static char *py_list(const char *const *items, size_t n)
     strcat(out, "]");
     return out;
 }
+
 /* ------------------------------------------------------------ filesystem */
 
 START_TEST(host_files_unreachable)
