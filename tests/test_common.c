@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 #include "test_common.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,6 +55,19 @@ void tc_require_runtime(void)
         exit(TC_EXIT_SKIP);
     }
     free(python);
+}
+
+int tc_case_can_run(const char *name, int can_run, const char *why)
+{
+    if (can_run)
+        return 1;
+    const char *only = getenv("CK_RUN_CASE");
+    if (only && strcmp(only, name) != 0)
+        return 0; /* another case was asked for */
+    printf("SKIP: case %s: %s\n", name, why);
+    if (only)
+        exit(TC_EXIT_SKIP);
+    return 0;
 }
 
 const char *tc_state_dir(void)
@@ -96,6 +113,13 @@ ci_exec_options *tc_options_new(uint64_t timeout_ms)
     ck_assert_int_eq(ci_exec_options_set_timeout_ms(options,
                          timeout_ms ? timeout_ms : TC_EXEC_TIMEOUT_MS), 0);
     return options;
+}
+
+ci_exec_options *tc_js_options(void)
+{
+    ci_exec_options *o = tc_options_new(0);
+    ck_assert_int_eq(ci_exec_options_set_language(o, CI_LANGUAGE_JAVASCRIPT), 0);
+    return o;
 }
 
 ci_result *tc_exec(ci_session *session, const char *code, const ci_exec_options *options)
@@ -165,9 +189,9 @@ char *tc_printf(const char *fmt, ...)
     return out;
 }
 
-char *tc_load_snippet(const char *name, const char *prelude)
+char *tc_load_probe(const char *name, const char *prelude)
 {
-    char *path = tc_printf("%s/%s", TC_SOURCE_DIR, name);
+    char *path = tc_printf("%s/probes/%s", TC_SOURCE_DIR, name);
     FILE *f = fopen(path, "re");
     ck_assert_msg(f != NULL, "cannot open %s: %s", path, strerror(errno));
     ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
@@ -186,6 +210,30 @@ char *tc_load_snippet(const char *name, const char *prelude)
     fclose(f);
     free(path);
     return text;
+}
+
+ci_result *tc_run_probe(ci_session *s, const char *file, const char *prelude,
+                        const ci_exec_options *o)
+{
+    char *code = tc_load_probe(file, prelude);
+    ci_result *r = tc_exec(s, code, o);
+    free(code);
+    return r;
+}
+
+void tc_expect_probe_done(const ci_result *r)
+{
+    tc_assert_status(r, CI_STATUS_OK);
+    const char *out = tc_stdout(r);
+    ck_assert_msg(strncmp(out, "DONE\n", 5) == 0 || strstr(out, "\nDONE\n"),
+                  "the probe did not finish:\n%s\n--- stderr ---\n%s", out, tc_stderr(r));
+}
+
+void tc_expect_probe_clean(const ci_result *r)
+{
+    tc_expect_probe_done(r);
+    const char *out = tc_stdout(r);
+    ck_assert_msg(strncmp(out, "LEAK", 4) != 0 && !strstr(out, "\nLEAK"), "leak:\n%s", out);
 }
 
 void tc_random_hex(char *buf, size_t len)
@@ -446,4 +494,309 @@ void tc_expect_line(const ci_result *r, const char *key, const char *value)
                   tc_stdout(r), tc_stderr(r));
     ck_assert_msg(strcmp(got, value) == 0, "%s: got \"%s\", wanted \"%s\"", key, got, value);
     free(got);
+}
+
+void tc_expect_line_not(const ci_result *r, const char *key, const char *bad)
+{
+    char *got = tc_line_value(tc_stdout(r), key);
+    ck_assert_msg(got != NULL, "no \"%s\" line in:\n%s\n--- stderr ---\n%s", key,
+                  tc_stdout(r), tc_stderr(r));
+    ck_assert_msg(strncmp(got, bad, strlen(bad)) != 0, "%s: %s", key, got);
+    free(got);
+}
+
+int tc_one_of(const char *value, const char *words)
+{
+    size_t n = strlen(value);
+    for (const char *w = words; w;) {
+        const char *bar = strchr(w, '|');
+        size_t len = bar ? (size_t)(bar - w) : strlen(w);
+        if (len == n && strncmp(w, value, n) == 0)
+            return 1;
+        w = bar ? bar + 1 : NULL;
+    }
+    return 0;
+}
+
+void tc_expect_one_of(const ci_result *r, const char *key, const char *words)
+{
+    char *got = tc_line_value(tc_stdout(r), key);
+    ck_assert_msg(got != NULL, "no \"%s\" line in:\n%s\n--- stderr ---\n%s", key, tc_stdout(r),
+                  tc_stderr(r));
+    ck_assert_msg(tc_one_of(got, words), "%s: got \"%s\", wanted one of %s", key, got, words);
+    free(got);
+}
+
+/* ------------------------------------------------------ refused calls */
+
+uint64_t tc_denied_times(const ci_result *r, const char *name)
+{
+    for (size_t i = 0; i < ci_result_denied_syscall_count(r); i++)
+        if (strcmp(ci_result_denied_syscall_name(r, i), name) == 0)
+            return ci_result_denied_syscall_times(r, i);
+    return 0;
+}
+
+/* " name(xN)" for every refused call of the result (free()). */
+static char *denied_list(const ci_result *r)
+{
+    char *all = strdup("");
+    for (size_t i = 0; i < ci_result_denied_syscall_count(r); i++) {
+        char *next = tc_printf("%s %s(x%llu)", all, ci_result_denied_syscall_name(r, i),
+                               (unsigned long long)ci_result_denied_syscall_times(r, i));
+        free(all);
+        all = next;
+    }
+    return all;
+}
+
+void tc_expect_denied(const ci_result *r, const char *name)
+{
+    if (tc_denied_times(r, name) == 0) {
+        char *all = denied_list(r);
+        ck_abort_msg("the result does not report %s as refused; it reports:%s", name, all);
+    }
+}
+
+void tc_expect_no_denials(const ci_result *r)
+{
+    char *all = denied_list(r);
+    ck_assert_msg(ci_result_denied_syscall_count(r) == 0, "refused calls reported:%s", all);
+    free(all);
+}
+
+/* ------------------------------------------------------- host process */
+
+long tc_self_status_kib(const char *field)
+{
+    char buf[8192];
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    ck_assert_int_gt(n, 0);
+    buf[n] = '\0';
+    const char *at = strstr(buf, field);
+    ck_assert_ptr_nonnull(at);
+    return strtol(at + strlen(field), NULL, 10);
+}
+
+uid_t tc_wait_marked(const char *marker)
+{
+    uid_t uid = (uid_t)-1;
+    double give_up = tc_now_ms() + 5000.0;
+    while (tc_find_marker_procs(marker, NULL, 0, &uid) == 0 && tc_now_ms() < give_up)
+        usleep(50000);
+    ck_assert_msg(tc_find_marker_procs(marker, NULL, 0, &uid) == 1,
+                  "marked process %s not visible from the host", marker);
+    return uid;
+}
+
+uid_t tc_spawn_marked(ci_session *s, const char *marker)
+{
+    char *code = tc_spawn_marker_code(marker);
+    ci_result_free(tc_exec_ok(s, code, NULL));
+    free(code);
+    return tc_wait_marked(marker);
+}
+
+/* ---------------------------------------------------------- listeners */
+
+static int listen_inet(int family, int *port)
+{
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_storage ss = {0};
+    socklen_t len;
+    if (family == AF_INET) {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof *a;
+    } else {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_addr = in6addr_loopback;
+        len = sizeof *a;
+    }
+    if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 8) != 0) {
+        close(fd);
+        return -1;
+    }
+    len = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &len);
+    *port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                    : ((struct sockaddr_in6 *)&ss)->sin6_port);
+    return fd;
+}
+
+static int listen_unix(const char *name, int abstract)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    size_t n = strlen(name);
+    ck_assert_uint_lt(n + 1, sizeof a.sun_path);
+    memcpy(a.sun_path + (abstract ? 1 : 0), name, n);
+    /* path: name + NUL; abstract: leading NUL + name */
+    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, len), 0);
+    ck_assert_int_eq(listen(fd, 8), 0);
+    if (!abstract)
+        chmod(name, 0777);
+    return fd;
+}
+
+void tc_listeners_open(struct tc_listeners *l)
+{
+    char hex[17];
+    tc_random_hex(hex, 16);
+    l->tcp4 = listen_inet(AF_INET, &l->port4);
+    ck_assert_int_ge(l->tcp4, 0);
+    l->tcp6 = listen_inet(AF_INET6, &l->port6);
+    if (l->tcp6 < 0)
+        l->port6 = 0;
+    snprintf(l->path, sizeof l->path, "/tmp/ci-unix-%s.sock", hex);
+    snprintf(l->abstract, sizeof l->abstract, "ci-abstract-%s", hex);
+    l->unix_path = listen_unix(l->path, 0);
+    l->unix_abstract = listen_unix(l->abstract, 1);
+
+    /* control: the host itself reaches the TCP listener */
+    int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)l->port4),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(connect(c, (struct sockaddr *)&a, sizeof a), 0);
+    int accepted = accept4(l->tcp4, NULL, NULL, SOCK_CLOEXEC);
+    ck_assert_int_ge(accepted, 0);
+    close(accepted);
+    close(c);
+}
+
+int tc_pending(int fd)
+{
+    if (fd < 0)
+        return 0;
+    ck_assert_int_eq(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
+    int n = 0, c;
+    while ((c = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+        close(c);
+        n++;
+    }
+    return n;
+}
+
+void tc_listeners_close(struct tc_listeners *l)
+{
+    close(l->tcp4);
+    if (l->tcp6 >= 0)
+        close(l->tcp6);
+    close(l->unix_path);
+    close(l->unix_abstract);
+    unlink(l->path);
+}
+
+/* ------------------------------------------------- files of a session */
+
+char *tc_read_fd(int fd)
+{
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+    for (;;) {
+        if (len + 1 >= cap) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            ck_assert_ptr_nonnull(buf);
+        }
+        ssize_t n = read(fd, buf + len, cap - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+    return buf;
+}
+
+char *tc_read_file(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    char *text = tc_read_fd(fd);
+    close(fd);
+    return text;
+}
+
+void tc_assert_host_file(const char *path, const char *want)
+{
+    char *got = tc_read_file(path);
+    ck_assert_msg(got != NULL, "host file %s is gone: %s", path, strerror(errno));
+    ck_assert_msg(strcmp(got, want) == 0, "host file %s changed: \"%s\"", path, got);
+    free(got);
+}
+
+void tc_expect_rc(int rc, int want, const char *what)
+{
+    ck_assert_msg(rc == want, "%s: got %d (%s: %s), want %d (%s)", what, rc, ci_strerror(rc),
+                  ci_last_error(), want, ci_strerror(want));
+}
+
+/* The names listed in `dir`, as "a,b,c" (free()). */
+static char *names_in(ci_session *s, const char *dir)
+{
+    ci_file_list *list = NULL;
+    int rc = ci_list_files(s, dir, &list);
+    ck_assert_msg(rc == 0, "ci_list_files(%s): %s", dir ? dir : "(null)", ci_last_error());
+    char *out = strdup("");
+    for (size_t i = 0; i < ci_file_list_count(list); i++) {
+        char *next = tc_printf("%s%s%s", out, i ? "," : "", ci_file_list_name(list, i));
+        free(out);
+        out = next;
+    }
+    ci_file_list_free(list);
+    return out;
+}
+
+void tc_assert_names(ci_session *s, const char *dir, const char *want)
+{
+    char *got = names_in(s, dir);
+    ck_assert_msg(strcmp(got, want) == 0, "listing %s: got \"%s\", want \"%s\"",
+                  dir ? dir : "/workspace", got, want);
+    free(got);
+}
+
+void tc_assert_py(ci_session *s, const char *code, const char *want)
+{
+    ci_result *r = tc_exec_ok(s, code, NULL);
+    char *out = strdup(tc_stdout(r));
+    ci_result_free(r);
+    ck_assert_msg(strcmp(out, want) == 0, "python printed \"%s\", want \"%s\"\n--- code ---\n%s",
+                  out, want, code);
+    free(out);
+}
+
+cJSON *tc_invoke(ci_session *s, const char *request)
+{
+    char *out = NULL;
+    int rc = ci_invoke_json(s, request, &out);
+    ck_assert_msg(rc == 0, "ci_invoke_json: %s", ci_last_error());
+    cJSON *answer = cJSON_Parse(out);
+    ck_assert_msg(answer != NULL, "invoke answered invalid JSON: %.300s", out);
+    ci_free(out);
+    return answer;
+}
+
+int tc_invoke_is_error(const cJSON *answer)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "isError"));
+}
+
+const char *tc_invoke_text(const cJSON *answer)
+{
+    const cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, "content"), 0);
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(c, "text");
+    return cJSON_IsString(t) ? t->valuestring : "(no text)";
 }

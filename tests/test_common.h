@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Shared helpers of the check-based test runners: suite runner, sessions
- * from the test environment, Python snippets, and host-side process and file
- * probes used to prove that something is (or is no longer) there.
+ * Shared helpers of the check-based test runners: suite runner and skipped
+ * cases, sessions from the test environment, the probes of tests/probes/
+ * and the verdict lines they print, refused system calls, host-side
+ * process, file and listener checks used to prove that something is (or is
+ * no longer) there, and checks of a session's file calls.
  */
 #ifndef CODEINTERP_TESTS_TEST_COMMON_H
 #define CODEINTERP_TESTS_TEST_COMMON_H
@@ -10,6 +12,7 @@
 #include <codeinterp/codeinterp.h>
 
 #include <check.h>
+#include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -30,6 +33,12 @@ int tc_run_suite(Suite *suite);
  * (CODEINTERP_RUNTIME_DIR/python, a virtualenv) is not installed. */
 void tc_require_runtime(void);
 
+/* Whether the case `name` is to be added to the suite. A case that cannot
+ * run here (`can_run` 0, e.g. it needs root) must not pass: when CK_RUN_CASE
+ * names it, this exits with TC_EXIT_SKIP after saying why, so meson reports
+ * it skipped; in a run of every case it says why and returns 0. */
+int tc_case_can_run(const char *name, int can_run, const char *why);
+
 /* Host path of the runtime directory the tests use. */
 const char *tc_runtime_dir(void);
 
@@ -42,6 +51,9 @@ ci_session *tc_session_new(const ci_config *config);
 
 /* Execution options: Python, TC_EXEC_TIMEOUT_MS unless timeout_ms is given. */
 ci_exec_options *tc_options_new(uint64_t timeout_ms);
+
+/* Execution options: JavaScript, TC_EXEC_TIMEOUT_MS. */
+ci_exec_options *tc_js_options(void);
 
 /* Runs code; fails the test unless ci_execute() returned 0. */
 ci_result *tc_exec(ci_session *session, const char *code, const ci_exec_options *options);
@@ -60,9 +72,20 @@ void tc_assert_status(const ci_result *result, ci_status want);
 /* printf into a new buffer (abort on ENOMEM). */
 char *tc_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Contents of tests/<name> from the source tree, prefixed with `prelude`
- * (e.g. assignments of host values); free() the result. */
-char *tc_load_snippet(const char *name, const char *prelude);
+/* Contents of the probe tests/probes/<name> (a script run inside the
+ * sandbox) from the source tree, prefixed with `prelude` (e.g. assignments
+ * of host values); free() the result. */
+char *tc_load_probe(const char *name, const char *prelude);
+
+/* Runs the probe `name` after `prelude` (options NULL: Python). */
+ci_result *tc_run_probe(ci_session *session, const char *name, const char *prelude,
+                        const ci_exec_options *options);
+
+/* The probe ran to its end: status OK and a line "DONE". */
+void tc_expect_probe_done(const ci_result *result);
+
+/* As tc_expect_probe_done() and no line starts with "LEAK". */
+void tc_expect_probe_clean(const ci_result *result);
 
 /* `len` random lowercase hex characters + NUL into buf (len + 1 bytes). */
 void tc_random_hex(char *buf, size_t len);
@@ -106,11 +129,84 @@ const char *tc_state_dir(void);
  * prints its pid. free() the result. */
 char *tc_spawn_marker_code(const char *marker);
 
-
 /* The rest of the output line that starts with "key " (or "" for a line
  * that is just "key"), malloc'd, or NULL when there is none. */
 char *tc_line_value(const char *text, const char *key);
 /* Asserts the line "key value" is in the result's stdout. */
 void tc_expect_line(const ci_result *result, const char *key, const char *value);
+
+/* Asserts the line "key ..." is there and its value does not start with
+ * `bad` (e.g. "ALLOWED"). */
+void tc_expect_line_not(const ci_result *result, const char *key, const char *bad);
+
+/* Whether `value` is one of the '|'-separated words of `words`. */
+int tc_one_of(const char *value, const char *words);
+
+/* Asserts the value of the line "key" is one of the '|'-separated words. */
+void tc_expect_one_of(const ci_result *result, const char *key, const char *words);
+
+/* How often the result says the system call `name` was refused (0: not
+ * listed). */
+uint64_t tc_denied_times(const ci_result *result, const char *name);
+
+/* Asserts the result reports `name` as refused. */
+void tc_expect_denied(const ci_result *result, const char *name);
+
+/* Asserts the result reports no refused call. */
+void tc_expect_no_denials(const ci_result *result);
+
+/* A "<field> <n> kB" value of this process's /proc/self/status, e.g.
+ * "VmHWM:" (peak resident memory), in KiB. */
+long tc_self_status_kib(const char *field);
+
+/* Waits (5 s at most) until the host sees the one process carrying `marker`
+ * in its argv; returns its real uid. */
+uid_t tc_wait_marked(const char *marker);
+
+/* Starts tc_spawn_marker_code(marker) in the session and returns
+ * tc_wait_marked(marker). */
+uid_t tc_spawn_marked(ci_session *session, const char *marker);
+
+/* Host listeners a sandbox must not reach: TCP on 127.0.0.1 and ::1 (tcp6
+ * -1 and port6 0 without IPv6), a unix socket at a path under /tmp and an
+ * abstract one. tc_listeners_open() also proves the host reaches the TCP
+ * one (a positive control). */
+struct tc_listeners {
+    int tcp4, tcp6, unix_path, unix_abstract;
+    int port4, port6;
+    char path[108], abstract[64];
+};
+void tc_listeners_open(struct tc_listeners *listeners);
+void tc_listeners_close(struct tc_listeners *listeners);
+
+/* Number of connections waiting on a listener (accepts them; fd -1: 0). */
+int tc_pending(int fd);
+
+/* Everything left to read from fd, NUL-terminated (free()). */
+char *tc_read_fd(int fd);
+
+/* Contents of a host file (free()), or NULL if it cannot be opened. */
+char *tc_read_file(const char *path);
+
+/* Asserts the host file `path` is there and holds exactly `want`. */
+void tc_assert_host_file(const char *path, const char *want);
+
+/* Asserts a library call returned `want`, naming `what` otherwise. */
+void tc_expect_rc(int rc, int want, const char *what);
+
+/* Asserts the names ci_list_files() lists in `dir` (NULL: /workspace) are
+ * `want`, as "a,b,c". */
+void tc_assert_names(ci_session *session, const char *dir, const char *want);
+
+/* Runs Python that must succeed and asserts its stdout is `want`. */
+void tc_assert_py(ci_session *session, const char *code, const char *want);
+
+/* The answer of one ci_invoke_json() call, parsed (cJSON_Delete()); fails
+ * the test on a bad answer. */
+cJSON *tc_invoke(ci_session *session, const char *request);
+
+/* Whether an invoke answer is an error, and its first text. */
+int tc_invoke_is_error(const cJSON *answer);
+const char *tc_invoke_text(const cJSON *answer);
 
 #endif

@@ -6,7 +6,9 @@
  * Each call returns a clear error, the session reports its true state
  * (usable with a fresh interpreter, or gone with CI_ECLOSED), and nothing
  * is left behind: descriptors, children, processes of the session's uid,
- * its folder, cgroups, loop devices. */
+ * its folder, cgroups, loop devices. And the code of a cell breaks its own
+ * kernel: forged or huge frames on the control channel, every descriptor
+ * taken; the host stays bounded and the session recovers. */
 #include "test_common.h"
 #include "test_leaks.h"
 
@@ -503,6 +505,178 @@ START_TEST(host_out_of_descriptors)
 }
 END_TEST
 
+/* ------------------------------------------------------ control channel */
+
+/* The Python kernel keeps its control channel on fd 512 and runs the cell
+ * in the same process, so the cell can write there. Whatever it writes, the
+ * host stays bounded and the session recovers with a fresh interpreter. */
+static const char forge_prelude[] =
+    "import json, os, struct, time\n"
+    "def frame(data):\n"
+    "    return struct.pack('>I', len(data)) + data\n";
+
+START_TEST(forged_replies)
+{
+    ci_session *s = tc_session_new(NULL);
+    ci_result *r = tc_exec_ok(s, "import fcntl\nprint(fcntl.fcntl(512, fcntl.F_GETFD) >= 0)",
+                              NULL);
+    ck_assert_str_eq(tc_stdout(r), "True\n"); /* the channel is where we aim */
+    ci_result_free(r);
+
+    /* a well-formed reply for this request (id 2) wins over the kernel's:
+     * the cell controls its own result anyway */
+    char *code = tc_printf("%s"
+                           "reply = {'id': 2, 'status': 'ok', 'exit_code': 0, 'value': "
+                           "\"'forged'\"}\n"
+                           "os.write(512, frame(json.dumps(reply).encode()))\n"
+                           "time.sleep(0.5)\n",
+                           forge_prelude);
+    r = tc_exec(s, code, NULL);
+    free(code);
+    tc_assert_status(r, CI_STATUS_OK);
+    ck_assert_str_eq(ci_result_value(r), "'forged'");
+    ci_result_free(r);
+    /* the kernel's own reply to request 2 is now stale: at most one call
+     * pays for it, then a fresh interpreter answers */
+    int ok_after = 0;
+    for (int i = 0; i < 2 && !ok_after; i++) {
+        r = NULL;
+        ck_assert_int_eq(ci_execute(s, "print('after')", NULL, &r), 0);
+        ci_status st = ci_result_status(r);
+        ck_assert_msg(st == CI_STATUS_OK || st == CI_STATUS_SANDBOX_ERROR, "status %s",
+                      ci_status_name(st));
+        ok_after = st == CI_STATUS_OK && strcmp(tc_stdout(r), "after\n") == 0;
+        ci_result_free(r);
+    }
+    ck_assert_msg(ok_after, "the session did not recover from a forged reply");
+
+    /* garbage, a reply for another id, an impossible length: a protocol
+     * error each, found at once (not at the time limit), and the session
+     * goes on with a fresh interpreter that lost the old variables */
+    static const char *const bad[] = {
+        "os.write(512, frame(b'{not json'))\n",
+        "os.write(512, frame(json.dumps({'id': 99, 'status': 'ok'}).encode()))\n",
+        "os.write(512, frame(json.dumps({'id': 0, 'status': 'ok', 'exit_code': 1e300})"
+        ".encode()))\n",
+        "os.write(512, b'\\xff\\xff\\xff\\xff')\n",
+        "os.write(512, frame(b'[1, 2, 3]'))\n",
+    };
+    ci_exec_options *o = tc_options_new(30000);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ci_result_free(tc_exec_ok(s, "marker = 42", NULL));
+        code = tc_printf("%s%stime.sleep(20)\n", forge_prelude, bad[i]);
+        double t0 = tc_now_ms();
+        r = tc_exec(s, code, o);
+        free(code);
+        ck_assert_msg(ci_result_status(r) == CI_STATUS_SANDBOX_ERROR ||
+                          ci_result_status(r) == CI_STATUS_OK,
+                      "forgery %zu: status %s", i, ci_status_name(ci_result_status(r)));
+        ck_assert_msg(tc_now_ms() - t0 < 15000, "forgery %zu waited for the time limit", i);
+        ci_result_free(r);
+        r = tc_exec_ok(s, "print('marker' in globals())", NULL);
+        ck_assert_msg(strcmp(tc_stdout(r), "False\n") == 0,
+                      "after forgery %zu the old interpreter answers: %s", i, tc_stdout(r));
+        ci_result_free(r);
+    }
+    ci_exec_options_free(o);
+    ci_session_destroy(s);
+}
+END_TEST
+
+/* A frame header announcing almost the largest frame, then that many bytes
+ * written as fast as the cell can: the host buffers at most one frame and
+ * answers with a protocol error; its memory stays bounded. */
+START_TEST(huge_reply_frame)
+{
+    ci_session *s = tc_session_new(NULL);
+    long before = tc_self_status_kib("VmHWM:");
+    char *code = tc_printf("%s"
+                           "n = (128 << 20) - 16\n"
+                           "os.write(512, struct.pack('>I', n))\n"
+                           "chunk = b'x' * (1 << 20)\n"
+                           "sent = 0\n"
+                           "while sent < n + (64 << 20):\n"
+                           "    sent += os.write(512, chunk)\n",
+                           forge_prelude);
+    ci_exec_options *o = tc_options_new(60000);
+    ci_result *r = NULL;
+    ck_assert_int_eq(ci_execute(s, code, o, &r), 0);
+    free(code);
+    ck_assert_msg(ci_result_status(r) == CI_STATUS_SANDBOX_ERROR, "status %s",
+                  ci_status_name(ci_result_status(r)));
+    ci_result_free(r);
+    long grew = tc_self_status_kib("VmHWM:") - before;
+    ck_assert_msg(grew < 600 * 1024, "the host grew by %ld KiB for one forged frame", grew);
+    r = tc_exec_ok(s, "print('alive')", NULL);
+    ck_assert_str_eq(tc_stdout(r), "alive\n");
+    ci_result_free(r);
+
+    /* JS: its kernel's channel is fd 3 */
+    ci_exec_options *js = tc_js_options();
+    r = NULL;
+    ck_assert_int_eq(ci_execute(s,
+                                "require('fs').writeSync(3, Buffer.from([0, 0, 0, 5, 0x7b, 0x7b,"
+                                " 0x7b, 0x7b, 0x7b]));\n"
+                                "await new Promise((ok) => setTimeout(ok, 20000));\n",
+                                js, &r),
+                     0);
+    ck_assert_msg(ci_result_status(r) == CI_STATUS_SANDBOX_ERROR, "JS forgery: status %s",
+                  ci_status_name(ci_result_status(r)));
+    ck_assert_msg(ci_result_wall_ms(r) < 15000, "JS forgery waited for the time limit");
+    ci_result_free(r);
+    r = tc_exec_ok(s, "console.log('js alive')", js);
+    ck_assert_str_eq(tc_stdout(r), "js alive\n");
+    ci_result_free(r);
+    ci_exec_options_free(js);
+    ci_exec_options_free(o);
+    ci_session_destroy(s);
+}
+END_TEST
+
+/* Every descriptor the runner may have is taken: the cell still finishes,
+ * its reply comes back, and the next cell runs. */
+START_TEST(fd_exhaustion_inside)
+{
+    ci_session *s = tc_session_new(NULL);
+    ci_result *r = tc_exec_ok(s,
+                              "import errno, os\n"
+                              "held = []\n"
+                              "try:\n"
+                              "    while True:\n"
+                              "        held.append(os.open('/dev/null', os.O_RDONLY))\n"
+                              "except OSError as e:\n"
+                              "    print('STOP', errno.errorcode[e.errno])\n"
+                              "print('HELD', len(held) > 900)\n"
+                              "'value'\n",
+                              NULL);
+    tc_expect_line(r, "STOP", "EMFILE");
+    tc_expect_line(r, "HELD", "True");
+    ck_assert_str_eq(ci_result_value(r), "'value'");
+    ci_result_free(r);
+    r = tc_exec_ok(s, "for fd in held:\n    os.close(fd)\nprint(len(held) > 900)", NULL);
+    ck_assert_str_eq(tc_stdout(r), "True\n");
+    ci_result_free(r);
+
+    ci_exec_options *o = tc_js_options();
+    r = tc_exec(s,
+                "const fs = require('fs'); globalThis.held = [];\n"
+                "try { for (;;) held.push(fs.openSync('/dev/null', 'r')); }\n"
+                "catch (e) { console.log('STOP', e.code); }\n"
+                "console.log('HELD', held.length > 900);\n",
+                o);
+    ck_assert_msg(ci_result_status(r) == CI_STATUS_OK, "JS with every fd taken: %s\n%s\n%s",
+                  ci_status_name(ci_result_status(r)), tc_stdout(r), tc_stderr(r));
+    tc_expect_line(r, "STOP", "EMFILE");
+    tc_expect_line(r, "HELD", "true");
+    ci_result_free(r);
+    r = tc_exec_ok(s, "for (const fd of held) require('fs').closeSync(fd); 'ok'", o);
+    ck_assert_str_eq(ci_result_value(r), "'ok'");
+    ci_result_free(r);
+    ci_exec_options_free(o);
+    ci_session_destroy(s);
+}
+END_TEST
+
 static Suite *faults_suite(void)
 {
     Suite *s = suite_create("faults");
@@ -524,6 +698,13 @@ static Suite *faults_suite(void)
     tc = tcase_create("host_fds");
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, host_out_of_descriptors);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("channel");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, forged_replies);
+    tcase_add_test(tc, huge_reply_frame);
+    tcase_add_test(tc, fd_exhaustion_inside);
     suite_add_tcase(s, tc);
     return s;
 }

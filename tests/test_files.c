@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Suite 'files': uploads, downloads, listing and removal in a session's
  * /workspace through the public API and the invoke tools: names, the upload
- * limit, atomicity, the links and FIFOs sandboxed code can plant, and the
- * files seen from inside the sandbox. */
+ * limit, atomicity, the files seen from inside the sandbox and the formats
+ * pandas reads there. The links and FIFOs sandboxed code can plant are
+ * test_links.c's. */
 #include "test_common.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -128,98 +128,6 @@ static void fill(unsigned char *p, size_t n, uint64_t seed)
         p[i] = (unsigned char)i;
 }
 
-/* The names listed in `dir`, as "a,b,c" (free()). */
-static char *names_in(ci_session *s, const char *dir)
-{
-    ci_file_list *list = NULL;
-    int rc = ci_list_files(s, dir, &list);
-    ck_assert_msg(rc == 0, "ci_list_files(%s): %s", dir ? dir : "(null)", ci_last_error());
-    char *out = strdup("");
-    for (size_t i = 0; i < ci_file_list_count(list); i++) {
-        char *next = tc_printf("%s%s%s", out, i ? "," : "", ci_file_list_name(list, i));
-        free(out);
-        out = next;
-    }
-    ci_file_list_free(list);
-    return out;
-}
-
-static void assert_names(ci_session *s, const char *dir, const char *want)
-{
-    char *got = names_in(s, dir);
-    ck_assert_msg(strcmp(got, want) == 0, "listing %s: got \"%s\", want \"%s\"",
-                  dir ? dir : "/workspace", got, want);
-    free(got);
-}
-
-/* Runs Python that must succeed; returns its stdout (free()). */
-static char *py(ci_session *s, const char *code)
-{
-    ci_result *r = tc_exec_ok(s, code, NULL);
-    char *out = strdup(tc_stdout(r));
-    ci_result_free(r);
-    return out;
-}
-
-static void assert_py(ci_session *s, const char *code, const char *want)
-{
-    char *out = py(s, code);
-    ck_assert_msg(strcmp(out, want) == 0, "python printed \"%s\", want \"%s\"\n--- code ---\n%s",
-                  out, want, code);
-    free(out);
-}
-
-/* Contents of a small host file, or NULL if it cannot be read. */
-static char *host_read(const char *path)
-{
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return NULL;
-    char buf[4096];
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return strdup(buf);
-}
-
-static void assert_host_file(const char *path, const char *want)
-{
-    char *got = host_read(path);
-    ck_assert_msg(got != NULL, "host file %s is gone: %s", path, strerror(errno));
-    ck_assert_msg(strcmp(got, want) == 0, "host file %s changed: \"%s\"", path, got);
-    free(got);
-}
-
-static void expect(int rc, int want, const char *what)
-{
-    ck_assert_msg(rc == want, "%s: got %d (%s: %s), want %d (%s)", what, rc, ci_strerror(rc),
-                  ci_last_error(), want, ci_strerror(want));
-}
-
-/* The answer of one invoke call, parsed; fails the test on a bad answer. */
-static cJSON *invoke(ci_session *s, const char *request)
-{
-    char *out = NULL;
-    int rc = ci_invoke_json(s, request, &out);
-    ck_assert_msg(rc == 0, "ci_invoke_json: %s", ci_last_error());
-    cJSON *answer = cJSON_Parse(out);
-    ck_assert_msg(answer != NULL, "invoke answered invalid JSON: %.300s", out);
-    ci_free(out);
-    return answer;
-}
-
-static int is_error(const cJSON *answer)
-{
-    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "isError"));
-}
-
-static const char *answer_text(const cJSON *answer)
-{
-    const cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, "content"), 0);
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(c, "text");
-    return cJSON_IsString(t) ? t->valuestring : "(no text)";
-}
-
 static const char *str_at(const cJSON *o, const char *a, const char *b)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
@@ -256,28 +164,28 @@ START_TEST(bad_names_refused)
         void *data = NULL;
         size_t len = 0;
         ci_file_list *list = NULL;
-        expect(ci_upload(s, n, "x", 1), CI_EPATH, n);
+        tc_expect_rc(ci_upload(s, n, "x", 1), CI_EPATH, n);
         ck_assert_msg(strstr(ci_last_error(), "name") != NULL, "message: %s", ci_last_error());
-        expect(ci_upload_file(s, src, n), CI_EPATH, n);
-        expect(ci_download(s, n, &data, &len), CI_EPATH, n);
+        tc_expect_rc(ci_upload_file(s, src, n), CI_EPATH, n);
+        tc_expect_rc(ci_download(s, n, &data, &len), CI_EPATH, n);
         ck_assert_ptr_null(data);
-        expect(ci_download_to_file(s, n, dst), CI_EPATH, n);
-        expect(ci_remove_file(s, n), CI_EPATH, n);
+        tc_expect_rc(ci_download_to_file(s, n, dst), CI_EPATH, n);
+        tc_expect_rc(ci_remove_file(s, n), CI_EPATH, n);
         /* "" and "." name /workspace itself for a listing */
         if (strcmp(n, "") != 0 && strcmp(n, ".") != 0) {
-            expect(ci_list_files(s, n, &list), CI_EPATH, n);
+            tc_expect_rc(ci_list_files(s, n, &list), CI_EPATH, n);
             ck_assert_ptr_null(list);
         }
         ck_assert_str_eq(ci_session_last_error(s), ci_last_error());
     }
     ck_assert_int_eq(access(dst, F_OK), -1);
-    assert_names(s, NULL, "");
+    tc_assert_names(s, NULL, "");
 
     /* the limits themselves are fine: a 255-byte component, a 4095-byte name */
     char comp[256];
     memset(comp, 'c', 255);
     comp[255] = '\0';
-    expect(ci_upload(s, comp, "y", 1), 0, "255-byte component");
+    tc_expect_rc(ci_upload(s, comp, "y", 1), 0, "255-byte component");
     char longest[4096];
     size_t at = 0;
     memset(comp, 'd', 255);
@@ -288,21 +196,21 @@ START_TEST(bad_names_refused)
     }
     memset(longest + at, 'e', 4095 - at);
     longest[4095] = '\0';
-    expect(ci_upload(s, longest, "z", 1), 0, "4095-byte name");
+    tc_expect_rc(ci_upload(s, longest, "z", 1), 0, "4095-byte name");
     void *data = NULL;
     size_t len = 0;
-    expect(ci_download(s, longest, &data, &len), 0, "download 4095-byte name");
+    tc_expect_rc(ci_download(s, longest, &data, &len), 0, "download 4095-byte name");
     ck_assert_uint_eq(len, 1);
     ci_free(data);
 
     /* NULL arguments */
-    expect(ci_upload(NULL, "a", "x", 1), CI_EINVAL, "NULL session");
-    expect(ci_upload(s, NULL, "x", 1), CI_EINVAL, "NULL name");
-    expect(ci_upload(s, "a", NULL, 1), CI_EINVAL, "NULL data");
-    expect(ci_upload(s, "empty", NULL, 0), 0, "NULL data, no bytes");
-    expect(ci_download(s, "empty", NULL, &len), CI_EINVAL, "NULL data out");
-    expect(ci_list_files(s, NULL, NULL), CI_EINVAL, "NULL list out");
-    expect(ci_config_set_upload_limit(NULL, 1), CI_EINVAL, "NULL config");
+    tc_expect_rc(ci_upload(NULL, "a", "x", 1), CI_EINVAL, "NULL session");
+    tc_expect_rc(ci_upload(s, NULL, "x", 1), CI_EINVAL, "NULL name");
+    tc_expect_rc(ci_upload(s, "a", NULL, 1), CI_EINVAL, "NULL data");
+    tc_expect_rc(ci_upload(s, "empty", NULL, 0), 0, "NULL data, no bytes");
+    tc_expect_rc(ci_download(s, "empty", NULL, &len), CI_EINVAL, "NULL data out");
+    tc_expect_rc(ci_list_files(s, NULL, NULL), CI_EINVAL, "NULL list out");
+    tc_expect_rc(ci_config_set_upload_limit(NULL, 1), CI_EINVAL, "NULL config");
     ck_assert_uint_eq(ci_file_list_count(NULL), 0);
     ck_assert_ptr_null(ci_file_list_name(NULL, 0));
     ci_file_list_free(NULL);
@@ -323,8 +231,8 @@ START_TEST(upload_download_list_remove)
     char *tmp = tc_make_temp_dir("ci-files-rt");
 
     /* folders are created on the way; the sandbox owns what we made */
-    expect(ci_upload(s, "in/2024/notes.txt", "hello\n", 6), 0, "upload");
-    assert_py(s,
+    tc_expect_rc(ci_upload(s, "in/2024/notes.txt", "hello\n", 6), 0, "upload");
+    tc_assert_py(s,
               "import os\n"
               "for p in ('in', 'in/2024', 'in/2024/notes.txt'):\n"
               "    st = os.stat(p)\n"
@@ -335,18 +243,18 @@ START_TEST(upload_download_list_remove)
 
     void *data = NULL;
     size_t len = 0;
-    expect(ci_download(s, "in/2024/notes.txt", &data, &len), 0, "download");
+    tc_expect_rc(ci_download(s, "in/2024/notes.txt", &data, &len), 0, "download");
     ck_assert_uint_eq(len, 11);
     ck_assert_str_eq(data, "hello\nmore\n"); /* NUL-terminated */
     ci_free(data);
 
     /* replacing is atomic and keeps nothing of the old contents */
-    expect(ci_upload(s, "in/2024/notes.txt", "v2", 2), 0, "replace");
-    assert_py(s, "print(open('in/2024/notes.txt').read())", "v2\n");
+    tc_expect_rc(ci_upload(s, "in/2024/notes.txt", "v2", 2), 0, "replace");
+    tc_assert_py(s, "print(open('in/2024/notes.txt').read())", "v2\n");
 
     /* an empty file */
-    expect(ci_upload(s, "empty.bin", "", 0), 0, "empty upload");
-    expect(ci_download(s, "empty.bin", &data, &len), 0, "empty download");
+    tc_expect_rc(ci_upload(s, "empty.bin", "", 0), 0, "empty upload");
+    tc_expect_rc(ci_download(s, "empty.bin", &data, &len), 0, "empty download");
     ck_assert_uint_eq(len, 0);
     ci_free(data);
 
@@ -355,29 +263,29 @@ START_TEST(upload_download_list_remove)
     char *dst = tc_printf("%s/sub/out.csv", tmp);
     char *dst_dir = tc_printf("%s/sub", tmp);
     tc_write_file(src, "a,b\n1,2\n", 0600);
-    expect(ci_upload_file(s, src, "data.csv"), 0, "upload_file");
+    tc_expect_rc(ci_upload_file(s, src, "data.csv"), 0, "upload_file");
     ck_assert_int_eq(mkdir(dst_dir, 0700), 0);
-    expect(ci_download_to_file(s, "data.csv", dst), 0, "download_to_file");
-    assert_host_file(dst, "a,b\n1,2\n");
-    expect(ci_upload(s, "data.csv", "new", 3), 0, "replace");
-    expect(ci_download_to_file(s, "data.csv", dst), 0, "download_to_file over a file");
-    assert_host_file(dst, "new");
+    tc_expect_rc(ci_download_to_file(s, "data.csv", dst), 0, "download_to_file");
+    tc_assert_host_file(dst, "a,b\n1,2\n");
+    tc_expect_rc(ci_upload(s, "data.csv", "new", 3), 0, "replace");
+    tc_expect_rc(ci_download_to_file(s, "data.csv", dst), 0, "download_to_file over a file");
+    tc_assert_host_file(dst, "new");
     char *missing = tc_printf("%s/nope", tmp);
-    expect(ci_upload_file(s, missing, "x"), CI_ENOENT, "missing host file");
-    expect(ci_upload_file(s, tmp, "x"), CI_EIO, "host directory");
-    expect(ci_download(s, "nope.txt", &data, &len), CI_ENOENT, "missing download");
-    expect(ci_download_to_file(s, "nope.txt", missing), CI_ENOENT, "missing download_to_file");
+    tc_expect_rc(ci_upload_file(s, missing, "x"), CI_ENOENT, "missing host file");
+    tc_expect_rc(ci_upload_file(s, tmp, "x"), CI_EIO, "host directory");
+    tc_expect_rc(ci_download(s, "nope.txt", &data, &len), CI_ENOENT, "missing download");
+    tc_expect_rc(ci_download_to_file(s, "nope.txt", missing), CI_ENOENT, "missing download_to_file");
     ck_assert_int_eq(access(missing, F_OK), -1);
 
     /* a folder in the way of an upload, a file in the way of a folder */
-    expect(ci_upload(s, "in", "x", 1), CI_EPATH, "upload over a folder");
-    expect(ci_upload(s, "data.csv/x", "x", 1), CI_EPATH, "file as a folder");
-    expect(ci_download(s, "in", &data, &len), CI_EFILETYPE, "download a folder");
+    tc_expect_rc(ci_upload(s, "in", "x", 1), CI_EPATH, "upload over a folder");
+    tc_expect_rc(ci_upload(s, "data.csv/x", "x", 1), CI_EPATH, "file as a folder");
+    tc_expect_rc(ci_download(s, "in", &data, &len), CI_EFILETYPE, "download a folder");
 
     /* listing: sorted, with kinds, sizes and times */
     ci_result_free(tc_exec_ok(s, "import os\nos.symlink('data.csv', 'ln')\n", NULL));
     ci_file_list *list = NULL;
-    expect(ci_list_files(s, "", &list), 0, "list");
+    tc_expect_rc(ci_list_files(s, "", &list), 0, "list");
     ck_assert_uint_eq(ci_file_list_count(list), 4);
     const char *names[] = { "data.csv", "empty.bin", "in", "ln" };
     const ci_file_type types[] = { CI_FILE_REGULAR, CI_FILE_REGULAR, CI_FILE_DIRECTORY,
@@ -393,26 +301,26 @@ START_TEST(upload_download_list_remove)
     ck_assert_ptr_null(ci_file_list_name(list, 4));
     ck_assert_int_eq(ci_file_list_type(list, 4), CI_FILE_OTHER);
     ci_file_list_free(list);
-    assert_names(s, "in", "2024");
-    assert_names(s, "in/2024", "notes.txt");
-    assert_names(s, ".", "data.csv,empty.bin,in,ln");
-    expect(ci_list_files(s, "data.csv", &list), CI_EPATH, "list a file");
-    expect(ci_list_files(s, "nope", &list), CI_ENOENT, "list a missing folder");
+    tc_assert_names(s, "in", "2024");
+    tc_assert_names(s, "in/2024", "notes.txt");
+    tc_assert_names(s, ".", "data.csv,empty.bin,in,ln");
+    tc_expect_rc(ci_list_files(s, "data.csv", &list), CI_EPATH, "list a file");
+    tc_expect_rc(ci_list_files(s, "nope", &list), CI_ENOENT, "list a missing folder");
 
     /* removal: a file, a link (not its target), a whole tree */
-    expect(ci_remove_file(s, "ln"), 0, "remove link");
-    assert_names(s, NULL, "data.csv,empty.bin,in");
+    tc_expect_rc(ci_remove_file(s, "ln"), 0, "remove link");
+    tc_assert_names(s, NULL, "data.csv,empty.bin,in");
     ci_result_free(tc_exec_ok(s,
         "import os\n"
         "os.makedirs('in/deep/er/still', exist_ok=True)\n"
         "for i in range(50):\n"
         "    open(f'in/deep/f{i}', 'w').write('x')\n"
         "os.chmod('in/deep/er', 0)\n", NULL));
-    expect(ci_remove_file(s, "in"), 0, "remove tree");
-    expect(ci_remove_file(s, "in"), CI_ENOENT, "remove again");
-    expect(ci_remove_file(s, "data.csv"), 0, "remove file");
-    assert_names(s, NULL, "empty.bin");
-    assert_py(s, "import os\nprint(sorted(os.listdir('.')))", "['empty.bin']\n");
+    tc_expect_rc(ci_remove_file(s, "in"), 0, "remove tree");
+    tc_expect_rc(ci_remove_file(s, "in"), CI_ENOENT, "remove again");
+    tc_expect_rc(ci_remove_file(s, "data.csv"), 0, "remove file");
+    tc_assert_names(s, NULL, "empty.bin");
+    tc_assert_py(s, "import os\nprint(sorted(os.listdir('.')))", "['empty.bin']\n");
 
     ci_session_destroy(s);
     tc_remove_tree(tmp);
@@ -436,7 +344,7 @@ START_TEST(hundred_mib_round_trip)
     char want[65];
     sha256_hex(buf, n, want);
 
-    expect(ci_upload(s, "big/blob.bin", buf, n), 0, "100 MiB upload");
+    tc_expect_rc(ci_upload(s, "big/blob.bin", buf, n), 0, "100 MiB upload");
     char *code = tc_printf("import hashlib, os\n"
                            "h = hashlib.sha256()\n"
                            "with open('big/blob.bin', 'rb') as f:\n"
@@ -444,21 +352,21 @@ START_TEST(hundred_mib_round_trip)
                            "        h.update(chunk)\n"
                            "print(os.path.getsize('big/blob.bin'), h.hexdigest())\n");
     char *expected = tc_printf("%zu %s\n", n, want);
-    assert_py(s, code, expected);
+    tc_assert_py(s, code, expected);
 
     void *back = NULL;
     size_t len = 0;
-    expect(ci_download(s, "big/blob.bin", &back, &len), 0, "100 MiB download");
+    tc_expect_rc(ci_download(s, "big/blob.bin", &back, &len), 0, "100 MiB download");
     ck_assert_uint_eq(len, n);
     ck_assert_msg(memcmp(back, buf, n) == 0, "downloaded bytes differ");
     ci_free(back);
 
     /* one byte more: refused, and nothing is left, not even a folder */
-    expect(ci_upload(s, "over/blob.bin", buf, n + 1), CI_ETOOBIG, "100 MiB + 1");
+    tc_expect_rc(ci_upload(s, "over/blob.bin", buf, n + 1), CI_ETOOBIG, "100 MiB + 1");
     ck_assert_msg(strstr(ci_last_error(), "limit") != NULL, "message: %s", ci_last_error());
-    expect(ci_upload(s, "big/blob.bin", buf, n + 1), CI_ETOOBIG, "100 MiB + 1 over a file");
-    assert_names(s, NULL, "big");
-    assert_names(s, "big", "blob.bin");
+    tc_expect_rc(ci_upload(s, "big/blob.bin", buf, n + 1), CI_ETOOBIG, "100 MiB + 1 over a file");
+    tc_assert_names(s, NULL, "big");
+    tc_assert_names(s, "big", "blob.bin");
 
     /* the same through a host file: checked before anything is written */
     char *tmp = tc_make_temp_dir("ci-files-big");
@@ -467,21 +375,21 @@ START_TEST(hundred_mib_round_trip)
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(write(fd, buf, n + 1), (ssize_t)(n + 1));
     close(fd);
-    expect(ci_upload_file(s, host, "over.bin"), CI_ETOOBIG, "host file of 100 MiB + 1");
+    tc_expect_rc(ci_upload_file(s, host, "over.bin"), CI_ETOOBIG, "host file of 100 MiB + 1");
     ck_assert_int_eq(truncate(host, (off_t)n), 0);
-    expect(ci_upload_file(s, host, "big/again.bin"), 0, "host file of 100 MiB");
-    assert_py(s,
+    tc_expect_rc(ci_upload_file(s, host, "big/again.bin"), 0, "host file of 100 MiB");
+    tc_assert_py(s,
               "import hashlib\n"
               "print(hashlib.sha256(open('big/again.bin', 'rb').read()).hexdigest() == "
               "hashlib.sha256(open('big/blob.bin', 'rb').read()).hexdigest())",
               "True\n");
     char *out = tc_printf("%s/back.bin", tmp);
-    expect(ci_download_to_file(s, "big/again.bin", out), 0, "download_to_file 100 MiB");
+    tc_expect_rc(ci_download_to_file(s, "big/again.bin", out), 0, "download_to_file 100 MiB");
     struct stat st;
     ck_assert_int_eq(stat(out, &st), 0);
     ck_assert_uint_eq((uint64_t)st.st_size, n);
-    assert_names(s, NULL, "big");
-    assert_names(s, "big", "again.bin,blob.bin");
+    tc_assert_names(s, NULL, "big");
+    tc_assert_names(s, "big", "again.bin,blob.bin");
 
     ci_session_destroy(s);
     tc_remove_tree(tmp);
@@ -542,155 +450,28 @@ START_TEST(configured_limit_and_streaming)
     char buf[1001];
     memset(buf, 'q', sizeof(buf));
 
-    expect(ci_upload(s, "a/exact.txt", buf, 1000), 0, "at the limit");
-    expect(ci_upload(s, "b/over.txt", buf, 1001), CI_ETOOBIG, "over the limit");
-    expect(upload_from_pipe(s, tmp, 1000, "c/piped.txt"), 0, "pipe at the limit");
-    expect(upload_from_pipe(s, tmp, 5 * MIB, "d/e/piped.txt"), CI_ETOOBIG, "pipe over the limit");
+    tc_expect_rc(ci_upload(s, "a/exact.txt", buf, 1000), 0, "at the limit");
+    tc_expect_rc(ci_upload(s, "b/over.txt", buf, 1001), CI_ETOOBIG, "over the limit");
+    tc_expect_rc(upload_from_pipe(s, tmp, 1000, "c/piped.txt"), 0, "pipe at the limit");
+    tc_expect_rc(upload_from_pipe(s, tmp, 5 * MIB, "d/e/piped.txt"), CI_ETOOBIG, "pipe over the limit");
     ck_assert_msg(strstr(ci_last_error(), "grew past") != NULL, "message: %s", ci_last_error());
     /* no folder made for the refused uploads, no temporary file anywhere */
-    assert_names(s, NULL, "a,c");
-    assert_names(s, "a", "exact.txt");
-    assert_names(s, "c", "piped.txt");
-    assert_py(s, "import os\nprint(os.path.getsize('c/piped.txt'))", "1000\n");
+    tc_assert_names(s, NULL, "a,c");
+    tc_assert_names(s, "a", "exact.txt");
+    tc_assert_names(s, "c", "piped.txt");
+    tc_assert_py(s, "import os\nprint(os.path.getsize('c/piped.txt'))", "1000\n");
 
     /* downloads are not bound by the upload limit */
     ci_result_free(tc_exec_ok(s, "open('made.bin', 'wb').write(b'm' * 5000)", NULL));
     void *data = NULL;
     size_t len = 0;
-    expect(ci_download(s, "made.bin", &data, &len), 0, "download past the upload limit");
+    tc_expect_rc(ci_download(s, "made.bin", &data, &len), 0, "download past the upload limit");
     ck_assert_uint_eq(len, 5000);
     ci_free(data);
 
     ci_session_destroy(s);
     tc_remove_tree(tmp);
     free(tmp);
-}
-END_TEST
-
-/* ------------------------------------------------ links, FIFOs, hard links */
-
-START_TEST(planted_links_leave_host_untouched)
-{
-    ci_session *s = tc_session_new(NULL);
-    /* host targets the sandbox cannot see, but the host could reach if it
-     * followed a link: root-owned, in a host temp dir */
-    char *host = tc_make_temp_dir("ci-files-host");
-    char *secret = tc_printf("%s/secretfile-created-by-test", host);
-    char *dir = tc_printf("%s/dir", host);
-    char *passwd = tc_printf("%s/dir/passwd", host);
-    char *out = tc_printf("%s/out.bin", host);
-    ck_assert_int_eq(mkdir(dir, 0755), 0);
-    tc_write_file(secret, "host secret\n", 0600);
-    tc_write_file(passwd, "host passwd\n", 0644);
-    struct stat etc_before, etc_after;
-    ck_assert_int_eq(stat("/etc/passwd", &etc_before), 0);
-
-    char *plant = tc_printf(
-        "import os\n"
-        "os.symlink('/etc', 'link')\n"
-        "os.symlink('%s', 'hostdir')\n"
-        "os.symlink('%s', 'evil')\n"
-        "os.symlink('%s', 'evil2')\n"
-        "open('real.txt', 'w').write('sandbox data')\n"
-        "os.link('real.txt', 'hard')\n"
-        "os.mkdir('sub')\n"
-        "os.symlink('..', 'sub/up')\n",
-        dir, secret, secret);
-    ci_result_free(tc_exec_ok(s, plant, NULL));
-    free(plant);
-
-    void *data = NULL;
-    size_t len = 0;
-    ci_file_list *list = NULL;
-    /* Only read-only calls go through the link to the host's real /etc:
-     * were links ever followed again, the calls that write or remove must
-     * hit this test's own host files, never the host's /etc. */
-    /* uploads through a linked folder */
-    expect(ci_upload(s, "hostdir/passwd", "pwned\n", 6), CI_EPATH, "upload via link -> host dir");
-    ck_assert_msg(strstr(ci_last_error(), "symbolic link") != NULL, "%s", ci_last_error());
-    expect(ci_upload(s, "hostdir/new/x", "pwned\n", 6), CI_EPATH, "mkdir via link");
-    expect(ci_upload(s, "sub/up/x", "pwned\n", 6), CI_EPATH, "upload via link -> ..");
-    /* downloads of linked files, and through linked folders */
-    expect(ci_download(s, "evil", &data, &len), CI_EPATH, "download link -> secret");
-    expect(ci_download(s, "hostdir/passwd", &data, &len), CI_EPATH, "download via link");
-    expect(ci_download(s, "link/passwd", &data, &len), CI_EPATH, "download via link -> /etc");
-    expect(ci_download_to_file(s, "evil", out), CI_EPATH, "download_to_file link");
-    ck_assert_int_eq(access(out, F_OK), -1);
-    /* a hard link is refused even though it names a sandbox file */
-    expect(ci_download(s, "hard", &data, &len), CI_EFILETYPE, "download hard link");
-    ck_assert_msg(strstr(ci_last_error(), "hard link") != NULL, "%s", ci_last_error());
-    expect(ci_download(s, "real.txt", &data, &len), CI_EFILETYPE, "download linked file");
-    ck_assert_ptr_null(data);
-    /* listing through a link */
-    expect(ci_list_files(s, "hostdir", &list), CI_EPATH, "list via link");
-    expect(ci_list_files(s, "link", &list), CI_EPATH, "list via link -> /etc");
-    /* removal: the links go, never what they point at */
-    expect(ci_remove_file(s, "hostdir/passwd"), CI_EPATH, "remove via link");
-    expect(ci_remove_file(s, "hostdir"), 0, "remove link -> host dir");
-    expect(ci_remove_file(s, "evil2"), 0, "remove link -> secret");
-    /* an upload over a link replaces the link itself */
-    expect(ci_upload(s, "evil", "replaced", 8), 0, "upload over a link");
-    expect(ci_download(s, "evil", &data, &len), 0, "download what replaced the link");
-    ck_assert_str_eq(data, "replaced");
-    ci_free(data);
-    expect(ci_remove_file(s, "sub"), 0, "remove a folder holding a link to ..");
-
-    assert_host_file(secret, "host secret\n");
-    assert_host_file(passwd, "host passwd\n");
-    ck_assert_int_eq(stat("/etc/passwd", &etc_after), 0);
-    ck_assert_int_eq(etc_before.st_ino, etc_after.st_ino);
-    ck_assert_int_eq(etc_before.st_size, etc_after.st_size);
-    ck_assert_int_eq(etc_before.st_mtim.tv_sec, etc_after.st_mtim.tv_sec);
-    assert_names(s, NULL, "evil,hard,link,real.txt");
-    assert_py(s, "print(open('real.txt').read())", "sandbox data\n");
-
-    ci_session_destroy(s);
-    assert_host_file(secret, "host secret\n");
-    assert_host_file(passwd, "host passwd\n");
-    tc_remove_tree(host);
-    free(host);
-    free(secret);
-    free(dir);
-    free(passwd);
-    free(out);
-}
-END_TEST
-
-START_TEST(fifo_refused_without_blocking)
-{
-    ci_session *s = tc_session_new(NULL);
-    char *tmp = tc_make_temp_dir("ci-files-fifo");
-    char *out = tc_printf("%s/out", tmp);
-    ci_result_free(tc_exec_ok(s, "import os, socket\nos.mkfifo('pipe')\n"
-                                 "socket.socket(socket.AF_UNIX).bind('sock')\n", NULL));
-    void *data = NULL;
-    size_t len = 0;
-    /* a blocking open would wait for a writer forever: the case timeout
-     * would end the test */
-    expect(ci_download(s, "pipe", &data, &len), CI_EFILETYPE, "download FIFO");
-    ck_assert_msg(strstr(ci_last_error(), "FIFO") != NULL, "%s", ci_last_error());
-    expect(ci_download_to_file(s, "pipe", out), CI_EFILETYPE, "download_to_file FIFO");
-    expect(ci_download(s, "sock", &data, &len), CI_EFILETYPE, "download socket");
-    ck_assert_int_eq(access(out, F_OK), -1);
-
-    ci_file_list *list = NULL;
-    expect(ci_list_files(s, NULL, &list), 0, "list");
-    ck_assert_uint_eq(ci_file_list_count(list), 2);
-    ck_assert_int_eq(ci_file_list_type(list, 0), CI_FILE_OTHER);
-    ck_assert_int_eq(ci_file_list_type(list, 1), CI_FILE_OTHER);
-    ci_file_list_free(list);
-
-    cJSON *a = invoke(s, "{\"name\":\"readFiles\",\"arguments\":{\"paths\":[\"pipe\"]}}");
-    ck_assert_msg(is_error(a), "readFiles of a FIFO: %s", answer_text(a));
-    cJSON_Delete(a);
-
-    expect(ci_remove_file(s, "pipe"), 0, "remove FIFO");
-    expect(ci_remove_file(s, "sock"), 0, "remove socket");
-    assert_names(s, NULL, "");
-    ci_session_destroy(s);
-    tc_remove_tree(tmp);
-    free(tmp);
-    free(out);
 }
 END_TEST
 
@@ -716,31 +497,31 @@ START_TEST(invoke_binary_round_trip)
                           "{\"path\":\"nul.dat\",\"blob\":\"%s\"},"
                           "{\"path\":\"empty.txt\",\"text\":\"\"}]}}",
                           bin64, bad64, nul64);
-    cJSON *a = invoke(s, req);
-    ck_assert_msg(!is_error(a), "writeFiles: %s", answer_text(a));
-    ck_assert_ptr_nonnull(strstr(answer_text(a), "wrote 5 files"));
+    cJSON *a = tc_invoke(s, req);
+    ck_assert_msg(!tc_invoke_is_error(a), "writeFiles: %s", tc_invoke_text(a));
+    ck_assert_ptr_nonnull(strstr(tc_invoke_text(a), "wrote 5 files"));
     cJSON_Delete(a);
     free(req);
 
     /* byte-exact through the C API and inside the sandbox */
     void *data = NULL;
     size_t len = 0;
-    expect(ci_download(s, "bin/all.bin", &data, &len), 0, "download blob");
+    tc_expect_rc(ci_download(s, "bin/all.bin", &data, &len), 0, "download blob");
     ck_assert_uint_eq(len, sizeof(bin));
     ck_assert(memcmp(data, bin, sizeof(bin)) == 0);
     ci_free(data);
     char sum[65];
     sha256_hex(bin, sizeof(bin), sum);
     char *want = tc_printf("%s\n", sum);
-    assert_py(s, "import hashlib\nprint(hashlib.sha256(open('bin/all.bin','rb').read()).hexdigest())",
+    tc_assert_py(s, "import hashlib\nprint(hashlib.sha256(open('bin/all.bin','rb').read()).hexdigest())",
               want);
     free(want);
-    assert_py(s, "print(open('text/h\\u00e9llo.txt', encoding='utf-8').read() == 'h\\u00e9llo\\n\\u2603')",
+    tc_assert_py(s, "print(open('text/h\\u00e9llo.txt', encoding='utf-8').read() == 'h\\u00e9llo\\n\\u2603')",
               "True\n");
 
-    a = invoke(s, "{\"name\":\"readFiles\",\"arguments\":{\"paths\":[\"bin/all.bin\","
+    a = tc_invoke(s, "{\"name\":\"readFiles\",\"arguments\":{\"paths\":[\"bin/all.bin\","
                   "\"text/h\\u00e9llo.txt\",\"bad.dat\",\"nul.dat\",\"empty.txt\"]}}");
-    ck_assert_msg(!is_error(a), "readFiles: %s", answer_text(a));
+    ck_assert_msg(!tc_invoke_is_error(a), "readFiles: %s", tc_invoke_text(a));
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(a, "content");
     ck_assert_int_eq(cJSON_GetArraySize(content), 5);
     const cJSON *b0 = cJSON_GetArrayItem(content, 0);
@@ -768,13 +549,13 @@ END_TEST
 START_TEST(invoke_list_remove_and_batches)
 {
     ci_session *s = tc_session_new(NULL);
-    expect(ci_upload(s, "d/chart.png", "\x89PNG", 4), 0, "upload png");
-    expect(ci_upload(s, "d/table.csv", "a\n1\n", 4), 0, "upload csv");
-    expect(ci_upload(s, "d/sub/x.json", "{}", 2), 0, "upload json");
-    expect(ci_upload(s, "top.txt", "top", 3), 0, "upload txt");
+    tc_expect_rc(ci_upload(s, "d/chart.png", "\x89PNG", 4), 0, "upload png");
+    tc_expect_rc(ci_upload(s, "d/table.csv", "a\n1\n", 4), 0, "upload csv");
+    tc_expect_rc(ci_upload(s, "d/sub/x.json", "{}", 2), 0, "upload json");
+    tc_expect_rc(ci_upload(s, "top.txt", "top", 3), 0, "upload txt");
 
-    cJSON *a = invoke(s, "{\"name\":\"listFiles\",\"arguments\":{\"directoryPath\":\"d\"}}");
-    ck_assert_msg(!is_error(a), "listFiles: %s", answer_text(a));
+    cJSON *a = tc_invoke(s, "{\"name\":\"listFiles\",\"arguments\":{\"directoryPath\":\"d\"}}");
+    ck_assert_msg(!tc_invoke_is_error(a), "listFiles: %s", tc_invoke_text(a));
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(a, "content");
     ck_assert_int_eq(cJSON_GetArraySize(content), 3);
     const struct {
@@ -804,13 +585,13 @@ START_TEST(invoke_list_remove_and_batches)
                   ->valuedouble > 1600000000);
     cJSON_Delete(a);
 
-    a = invoke(s, "{\"name\":\"listFiles\",\"arguments\":{\"directoryPath\":\"\"}}");
+    a = tc_invoke(s, "{\"name\":\"listFiles\",\"arguments\":{\"directoryPath\":\"\"}}");
     ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(a, "content")), 2);
     ck_assert_str_eq(str_at(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(a, "content"), 1),
                             "uri", NULL), "file:///workspace/top.txt");
     cJSON_Delete(a);
-    a = invoke(s, "{\"name\":\"listFiles\",\"arguments\":{\"directoryPath\":\"../..\"}}");
-    ck_assert(is_error(a));
+    a = tc_invoke(s, "{\"name\":\"listFiles\",\"arguments\":{\"directoryPath\":\"../..\"}}");
+    ck_assert(tc_invoke_is_error(a));
     cJSON_Delete(a);
 
     /* a batch is written whole or not at all */
@@ -833,25 +614,25 @@ START_TEST(invoke_list_remove_and_batches)
         "\"text\":\"a\",\"blob\":\"YQ==\"}]}}",
     };
     for (size_t i = 0; i < sizeof(failing) / sizeof(failing[0]); i++) {
-        a = invoke(s, failing[i]);
-        ck_assert_msg(is_error(a), "batch %zu was accepted", i);
+        a = tc_invoke(s, failing[i]);
+        ck_assert_msg(tc_invoke_is_error(a), "batch %zu was accepted", i);
         cJSON_Delete(a);
-        assert_names(s, NULL, "d,top.txt");
+        tc_assert_names(s, NULL, "d,top.txt");
     }
-    assert_py(s, "print(open('top.txt').read())", "top\n");
+    tc_assert_py(s, "print(open('top.txt').read())", "top\n");
 
     /* removeFiles */
-    a = invoke(s, "{\"name\":\"removeFiles\",\"arguments\":{\"paths\":[\"top.txt\",\"../x\"]}}");
-    ck_assert(is_error(a));
+    a = tc_invoke(s, "{\"name\":\"removeFiles\",\"arguments\":{\"paths\":[\"top.txt\",\"../x\"]}}");
+    ck_assert(tc_invoke_is_error(a));
     cJSON_Delete(a);
-    assert_names(s, NULL, "d,top.txt");
-    a = invoke(s, "{\"name\":\"removeFiles\",\"arguments\":{\"paths\":[\"top.txt\",\"d/sub\"]}}");
-    ck_assert_msg(!is_error(a), "removeFiles: %s", answer_text(a));
+    tc_assert_names(s, NULL, "d,top.txt");
+    a = tc_invoke(s, "{\"name\":\"removeFiles\",\"arguments\":{\"paths\":[\"top.txt\",\"d/sub\"]}}");
+    ck_assert_msg(!tc_invoke_is_error(a), "removeFiles: %s", tc_invoke_text(a));
     cJSON_Delete(a);
-    assert_names(s, NULL, "d");
-    assert_names(s, "d", "chart.png,table.csv");
-    a = invoke(s, "{\"name\":\"removeFiles\",\"arguments\":{\"paths\":[\"gone\"]}}");
-    ck_assert(is_error(a));
+    tc_assert_names(s, NULL, "d");
+    tc_assert_names(s, "d", "chart.png,table.csv");
+    a = tc_invoke(s, "{\"name\":\"removeFiles\",\"arguments\":{\"paths\":[\"gone\"]}}");
+    ck_assert(tc_invoke_is_error(a));
     ck_assert_str_eq(str_at(cJSON_GetObjectItemCaseSensitive(a, "structuredContent"), "error",
                             "name"), "FileNotFound");
     cJSON_Delete(a);
@@ -866,8 +647,8 @@ START_TEST(pandas_reads_uploaded_csv)
 {
     ci_session *s = tc_session_new(NULL);
     const char csv[] = "city,sales\nLyon,10\nNantes,32\nLille,0\n";
-    expect(ci_upload(s, "data/sales.csv", csv, sizeof(csv) - 1), 0, "upload csv");
-    assert_py(s,
+    tc_expect_rc(ci_upload(s, "data/sales.csv", csv, sizeof(csv) - 1), 0, "upload csv");
+    tc_assert_py(s,
               "import pandas as pd\n"
               "df = pd.read_csv('data/sales.csv')\n"
               "print(len(df), int(df['sales'].sum()), list(df.columns))\n"
@@ -875,10 +656,60 @@ START_TEST(pandas_reads_uploaded_csv)
               "3 42 ['city', 'sales']\n");
     void *data = NULL;
     size_t len = 0;
-    expect(ci_download(s, "data/out.csv", &data, &len), 0, "download what pandas wrote");
+    tc_expect_rc(ci_download(s, "data/out.csv", &data, &len), 0, "download what pandas wrote");
     ck_assert_str_eq(data, csv);
     ci_free(data);
     ci_session_destroy(s);
+}
+END_TEST
+
+/* The formats users bring: files made by one session, downloaded, and
+ * uploaded into another, where pandas reads each one (CSV, Excel .xlsx via
+ * openpyxl, JSON, Parquet via pyarrow), plus a legacy .xls shipped with the
+ * tests (read with xlrd). */
+static const char *const made[] = { "sales.csv", "sales.xlsx", "sales.json", "sales.parquet" };
+
+START_TEST(pandas_reads_uploaded_formats)
+{
+    ci_session *maker = tc_session_new(NULL);
+    ci_result *r = tc_exec_ok(maker,
+        "import pandas as pd\n"
+        "df = pd.DataFrame({'region': ['north', 'south', 'north'], 'units': [12, 7, 3],"
+        " 'price': [2.5, 4.0, 10.0]})\n"
+        "df.to_csv('sales.csv', index=False)\n"
+        "df.to_excel('sales.xlsx', index=False)\n"
+        "df.to_json('sales.json', orient='records')\n"
+        "df.to_parquet('sales.parquet')\n", NULL);
+    ci_result_free(r);
+
+    ci_session *reader = tc_session_new(NULL);
+    for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
+        void *data = NULL;
+        size_t len = 0;
+        ck_assert_int_eq(ci_download(maker, made[i], &data, &len), CI_OK);
+        ck_assert_uint_gt(len, 10);
+        ck_assert_int_eq(ci_upload(reader, made[i], data, len), CI_OK);
+        ci_free(data);
+    }
+    char *xls = tc_printf("%s/data/sales.xls", TC_SOURCE_DIR);
+    ck_assert_int_eq(ci_upload_file(reader, xls, "legacy/sales.xls"), CI_OK);
+    free(xls);
+    ci_session_destroy(maker);
+
+    r = tc_exec_ok(reader,
+        "import pandas as pd\n"
+        "frames = {'csv': pd.read_csv('sales.csv'), 'xlsx': pd.read_excel('sales.xlsx'),\n"
+        "          'json': pd.read_json('sales.json'), 'parquet': pd.read_parquet('sales.parquet'),\n"
+        "          'xls': pd.read_excel('legacy/sales.xls', engine='xlrd')}\n"
+        "for name, df in frames.items():\n"
+        "    by = df.groupby('region')['units'].sum().to_dict()\n"
+        "    revenue = float((df['units'] * df['price']).sum())\n"
+        "    print(name, by['north'], by['south'], revenue)\n", NULL);
+    const char *want = "csv 15 7 88.0\nxlsx 15 7 88.0\njson 15 7 88.0\nparquet 15 7 88.0\n"
+                       "xls 15 7 88.0\n";
+    ck_assert_str_eq(tc_stdout(r), want);
+    ci_result_free(r);
+    ci_session_destroy(reader);
 }
 END_TEST
 
@@ -901,12 +732,6 @@ static Suite *files_suite(void)
     tcase_add_test(tc, configured_limit_and_streaming);
     suite_add_tcase(s, tc);
 
-    tc = tcase_create("links");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, planted_links_leave_host_untouched);
-    tcase_add_test(tc, fifo_refused_without_blocking);
-    suite_add_tcase(s, tc);
-
     tc = tcase_create("invoke");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, invoke_binary_round_trip);
@@ -916,6 +741,11 @@ static Suite *files_suite(void)
     tc = tcase_create("python");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, pandas_reads_uploaded_csv);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("formats");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, pandas_reads_uploaded_formats);
     suite_add_tcase(s, tc);
     return s;
 }

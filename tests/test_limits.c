@@ -4,7 +4,8 @@
  * gone after destroy), OOM reporting, CPU time and peak memory within
  * tolerance, and the cgroup v1/v2 code against scratch directories laid out
  * like cgroupfs (so the v2 path is exercised on a host without a writable
- * v2 controller).
+ * v2 controller); the sizes of /tmp, of a file and of the workspace, and
+ * the output limit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -261,6 +262,30 @@ START_TEST(node_memory_bombs_are_oom)
 }
 END_TEST
 
+/* numpy memory the code really touches is charged and stopped at the
+ * limit, like the bytearray and Node bombs above. */
+START_TEST(numpy_memory_bomb)
+{
+    ci_config *c = tc_config_new();
+    ck_assert_int_eq(ci_config_set_memory_limit(c, 256ull << 20), 0);
+    ci_session *s = tc_session_new(c);
+    ci_config_free(c);
+    ci_result *r = tc_exec(s,
+                           "import numpy as np\nblocks = []\n"
+                           "while True:\n    blocks.append(np.ones(4 << 20))\n",
+                           NULL);
+    tc_assert_status(r, CI_STATUS_OOM);
+    uint64_t peak = ci_result_peak_memory_bytes(r);
+    ck_assert_msg(peak == 0 || peak > (200ull << 20), "peak %llu far below the limit",
+                  (unsigned long long)peak);
+    ci_result_free(r);
+    r = tc_exec_ok(s, "print('alive')", NULL);
+    ck_assert_str_eq(tc_stdout(r), "alive\n");
+    ci_result_free(r);
+    ci_session_destroy(s);
+}
+END_TEST
+
 START_TEST(cpu_and_memory_metered)
 {
     ci_session *s = tc_session_new(NULL);
@@ -347,6 +372,118 @@ START_TEST(rlimit_only_mode_when_accepted)
 }
 END_TEST
 
+/* Python: fill(path, total) writes up to `total` bytes, returns (verdict,
+ * bytes written). */
+static const char fill[] =
+    "import errno, os\n"
+    "def fill(path, total):\n"
+    "    written = 0\n"
+    "    chunk = b'\\1' * 65536\n"
+    "    try:\n"
+    "        with open(path, 'wb', buffering=0) as f:\n"
+    "            while written < total:\n"
+    "                written += f.write(chunk)\n"
+    "        return 'ALLOWED', written\n"
+    "    except OSError as e:\n"
+    "        return errno.errorcode.get(e.errno, str(e.errno)), written\n";
+
+/* /tmp's size and the largest file (RLIMIT_FSIZE) are kept inside. */
+START_TEST(filesystem_limits)
+{
+    ci_config *c = tc_config_new();
+    ck_assert_int_eq(ci_config_set_tmp_size(c, 16u << 20), 0);
+    ci_session *s = tc_session_new(c);
+    ci_config_free(c);
+    char *code = tc_printf("%s"
+                           "v, n = fill('/tmp/fill', 64 << 20)\n"
+                           "print('TMP', v)\nprint('TMP_MIB', n >> 20)\n"
+                           "os.unlink('/tmp/fill')\n"
+                           "v, n = fill('/workspace/fill', 32 << 20)\n"
+                           "print('WS', v)\nos.unlink('/workspace/fill')\n",
+                           fill);
+    ci_result *r = tc_exec_ok(s, code, NULL);
+    free(code);
+    tc_expect_line(r, "TMP", "ENOSPC");
+    char *mib = tc_line_value(tc_stdout(r), "TMP_MIB");
+    ck_assert_ptr_nonnull(mib);
+    ck_assert_msg(atoi(mib) >= 14 && atoi(mib) <= 16, "/tmp took %s MiB, size 16 MiB", mib);
+    free(mib);
+    tc_expect_line(r, "WS", "ALLOWED"); /* /tmp's size is not the workspace's */
+    ci_result_free(r);
+    ci_session_destroy(s);
+
+    c = tc_config_new();
+    ck_assert_int_eq(ci_config_set_max_file_size(c, 1u << 20), 0);
+    s = tc_session_new(c);
+    ci_config_free(c);
+    code = tc_printf("%s"
+                     "v, n = fill('/workspace/big', 4 << 20)\n"
+                     "print('BIG', v)\nprint('SIZE', os.path.getsize('/workspace/big'))\n",
+                     fill);
+    r = tc_exec_ok(s, code, NULL);
+    free(code);
+    tc_expect_line(r, "BIG", "EFBIG");
+    tc_expect_line(r, "SIZE", "1048576");
+    ci_result_free(r);
+    ci_session_destroy(s);
+}
+END_TEST
+
+/* The workspace's own cap (root hosts: a loop-mounted image). */
+START_TEST(workspace_cap)
+{
+    ci_config *c = tc_config_new();
+    ck_assert_int_eq(ci_config_set_workspace_size(c, 32u << 20), 0);
+    ci_session *s = tc_session_new(c);
+    ci_config_free(c);
+    char *code = tc_printf("%s"
+                           "v, n = fill('/workspace/fill', 128 << 20)\n"
+                           "print('WS', v)\nprint('WS_MIB', n >> 20)\n"
+                           "os.unlink('/workspace/fill')\n"
+                           "v, n = fill('/workspace/again', 8 << 20)\n"
+                           "print('AGAIN', v)\n",
+                           fill);
+    ci_result *r = tc_exec_ok(s, code, NULL);
+    free(code);
+    tc_expect_line(r, "WS", "ENOSPC");
+    char *mib = tc_line_value(tc_stdout(r), "WS_MIB");
+    ck_assert_ptr_nonnull(mib);
+    ck_assert_msg(atoi(mib) >= 16 && atoi(mib) <= 32, "/workspace took %s MiB, cap 32 MiB",
+                  mib);
+    free(mib);
+    tc_expect_line(r, "AGAIN", "ALLOWED"); /* the space comes back */
+    ci_result_free(r);
+    ci_session_destroy(s);
+}
+END_TEST
+
+/* Output beyond the output limit is dropped as it comes: the host's memory
+ * does not grow with it. */
+START_TEST(huge_output_bounded)
+{
+    ci_config *c = tc_config_new();
+    ck_assert_int_eq(ci_config_set_output_limit(c, 1u << 20), 0);
+    ci_session *s = tc_session_new(c);
+    ci_config_free(c);
+    long before = tc_self_status_kib("VmHWM:");
+    ci_result *r = tc_exec_ok(s,
+                              "import sys\nchunk = 'z' * (1 << 20)\n"
+                              "for i in range(512):\n    sys.stdout.write(chunk)\n"
+                              "sys.stdout.flush()\nprint('finished', file=sys.stderr)",
+                              NULL);
+    size_t len = 0;
+    ci_result_stdout(r, &len);
+    ck_assert_uint_eq(len, 1u << 20);
+    ck_assert_int_ne(ci_result_stdout_truncated(r), 0);
+    ck_assert_str_eq(tc_stderr(r), "finished\n");
+    long grew = tc_self_status_kib("VmHWM:") - before;
+    ck_assert_msg(grew < 64 * 1024, "the host process grew by %ld KiB for 512 MiB of output",
+                  grew);
+    ci_result_free(r);
+    ci_session_destroy(s);
+}
+END_TEST
+
 /* Disk blocks the session's volume image takes on the host, in MiB. */
 static double image_mib(const char *state, const char *id)
 {
@@ -417,10 +554,26 @@ int main(void)
     tcase_add_test(real, real_cgroup_made_and_removed);
     tcase_add_test(real, memory_bomb_is_oom);
     tcase_add_test(real, node_memory_bombs_are_oom);
+    tcase_add_test(real, numpy_memory_bomb);
     tcase_add_test(real, cpu_and_memory_metered);
     tcase_add_test(real, rlimit_only_mode_when_accepted);
     tcase_add_test(real, small_open_files_limit);
     suite_add_tcase(suite, real);
+    TCase *fs = tcase_create("filesystem");
+    tcase_set_timeout(fs, 180);
+    tcase_add_test(fs, filesystem_limits);
+    suite_add_tcase(suite, fs);
+    if (tc_case_can_run("workspace_cap", geteuid() == 0,
+                        "a capped workspace is a loop-mounted image, which needs root")) {
+        TCase *cap = tcase_create("workspace_cap");
+        tcase_set_timeout(cap, 180);
+        tcase_add_test(cap, workspace_cap);
+        suite_add_tcase(suite, cap);
+    }
+    TCase *output = tcase_create("output");
+    tcase_set_timeout(output, 180);
+    tcase_add_test(output, huge_output_bounded);
+    suite_add_tcase(suite, output);
     TCase *disk = tcase_create("disk");
     tcase_set_timeout(disk, 120);
     tcase_add_test(disk, disk_fill_stops_at_the_caps);

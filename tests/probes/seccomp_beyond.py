@@ -1,4 +1,4 @@
-# Seccomp beyond sec_seccomp.py (run inside the sandbox): the rest of the
+# Seccomp beyond seccomp_denied.py (run inside the sandbox): the rest of the
 # policy's list, keyrings through libc, the x32 and i386 numbers of denied
 # calls, a second notification listener (which would let a process answer
 # its own denied calls), and an executable from a memfd.

@@ -1,6 +1,6 @@
-# Filesystem escapes beyond sec_*.py (run inside the sandbox). The prelude
-# sets STATE_DIR (the host's state dir) and TOKEN (the session's host-side
-# id). Each line: "<name> <verdict>".
+# Filesystem escapes beyond host_files.py and proc_sys_dev.py (run inside
+# the sandbox). The prelude sets STATE_DIR (the host's state dir) and TOKEN
+# (the session's host-side id). Each line: "<name> <verdict>".
 import errno
 import os
 import shutil
