@@ -34,5 +34,5 @@ CI_EXPORT const char *ci_session_id(const ci_session *s)
 
 CI_EXPORT ci_cgroup_mode ci_session_limits_mode(const ci_session *s)
 {
-    return s ? s->ops->limits_mode(s->sb) : CI_CGROUP_NONE;
+    return s ? ci_session_limits(s) : CI_CGROUP_NONE;
 }

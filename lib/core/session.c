@@ -31,8 +31,9 @@ static int make_id(char out[33])
     return 0;
 }
 
-/* The binds every runner needs: the kernels, and each runner's runtime
- * folders (once each); their sources are malloc'd into paths[]. */
+/* The binds every runner needs: the kernels, and each runner's folders
+ * (once each; those beyond cap are left out, which the runners' few never
+ * reach); their sources are malloc'd into paths[]. */
 static size_t runner_binds(const struct ci_config *cfg, struct ci_sandbox_bind *binds,
                            char **paths, size_t cap)
 {
@@ -46,7 +47,9 @@ static size_t runner_binds(const struct ci_config *cfg, struct ci_sandbox_bind *
                 j++;
             if (j < n || n == cap)
                 continue;
-            if (asprintf(&paths[n], "%s/%s", cfg->runtime_dir, r->binds[k].runtime_path) < 0)
+            const char *rel = r->binds[k].runtime_path;
+            if ((rel[0] == '/' ? asprintf(&paths[n], "%s", rel)
+                               : asprintf(&paths[n], "%s/%s", cfg->runtime_dir, rel)) < 0)
                 return 0;
             /* judged here, by the host's user: the helper may not see into
              * a folder that is not there for it */
@@ -267,4 +270,9 @@ void ci_session_read_usage(struct ci_session *s, uint64_t *cpu_ms, uint64_t *pea
     }
     *peak_bytes = s->peak_memory;
     *lifetime_ms = ci_now_ms() - s->created_ms;
+}
+
+ci_cgroup_mode ci_session_limits(const struct ci_session *s)
+{
+    return s->ops->limits_mode(s->sb);
 }

@@ -6,8 +6,8 @@
  *
  * Every public call on a session holds it from start to end
  * (ci_session_hold / ci_session_release): one call at a time, at most one
- * busy/idle pair sent to the sandbox per call, and the idle and absolute
- * lifetimes judged in one place (ci_session_hold).
+ * busy/idle pair sent to the sandbox per call, and the idle lifetime
+ * judged in one place (ci_session_check_alive).
  */
 #pragma once
 #include <stdatomic.h>
@@ -78,6 +78,8 @@ void ci_session_release(struct ci_session *s);
 /* While held: 0, or CI_EEXPIRED / CI_ECLOSED as ci_session_hold() says. */
 int ci_session_check_alive(struct ci_session *s);
 
+/* How the sandbox's limits are enforced. */
+ci_cgroup_mode ci_session_limits(const struct ci_session *s);
 /* CPU time and peak memory so far, and the session's age. */
 void ci_session_read_usage(struct ci_session *s, uint64_t *cpu_ms, uint64_t *peak_bytes,
                            uint64_t *lifetime_ms);

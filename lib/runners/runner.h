@@ -13,9 +13,10 @@
 
 #define CI_RUNNER_OPS_VERSION 2
 
-/* A folder of the runtime environment bound read-only into the sandbox. */
+/* A folder of the runtime environment (or of the host) bound read-only
+ * into the sandbox. */
 struct ci_runner_bind {
-    const char *runtime_path; /* relative to the runtime dir */
+    const char *runtime_path; /* relative to the runtime dir; absolute: a host path */
     const char *target;       /* absolute path inside the sandbox */
 };
 

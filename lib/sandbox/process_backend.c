@@ -3,7 +3,7 @@
  * The "process" sandbox backend: a sandbox is a tree of processes in their
  * own namespaces, built by the codeinterp-sandbox helper (process_helper.c)
  * over host state kept in the state dir (process_state.c); the session's
- * files are served from the host (process_files.c).
+ * files are served from the host folders (host_files.c).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -31,8 +31,7 @@ static const char *const etc_entries[] = {
     "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/ssl",
     "/etc/ca-certificates", "/etc/fonts", "/etc/localtime", "/etc/timezone",
     "/etc/alternatives", "/etc/mime.types", "/etc/nsswitch.conf", "/etc/host.conf",
-    "/etc/protocols", "/etc/services", "/etc/gai.conf", "/etc/python3", "/etc/python3.11",
-    "/etc/mailcap",
+    "/etc/protocols", "/etc/services", "/etc/gai.conf", "/etc/mailcap",
 };
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom" };
 
