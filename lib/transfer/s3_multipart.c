@@ -41,7 +41,7 @@ struct slot {
     struct ci_s3_call call;
     struct ci_s3_request rq;
     struct ci_sigv4_param q[2];
-    char number[16];
+    char number[24];
     char *md5_b64;
 };
 
