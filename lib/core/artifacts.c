@@ -3,7 +3,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "util/mime.h"
 
@@ -23,11 +22,6 @@ void ci_artifacts_before(struct ci_session *s, struct ci_artifact_scan *scan)
         scan->have[i] = walk(s, areas[i], &scan->before[i]) == CI_OK;
 }
 
-static int by_path(const void *a, const void *b)
-{
-    return strcmp(((const struct ci_safe_file *)a)->path, ((const struct ci_safe_file *)b)->path);
-}
-
 /* Adds the files of `after` that are new or differ from `before`, named
  * under prefix. 0 or CI_ENOMEM. */
 static int add_changed(const struct ci_safe_walk *before, const struct ci_safe_walk *after,
@@ -44,9 +38,10 @@ static int add_changed(const struct ci_safe_walk *before, const struct ci_safe_w
     res->artifacts = grown;
     for (size_t i = 0; i < after->count; i++) {
         const struct ci_safe_file *a = &after->files[i];
-        const struct ci_safe_file *b = before->count ? bsearch(a, before->files, before->count,
-                                                               sizeof(*before->files), by_path)
-                                                     : NULL;
+        const struct ci_safe_file *b =
+            before->count ? bsearch(a, before->files, before->count, sizeof(*before->files),
+                                    ci_safe_file_by_path)
+                          : NULL;
         if (b && b->size == a->size && b->mtime_ns == a->mtime_ns && b->ino == a->ino)
             continue;
         char *p = NULL;

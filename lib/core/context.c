@@ -55,7 +55,17 @@ void ci_session_forget_contexts(struct ci_session *s)
             ci_context_close(&s->contexts[i]);
 }
 
-/* "PATH=" with every runner's folder first, then the system's. */
+/* Whether dir is one of the ':'-separated folders after "PATH=". */
+static int listed(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    for (const char *p = path; (p = strstr(p, dir)) != NULL; p += n)
+        if (p > path && (p[-1] == '=' || p[-1] == ':') && (p[n] == ':' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
+/* "PATH=" with every runner's folder first (once each), then the system's. */
 static char *build_path(void)
 {
     size_t len = sizeof("PATH=" SYSTEM_PATH);
@@ -70,7 +80,7 @@ static char *build_path(void)
     strcpy(path, "PATH=");
     for (size_t i = 0; i < ci_runner_count(); i++) {
         const struct ci_runner_ops *r = ci_runner_at(i);
-        if (r && r->path && !strstr(path, r->path)) {
+        if (r && r->path && !listed(path, r->path)) {
             strcat(path, r->path);
             strcat(path, ":");
         }

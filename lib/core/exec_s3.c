@@ -67,19 +67,34 @@ int ci_exec_s3_check_uri(struct ci_session *s, const char *uri, int prefix)
     return r < 0 ? ci_fail(s, r, "%s", err) : CI_OK;
 }
 
-static int open_backend(struct ci_session *s, const char *uri, int prefix,
-                        const struct ci_transfer_ops **ops, struct ci_transfer **t)
+/* One transfer's backend and client, and the progress it reports to. */
+struct transfer {
+    const struct ci_transfer_ops *ops;
+    struct ci_transfer *t;
+    struct progress_ctx pc;
+};
+
+/* Opens the backend serving uri (`prefix` as check_uri takes it); progress
+ * goes to cb (NULL: only cancel requests are looked at). */
+static int transfer_open(struct ci_session *s, const char *uri, int prefix,
+                         ci_progress_callback cb, void *cb_data, struct transfer *x)
 {
-    char err[1024];
-    *ops = ci_transfer_for_uri(uri);
-    if (!*ops)
-        return ci_fail(s, CI_EINVAL, "\"%.200s\": only s3:// URIs are supported", uri);
-    int r = (*ops)->check_uri(uri, prefix, err, sizeof(err));
-    if (r == CI_OK)
-        r = (*ops)->open(&(struct ci_transfer_params){ s->cfg.s3 }, t, err, sizeof(err));
+    x->pc = (struct progress_ctx){ s, cb, cb_data, NULL, 0 };
+    int r = ci_exec_s3_check_uri(s, uri, prefix);
     if (r < 0)
-        return ci_fail(s, r, "%s", err);
-    return CI_OK;
+        return r;
+    char err[1024];
+    x->ops = ci_transfer_for_uri(uri);
+    r = x->ops->open(&(struct ci_transfer_params){ s->cfg.s3 }, &x->t, err, sizeof(err));
+    return r < 0 ? ci_fail(s, r, "%s", err) : CI_OK;
+}
+
+/* Closes it; a cancel request it acted on is used up. */
+static void transfer_close(struct ci_session *s, struct transfer *x)
+{
+    if (x->pc.canceled)
+        ci_session_clear_cancel(s);
+    x->ops->close(x->t);
 }
 
 /* ---------------------------------------------------------------- fetch */
@@ -88,9 +103,8 @@ static int open_backend(struct ci_session *s, const char *uri, int prefix,
  * Downloads one object as `name` in an area: written out of sight (missing
  * folders made) and put in place once whole; *w stays for a batch to undo.
  */
-static int fetch_one(struct ci_session *s, const struct ci_transfer_ops *ops,
-                     struct ci_transfer *t, enum ci_area area, const char *uri, const char *name,
-                     uint64_t expect, struct progress_ctx *pc, uint64_t *got,
+static int fetch_one(struct ci_session *s, struct transfer *x, enum ci_area area,
+                     const char *uri, const char *name, uint64_t expect, uint64_t *got,
                      struct ci_sb_write **w)
 {
     char why[160];
@@ -105,9 +119,9 @@ static int fetch_one(struct ci_session *s, const struct ci_transfer_ops *ops,
     int r = s->ops->write_begin(s->sb, area, name, w, &fd, err, sizeof(err));
     if (r < 0)
         return ci_fail(s, r, "%s cannot be stored as \"%.200s\": %s", uri, name, err);
-    pc->uri = uri;
-    struct ci_transfer_progress p = { on_progress, pc };
-    r = ops->get(t, uri, expect, fd, &p, got, err, sizeof(err));
+    x->pc.uri = uri;
+    struct ci_transfer_progress p = { on_progress, &x->pc };
+    r = x->ops->get(x->t, uri, expect, fd, &p, got, err, sizeof(err));
     if (r < 0)
         ci_fail(s, r, "%s", err);
     else if ((r = s->ops->write_commit(s->sb, *w, err, sizeof(err))) < 0)
@@ -120,9 +134,8 @@ static int fetch_one(struct ci_session *s, const struct ci_transfer_ops *ops,
 }
 
 /* Fetches every listed object into /data, all or none. */
-static int fetch_listed(struct ci_session *s, const struct ci_transfer_ops *ops,
-                        struct ci_transfer *t, const struct ci_transfer_listing *l,
-                        struct progress_ctx *pc)
+static int fetch_listed(struct ci_session *s, struct transfer *x,
+                        const struct ci_transfer_listing *l)
 {
     struct ci_sb_write **w = calloc(l->count ? l->count : 1, sizeof(*w));
     if (!w)
@@ -131,8 +144,8 @@ static int fetch_listed(struct ci_session *s, const struct ci_transfer_ops *ops,
     size_t i = 0;
     for (; r == CI_OK && i < l->count; i++) {
         uint64_t got = 0;
-        r = fetch_one(s, ops, t, CI_AREA_DATA, l->objects[i].uri, l->objects[i].name,
-                      l->objects[i].size, pc, &got, &w[i]);
+        r = fetch_one(s, x, CI_AREA_DATA, l->objects[i].uri, l->objects[i].name,
+                      l->objects[i].size, &got, &w[i]);
         char path[CI_PATH_MAX + 8];
         snprintf(path, sizeof(path), "/data/%s", l->objects[i].name);
         ci_audit_s3_transfer(s->audit, "download", l->objects[i].uri, path,
@@ -148,25 +161,21 @@ static int fetch_listed(struct ci_session *s, const struct ci_transfer_ops *ops,
 
 static int fetch_inputs(struct ci_session *s, const struct ci_exec_options *o)
 {
-    const struct ci_transfer_ops *ops;
-    struct ci_transfer *t;
-    int r = open_backend(s, o->input_s3_uri, -1, &ops, &t);
+    struct transfer x;
+    int r = transfer_open(s, o->input_s3_uri, -1, o->on_progress, o->progress_data, &x);
     if (r < 0)
         return r;
     char err[1024];
     struct ci_transfer_listing l = { 0 };
-    r = ops->list(t, o->input_s3_uri, &l, err, sizeof(err));
+    r = x.ops->list(x.t, o->input_s3_uri, &l, err, sizeof(err));
     if (r < 0) {
         ci_fail(s, r, "%s", err);
         ci_audit_s3_transfer(s->audit, "download", o->input_s3_uri, NULL, -1, r);
     } else {
-        struct progress_ctx pc = { s, o->on_progress, o->progress_data, NULL, 0 };
-        r = fetch_listed(s, ops, t, &l, &pc);
-        if (pc.canceled)
-            ci_session_clear_cancel(s);
+        r = fetch_listed(s, &x, &l);
     }
     ci_transfer_listing_free(&l);
-    ops->close(t);
+    transfer_close(s, &x);
     return r;
 }
 
@@ -180,9 +189,8 @@ int ci_exec_s3_fetch(struct ci_session *s, const struct ci_exec_options *o)
 
 /* ----------------------------------------------------------------- send */
 
-static int send_file(struct ci_session *s, const struct ci_transfer_ops *ops,
-                     struct ci_transfer *t, enum ci_area area, const char *name, const char *uri,
-                     struct progress_ctx *pc, uint64_t *size)
+static int send_file(struct ci_session *s, struct transfer *x, enum ci_area area,
+                     const char *name, const char *uri, uint64_t *size)
 {
     char err[1024];
     int fd;
@@ -190,9 +198,9 @@ static int send_file(struct ci_session *s, const struct ci_transfer_ops *ops,
     if (r < 0)
         return ci_fail(s, r, "\"%.200s\": %s%s", name, err,
                        r == CI_EFILETYPE ? "; only regular files with one name are sent" : "");
-    pc->uri = uri;
-    struct ci_transfer_progress p = { on_progress, pc };
-    r = ops->put(t, fd, *size, uri, &p, err, sizeof(err));
+    x->pc.uri = uri;
+    struct ci_transfer_progress p = { on_progress, &x->pc };
+    r = x->ops->put(x->t, fd, *size, uri, &p, err, sizeof(err));
     if (r < 0)
         ci_fail(s, r, "%s", err);
     close(fd);
@@ -229,15 +237,14 @@ static char *as_prefix(const char *uri)
 
 /* Sends one file of /output as prefix + its path. A file that vanished or
  * changed kind since the walk is not sent, and is no failure. */
-static int send_output(struct ci_session *s, const struct ci_transfer_ops *ops,
-                       struct ci_transfer *t, const char *prefix, const char *name,
-                       struct progress_ctx *pc, struct ci_s3_uploads *u)
+static int send_output(struct ci_session *s, struct transfer *x, const char *prefix,
+                       const char *name, struct ci_s3_uploads *u)
 {
     char *uri = NULL;
     if (asprintf(&uri, "%s%s", prefix, name) < 0)
         return ci_fail(s, CI_ENOMEM, "out of memory");
     uint64_t size = 0;
-    int r = send_file(s, ops, t, CI_AREA_OUTPUT, name, uri, pc, &size);
+    int r = send_file(s, x, CI_AREA_OUTPUT, name, uri, &size);
     if (r == CI_ENOENT || r == CI_EFILETYPE) {
         free(uri);
         return CI_OK;
@@ -257,9 +264,8 @@ static int send_outputs(struct ci_session *s, const struct ci_exec_options *o,
     char *prefix = as_prefix(o->output_s3_uri);
     if (!prefix)
         return ci_fail(s, CI_ENOMEM, "out of memory");
-    const struct ci_transfer_ops *ops;
-    struct ci_transfer *t;
-    int r = open_backend(s, prefix, 1, &ops, &t);
+    struct transfer x;
+    int r = transfer_open(s, prefix, 1, o->on_progress, o->progress_data, &x);
     if (r < 0) {
         free(prefix);
         return r;
@@ -273,13 +279,10 @@ static int send_outputs(struct ci_session *s, const struct ci_exec_options *o,
     else if (w.truncated)
         r = ci_fail(s, CI_ETOOBIG, "/output holds more than %d entries or folders deeper than "
                     "%d; none was sent", CI_TRANSFER_MAX_OBJECTS, MAX_DEPTH);
-    struct progress_ctx pc = { s, o->on_progress, o->progress_data, NULL, 0 };
     for (size_t i = 0; r == CI_OK && i < w.count; i++)
-        r = send_output(s, ops, t, prefix, w.files[i].path, &pc, u);
-    if (pc.canceled)
-        ci_session_clear_cancel(s);
+        r = send_output(s, &x, prefix, w.files[i].path, u);
     ci_safe_walk_free(&w);
-    ops->close(t);
+    transfer_close(s, &x);
     free(prefix);
     return r;
 }
@@ -305,23 +308,19 @@ void ci_exec_s3_send(struct ci_session *s, const struct ci_exec_options *o,
 static int session_download(struct ci_session *s, const char *uri, const char *name,
                             int64_t *size)
 {
-    const struct ci_transfer_ops *ops;
-    struct ci_transfer *t;
+    struct transfer x;
     ci_session_clear_cancel(s);
-    int r = open_backend(s, uri, 0, &ops, &t);
+    int r = transfer_open(s, uri, 0, NULL, NULL, &x);
     if (r < 0)
         return r;
-    struct progress_ctx pc = { s, NULL, NULL, NULL, 0 };
     uint64_t got = 0;
     struct ci_sb_write *w = NULL;
-    r = fetch_one(s, ops, t, CI_AREA_WORKSPACE, uri, name, UINT64_MAX, &pc, &got, &w);
+    r = fetch_one(s, &x, CI_AREA_WORKSPACE, uri, name, UINT64_MAX, &got, &w);
     if (r == CI_OK) {
         s->ops->write_end(s->sb, w, 1);
         *size = (int64_t)got;
     }
-    if (pc.canceled)
-        ci_session_clear_cancel(s);
-    ops->close(t);
+    transfer_close(s, &x);
     return r;
 }
 
@@ -352,20 +351,16 @@ int ci_s3_session_download(struct ci_session *s, const char *uri, const char *na
 static int session_upload(struct ci_session *s, const char *name, const char *uri,
                           int64_t *size)
 {
-    const struct ci_transfer_ops *ops;
-    struct ci_transfer *t;
+    struct transfer x;
     ci_session_clear_cancel(s);
-    int r = open_backend(s, uri, 0, &ops, &t);
+    int r = transfer_open(s, uri, 0, NULL, NULL, &x);
     if (r < 0)
         return r;
-    struct progress_ctx pc = { s, NULL, NULL, NULL, 0 };
     uint64_t sent = 0;
-    r = send_file(s, ops, t, CI_AREA_WORKSPACE, name, uri, &pc, &sent);
+    r = send_file(s, &x, CI_AREA_WORKSPACE, name, uri, &sent);
     if (r == CI_OK)
         *size = (int64_t)sent;
-    if (pc.canceled)
-        ci_session_clear_cancel(s);
-    ops->close(t);
+    transfer_close(s, &x);
     return r;
 }
 

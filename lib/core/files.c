@@ -22,7 +22,7 @@
 
 /* Buffer of the streaming copies. */
 #define COPY_CHUNK ((size_t)1 << 20)
-#define FILETYPE_RULE "; only regular files with one name are "
+#define FILETYPE_RULE "; only regular files with one name are downloaded"
 
 static int check_name(struct ci_session *s, const char *what, const char *name)
 {
@@ -32,13 +32,13 @@ static int check_name(struct ci_session *s, const char *what, const char *name)
     return CI_OK;
 }
 
-/* A backend's answer about a name, as the session's message. */
+/* A backend's answer about a name, as the session's message (only
+ * file_open refuses a kind of file: the rule is the download's). */
 static int fail_op(struct ci_session *s, int code, const char *what, const char *name,
                    const char *why)
 {
-    return ci_fail(s, code, "%s \"%.200s\": %s%s%s", what, name, why,
-                   code == CI_EFILETYPE ? FILETYPE_RULE : "",
-                   code == CI_EFILETYPE ? (strcmp(what, "upload") ? "downloaded" : "uploaded") : "");
+    return ci_fail(s, code, "%s \"%.200s\": %s%s", what, name, why,
+                   code == CI_EFILETYPE ? FILETYPE_RULE : "");
 }
 
 /* Copies in to out until EOF: CI_OK, CI_ETOOBIG as soon as more than limit

@@ -97,7 +97,11 @@ static int start_sandbox(struct ci_session *s, char *err, size_t errlen)
         .binds = binds,
         .bind_count = nbinds,
     };
-    int r = nbinds ? s->ops->start(&p, &s->sb, err, errlen) : CI_ENOMEM;
+    int r = CI_ENOMEM;
+    if (nbinds)
+        r = s->ops->start(&p, &s->sb, err, errlen);
+    else
+        snprintf(err, errlen, "out of memory");
     for (size_t i = 0; i < CI_SANDBOX_MAX_BINDS; i++)
         free(paths[i]);
     return r;

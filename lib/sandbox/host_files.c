@@ -25,9 +25,10 @@ struct ci_sb_write {
     int committed;
 };
 
-static int open_area(const struct ci_host_areas *sb, enum ci_area area, char *err, size_t errlen)
+static int open_area(const struct ci_host_areas *h, enum ci_area area, char *err,
+                     size_t errlen)
 {
-    const char *path = area <= CI_AREA_DATA ? sb->path[area] : NULL;
+    const char *path = area <= CI_AREA_DATA ? h->path[area] : NULL;
     int fd = path ? open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
     if (fd < 0)
         snprintf(err, errlen, "cannot open the session's folder %s: %s", path ? path : "?",
@@ -35,18 +36,10 @@ static int open_area(const struct ci_host_areas *sb, enum ci_area area, char *er
     return fd;
 }
 
-static int fail(int err, char *msg, size_t msglen)
+int ci_host_file_open(const struct ci_host_areas *h, enum ci_area area, const char *name,
+                      int *fd, uint64_t *size, char *err, size_t errlen)
 {
-    const char *why;
-    int code = ci_safe_error(err, &why);
-    snprintf(msg, msglen, "%s", why);
-    return code;
-}
-
-int ci_host_file_open(const struct ci_host_areas *sb, enum ci_area area, const char *name, int *fd,
-                         uint64_t *size, char *err, size_t errlen)
-{
-    int root = open_area(sb, area, err, errlen);
+    int root = open_area(h, area, err, errlen);
     if (root < 0)
         return CI_EIO;
     int r = ci_safe_open_regular(root, name, size, err, errlen);
@@ -57,8 +50,8 @@ int ci_host_file_open(const struct ci_host_areas *sb, enum ci_area area, const c
     return CI_OK;
 }
 
-int ci_host_write_begin(const struct ci_host_areas *sb, enum ci_area area, const char *name,
-                           struct ci_sb_write **out, int *fd, char *err, size_t errlen)
+int ci_host_write_begin(const struct ci_host_areas *h, enum ci_area area, const char *name,
+                        struct ci_sb_write **out, int *fd, char *err, size_t errlen)
 {
     struct ci_sb_write *w = calloc(1, sizeof(*w));
     if (!w || !(w->name = strdup(name))) {
@@ -67,13 +60,13 @@ int ci_host_write_begin(const struct ci_host_areas *sb, enum ci_area area, const
         return CI_ENOMEM;
     }
     w->area = area;
-    int root = open_area(sb, area, err, errlen);
+    int root = open_area(h, area, err, errlen);
     if (root < 0) {
         free(w->name);
         free(w);
         return CI_EIO;
     }
-    struct ci_safe_owner own = sb->owner[area];
+    struct ci_safe_owner own = h->owner[area];
     const char *leaf;
     int e = w->dirfd = ci_safe_open_parent(root, name, 1, &own, &leaf, &w->made);
     /* a folder in the way would only show at the rename: say it first */
@@ -89,7 +82,7 @@ int ci_host_write_begin(const struct ci_host_areas *sb, enum ci_area area, const
         close(root);
         free(w->name);
         free(w);
-        return fail(-e, err, errlen);
+        return ci_safe_fail(-e, err, errlen);
     }
     close(root);
     *fd = w->stage.fd;
@@ -97,10 +90,10 @@ int ci_host_write_begin(const struct ci_host_areas *sb, enum ci_area area, const
     return CI_OK;
 }
 
-int ci_host_write_commit(const struct ci_host_areas *sb, struct ci_sb_write *w, char *err,
-                            size_t errlen)
+int ci_host_write_commit(const struct ci_host_areas *h, struct ci_sb_write *w, char *err,
+                         size_t errlen)
 {
-    struct ci_safe_owner own = sb->owner[w->area];
+    struct ci_safe_owner own = h->owner[w->area];
     int e = 0;
     if (own.chown && fchown(w->stage.fd, own.uid, own.gid) < 0)
         e = -errno;
@@ -115,12 +108,12 @@ int ci_host_write_commit(const struct ci_host_areas *sb, struct ci_sb_write *w, 
     close(w->dirfd);
     w->dirfd = -1;
     if (e < 0)
-        return fail(-e, err, errlen);
+        return ci_safe_fail(-e, err, errlen);
     w->committed = 1;
     return CI_OK;
 }
 
-void ci_host_write_end(const struct ci_host_areas *sb, struct ci_sb_write *w, int keep)
+void ci_host_write_end(const struct ci_host_areas *h, struct ci_sb_write *w, int keep)
 {
     if (!w)
         return;
@@ -129,7 +122,7 @@ void ci_host_write_end(const struct ci_host_areas *sb, struct ci_sb_write *w, in
         close(w->dirfd);
     }
     char err[256];
-    int root = keep ? -1 : open_area(sb, w->area, err, sizeof(err));
+    int root = keep ? -1 : open_area(h, w->area, err, sizeof(err));
     if (root >= 0) {
         if (w->committed) {
             const char *leaf;
@@ -146,10 +139,10 @@ void ci_host_write_end(const struct ci_host_areas *sb, struct ci_sb_write *w, in
     free(w);
 }
 
-int ci_host_list(const struct ci_host_areas *sb, enum ci_area area, const char *dir,
-                    struct ci_safe_dirent **out, size_t *n, char *err, size_t errlen)
+int ci_host_list(const struct ci_host_areas *h, enum ci_area area, const char *dir,
+                 struct ci_safe_dirent **out, size_t *n, char *err, size_t errlen)
 {
-    int root = open_area(sb, area, err, errlen);
+    int root = open_area(h, area, err, errlen);
     if (root < 0)
         return CI_EIO;
     int r = ci_safe_list(root, dir, out, n, err, errlen);
@@ -157,10 +150,10 @@ int ci_host_list(const struct ci_host_areas *sb, enum ci_area area, const char *
     return r;
 }
 
-int ci_host_remove(const struct ci_host_areas *sb, enum ci_area area, const char *name, char *err,
-                      size_t errlen)
+int ci_host_remove(const struct ci_host_areas *h, enum ci_area area, const char *name,
+                   char *err, size_t errlen)
 {
-    int root = open_area(sb, area, err, errlen);
+    int root = open_area(h, area, err, errlen);
     if (root < 0)
         return CI_EIO;
     const char *leaf;
@@ -169,13 +162,13 @@ int ci_host_remove(const struct ci_host_areas *sb, enum ci_area area, const char
     if (dir >= 0)
         close(dir);
     close(root);
-    return e < 0 ? fail(-e, err, errlen) : CI_OK;
+    return e < 0 ? ci_safe_fail(-e, err, errlen) : CI_OK;
 }
 
-int ci_host_walk(const struct ci_host_areas *sb, enum ci_area area, size_t max_entries, int max_depth,
-                    struct ci_safe_walk *out, char *err, size_t errlen)
+int ci_host_walk(const struct ci_host_areas *h, enum ci_area area, size_t max_entries,
+                 int max_depth, struct ci_safe_walk *out, char *err, size_t errlen)
 {
-    int root = open_area(sb, area, err, errlen);
+    int root = open_area(h, area, err, errlen);
     if (root < 0)
         return CI_EIO;
     int r = ci_safe_walk(root, max_entries, max_depth, out);

@@ -16,16 +16,16 @@ struct ci_host_areas {
     struct ci_safe_owner owner[3];     /* who gets what the host makes there */
 };
 
-int ci_host_file_open(const struct ci_host_areas *h, enum ci_area area, const char *name, int *fd,
-                         uint64_t *size, char *err, size_t errlen);
+int ci_host_file_open(const struct ci_host_areas *h, enum ci_area area, const char *name,
+                      int *fd, uint64_t *size, char *err, size_t errlen);
 int ci_host_write_begin(const struct ci_host_areas *h, enum ci_area area, const char *name,
-                           struct ci_sb_write **w, int *fd, char *err, size_t errlen);
+                        struct ci_sb_write **out, int *fd, char *err, size_t errlen);
 int ci_host_write_commit(const struct ci_host_areas *h, struct ci_sb_write *w, char *err,
-                            size_t errlen);
+                         size_t errlen);
 void ci_host_write_end(const struct ci_host_areas *h, struct ci_sb_write *w, int keep);
 int ci_host_list(const struct ci_host_areas *h, enum ci_area area, const char *dir,
-                    struct ci_safe_dirent **out, size_t *n, char *err, size_t errlen);
-int ci_host_remove(const struct ci_host_areas *h, enum ci_area area, const char *name, char *err,
-                      size_t errlen);
-int ci_host_walk(const struct ci_host_areas *h, enum ci_area area, size_t max_entries, int max_depth,
-                    struct ci_safe_walk *out, char *err, size_t errlen);
+                 struct ci_safe_dirent **out, size_t *n, char *err, size_t errlen);
+int ci_host_remove(const struct ci_host_areas *h, enum ci_area area, const char *name,
+                   char *err, size_t errlen);
+int ci_host_walk(const struct ci_host_areas *h, enum ci_area area, size_t max_entries,
+                 int max_depth, struct ci_safe_walk *out, char *err, size_t errlen);

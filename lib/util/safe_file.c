@@ -54,7 +54,7 @@ int ci_safe_error(int err, const char **why)
     }
 }
 
-static int fail(int err, char *why, size_t whylen)
+int ci_safe_fail(int err, char *why, size_t whylen)
 {
     const char *phrase;
     int code = ci_safe_error(err, &phrase);
@@ -85,11 +85,11 @@ int ci_safe_open_regular(int rootfd, const char *name, uint64_t *size, char *why
         return CI_EFILETYPE;
     }
     if (fd < 0)
-        return fail(-fd, why, whylen);
+        return ci_safe_fail(-fd, why, whylen);
     struct stat st;
     int r = CI_OK;
     if (fstat(fd, &st) < 0) {
-        r = fail(errno, why, whylen);
+        r = ci_safe_fail(errno, why, whylen);
     } else if (!S_ISREG(st.st_mode)) {
         snprintf(why, whylen, "it is %s", kind_name(st.st_mode));
         r = CI_EFILETYPE;
@@ -97,7 +97,7 @@ int ci_safe_open_regular(int rootfd, const char *name, uint64_t *size, char *why
         snprintf(why, whylen, "the file has %ju hard links", (uintmax_t)st.st_nlink);
         r = CI_EFILETYPE;
     } else if (ci_fd_set_nonblock(fd, 0) < 0) {
-        r = fail(errno, why, whylen);
+        r = ci_safe_fail(errno, why, whylen);
     }
     if (r < 0) {
         close(fd);
@@ -189,7 +189,7 @@ int ci_safe_list(int rootfd, const char *dir, struct ci_safe_dirent **out, size_
     int e = fd < 0 ? fd : read_entries(fd, &list, &count);
     if (e < 0) {
         ci_safe_dirents_free(list, count);
-        return fail(-e, why, whylen);
+        return ci_safe_fail(-e, why, whylen);
     }
     *out = list;
     *n = count;
@@ -269,7 +269,7 @@ static int walk(int fd, const char *rel, int depth, struct walk_state *ws)
     return r;
 }
 
-static int by_path(const void *a, const void *b)
+int ci_safe_file_by_path(const void *a, const void *b)
 {
     return strcmp(((const struct ci_safe_file *)a)->path, ((const struct ci_safe_file *)b)->path);
 }
@@ -286,7 +286,7 @@ int ci_safe_walk(int rootfd, size_t max_entries, int max_depth, struct ci_safe_w
         return CI_ENOMEM;
     }
     if (out->count > 1)
-        qsort(out->files, out->count, sizeof(*out->files), by_path);
+        qsort(out->files, out->count, sizeof(*out->files), ci_safe_file_by_path);
     return CI_OK;
 }
 

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "codeinterp/codeinterp.h"
+
 #define CI_PATH_MAX 4095 /* longest name in bytes (PATH_MAX less the NUL) */
 #define CI_NAME_MAX 255  /* longest component in bytes (NAME_MAX) */
 
@@ -92,11 +94,12 @@ int ci_safe_rmtree_at(int dirfd, const char *name);
  * The rest of the module (safe_file.c) answers in CI_E* codes, never an
  * errno, with a phrase for the user in `why` (e.g. "it is a FIFO").
  */
-#include "codeinterp/codeinterp.h"
 
 /* The one mapping of an errno met in a sandbox-writable tree to a CI_E*
  * code, with a phrase that says it to a user (static text). */
 int ci_safe_error(int err, const char **why);
+/* The same, with the phrase copied into why. */
+int ci_safe_fail(int err, char *why, size_t whylen);
 
 /* Opens `name` beneath rootfd for reading if it is a plain regular file
  * with one name. The open is non-blocking, so a FIFO cannot make us wait
@@ -137,3 +140,5 @@ struct ci_safe_walk {
  * cost to the host is bounded whatever the sandbox made. 0 or a CI_E*. */
 int ci_safe_walk(int rootfd, size_t max_entries, int max_depth, struct ci_safe_walk *out);
 void ci_safe_walk_free(struct ci_safe_walk *w);
+/* The walk's order, for qsort and bsearch over struct ci_safe_file. */
+int ci_safe_file_by_path(const void *a, const void *b);
