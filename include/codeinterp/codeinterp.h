@@ -89,8 +89,10 @@ typedef enum ci_error {
     CI_ENOKEY = -23,       /**< no such S3 object (key), or none under a prefix */
     CI_ENETWORK = -24,     /**< S3 could not be reached (connection, timeout,
                                 TLS verification) */
-    CI_ECHECKSUM = -25     /**< transferred data did not match its checksum
+    CI_ECHECKSUM = -25,    /**< transferred data did not match its checksum
                                 or length */
+    CI_ETOOMANY = -26      /**< a per-session bound was reached (e.g. the
+                                number of running background tasks) */
 } ci_error;
 
 /**
@@ -135,12 +137,14 @@ CI_EXPORT void ci_free(void *ptr);
 typedef enum ci_language {
     CI_LANGUAGE_PYTHON = 1,
     CI_LANGUAGE_JAVASCRIPT = 2,
-    CI_LANGUAGE_TYPESCRIPT = 3
+    CI_LANGUAGE_TYPESCRIPT = 3,
+    /** A command line for /bin/sh -c (see ci_execute_command()). @since 0.2 */
+    CI_LANGUAGE_SHELL = 4
 } ci_language;
 
 /**
- * Parses "python", "javascript" or "typescript" (also "js", "ts", "py"),
- * ignoring ASCII case.
+ * Parses "python", "javascript", "typescript" or "shell" (also "js", "ts",
+ * "py", "sh"), ignoring ASCII case.
  * @return 0, CI_EINVAL if an argument is NULL, CI_EUNKNOWN for another name.
  * @since 0.1
  */
@@ -517,6 +521,47 @@ CI_EXPORT int ci_exec_options_set_stdout_callback(ci_exec_options *options,
 CI_EXPORT int ci_exec_options_set_stderr_callback(ci_exec_options *options,
                                                   ci_output_callback cb, void *user_data);
 
+/**
+ * Sets an environment variable for this execution only, on top of the
+ * session's environment; a later execution without it does not see it.
+ * For Python and JavaScript/TypeScript the interpreter's environment holds
+ * it while the code runs (os.environ, process.env) and is put back after;
+ * a shell command gets it in its environment. Setting a name again
+ * replaces its value; a NULL value removes it from the options.
+ * @param name [A-Za-z_][A-Za-z0-9_]*, at most 255 bytes.
+ * @param value any string; the variables of one execution take at most
+ *        1 MiB in all.
+ * @return 0, CI_EINVAL for a bad name, a NULL options, or when the total
+ *         would pass 1 MiB; CI_ENOMEM.
+ * @since 0.2
+ */
+CI_EXPORT int ci_exec_options_set_env(ci_exec_options *options, const char *name,
+                                      const char *value);
+/**
+ * Working directory of this execution: a folder under /workspace, given
+ * relative to it ("data/in") or as an absolute path beneath it
+ * ("/workspace/data/in"); "/workspace", "." or NULL mean /workspace itself
+ * (the default). The interpreter works there while the code runs and
+ * returns to /workspace after. A folder that does not exist when the
+ * execution starts makes it fail (status CI_STATUS_ERROR, the reason on
+ * stderr).
+ * @return 0; CI_EPATH for a path outside /workspace or not valid as a file
+ *         name of the file calls ("..", "a//b"); CI_EINVAL.
+ * @since 0.2
+ */
+CI_EXPORT int ci_exec_options_set_cwd(ci_exec_options *options, const char *dir);
+/**
+ * If non-zero, every process the execution started that is still running
+ * when it ends (a background job of a shell command, a subprocess a cell
+ * left behind) is killed then. Processes running before the execution
+ * started (a server of an earlier cell, background tasks) are left alone,
+ * and so is the interpreter itself. Default 0: such processes keep
+ * running, and what they write afterwards is kept out of later results
+ * (see ci_result_stray_output_bytes()).
+ * @since 0.2
+ */
+CI_EXPORT int ci_exec_options_set_kill_leftovers(ci_exec_options *options, int kill);
+
 /* ------------------------------------------------------------------------ */
 /* Execution                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -547,6 +592,24 @@ typedef struct ci_result ci_result;
  */
 CI_EXPORT int ci_execute(ci_session *session, const char *code,
                          const ci_exec_options *options, ci_result **out);
+
+/**
+ * Runs one shell command line with /bin/sh -c inside the session's sandbox
+ * (never on the host): the same files as the session's interpreters, the
+ * working directory /workspace (or the options' one), the session's
+ * environment plus the options' variables. Its stdout, stderr, exit code,
+ * times, peak memory, callbacks, output limits and statuses are those of
+ * ci_execute(), whose time limits apply too. The options' language is
+ * ignored. Each command runs in a fresh shell: `cd` and variables do not
+ * carry over to the next command (files do). The command runs in its own
+ * process group; processes it leaves running in the background keep
+ * running (see ci_exec_options_set_kill_leftovers()). The exit code is the
+ * shell's; 128+n when it was killed by signal n.
+ * @return as ci_execute(); CI_EINVAL for a NULL or empty command.
+ * @since 0.2
+ */
+CI_EXPORT int ci_execute_command(ci_session *session, const char *command,
+                                 const ci_exec_options *options, ci_result **out);
 
 /**
  * Runs `code` once in a fresh sandbox that is destroyed before returning.
@@ -641,12 +704,167 @@ CI_EXPORT const char *ci_result_denied_syscall_name(const ci_result *result, siz
  *  @since 0.1 */
 CI_EXPORT uint64_t ci_result_denied_syscall_times(const ci_result *result, size_t index);
 
+/** Bytes that processes left running by earlier executions (a background
+ *  job, a subprocess of an earlier cell) wrote to their stdout or stderr
+ *  while this execution ran. They are kept out of this result's stdout and
+ *  stderr, which hold only what this execution's own processes wrote, and
+ *  are discarded; this count says that there were some. Python and shell
+ *  commands only: JavaScript/TypeScript interpreters share their output
+ *  streams with what they leave running. @since 0.2 */
+CI_EXPORT uint64_t ci_result_stray_output_bytes(const ci_result *result);
+
 /**
  * Serializes a result as one JSON object in the MCP CallToolResult shape
  * used by ci_invoke_json(). Free *out with ci_free().
  * @since 0.1
  */
 CI_EXPORT int ci_result_to_json(const ci_result *result, char **out);
+
+/* ------------------------------------------------------------------------ */
+/* Background tasks                                                          */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A task is a shell command that outlives the call that starts it: a long
+ * job, a server, a build. It runs in the session's sandbox like
+ * ci_execute_command() (same files, environment, working directory rules),
+ * in its own process group and session, charged to the session's cgroup
+ * (its CPU time and memory count in ci_session_usage() and the session's
+ * limits). The calls that start, poll and stop it return at once; its
+ * stdout and stderr are buffered in the sandbox, up to the task output
+ * limit per stream (the newest bytes are kept, the oldest dropped and the
+ * cut counted), and read by offsets, so a caller can follow the output
+ * incrementally.
+ *
+ * A task ends when its command exits (CI_TASK_COMPLETED), is stopped
+ * (CI_TASK_CANCELED) or is lost (CI_TASK_FAILED: it could not start, or
+ * the sandbox's shell interpreter that keeps the tasks was killed, as
+ * happens to every process of the sandbox on an execution's timeout or
+ * cancel). Tasks end with their session: ci_session_destroy() kills them
+ * and nothing of them remains. At most the config's task bound run at once
+ * per session; ended tasks stay readable (the 64 most recent). Task calls
+ * are audited (task_start, task_get, task_stop) and fail like the file
+ * calls with CI_EBUSY while the session executes on another thread, and
+ * with CI_EEXPIRED / CI_ECLOSED once its sandbox is gone. A running task
+ * does not hold the session's idle lifetime: a session used by nothing but
+ * a task expires (and kills it) after its idle lifetime, unless the task
+ * is polled.
+ */
+
+/** States of a task. Values are part of the ABI. @since 0.2 */
+typedef enum ci_task_status {
+    CI_TASK_SUBMITTED = 0, /**< accepted, not yet started */
+    CI_TASK_WORKING = 1,   /**< running */
+    CI_TASK_COMPLETED = 2, /**< its command exited (any exit code) */
+    CI_TASK_CANCELED = 3,  /**< stopped with ci_task_stop() */
+    CI_TASK_FAILED = 4     /**< it could not start, or was lost */
+} ci_task_status;
+
+/** Lowercase name of a task status ("submitted", "working", "completed",
+ *  "canceled", "failed"), or NULL if unknown. @since 0.2 */
+CI_EXPORT const char *ci_task_status_name(ci_task_status status);
+
+/** Maximum number of tasks running at once per session, 1 .. 1024, default
+ *  16. @return 0 or CI_EINVAL. @since 0.2 */
+CI_EXPORT int ci_config_set_max_tasks(ci_config *config, uint32_t count);
+/** Bytes of stdout and of stderr buffered per task (each), 4 KiB .. 256
+ *  MiB, default 1 MiB: past it the oldest bytes are dropped (and counted,
+ *  see ci_task_info_output_dropped()). @return 0 or CI_EINVAL.
+ *  @since 0.2 */
+CI_EXPORT int ci_config_set_task_output_limit(ci_config *config, size_t bytes);
+
+/**
+ * Starts `command` as a background task (/bin/sh -c in the sandbox).
+ * @param options NULL, or options whose environment and working directory
+ *        apply (ci_exec_options_set_env(), _set_cwd()); the rest is
+ *        ignored.
+ * @param task_id receives the task's id ("task-1", "task-2", ... in the
+ *        session), freed with ci_free().
+ * @return 0; CI_ETOOMANY when the session already runs its bound of tasks;
+ *         CI_ERUNNER if the shell interpreter could not be started;
+ *         CI_EINVAL for a NULL or empty command; CI_EBUSY, CI_EEXPIRED,
+ *         CI_ECLOSED, CI_EIO (audit), CI_ENOMEM.
+ * @since 0.2
+ */
+CI_EXPORT int ci_task_start(ci_session *session, const char *command,
+                            const ci_exec_options *options, char **task_id);
+
+/** A snapshot of one task. @since 0.2 */
+typedef struct ci_task_info ci_task_info;
+
+/**
+ * Looks at a task: its state, exit code and the output it wrote from the
+ * given offsets on. An offset counts the bytes the task wrote to the stream
+ * since it started; pass 0 for everything still buffered, or the previous
+ * snapshot's ci_task_info_output_end() for what came since.
+ * @return 0; CI_ENOENT for a task id the session does not know (or no
+ *         longer keeps); CI_EINVAL; CI_EBUSY, CI_EEXPIRED, CI_ECLOSED,
+ *         CI_EIO, CI_ENOMEM.
+ * @since 0.2
+ */
+CI_EXPORT int ci_task_get(ci_session *session, const char *task_id, uint64_t stdout_from,
+                          uint64_t stderr_from, ci_task_info **out);
+
+/**
+ * Stops a task: its whole process group is killed (SIGKILL) and its state
+ * becomes CI_TASK_CANCELED. A task that had already ended keeps its state.
+ * @param out NULL, or receives a snapshot taken after the stop (with all
+ *        of its buffered output).
+ * @return as ci_task_get().
+ * @since 0.2
+ */
+CI_EXPORT int ci_task_stop(ci_session *session, const char *task_id, ci_task_info **out);
+
+/** Frees a snapshot. NULL is a no-op. @since 0.2 */
+CI_EXPORT void ci_task_info_free(ci_task_info *info);
+/** The task's id. Owned by the snapshot. @since 0.2 */
+CI_EXPORT const char *ci_task_info_id(const ci_task_info *info);
+/** The task's state. @since 0.2 */
+CI_EXPORT ci_task_status ci_task_info_status(const ci_task_info *info);
+/** Exit code once the task ended: the shell's, 128+n when killed by signal
+ *  n (137 once stopped); -1 while it runs or when it never started.
+ *  @since 0.2 */
+CI_EXPORT int ci_task_info_exit_code(const ci_task_info *info);
+/** Why a CI_TASK_FAILED task failed, or NULL. @since 0.2 */
+CI_EXPORT const char *ci_task_info_error(const ci_task_info *info);
+/** Identifies an output stream of a task. @since 0.2 */
+#define CI_TASK_STDOUT 1
+#define CI_TASK_STDERR 2
+/** The output of `stream` (CI_TASK_STDOUT or CI_TASK_STDERR) from the
+ *  snapshot's offset on, NUL-terminated (it may hold other NUL bytes: use
+ *  *len); "" when none; NULL for another stream. Owned by the snapshot.
+ *  @since 0.2 */
+CI_EXPORT const char *ci_task_info_output(const ci_task_info *info, int stream, size_t *len);
+/** Offset of the first byte ci_task_info_output() returns: the offset asked
+ *  for, or more when the bytes before were dropped. @since 0.2 */
+CI_EXPORT uint64_t ci_task_info_output_offset(const ci_task_info *info, int stream);
+/** Bytes the task wrote to the stream so far: the offset to ask for next.
+ *  @since 0.2 */
+CI_EXPORT uint64_t ci_task_info_output_end(const ci_task_info *info, int stream);
+/** Bytes between the offset asked for and ci_task_info_output_offset() that
+ *  were dropped because the task wrote more than the task output limit
+ *  since; 0 when nothing asked for was lost. @since 0.2 */
+CI_EXPORT uint64_t ci_task_info_output_dropped(const ci_task_info *info, int stream);
+/** Wall-clock time since the task started, up to its end, in ms.
+ *  @since 0.2 */
+CI_EXPORT double ci_task_info_wall_ms(const ci_task_info *info);
+/** CPU time (user + system) of the task's processes that its shell waited
+ *  for, in ms, once it ended; -1 while it runs. @since 0.2 */
+CI_EXPORT double ci_task_info_cpu_ms(const ci_task_info *info);
+/** Largest resident set of one of the task's processes, in bytes, once it
+ *  ended; 0 while it runs. @since 0.2 */
+CI_EXPORT uint64_t ci_task_info_peak_memory_bytes(const ci_task_info *info);
+/**
+ * Serializes a snapshot as one JSON object:
+ * {"taskId","taskStatus","exitCode" (null while running),"error" (only
+ * when failed),"stdout","stderr" (the output from the offsets, as text with
+ * invalid UTF-8 replaced),"stdoutOffset","stderrOffset","stdoutEnd",
+ * "stderrEnd","stdoutDropped","stderrDropped","wallMs","cpuMs" (null while
+ * running),"peakMemoryBytes"}. Free *out with ci_free().
+ * @return 0, CI_EINVAL, CI_ENOMEM.
+ * @since 0.2
+ */
+CI_EXPORT int ci_task_info_to_json(const ci_task_info *info, char **out);
 
 /* ------------------------------------------------------------------------ */
 /* Files                                                                     */
@@ -947,11 +1165,20 @@ CI_EXPORT int ci_s3_upload(ci_session *session, const char *name, const char *ur
  * (answered with "resource" blocks: "text" for UTF-8 content, base64 "blob"
  * otherwise), listFiles {"directoryPath":""} ("resource_link" blocks with
  * mime type and size) and removeFiles {"paths":[...]}; paths are relative
- * to /workspace as for ci_upload(). Malformed requests and unknown tools
+ * to /workspace as for ci_upload(). executeCode also takes AgentCore's
+ * "runtime" ("python", "nodejs"; "deno" is refused as not installed). The
+ * shell tools: executeCommand {"command":"ls -l"} (structuredContent
+ * {stdout, stderr, exitCode, executionTime, status, ...} as executeCode),
+ * startCommandExecution {"command":...} ({taskId, taskStatus}), getTask
+ * {"taskId":...} ({taskId, taskStatus, stdout, stderr: everything still
+ * buffered; exitCode once ended; ...}) and stopTask {"taskId":...}
+ * ({taskId, taskStatus:"canceled"}). An argument a tool does not take is an
+ * error naming it. Malformed requests and unknown tools
  * are answered with a result whose isError is true and whose text names the
  * problem, and the call still returns 0: only a NULL argument (CI_EINVAL)
  * or memory exhaustion (CI_ENOMEM) fail. Free *out with ci_free().
- * @since 0.1
+ * @since 0.1 (the shell tools, "runtime" and the refusal of unknown
+ * arguments since 0.2)
  */
 CI_EXPORT int ci_invoke_json(ci_session *session, const char *request, char **out);
 
