@@ -15,6 +15,9 @@
  *   shutdown kill everything and exit
  *   busy     an execution starts: the idle clock stops (no reply)
  *   idle     the session is idle from now: the idle clock restarts (no reply)
+ *   mark     -> marked {count} or {errno}: record the processes alive now
+ *   sweep    -> swept {killed[, errno]}: kill those started since the mark
+ *            but live runners; uses the mark up (ENOENT: there was none)
  *   denials  -> denials {calls: [{arch, nr, count}], more}: the system calls
  *            the seccomp filter refused since the last denials (AUDIT_ARCH_*
  *            and number; `more` counts calls past the list's bound)
@@ -23,6 +26,7 @@
  *   ready    the sandbox is built
  *   error    {layer, errno, message}: setup failed; the helper exits
  *   expired  the idle lifetime ran out; everything is killed, the helper exits
+ *   exited   {pid}: a runner the init spawned ended (unsolicited)
  */
 #pragma once
 #include <stddef.h>

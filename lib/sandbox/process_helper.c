@@ -108,6 +108,8 @@ int ci_process_recv(struct ci_sandbox *sb, int timeout_ms, cJSON **msg, int *fds
         if (expired || exited) {
             cJSON_Delete(*msg);
             *msg = NULL;
+            for (size_t i = 0; nfds && i < got; i++)
+                close(fds[i]); /* none belong to these */
             if (nfds)
                 *nfds = cap;
             continue;

@@ -113,11 +113,14 @@ struct ci_sandbox_ops {
      * sandbox alive now (replacing an earlier mark); sweep then kills every
      * process started since, but the programs spawn started that still
      * run, and sets *killed to how many it killed (also on failure). A
-     * sweep uses the mark up. mark: CI_ETOOMANY when the sandbox holds
-     * more processes than a mark can (its process limit); then no mark
-     * holds. sweep: CI_EINVAL, killing nothing, when no mark holds (none
-     * was made, it failed, or a sweep used it). Both: CI_ECLOSED when the
-     * sandbox is gone or did not answer (then it is ended). */
+     * sweep uses the mark up. It fails closed: a process it cannot tell
+     * to be newer than the mark is spared. mark: CI_ETOOMANY when the
+     * sandbox holds more processes than a mark can (its process limit),
+     * CI_ESANDBOX when they cannot be listed; then no mark holds. sweep:
+     * CI_EINVAL, killing nothing, when no mark holds (none was made, it
+     * failed, or a sweep used it); CI_ESANDBOX when some process could not
+     * be judged (and was spared). Both: CI_ECLOSED (or CI_EEXPIRED) when
+     * the sandbox is gone or did not answer (then it is ended). */
     int (*mark)(struct ci_sandbox *sb);
     int (*sweep)(struct ci_sandbox *sb, unsigned *killed);
     /* Resource use so far (CI_EUNSUPPORTED when not metered). */
