@@ -1,78 +1,42 @@
 # SPDX-License-Identifier: MIT
 """libcodeinterp's Python kernel: runs cells sent by the library, inside the sandbox.
 
-Protocol (see lib/core/runner_frame.h): on fd 3, frames of a 4-byte big-endian
-length and a UTF-8 JSON object. Requests {"op": "execute", "id": n, "code": str};
-replies {"id": n, "status": "ok"|"error", "exit_code": int, "value": str|None,
-"error": {"name", "value", "traceback"}|None, "displays": [{"mime_type", "data"
-(base64)}]}: each matplotlib figure left open by the cell, as PNG, then closed. stdout and stderr are the
-process's own fds 1 and 2, read by the library while the cell runs; both are
-flushed before every reply.
+Protocol (see lib/core/runner_frame.h, doc/protocol.md §2): on fd 3, frames of
+a 4-byte big-endian length and a UTF-8 JSON object (kernel_channel.py).
+Requests {"op": "execute", "id": n, "code": str, "env"?: {name: value},
+"cwd"?: str, "stdio"?: true}; replies {"id": n, "status": "ok"|"error",
+"exit_code": int, "value": str|None, "error": {"name", "value",
+"traceback"}|None, "displays": [{"mime_type", "data" (base64)}]}: each
+matplotlib figure left open by the cell, as PNG, then closed. stdout and
+stderr are the process's own fds 1 and 2, read by the library while the cell
+runs; with "stdio" the request brings two pipes that are fds 1 and 2 for that
+cell only. Both are flushed before every reply. "env" and "cwd" hold for the
+cell only: the variables and the working directory are put back after it.
 """
 
 import ast
 import base64
 import builtins
 import io
-import json
 import linecache
 import os
-import struct
 import sys
 import traceback
 import types
 
-CONTROL_FD = 3
+# From this file's folder, still sys.path[0] here (main() takes it off), and
+# out of sys.modules at once: a user's own kernel_channel.py in /workspace
+# must not get this one.
+import kernel_channel as _channel
+del sys.modules["kernel_channel"]
+
 KERNEL_FILE = os.path.abspath(__file__)
 
-# The kernel's own references: a cell that rebinds json.dumps, os.write or
-# struct.pack in those modules must not break the replies.
-_read, _write = os.read, os.write
-_dumps, _loads = json.dumps, json.loads
-_pack, _unpack = struct.pack, struct.unpack
-
-
-def _move_control_fd():
-    # Out of the way of user code that opens files, and not inherited by its
-    # subprocesses (dup'ed descriptors are close-on-exec).
-    import fcntl
-    import resource
-    # high, but below the open-files limit, which may be small
-    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    low = 512 if soft == resource.RLIM_INFINITY else max(CONTROL_FD + 1, min(512, soft // 2))
-    fd = fcntl.fcntl(CONTROL_FD, fcntl.F_DUPFD_CLOEXEC, low)
-    os.close(CONTROL_FD)
-    return fd
-
-
-def _read_exact(fd, n):
-    chunks = []
-    while n > 0:
-        b = _read(fd, n)
-        if not b:
-            return None
-        chunks.append(b)
-        n -= len(b)
-    return b"".join(chunks)
-
-
-def _read_frame(fd):
-    header = _read_exact(fd, 4)
-    if header is None:
-        return None
-    (length,) = _unpack(">I", header)
-    payload = _read_exact(fd, length)
-    if payload is None:
-        return None
-    return _loads(payload.decode("utf-8"))
-
-
-def _write_frame(fd, obj):
-    data = _dumps(obj, ensure_ascii=False, default=str).encode("utf-8", "replace")
-    buf = _pack(">I", len(data)) + data
-    while buf:
-        n = _write(fd, buf)
-        buf = buf[n:]
+# The kernel's own references: a cell that rebinds os.dup2 or os.chdir must
+# not break the kernel (the channel keeps its own the same way).
+_dup2, _chdir, _getcwd, _write = os.dup2, os.chdir, os.getcwd, os.write
+_strerror = os.strerror
+_environ = os.environ
 
 
 def _user_frames(tb):
@@ -103,6 +67,10 @@ class Kernel:
         sys.modules["__main__"] = self.module
         self.ns = self.module.__dict__
         self.cell = 0
+        self.home = os.getcwd()
+        # the kernel's own fds 1 and 2, put back after a cell with its own pipes
+        self.stdout_fd = _channel.high_fd(1)
+        self.stderr_fd = _channel.high_fd(2)
 
     def run_cell(self, code):
         self.cell += 1
@@ -177,8 +145,85 @@ class Kernel:
                 pass
 
 
+class CallContext:
+    """What one execute request changes for its cell (fds 1 and 2, the
+    environment, the working directory) and how it is put back."""
+
+    def __init__(self, kernel, request, fds):
+        self.kernel = kernel
+        self.fds = fds if request.get("stdio") is True and len(fds) == 2 else []
+        if not self.fds:
+            _channel.close_fds(fds)
+        env = request.get("env")
+        self.env = env if isinstance(env, dict) else {}
+        self.cwd = request.get("cwd")
+        self.saved_env = {}
+        self.saved_cwd = None
+
+    def enter(self):
+        """None, or the error reply when the cell must not run."""
+        if self.fds:
+            Kernel._flush()
+            _dup2(self.fds[0], 1)
+            _dup2(self.fds[1], 2)
+        for name, value in self.env.items():
+            if not isinstance(name, str) or not isinstance(value, str):
+                continue
+            old = _environ.get(name)
+            try:
+                _environ[name] = value
+            except (ValueError, OSError):  # a NUL or '=' the library lets through
+                continue
+            self.saved_env.setdefault(name, old)
+        if self.cwd is None:
+            return None
+        try:
+            self.saved_cwd = _getcwd()
+        except OSError:  # the cwd of an earlier cell was removed
+            self.saved_cwd = self.kernel.home
+        try:
+            _chdir(self.cwd)
+        except (OSError, ValueError, TypeError) as e:
+            self.saved_cwd = None
+            reason = _strerror(e.errno) if isinstance(e, OSError) and e.errno else str(e)
+            message = "cannot enter %s: %s" % (self.cwd, reason)
+            try:
+                _write(2, ("codeinterp: %s\n" % message).encode("utf-8", "replace"))
+            except OSError:
+                pass
+            return {"status": "error", "exit_code": 1, "value": None, "displays": [],
+                    "error": {"name": "WorkingDirectoryError", "value": message,
+                              "traceback": ""}}
+        return None
+
+    def leave(self):
+        if self.saved_cwd is not None:
+            try:
+                _chdir(self.saved_cwd)
+            except OSError:
+                try:
+                    _chdir(self.kernel.home)
+                except OSError:
+                    pass
+        for name, value in self.saved_env.items():
+            try:
+                if value is None:
+                    _environ.pop(name, None)
+                else:
+                    _environ[name] = value
+            except (ValueError, OSError):
+                pass
+        if self.fds:
+            # what the cell wrote goes to its pipes; then the kernel's own fds
+            # back, and no copy of the call's pipes kept
+            Kernel._flush()
+            _dup2(self.kernel.stdout_fd, 1)
+            _dup2(self.kernel.stderr_fd, 2)
+            _channel.close_fds(self.fds)
+
+
 def main():
-    fd = _move_control_fd()
+    channel = _channel.Channel(_channel.move_control_fd())
     # The working directory (/workspace) is where users put their modules.
     if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(KERNEL_FILE):
         sys.path[0] = ""
@@ -188,16 +233,25 @@ def main():
     sys.stderr.reconfigure(line_buffering=True)
     kernel = Kernel()
     while True:
-        request = _read_frame(fd)
-        if request is None:
+        frame = channel.read_frame()
+        if frame is None:
             return
-        if request.get("op") != "execute":
+        request, fds = frame
+        if request is None or request.get("op") != "execute":
+            _channel.close_fds(fds)
             reply = {"status": "error", "exit_code": 1, "value": None,
                      "error": {"name": "ProtocolError", "value": "unknown op", "traceback": ""}}
         else:
-            reply = kernel.run_cell(request.get("code", ""))
-        reply["id"] = request.get("id")
-        _write_frame(fd, reply)
+            call = CallContext(kernel, request, fds)
+            try:
+                reply = call.enter()
+                if reply is None:
+                    code = request.get("code", "")
+                    reply = kernel.run_cell(code if isinstance(code, str) else "")
+            finally:
+                call.leave()
+        reply["id"] = request.get("id") if request is not None else None
+        channel.write_frame(reply)
 
 
 if __name__ == "__main__":
