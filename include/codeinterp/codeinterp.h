@@ -781,6 +781,7 @@ CI_EXPORT int ci_config_set_task_output_limit(ci_config *config, size_t bytes);
  * @param task_id receives the task's id ("task-1", "task-2", ... in the
  *        session), freed with ci_free().
  * @return 0; CI_ETOOMANY when the session already runs its bound of tasks;
+ *         CI_ENOENT when the options' working directory does not exist;
  *         CI_ERUNNER if the shell interpreter could not be started;
  *         CI_EINVAL for a NULL or empty command; CI_EBUSY, CI_EEXPIRED,
  *         CI_ECLOSED, CI_EIO (audit), CI_ENOMEM.

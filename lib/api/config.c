@@ -119,6 +119,24 @@ CI_EXPORT int ci_config_set_network(ci_config *c, ci_network mode)
     return CI_OK;
 }
 
+CI_EXPORT int ci_config_set_max_tasks(ci_config *c, uint32_t count)
+{
+    CHECK_CONFIG(c);
+    if (count < 1 || count > 1024)
+        return ci_fail(NULL, CI_EINVAL, "the task bound must be 1 .. 1024");
+    c->max_tasks = count;
+    return CI_OK;
+}
+
+CI_EXPORT int ci_config_set_task_output_limit(ci_config *c, size_t bytes)
+{
+    CHECK_CONFIG(c);
+    if (bytes < 4096 || bytes > (256u << 20))
+        return ci_fail(NULL, CI_EINVAL, "the task output limit must be 4 KiB .. 256 MiB");
+    c->task_output_limit = bytes;
+    return CI_OK;
+}
+
 CI_EXPORT int ci_config_set_output_limit(ci_config *c, size_t bytes)
 {
     CHECK_CONFIG(c);

@@ -30,6 +30,7 @@ CI_EXPORT const char *ci_strerror(int code)
     case CI_ENOKEY: return "no such S3 key";
     case CI_ENETWORK: return "network failure";
     case CI_ECHECKSUM: return "checksum mismatch";
+    case CI_ETOOMANY: return "too many (a per-session bound was reached)";
     default: return "unknown error";
     }
 }

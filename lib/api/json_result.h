@@ -15,6 +15,16 @@ cJSON *ci_json_add_bytes(cJSON *object, const char *name, const char *data, size
 /* ci_json_add_bytes() for NUL-terminated text; NULL text adds null. */
 cJSON *ci_json_add_text(cJSON *object, const char *name, const char *text);
 
+/* Prints root unformatted into *out (malloc'd, for ci_free()). 0 or
+ * CI_ENOMEM. */
+int ci_json_print(const cJSON *root, char **out);
+/* A task snapshot as ci_task_info_to_json() writes it, or NULL when out
+ * of memory (api/tasks.c). */
+struct ci_task_info;
+cJSON *ci_task_info_json(const struct ci_task_info *t);
+/* Milliseconds rounded to the microsecond, for the answers. */
+double ci_json_round_ms(double ms);
+
 /*
  * Serializes {"content":[{"type":"text","text":text}],
  * "structuredContent":structured,"isError":is_error} into *out (malloc'd,

@@ -34,6 +34,11 @@ CI_EXPORT const char *ci_status_name(ci_status status)
     return ci_names_status(status);
 }
 
+CI_EXPORT const char *ci_task_status_name(ci_task_status status)
+{
+    return ci_names_task_status(status);
+}
+
 CI_EXPORT const char *ci_network_name(ci_network network)
 {
     return ci_names_network(network);

@@ -162,3 +162,8 @@ CI_EXPORT ci_cgroup_mode ci_result_limits_mode(const ci_result *r)
 {
     return r ? r->limits_mode : CI_CGROUP_NONE;
 }
+
+CI_EXPORT uint64_t ci_result_stray_output_bytes(const ci_result *r)
+{
+    return r ? r->stray_bytes : 0;
+}

@@ -35,7 +35,7 @@ cJSON *ci_json_add_text(cJSON *object, const char *name, const char *text)
     return ci_json_add_bytes(object, name, text, strlen(text));
 }
 
-static int print_malloced(const cJSON *root, char **out)
+int ci_json_print(const cJSON *root, char **out)
 {
     char *printed = cJSON_PrintUnformatted(root);
     if (!printed)
@@ -80,7 +80,7 @@ int ci_json_tool_result_with(const char *text, size_t text_len, cJSON *more, cJS
     structured = NULL;
     if (!cJSON_AddBoolToObject(root, "isError", is_error != 0))
         goto done;
-    rc = print_malloced(root, out);
+    rc = ci_json_print(root, out);
 done:
     cJSON_Delete(more);
     cJSON_Delete(structured);
@@ -91,7 +91,7 @@ done:
 /* Milliseconds (never negative here) rounded to the microsecond: more
  * digits are noise, and a rounded value prints short. Done by hand to keep
  * the library off libm. */
-static double round_ms(double ms)
+double ci_json_round_ms(double ms)
 {
     return (double)(int64_t)(ms * 1000.0 + 0.5) / 1000.0;
 }
@@ -176,12 +176,13 @@ static cJSON *structured_content(const ci_result *r)
     ok = ok && ci_json_add_bytes(sc, "stdout", out, out_len);
     ok = ok && ci_json_add_bytes(sc, "stderr", err, err_len);
     ok = ok && cJSON_AddNumberToObject(sc, "exitCode", ci_result_exit_code(r));
-    ok = ok && cJSON_AddNumberToObject(sc, "executionTime", round_ms(ci_result_wall_ms(r)));
+    ok = ok && cJSON_AddNumberToObject(sc, "executionTime",
+                                       ci_json_round_ms(ci_result_wall_ms(r)));
     ok = ok && ci_json_add_text(sc, "status", status);
     if (cpu_ms < 0)
         ok = ok && cJSON_AddNullToObject(sc, "cpuTimeMs");
     else
-        ok = ok && cJSON_AddNumberToObject(sc, "cpuTimeMs", round_ms(cpu_ms));
+        ok = ok && cJSON_AddNumberToObject(sc, "cpuTimeMs", ci_json_round_ms(cpu_ms));
     if (peak == 0)
         ok = ok && cJSON_AddNullToObject(sc, "peakMemoryBytes");
     else
@@ -191,6 +192,9 @@ static cJSON *structured_content(const ci_result *r)
     ok = ok && ci_json_add_text(sc, "limits", limits ? limits : "unknown");
     if (ci_result_value(r))
         ok = ok && ci_json_add_text(sc, "result", ci_result_value(r));
+    if (ci_result_stray_output_bytes(r))
+        ok = ok && cJSON_AddNumberToObject(sc, "strayOutputBytes",
+                                           (double)ci_result_stray_output_bytes(r));
     if (name) {
         cJSON *e = ok ? cJSON_AddObjectToObject(sc, "error") : NULL;
         ok = e && ci_json_add_text(e, "name", name) &&

@@ -553,6 +553,37 @@ void ci_audit_file_op(struct ci_audit *a, const char *op, const char *name, cons
     ci_audit_params_free(&p);
 }
 
+int ci_audit_task_start(struct ci_audit *a, const char *command)
+{
+    if (!a)
+        return CI_OK;
+    struct ci_audit_params p = {0};
+    char digest[CI_SHA256_HEX_LEN + 1];
+    size_t len = strlen(command);
+    ci_sha256_hex(command, len, digest);
+    ci_audit_param_str(&p, "command_sha256", digest);
+    ci_audit_param_u64(&p, "command_length", len);
+    struct ci_audit_event ev = {.op = "task_start", .params = &p};
+    int r = ci_audit_emit(a, &ev);
+    ci_audit_params_free(&p);
+    return r;
+}
+
+void ci_audit_task_op(struct ci_audit *a, const char *op, const char *task_id, const char *state,
+                      int rc)
+{
+    if (!a)
+        return;
+    struct ci_audit_params p = {0};
+    if (task_id)
+        ci_audit_param_str(&p, "task", task_id);
+    if (state)
+        ci_audit_param_str(&p, "state", state);
+    struct ci_audit_event ev = {.op = op, .params = &p, .error_code = rc};
+    ci_audit_emit(a, &ev);
+    ci_audit_params_free(&p);
+}
+
 void ci_audit_list(struct ci_audit *a, const char *dir, uint64_t count, int rc)
 {
     if (!a)

@@ -81,6 +81,13 @@ void ci_audit_execute_end(struct ci_audit *a, ci_language language, int rc,
  * from or went to (NULL: none), its size when known (-1: unknown). */
 void ci_audit_file_op(struct ci_audit *a, const char *op, const char *name, const char *host_path,
                       int64_t size, int rc);
+/* task_start (must succeed before the task starts: the command's digest
+ * and length, never the command), then task_started with its id or the
+ * failure; task_get, task_stop: the id and the state seen (NULL on
+ * failure). */
+int ci_audit_task_start(struct ci_audit *a, const char *command);
+void ci_audit_task_op(struct ci_audit *a, const char *op, const char *task_id, const char *state,
+                      int rc);
 /* list: the directory listed ("" for the workspace root) and the count. */
 void ci_audit_list(struct ci_audit *a, const char *dir, uint64_t count, int rc);
 /* s3_transfer: direction "download" (S3 to /data) or "upload" (/output to

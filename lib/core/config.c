@@ -58,6 +58,8 @@ int ci_config_init(struct ci_config *c)
     c->cpu_millis = 2000;
     c->cgroup_mode = CI_CGROUP_AUTO;
     c->upload_limit = 100ull << 20;
+    c->max_tasks = 16;
+    c->task_output_limit = 1u << 20;
     return CI_OK;
 }
 

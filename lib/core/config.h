@@ -31,6 +31,8 @@ struct ci_config {
     char **env;      /* "NAME=VALUE", NULL-terminated */
     size_t env_count;
     uint64_t upload_limit;  /* largest ci_upload, bytes */
+    uint32_t max_tasks;     /* background tasks running at once */
+    size_t task_output_limit; /* bytes buffered per task and stream */
     char *audit_path;       /* NULL: no audit file */
     int audit_fsync;        /* fsync every audit record */
     ci_audit_callback audit_cb;

@@ -150,7 +150,7 @@ static int start_context(struct ci_session *s, const struct ci_runner_ops *runne
     if (r < 0)
         return ci_fail(s, r, "%s", err);
     *ctx = (struct ci_context){ .active = 1, .pid = sp.pid, .ctl = sp.ctl, .out = sp.out,
-                                .err = sp.err, .next_id = 1 };
+                                .err = sp.err, .next_id = 1, .starts = ctx->starts + 1 };
     ci_fd_set_nonblock(ctx->ctl, 1);
     ci_fd_set_nonblock(ctx->out, 1);
     ci_fd_set_nonblock(ctx->err, 1);

@@ -39,19 +39,25 @@ int ci_exec_pump(int *fd, struct ci_capture *cap)
     return 0;
 }
 
-void ci_exec_drain(struct ci_context *ctx, struct ci_capture *out, struct ci_capture *err,
-                  int wait_eof_ms)
+#define DRAIN_MAX 8
+
+void ci_exec_drain(int *const *fds, struct ci_capture *const *caps, size_t n, int wait_eof_ms)
 {
     uint64_t deadline = ci_now_ms() + (uint64_t)wait_eof_ms;
+    struct pollfd p[DRAIN_MAX];
+    if (n > DRAIN_MAX)
+        n = DRAIN_MAX;
     for (;;) {
-        if (ctx->out >= 0)
-            ci_exec_pump(&ctx->out, out);
-        if (ctx->err >= 0)
-            ci_exec_pump(&ctx->err, err);
+        int open = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (*fds[i] >= 0)
+                ci_exec_pump(fds[i], caps[i]);
+            p[i] = (struct pollfd){ .fd = *fds[i], .events = POLLIN };
+            open |= *fds[i] >= 0;
+        }
         uint64_t now = ci_now_ms();
-        if ((ctx->out < 0 && ctx->err < 0) || now >= deadline)
+        if (!open || now >= deadline)
             return;
-        struct pollfd p[2] = { { .fd = ctx->out, .events = POLLIN }, { .fd = ctx->err, .events = POLLIN } };
-        poll(p, 2, (int)(deadline - now));
+        poll(p, n, (int)(deadline - now));
     }
 }

@@ -13,9 +13,9 @@
  * asked to stop, or a CI_E*. */
 int ci_exec_pump(int *fd, struct ci_capture *cap);
 
-/* Reads what the context's pipes hold. With wait_eof_ms 0: one pass,
- * enough for what the kernel flushed before replying (at most a pipe
- * buffer each). Otherwise, after the writers were killed: up to EOF, within
- * that bound so a descendant holding the pipes open cannot hang us. */
-void ci_exec_drain(struct ci_context *ctx, struct ci_capture *out, struct ci_capture *err,
-                   int wait_eof_ms);
+/* Reads what n output pipes hold, fds[i] into caps[i] (closed ones, -1,
+ * skipped). With wait_eof_ms 0: one pass, enough for what the kernel
+ * flushed before replying (at most a pipe buffer each). Otherwise, after
+ * the writers were killed: up to EOF, within that bound so a descendant
+ * holding a pipe open cannot hang us. */
+void ci_exec_drain(int *const *fds, struct ci_capture *const *caps, size_t n, int wait_eof_ms);

@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
+#include <stddef.h>
+
 #include "codeinterp/codeinterp.h"
+
+/* Bytes the per-call variables of one execution may take in all. */
+#define CI_EXEC_ENV_MAX (1u << 20)
 
 struct ci_exec_options {
     ci_language language;
@@ -14,4 +19,10 @@ struct ci_exec_options {
     char *output_s3_uri;  /* NULL: none */
     ci_progress_callback on_progress;
     void *progress_data;
+    char **env_names;     /* per-call variables (ci_exec_options_set_env) */
+    char **env_values;
+    size_t env_count;
+    size_t env_bytes;
+    char *cwd;            /* absolute, beneath /workspace; NULL: /workspace */
+    int kill_leftovers;
 };

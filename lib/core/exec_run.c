@@ -5,13 +5,21 @@
  * reply, and enforce the time limit and cancellation. On a timeout or a
  * cancel every process of the sandbox is killed; the sandbox and its files
  * stay, and the next execution starts fresh interpreters.
+ *
+ * A kernel that takes per-call pipes (runner call_stdio) gets this
+ * execution's own stdout and stderr with the request; what the execution
+ * leaves running keeps those, not the next execution's (core/exec_strays.c).
+ * The interpreter's own exit is noticed from the sandbox (ops->ended), not
+ * only from its control socket, which a forked child may hold open.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/artifacts.h"
@@ -23,9 +31,13 @@
 #include "core/result.h"
 #include "runners/runner.h"
 #include "util/clock.h"
+#include "util/fdutil.h"
 
 /* After a kill, how long to wait for the output pipes to reach EOF. */
 #define DRAIN_AFTER_KILL_MS 2000
+/* After the interpreter exited on its own: what it wrote is in the pipes
+ * already; a child it left may hold them open for ever. */
+#define DRAIN_AFTER_EXIT_MS 250
 #define RUNNER_EXIT_WAIT_MS 2000
 #define CTL_CHUNK 65536
 
@@ -50,13 +62,19 @@ struct run {
     struct ci_artifact_scan scan;
     int metered;
     uint64_t cpu0, oom0;
+    /* per-call pipes: our read ends, and the write ends until sent */
+    int call_out, call_err;
+    int send_fds[2];
+    int marked; /* ops->mark() succeeded: sweep at the end */
 };
 
-static int encode_request(ci_buf *req, uint64_t id, const char *code)
+static int encode_request(ci_buf *req, uint64_t id, const char *code,
+                          const struct ci_exec_options *o, int stdio)
 {
     cJSON *m = cJSON_CreateObject();
     if (!m || !cJSON_AddStringToObject(m, "op", "execute") ||
-        !cJSON_AddNumberToObject(m, "id", (double)id) || !cJSON_AddStringToObject(m, "code", code)) {
+        !cJSON_AddNumberToObject(m, "id", (double)id) || !cJSON_AddStringToObject(m, "code", code) ||
+        ci_frame_add_call_context(m, o) < 0 || (stdio && !cJSON_AddTrueToObject(m, "stdio"))) {
         cJSON_Delete(m);
         return CI_ENOMEM;
     }
@@ -81,8 +99,23 @@ static int prepare(struct run *x, const char *code)
     int r = ci_context_ready(s, x->runner, x->ctx, x->o->clear_context);
     if (r < 0)
         return r;
+    if (x->runner->call_stdio) {
+        int po[2], pe[2];
+        if (pipe2(po, O_CLOEXEC) < 0)
+            return ci_fail(s, CI_EIO, "pipe: %s", strerror(errno));
+        if (pipe2(pe, O_CLOEXEC) < 0) {
+            int e = errno;
+            close(po[0]);
+            close(po[1]);
+            return ci_fail(s, CI_EIO, "pipe: %s", strerror(e));
+        }
+        ci_fd_set_nonblock(po[0], 1);
+        ci_fd_set_nonblock(pe[0], 1);
+        x->call_out = po[0], x->call_err = pe[0];
+        x->send_fds[0] = po[1], x->send_fds[1] = pe[1];
+    }
     x->res = ci_result_alloc(x->o->language);
-    if (!x->res || encode_request(&x->req, x->ctx->next_id, code) < 0) {
+    if (!x->res || encode_request(&x->req, x->ctx->next_id, code, x->o, x->runner->call_stdio) < 0) {
         ci_result_free_internal(x->res);
         ci_buf_free(&x->req);
         return ci_fail(s, CI_ENOMEM, "out of memory");
@@ -121,6 +154,29 @@ static void read_control(struct run *x)
         x->why = RUNNER_GONE;
 }
 
+/* Writes what the control socket takes of the request; the per-call
+ * pipes travel with its first byte, and our copies of their write ends
+ * are closed once they are on their way. */
+static void send_request(struct run *x)
+{
+    ssize_t w;
+    if (x->sent == 0 && x->send_fds[0] >= 0) {
+        w = ci_send_fds(x->ctx->ctl, x->req.data, x->req.len, x->send_fds, 2);
+        if (w < 0)
+            errno = (int)-w;
+        else {
+            ci_close(&x->send_fds[0]);
+            ci_close(&x->send_fds[1]);
+        }
+    } else {
+        w = send(x->ctx->ctl, x->req.data + x->sent, x->req.len - x->sent, MSG_NOSIGNAL);
+    }
+    if (w > 0)
+        x->sent += (size_t)w;
+    else if (w < 0 && errno != EAGAIN && errno != EINTR)
+        x->why = RUNNER_GONE;
+}
+
 /* One wait for something to happen; sets x->why when the run is over. */
 static void step(struct run *x)
 {
@@ -131,42 +187,52 @@ static void step(struct run *x)
         x->why = TIMED_OUT;
         return;
     }
-    struct pollfd p[5] = {
+    struct pollfd p[7 + CI_MAX_STRAY_PIPES] = {
         { .fd = ctx->ctl, .events = POLLIN | (x->sent < x->req.len ? POLLOUT : 0) },
         { .fd = ctx->out, .events = POLLIN },
         { .fd = ctx->err, .events = POLLIN },
+        { .fd = x->call_out, .events = POLLIN },
+        { .fd = x->call_err, .events = POLLIN },
         { .fd = s->cancel_fd, .events = POLLIN },
         { .fd = s->ops->event_fd(s->sb), .events = POLLIN },
     };
+    nfds_t np = 7;
+    for (size_t i = 0; i < s->stray_count; i++)
+        p[np++] = (struct pollfd){ .fd = s->strays[i], .events = POLLIN };
     uint64_t wait = x->deadline_ms - now;
-    int n = poll(p, 5, wait > 60000 ? 60000 : (int)wait);
+    int n = poll(p, np, wait > 60000 ? 60000 : (int)wait);
     if (n < 0) {
         if (errno != EINTR)
             x->why = SANDBOX_GONE;
         return;
     }
-    if (p[3].revents & POLLIN) {
+    if (p[5].revents & POLLIN) {
         x->why = CANCELED;
         return;
     }
-    for (int k = 1; k <= 2; k++)
+    int *fds[4] = { &ctx->out, &ctx->err, &x->call_out, &x->call_err };
+    for (int k = 1; k <= 4; k++)
         if ((p[k].revents & (POLLIN | POLLHUP | POLLERR)) &&
-            ci_exec_pump(k == 1 ? &ctx->out : &ctx->err, k == 1 ? &x->out : &x->err) == 2)
+            ci_exec_pump(fds[k - 1], k % 2 ? &x->out : &x->err) == 2)
             x->why = CALLBACK_STOP;
+    if (np > 7)
+        ci_strays_pump(s, &x->res->stray_bytes);
     if (x->why != RUNNING)
         return;
-    if (p[0].revents & POLLOUT) {
-        ssize_t w = write(ctx->ctl, x->req.data + x->sent, x->req.len - x->sent);
-        if (w > 0)
-            x->sent += (size_t)w;
-        else if (w < 0 && errno != EAGAIN && errno != EINTR)
-            x->why = RUNNER_GONE;
-    }
+    if (p[0].revents & POLLOUT)
+        send_request(x);
     if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
         read_control(x);
-    if (x->why == RUNNING && (p[4].revents & (POLLIN | POLLHUP | POLLERR)) &&
-        s->ops->check(s->sb) != CI_OK)
-        x->why = SANDBOX_GONE;
+    if (x->why == RUNNING && (p[6].revents & (POLLIN | POLLHUP | POLLERR))) {
+        if (s->ops->check(s->sb) != CI_OK) {
+            x->why = SANDBOX_GONE;
+        } else if (s->ops->ended(s->sb, ctx->pid)) {
+            /* a reply written just before the exit still counts */
+            read_control(x);
+            if (x->why == RUNNING)
+                x->why = RUNNER_GONE;
+        }
+    }
 }
 
 static void set_status(struct ci_result *res, ci_status status, int exit_code)
@@ -175,13 +241,21 @@ static void set_status(struct ci_result *res, ci_status status, int exit_code)
     res->exit_code = exit_code;
 }
 
+/* Reads what the execution's pipes hold (see ci_exec_drain). */
+static void drain(struct run *x, int wait_eof_ms)
+{
+    int *const fds[4] = { &x->ctx->out, &x->ctx->err, &x->call_out, &x->call_err };
+    struct ci_capture *const caps[4] = { &x->out, &x->err, &x->out, &x->err };
+    ci_exec_drain(fds, caps, 4, wait_eof_ms);
+}
+
 /* The runner's process ended before it replied: how. */
 static void judge_runner_gone(struct run *x)
 {
     struct ci_session *s = x->s;
     int exited = 0, code = -1, sig = 0;
     int wr = s->ops->wait(s->sb, x->ctx->pid, RUNNER_EXIT_WAIT_MS, &exited, &code, &sig);
-    ci_exec_drain(x->ctx, &x->out, &x->err, DRAIN_AFTER_KILL_MS);
+    drain(x, DRAIN_AFTER_EXIT_MS);
     if (wr != CI_OK) {
         /* the runner went with its whole sandbox (its init died): say
          * so, not that the code failed */
@@ -204,7 +278,7 @@ static void judge(struct run *x)
     struct ci_session *s = x->s;
     switch (x->why) {
     case REPLIED:
-        ci_exec_drain(x->ctx, &x->out, &x->err, 0);
+        drain(x, 0);
         if (ci_reply_apply(x->reply, x->reply_len, x->id, x->res) < 0) {
             set_status(x->res, CI_STATUS_SANDBOX_ERROR, -1);
             s->ops->kill(s->sb, x->ctx->pid);
@@ -218,8 +292,7 @@ static void judge(struct run *x)
     case CANCELED:
     case CALLBACK_STOP:
     case PROTOCOL_ERROR:
-        ci_exec_drain(x->ctx, &x->out, &x->err,
-                      s->ops->kill_all(s->sb) == CI_OK ? DRAIN_AFTER_KILL_MS : 0);
+        drain(x, s->ops->kill_all(s->sb) == CI_OK ? DRAIN_AFTER_KILL_MS : 0);
         ci_session_forget_contexts(s);
         set_status(x->res, x->why == TIMED_OUT ? CI_STATUS_TIMEOUT
                            : x->why == PROTOCOL_ERROR ? CI_STATUS_SANDBOX_ERROR : CI_STATUS_KILLED,
@@ -227,7 +300,7 @@ static void judge(struct run *x)
         break;
     case SANDBOX_GONE:
     case RUNNING:
-        ci_exec_drain(x->ctx, &x->out, &x->err, 0);
+        drain(x, 0);
         ci_session_forget_contexts(s);
         set_status(x->res, CI_STATUS_SANDBOX_ERROR, -1);
         break;
@@ -263,15 +336,46 @@ static void end_measures(struct run *x)
     ci_artifacts_after(s, &x->scan, res);
 }
 
+/* What the execution leaves: with kill_leftovers its processes still
+ * running are killed; pipes some process still holds become strays. */
+static void leave(struct run *x)
+{
+    struct ci_session *s = x->s;
+    ci_close(&x->send_fds[0]);
+    ci_close(&x->send_fds[1]);
+    if (x->marked && s->ops->check(s->sb) == CI_OK) {
+        unsigned killed = 0;
+        if (s->ops->sweep(s->sb, &killed) == CI_OK && killed)
+            drain(x, DRAIN_AFTER_EXIT_MS);
+    }
+    ci_strays_add(s, &x->call_out);
+    ci_strays_add(s, &x->call_err);
+}
+
 int ci_exec_run(struct ci_session *s, const char *code, const struct ci_exec_options *o,
                 struct ci_result **out)
 {
-    struct run x = { .s = s, .o = o, .why = RUNNING };
+    struct run x = { .s = s, .o = o, .why = RUNNING, .call_out = -1, .call_err = -1,
+                     .send_fds = { -1, -1 } };
     int r = ci_exec_s3_fetch(s, o); /* S3 inputs into /data first */
     if (r == CI_OK)
         r = prepare(&x, code);
-    if (r < 0)
+    if (r == CI_OK && o->kill_leftovers) {
+        /* fail closed: without a mark the sweep could not tell new from old */
+        r = s->ops->mark(s->sb);
+        if (r < 0) {
+            ci_result_free_internal(x.res);
+            ci_buf_free(&x.req);
+            r = ci_fail(s, r, "cannot record the sandbox's processes for kill_leftovers");
+        }
+        x.marked = r == CI_OK;
+    }
+    if (r < 0) {
+        ci_close(&x.call_out);
+        ci_close(&x.call_err);
+        leave(&x);
         return r;
+    }
     uint64_t timeout = o->timeout_ms ? o->timeout_ms : s->cfg.exec_timeout_ms;
     x.start_us = ci_now_us();
     x.deadline_ms = x.start_us / 1000 + timeout;
@@ -282,6 +386,7 @@ int ci_exec_run(struct ci_session *s, const char *code, const struct ci_exec_opt
     x.res->wall_ms = (double)(ci_now_us() - x.start_us) / 1000.0;
     ci_buf_free(&x.req);
     judge(&x);
+    leave(&x);
     free(x.reply);
     ci_session_clear_cancel(s);
     end_measures(&x);

@@ -22,9 +22,11 @@ static const struct name language_names[] = {
     { CI_LANGUAGE_PYTHON, "python" },
     { CI_LANGUAGE_JAVASCRIPT, "javascript" },
     { CI_LANGUAGE_TYPESCRIPT, "typescript" },
+    { CI_LANGUAGE_SHELL, "shell" },
     { CI_LANGUAGE_PYTHON, "py" },
     { CI_LANGUAGE_JAVASCRIPT, "js" },
     { CI_LANGUAGE_TYPESCRIPT, "ts" },
+    { CI_LANGUAGE_SHELL, "sh" },
 };
 
 static const struct name status_names[] = {
@@ -35,6 +37,14 @@ static const struct name status_names[] = {
     { CI_STATUS_OOM, "oom" },
     { CI_STATUS_KILLED, "killed" },
     { CI_STATUS_SANDBOX_ERROR, "sandbox_error" },
+};
+
+static const struct name task_status_names[] = {
+    { CI_TASK_SUBMITTED, "submitted" },
+    { CI_TASK_WORKING, "working" },
+    { CI_TASK_COMPLETED, "completed" },
+    { CI_TASK_CANCELED, "canceled" },
+    { CI_TASK_FAILED, "failed" },
 };
 
 static const struct name network_names[] = {
@@ -58,6 +68,7 @@ static const struct name limits_names[] = {
 
 static const struct table languages = TABLE(language_names);
 static const struct table statuses = TABLE(status_names);
+static const struct table task_statuses = TABLE(task_status_names);
 static const struct table networks = TABLE(network_names);
 static const struct table cgroup_modes = TABLE(cgroup_mode_names);
 static const struct table limits = TABLE(limits_names);
@@ -119,6 +130,20 @@ const char *ci_names_language(ci_language language)
 const char *ci_names_status(ci_status status)
 {
     return name_of(&statuses, status);
+}
+
+const char *ci_names_task_status(ci_task_status status)
+{
+    return name_of(&task_statuses, status);
+}
+
+int ci_names_task_status_parse(const char *name, ci_task_status *out)
+{
+    int value;
+    int rc = parse(&task_statuses, name, &value);
+    if (rc == CI_OK)
+        *out = (ci_task_status)value;
+    return rc;
 }
 
 const char *ci_names_network(ci_network network)

@@ -14,16 +14,18 @@
  * not have (so these also say whether a value is valid). */
 const char *ci_names_language(ci_language language);
 const char *ci_names_status(ci_status status);
+const char *ci_names_task_status(ci_task_status status);
 const char *ci_names_network(ci_network network);
 const char *ci_names_cgroup_mode(ci_cgroup_mode mode);
 /* How an execution was limited, in the words of the result JSON's
  * "limits": "cgroup-auto", "cgroup-v1", "cgroup-v2" or "rlimits". */
 const char *ci_names_limits(ci_cgroup_mode mode);
 
-/* The value called `name` (languages also answer to "py", "js", "ts"):
+/* The value called `name` (languages also answer to "py", "js", "ts", "sh"):
  * 0, or CI_EUNKNOWN (a NULL name included) with *out untouched. */
 int ci_names_language_parse(const char *name, ci_language *out);
 int ci_names_network_parse(const char *name, ci_network *out);
+int ci_names_task_status_parse(const char *name, ci_task_status *out);
 int ci_names_cgroup_mode_parse(const char *name, ci_cgroup_mode *out);
 
 /* The canonical names, ", "-separated ("none, host"), for the messages

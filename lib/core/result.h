@@ -36,6 +36,7 @@ struct ci_result {
     struct ci_denied_call *denied; /* sandbox/sandbox.h */
     size_t denied_count;
     struct ci_s3_uploads *s3;  /* NULL: no output URI (core/exec_s3.h) */
+    uint64_t stray_bytes;  /* written meanwhile by what earlier executions left running */
 };
 
 /* A result with nothing in it yet, or NULL. */

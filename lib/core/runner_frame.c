@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/exec_options.h"
 #include "util/b64.h"
 
 /* More figures than a notebook would show in one cell is a runaway loop. */
@@ -149,4 +150,19 @@ int ci_reply_apply(const char *json, size_t len, uint64_t id, struct ci_result *
 out:
     cJSON_Delete(root);
     return r;
+}
+
+int ci_frame_add_call_context(cJSON *m, const struct ci_exec_options *o)
+{
+    if (o->env_count) {
+        cJSON *env = cJSON_AddObjectToObject(m, "env");
+        if (!env)
+            return CI_ENOMEM;
+        for (size_t i = 0; i < o->env_count; i++)
+            if (!cJSON_AddStringToObject(env, o->env_names[i], o->env_values[i]))
+                return CI_ENOMEM;
+    }
+    if (o->cwd && !cJSON_AddStringToObject(m, "cwd", o->cwd))
+        return CI_ENOMEM;
+    return CI_OK;
 }

@@ -109,6 +109,7 @@ static int start_sandbox(struct ci_session *s, char *err, size_t errlen)
 
 static void release_parts(struct ci_session *s)
 {
+    ci_strays_close_all(s);
     ci_audit_close(s->audit);
     if (s->cancel_fd >= 0)
         close(s->cancel_fd);

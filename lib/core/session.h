@@ -26,7 +26,13 @@ struct ci_context {
     int ctl, out, err;
     struct ci_frame_reader reader;
     uint64_t next_id;
+    uint64_t starts; /* how many times it was started: a new interpreter
+                        knows nothing of its predecessor (e.g. its tasks) */
 };
+
+/* Read ends of earlier executions' output pipes, still held open by
+ * processes those executions left running (core/exec_strays.c). */
+#define CI_MAX_STRAY_PIPES 64
 
 struct ci_session {
     char id[33];
@@ -43,6 +49,11 @@ struct ci_session {
     uint64_t peak_memory;     /* highest execution peak so far */
     int expired;              /* the idle lifetime ran out: nothing works any more */
     struct ci_audit *audit;   /* NULL: no audit sink (core/audit.h) */
+    int strays[CI_MAX_STRAY_PIPES];
+    size_t stray_count;
+    uint64_t tasks_started;   /* task ids are "task-1" .. this (core/tasks.c) */
+    uint64_t tasks_first;     /* the first task of the live shell interpreter */
+    uint64_t tasks_ctx_starts; /* its context's `starts` when tasks_first was set */
     char last_error[1024];
 };
 
@@ -83,6 +94,15 @@ ci_cgroup_mode ci_session_limits(const struct ci_session *s);
 /* CPU time and peak memory so far, and the session's age. */
 void ci_session_read_usage(struct ci_session *s, uint64_t *cpu_ms, uint64_t *peak_bytes,
                            uint64_t *lifetime_ms);
+
+/* core/exec_strays.c: the output pipes earlier executions left behind.
+ * Takes *fd (set to -1); when CI_MAX_STRAY_PIPES are kept, the oldest is
+ * closed (its writers get EPIPE). */
+void ci_strays_add(struct ci_session *s, int *fd);
+/* Reads and discards what they hold (a budget per pipe), closing those at
+ * end of file; adds the bytes to *bytes. */
+void ci_strays_pump(struct ci_session *s, uint64_t *bytes);
+void ci_strays_close_all(struct ci_session *s);
 
 /* core/context.c: the interpreters of a session. */
 /* The context of a language's runner, or NULL if none is built in. */

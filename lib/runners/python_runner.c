@@ -30,4 +30,5 @@ const struct ci_runner_ops ci_python_runner = {
     .runtime_path = "python/bin/python3",
     .binds = python_binds,
     .path = "/opt/codeinterp/python/bin",
+    .call_stdio = 1,
 };

@@ -11,7 +11,7 @@
 
 #include "codeinterp/codeinterp.h"
 
-#define CI_RUNNER_OPS_VERSION 2
+#define CI_RUNNER_OPS_VERSION 3
 
 /* A folder of the runtime environment (or of the host) bound read-only
  * into the sandbox. */
@@ -41,6 +41,11 @@ struct ci_runner_ops {
     const struct ci_runner_bind *binds;
     /* A folder to put first on PATH inside the sandbox, or NULL. */
     const char *path;
+    /* Non-zero when the kernel takes each execution's own stdout and
+     * stderr pipes with the request (SCM_RIGHTS, "stdio": true; see
+     * doc/protocol.md), so that what an execution leaves running cannot
+     * write into later executions' output. */
+    int call_stdio;
 };
 
 /* runner_registry.c. The runner for a language, or NULL if none is built
@@ -55,3 +60,4 @@ int ci_runner_index(ci_language language);
 extern const struct ci_runner_ops ci_python_runner;
 extern const struct ci_runner_ops ci_javascript_runner;
 extern const struct ci_runner_ops ci_typescript_runner;
+extern const struct ci_runner_ops ci_shell_runner;

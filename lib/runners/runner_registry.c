@@ -9,6 +9,7 @@ static const struct ci_runner_ops *const runners[] = {
     &ci_python_runner,
     &ci_javascript_runner,
     &ci_typescript_runner,
+    &ci_shell_runner,
 };
 
 #define RUNNER_COUNT (sizeof(runners) / sizeof(runners[0]))

@@ -37,6 +37,11 @@ void ci_uid_lease_release(struct ci_uid_lease *l);
 int ci_seccomp_policy_bpf(const void **data, size_t *len, uint32_t *arch, char *err,
                           size_t errlen);
 
+/* Runners whose exit the init told us of and nobody spawned again since.
+ * The init tracks at most 16 runners; twice that many, oldest forgotten
+ * first, outlasts any runner the core still waits on. */
+#define CI_PROCESS_MAX_ENDED 32
+
 struct ci_sandbox {
     int sock;
     pid_t helper_pid;
@@ -57,6 +62,8 @@ struct ci_sandbox {
     char *output;          /* volume/output -> /output (rw) */
     char *data;            /* volume/data -> /data (ro) */
     struct ci_host_areas areas; /* the three above, for host_files.c */
+    int ended[CI_PROCESS_MAX_ENDED]; /* pids, 0: free; a ring */
+    unsigned ended_next;
 };
 
 /* process_state.c */
@@ -82,8 +89,8 @@ int ci_process_send_config(struct ci_sandbox *sb, const struct ci_sandbox_params
                            const void *bpf, size_t bpf_len, uint32_t arch, char *err,
                            size_t errlen);
 int ci_process_await_ready(struct ci_sandbox *sb, char *err, size_t errlen);
-/* Receives the next message, waiting up to timeout_ms; "expired" messages
- * met on the way update the state. 0, -ETIMEDOUT, -EPIPE (helper gone) or
+/* Receives the next message, waiting up to timeout_ms; "expired" and
+ * "exited" messages met on the way update the state and sb->ended. 0, -ETIMEDOUT, -EPIPE (helper gone) or
  * another -errno: the protocol's own transport codes, never returned by an
  * op. */
 int ci_process_recv(struct ci_sandbox *sb, int timeout_ms, cJSON **msg, int *fds, size_t *nfds);
@@ -100,6 +107,9 @@ int ci_process_kill(struct ci_sandbox *sb, int pid);
 void ci_process_set_busy(struct ci_sandbox *sb, int busy);
 int ci_process_check(struct ci_sandbox *sb);
 int ci_process_event_fd(struct ci_sandbox *sb);
+int ci_process_ended(struct ci_sandbox *sb, int pid);
+int ci_process_mark(struct ci_sandbox *sb);
+int ci_process_sweep(struct ci_sandbox *sb, unsigned *killed);
 
 /* process_denials.c */
 int ci_process_denials(struct ci_sandbox *sb, struct ci_denied_call **out, size_t *n);

@@ -4,11 +4,14 @@
  * codeinterp-sandbox helper (posix_spawn: nothing but exec happens in the
  * child, so this is safe in a multithreaded host), handing it its
  * configuration, and the requests to the sandbox's init (spawn, wait, kill,
- * busy/idle) over the control socket.
+ * busy/idle, mark/sweep) over the control socket, and its unsolicited news
+ * (expired, exited).
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,9 +53,28 @@ void ci_process_mark_closed(struct ci_sandbox *sb)
         sb->state = CI_ECLOSED;
 }
 
-/* Receives the next message, waiting up to timeout_ms. "expired" messages
- * met on the way update the state. 0, -ETIMEDOUT, -EPIPE (helper gone) or
- * another -errno. */
+static void forget_ended(struct ci_sandbox *sb, int pid)
+{
+    for (size_t i = 0; i < CI_PROCESS_MAX_ENDED; i++)
+        if (sb->ended[i] == pid)
+            sb->ended[i] = 0;
+}
+
+static void note_ended(struct ci_sandbox *sb, const cJSON *m)
+{
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(m, "pid");
+    if (!cJSON_IsNumber(p) || p->valuedouble < 1 || p->valuedouble > INT32_MAX)
+        return;
+    int pid = (int)p->valuedouble;
+    forget_ended(sb, pid);
+    sb->ended[sb->ended_next] = pid;
+    sb->ended_next = (sb->ended_next + 1) % CI_PROCESS_MAX_ENDED;
+}
+
+/* Receives the next message, waiting up to timeout_ms. The unsolicited
+ * ones met on the way are absorbed here, wherever they arrive: "expired"
+ * updates the state, "exited" notes a runner's end. 0, -ETIMEDOUT, -EPIPE
+ * (helper gone) or another -errno. */
 int ci_process_recv(struct ci_sandbox *sb, int timeout_ms, cJSON **msg, int *fds, size_t *nfds)
 {
     uint64_t deadline = ci_now_ms() + (uint64_t)timeout_ms;
@@ -77,8 +99,13 @@ int ci_process_recv(struct ci_sandbox *sb, int timeout_ms, cJSON **msg, int *fds
         }
         if (r < 0)
             return r;
-        if (!strcmp(ci_proto_op(*msg), "expired")) {
+        const char *op = ci_proto_op(*msg);
+        int expired = !strcmp(op, "expired"), exited = !strcmp(op, "exited");
+        if (expired)
             sb->state = CI_EEXPIRED;
+        if (exited)
+            note_ended(sb, *msg);
+        if (expired || exited) {
             cJSON_Delete(*msg);
             *msg = NULL;
             if (nfds)
@@ -303,6 +330,9 @@ int ci_process_spawn(struct ci_sandbox *sb, const char *const *argv, const char 
     const cJSON *pid = cJSON_GetObjectItemCaseSensitive(reply, "pid");
     if (!strcmp(ci_proto_op(reply), "spawned") && nfds == 3 && cJSON_IsNumber(pid)) {
         *out = (struct ci_spawned){ (int)pid->valuedouble, fds[0], fds[1], fds[2] };
+        /* a reused pid: the end noted was its earlier runner's (the init
+         * tells of an end before it can reuse the pid) */
+        forget_ended(sb, out->pid);
     } else {
         const cJSON *msg = cJSON_GetObjectItemCaseSensitive(reply, "message");
         snprintf(err, errlen, "cannot start the runner: %s",
@@ -315,22 +345,33 @@ int ci_process_spawn(struct ci_sandbox *sb, const char *const *argv, const char 
     return result;
 }
 
-int ci_process_kill_all(struct ci_sandbox *sb)
+/* Sends `op` and takes its answer `want` into *reply. An init that does
+ * not answer (or answers something else) cannot be trusted to kill
+ * anything: the whole sandbox is ended rather than left with processes
+ * running, and the state (CI_ECLOSED, or CI_EEXPIRED) returned. */
+static int request(struct ci_sandbox *sb, const char *op, const char *want, cJSON **reply)
 {
     if (sb->state != CI_OK)
         return sb->state;
     cJSON *m = NULL;
-    if (ci_process_send_op(sb, "killall") == 0 && ci_process_recv(sb, CI_PROCESS_REPLY_TIMEOUT_MS, &m, NULL, NULL) == 0 &&
-        !strcmp(ci_proto_op(m), "killed")) {
-        cJSON_Delete(m);
+    if (ci_process_send_op(sb, op) == 0 &&
+        ci_process_recv(sb, CI_PROCESS_REPLY_TIMEOUT_MS, &m, NULL, NULL) == 0 &&
+        !strcmp(ci_proto_op(m), want)) {
+        *reply = m;
         return CI_OK;
     }
     cJSON_Delete(m);
-    /* The init did not answer: end the whole sandbox rather than leave
-     * processes running. */
     kill_pidfd(sb->helper_pidfd);
     ci_process_mark_closed(sb);
-    return CI_ECLOSED;
+    return sb->state;
+}
+
+int ci_process_kill_all(struct ci_sandbox *sb)
+{
+    cJSON *m = NULL;
+    int r = request(sb, "killall", "killed", &m);
+    cJSON_Delete(m);
+    return r;
 }
 
 static int wait_or_kill(struct ci_sandbox *sb, const char *op, int pid, int timeout_ms,
@@ -407,4 +448,46 @@ int ci_process_check(struct ci_sandbox *sb)
 int ci_process_event_fd(struct ci_sandbox *sb)
 {
     return sb->sock;
+}
+
+int ci_process_ended(struct ci_sandbox *sb, int pid)
+{
+    ci_process_check(sb); /* takes in the "exited" messages waiting */
+    for (size_t i = 0; pid > 0 && i < CI_PROCESS_MAX_ENDED; i++)
+        if (sb->ended[i] == pid)
+            return 1;
+    return 0;
+}
+
+/* The init's errno member of a reply: 0 when there is none. */
+static int reply_errno(const cJSON *m)
+{
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(m, "errno");
+    return cJSON_IsNumber(e) ? (int)e->valuedouble : 0;
+}
+
+int ci_process_mark(struct ci_sandbox *sb)
+{
+    cJSON *m = NULL;
+    int r = request(sb, "mark", "marked", &m);
+    if (r == CI_OK && reply_errno(m))
+        r = reply_errno(m) == E2BIG ? CI_ETOOMANY : CI_ESANDBOX;
+    cJSON_Delete(m);
+    return r;
+}
+
+int ci_process_sweep(struct ci_sandbox *sb, unsigned *killed)
+{
+    *killed = 0;
+    cJSON *m = NULL;
+    int r = request(sb, "sweep", "swept", &m);
+    if (r == CI_OK) {
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(m, "killed");
+        if (cJSON_IsNumber(k) && k->valuedouble >= 0 && k->valuedouble <= UINT_MAX)
+            *killed = (unsigned)k->valuedouble;
+        if (reply_errno(m))
+            r = reply_errno(m) == ENOENT ? CI_EINVAL : CI_ESANDBOX;
+    }
+    cJSON_Delete(m);
+    return r;
 }

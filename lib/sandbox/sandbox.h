@@ -20,7 +20,7 @@
 #include "codeinterp/codeinterp.h"
 #include "util/safe_path.h"
 
-#define CI_SANDBOX_OPS_VERSION 3
+#define CI_SANDBOX_OPS_VERSION 4
 
 struct ci_sandbox;
 
@@ -101,8 +101,25 @@ struct ci_sandbox_ops {
     /* 0 while usable; CI_EEXPIRED once the idle lifetime ran out; CI_ECLOSED
      * if the sandbox died. Never blocks. */
     int (*check)(struct ci_sandbox *sb);
-    /* A descriptor that becomes readable when check() may have changed. */
+    /* A descriptor that becomes readable when check() or ended() may have
+     * changed. */
     int (*event_fd)(struct ci_sandbox *sb);
+    /* 1 once the program `pid` that spawn started has exited, 0 while it
+     * runs or when the pid is not one of spawn's. Never blocks. Unlike
+     * the end of its control stream this does not wait for the program's
+     * children, which may hold that stream open. */
+    int (*ended)(struct ci_sandbox *sb, int pid);
+    /* What an execution leaves running: mark records every process of the
+     * sandbox alive now (replacing an earlier mark); sweep then kills every
+     * process started since, but the programs spawn started that still
+     * run, and sets *killed to how many it killed (also on failure). A
+     * sweep uses the mark up. mark: CI_ETOOMANY when the sandbox holds
+     * more processes than a mark can (its process limit); then no mark
+     * holds. sweep: CI_EINVAL, killing nothing, when no mark holds (none
+     * was made, it failed, or a sweep used it). Both: CI_ECLOSED when the
+     * sandbox is gone or did not answer (then it is ended). */
+    int (*mark)(struct ci_sandbox *sb);
+    int (*sweep)(struct ci_sandbox *sb, unsigned *killed);
     /* Resource use so far (CI_EUNSUPPORTED when not metered). */
     int (*usage)(struct ci_sandbox *sb, uint64_t *cpu_ns, uint64_t *peak_bytes, uint64_t *oom_kills);
     /* Restarts the peak-memory watermark; 1 if the kernel allows it. */

@@ -16,7 +16,7 @@ int ci_sandbox_ops_check(const struct ci_sandbox_ops *o)
     /* every operation is required: a backend that cannot meter says so
      * through its answer (CI_EUNSUPPORTED), not with a hole */
     return o->start && o->spawn && o->kill_all && o->wait && o->kill && o->set_busy &&
-                   o->check && o->event_fd && o->usage && o->reset_peak && o->limits_mode &&
+                   o->check && o->event_fd && o->ended && o->mark && o->sweep && o->usage && o->reset_peak && o->limits_mode &&
                    o->denials && o->file_open && o->write_begin && o->write_commit &&
                    o->write_end && o->list && o->remove && o->walk && o->destroy
                ? 0

@@ -71,6 +71,12 @@ void ci_close(int *fd)
 
 int ci_seq_send(int sock, const void *data, size_t len, const int *fds, size_t nfds)
 {
+    ssize_t n = ci_send_fds(sock, data, len, fds, nfds);
+    return n < 0 ? (int)n : 0;
+}
+
+ssize_t ci_send_fds(int sock, const void *data, size_t len, const int *fds, size_t nfds)
+{
     if (nfds > CI_MAX_PASSED_FDS)
         return -EINVAL;
     struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
@@ -92,7 +98,7 @@ int ci_seq_send(int sock, const void *data, size_t len, const int *fds, size_t n
     for (;;) {
         ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
         if (n >= 0)
-            return 0;
+            return n;
         if (errno != EINTR)
             return -errno;
     }

@@ -19,4 +19,8 @@ int ci_seq_send(int sock, const void *data, size_t len, const int *fds, size_t n
  * stored in fds (close-on-exec), their count in *nfds (capacity in *nfds on
  * entry). Returns the datagram length, 0 on EOF, or -errno (-EMSGSIZE when
  * the datagram was larger than cap). */
+/* One sendmsg() of data with the descriptors attached to its first byte,
+ * without SIGPIPE: on a stream socket it may send only part of data.
+ * The bytes sent, or -errno (-EAGAIN on a full non-blocking socket). */
+ssize_t ci_send_fds(int sock, const void *data, size_t len, const int *fds, size_t nfds);
 ssize_t ci_seq_recv(int sock, void *buf, size_t cap, int *fds, size_t *nfds);

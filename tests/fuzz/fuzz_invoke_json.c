@@ -75,6 +75,20 @@ static int fake_kill(struct ci_sandbox *sb, int pid)
     return CI_OK;
 }
 
+/* spawn never succeeds here: no pid is one of its programs */
+static int fake_ended(struct ci_sandbox *sb, int pid)
+{
+    (void)sb, (void)pid;
+    return 0;
+}
+
+static int fake_sweep(struct ci_sandbox *sb, unsigned *killed)
+{
+    (void)sb;
+    *killed = 0;
+    return CI_OK;
+}
+
 static void fake_set_busy(struct ci_sandbox *sb, int busy)
 {
     (void)sb, (void)busy;
@@ -174,6 +188,9 @@ static const struct ci_sandbox_ops fake_ops = {
     .set_busy = fake_set_busy,
     .check = fake_ok,
     .event_fd = fake_event_fd,
+    .ended = fake_ended,
+    .mark = fake_ok,
+    .sweep = fake_sweep,
     .usage = fake_usage,
     .reset_peak = fake_ok,
     .limits_mode = fake_limits_mode,

@@ -77,3 +77,27 @@ void helper_notify_handle(int fd);
 /* Hands out the counts since the last call (at most cap; the calls of
  * those left out are added to *more) and starts counting afresh. */
 size_t helper_notify_take(struct helper_denial *out, size_t cap, uint64_t *more);
+
+/* helper_sweep.c: what an execution leaves running. The init marks the
+ * sandbox's processes when an execution starts and sweeps at its end:
+ * every process that was not alive at the mark is killed, but the init
+ * and the runners it spawned that still run. A process is known by its
+ * pid and its start time (field 22 of /proc/PID/stat), so a pid reused
+ * since the mark is not mistaken for a marked process. */
+/* Most processes a mark holds, whatever the process limit says. */
+#define HELPER_MAX_MARKS 65536
+/* Records every process alive now (but the init itself), replacing any
+ * earlier mark. `cap`: the most it may hold (the sandbox's process limit
+ * and some slack; at most HELPER_MAX_MARKS). The count, or -errno: -E2BIG
+ * when there are more processes than cap, -ENOMEM, or what reading /proc
+ * failed with. A failed mark leaves no mark at all, so that the next sweep
+ * refuses instead of killing processes that may be older. */
+long helper_mark(size_t cap);
+/* Kills (SIGKILL) every process not in the mark, but the init and the
+ * pids in keep (the live runners), pass after pass until one finds nothing
+ * new (at most HELPER_SWEEP_PASSES), and counts them in *killed. Uses up
+ * the mark. 0, -ENOENT when no mark holds (none was made, the last one
+ * failed, or a sweep used it): then nothing is killed; or -ENOMEM / an
+ * error reading /proc, after killing what it could. The caller reaps. */
+#define HELPER_SWEEP_PASSES 64
+int helper_sweep(const pid_t *keep, size_t nkeep, unsigned *killed);

@@ -3,9 +3,10 @@
  * Stage two of the helper: pid 1 of the sandbox. Finishes the isolation
  * (filesystem, hostname, loopback, rlimits, capabilities, no_new_privs,
  * seccomp last), then serves the library: spawns runners with their pipes,
- * kills everything on request, reaps every process of the sandbox, and
- * enforces the session's idle lifetime even when the library never calls
- * again.
+ * tells it when one of them exits, kills everything on request or what an
+ * execution left running (helper_sweep.c), reaps every process of the
+ * sandbox, and enforces the session's idle lifetime even when the library
+ * never calls again.
  */
 #include "sandbox/helper/helper.h"
 
@@ -109,8 +110,18 @@ struct tracked {
 };
 static struct tracked tracked[MAX_TRACKED];
 
+/* The library's end, for the unsolicited "exited". */
+static int lib_sock = -1;
+
 static void track(pid_t pid)
 {
+    /* a pid reused since an earlier runner's exit: that runner is over */
+    for (int i = 0; i < MAX_TRACKED; i++) {
+        if (tracked[i].pid == pid) {
+            tracked[i] = (struct tracked){ pid, 0, 0 };
+            return;
+        }
+    }
     for (int i = 0; i < MAX_TRACKED; i++) {
         if (tracked[i].pid == 0 || tracked[i].done) {
             tracked[i] = (struct tracked){ pid, 0, 0 };
@@ -127,6 +138,20 @@ static struct tracked *find_tracked(pid_t pid)
     return NULL;
 }
 
+static void send_exited(pid_t pid)
+{
+    cJSON *m = cJSON_CreateObject();
+    if (!m)
+        return;
+    cJSON_AddStringToObject(m, "op", "exited");
+    cJSON_AddNumberToObject(m, "pid", pid);
+    ci_proto_send(lib_sock, m, NULL, 0);
+    cJSON_Delete(m);
+}
+
+/* Reaps what has ended. A runner's end is told to the library at once: a
+ * child the runner forked may hold the runner's control socket open, so
+ * the library would not see it close. */
 static void reap(int block)
 {
     int status;
@@ -138,6 +163,7 @@ static void reap(int block)
         if (t && !t->done) {
             t->done = 1;
             t->status = status;
+            send_exited(p);
         }
     }
 }
@@ -291,6 +317,49 @@ static void handle_wait(int sock, const cJSON *m, int sigfd)
     cJSON_Delete(reply);
 }
 
+/* Answers "mark": records the processes alive now. The process limit
+ * bounds how many there can be; a little more for the init and those
+ * counted against the user elsewhere. */
+static void handle_mark(int sock, const struct helper_config *cfg)
+{
+    uint64_t cap = cfg->nproc + 16;
+    long n = helper_mark(cap > HELPER_MAX_MARKS ? HELPER_MAX_MARKS : (size_t)cap);
+    cJSON *m = cJSON_CreateObject();
+    if (!m)
+        return;
+    cJSON_AddStringToObject(m, "op", "marked");
+    if (n >= 0)
+        cJSON_AddNumberToObject(m, "count", (double)n);
+    else
+        cJSON_AddNumberToObject(m, "errno", (double)-n);
+    ci_proto_send(sock, m, NULL, 0);
+    cJSON_Delete(m);
+}
+
+/* Answers "sweep": kills what was started since the mark, sparing the
+ * runners that still run. */
+static void handle_sweep(int sock)
+{
+    reap(0);
+    pid_t keep[MAX_TRACKED];
+    size_t nkeep = 0;
+    for (int i = 0; i < MAX_TRACKED; i++)
+        if (tracked[i].pid > 0 && !tracked[i].done)
+            keep[nkeep++] = tracked[i].pid;
+    unsigned killed = 0;
+    int r = helper_sweep(keep, nkeep, &killed);
+    reap(0);
+    cJSON *m = cJSON_CreateObject();
+    if (!m)
+        return;
+    cJSON_AddStringToObject(m, "op", "swept");
+    cJSON_AddNumberToObject(m, "killed", killed);
+    if (r < 0)
+        cJSON_AddNumberToObject(m, "errno", -r);
+    ci_proto_send(sock, m, NULL, 0);
+    cJSON_Delete(m);
+}
+
 /* Answers "denials": the system calls the filter refused since the last
  * time, by ABI and number (the library names them). */
 static void send_denials(int sock)
@@ -345,6 +414,7 @@ void helper_run_init(const struct helper_config *cfg, int sock)
         _exit(1);
     }
     data_limit = cfg->data_limit;
+    lib_sock = sock;
     cJSON *ready = cJSON_CreateObject();
     cJSON_AddStringToObject(ready, "op", "ready");
     ci_proto_send(sock, ready, NULL, 0);
@@ -398,6 +468,10 @@ void helper_run_init(const struct helper_config *cfg, int sock)
         }
         else if (!strcmp(op, "denials"))
             send_denials(sock);
+        else if (!strcmp(op, "mark"))
+            handle_mark(sock, cfg);
+        else if (!strcmp(op, "sweep"))
+            handle_sweep(sock);
         else if (!strcmp(op, "busy"))
             busy = 1;
         else if (!strcmp(op, "idle")) {

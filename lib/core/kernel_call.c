@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+#include "core/kernel_call.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/runner_frame.h"
+#include "util/clock.h"
+#include "util/fdutil.h"
+
+/* The kernel failed this call: it is not trusted with the next one. */
+static int kernel_failed(struct ci_session *s, struct ci_context *ctx, const char *why)
+{
+    s->ops->kill(s->sb, ctx->pid);
+    ci_context_close(ctx);
+    return ci_fail(s, CI_ERUNNER, "the interpreter %s", why);
+}
+
+static void discard_output(int *fd)
+{
+    char buf[4096];
+    ssize_t n;
+    while (*fd >= 0 && (n = read(*fd, buf, sizeof buf)) != 0)
+        if (n < 0 && errno != EINTR)
+            break;
+    if (*fd >= 0 && n == 0)
+        ci_close(fd);
+}
+
+int ci_context_call(struct ci_session *s, struct ci_context *ctx, cJSON *request, cJSON **reply)
+{
+    *reply = NULL;
+    uint64_t id = ctx->next_id++;
+    cJSON_DeleteItemFromObjectCaseSensitive(request, "id");
+    if (!cJSON_AddNumberToObject(request, "id", (double)id))
+        return ci_fail(s, CI_ENOMEM, "out of memory");
+    char *text = cJSON_PrintUnformatted(request);
+    ci_buf req = { 0 };
+    int r = text ? ci_frame_encode(&req, text, strlen(text)) : CI_ENOMEM;
+    free(text);
+    if (r < 0) {
+        ci_buf_free(&req);
+        return ci_fail(s, r, "cannot encode the request");
+    }
+    size_t sent = 0;
+    uint64_t deadline = ci_now_ms() + CI_KERNEL_CALL_TIMEOUT_MS;
+    char *payload = NULL;
+    size_t len = 0;
+    const char *failure = NULL;
+    while (!payload && !failure) {
+        uint64_t now = ci_now_ms();
+        if (now >= deadline) {
+            failure = "did not answer in time";
+            break;
+        }
+        struct pollfd p[4] = {
+            { .fd = ctx->ctl, .events = POLLIN | (sent < req.len ? POLLOUT : 0) },
+            { .fd = ctx->out, .events = POLLIN },
+            { .fd = ctx->err, .events = POLLIN },
+            { .fd = s->ops->event_fd(s->sb), .events = POLLIN },
+        };
+        if (poll(p, 4, (int)(deadline - now)) < 0) {
+            if (errno == EINTR)
+                continue;
+            failure = "could not be waited for";
+            break;
+        }
+        if (p[1].revents)
+            discard_output(&ctx->out);
+        if (p[2].revents)
+            discard_output(&ctx->err);
+        if ((p[3].revents & (POLLIN | POLLHUP | POLLERR)) && s->ops->check(s->sb) != CI_OK) {
+            ci_buf_free(&req);
+            ci_session_forget_contexts(s);
+            return ci_fail(s, s->ops->check(s->sb), "the sandbox is gone");
+        }
+        if (p[0].revents & POLLOUT) {
+            ssize_t w = send(ctx->ctl, req.data + sent, req.len - sent, MSG_NOSIGNAL);
+            if (w > 0)
+                sent += (size_t)w;
+            else if (w < 0 && errno != EAGAIN && errno != EINTR)
+                failure = "is gone";
+        }
+        if (!failure && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            char buf[65536];
+            ssize_t n = read(ctx->ctl, buf, sizeof buf);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+                failure = "is gone";
+            else if (n > 0 && ci_frame_reader_feed(&ctx->reader, buf, (size_t)n) < 0)
+                failure = "sent more than memory holds";
+            while (!failure && !payload) {
+                int fr = ci_frame_reader_next(&ctx->reader, &payload, &len);
+                if (fr < 0)
+                    failure = "sent a malformed frame";
+                if (fr <= 0)
+                    break;
+                /* a late reply to an earlier call that gave up: skip it */
+                cJSON *m = cJSON_ParseWithLength(payload, len);
+                const cJSON *jid = cJSON_GetObjectItemCaseSensitive(m, "id");
+                if (!m || !cJSON_IsNumber(jid) || jid->valuedouble > (double)id)
+                    failure = "sent a malformed reply";
+                else if (jid->valuedouble == (double)id)
+                    *reply = m, m = NULL;
+                cJSON_Delete(m);
+                if (!*reply) {
+                    free(payload);
+                    payload = NULL;
+                }
+            }
+        }
+    }
+    ci_buf_free(&req);
+    free(payload);
+    if (failure) {
+        cJSON_Delete(*reply);
+        *reply = NULL;
+        return kernel_failed(s, ctx, failure);
+    }
+    return CI_OK;
+}
