@@ -34,6 +34,9 @@ enum {
     CLI_OPT_CGROUP,
     CLI_OPT_MEMORY,
     CLI_OPT_WORKSPACE_SIZE,
+    CLI_OPT_ENV,
+    CLI_OPT_CWD,
+    CLI_OPT_KILL_LEFTOVERS,
 };
 
 /* Parses the seconds (fractions allowed, 8 h at most) of the time limit

@@ -95,7 +95,7 @@ static ci_language language_of_file(const char *path)
     static const struct { const char *ext; ci_language language; } known[] = {
         {".js", CI_LANGUAGE_JAVASCRIPT}, {".mjs", CI_LANGUAGE_JAVASCRIPT},
         {".cjs", CI_LANGUAGE_JAVASCRIPT}, {".ts", CI_LANGUAGE_TYPESCRIPT},
-        {".mts", CI_LANGUAGE_TYPESCRIPT},
+        {".mts", CI_LANGUAGE_TYPESCRIPT}, {".sh", CI_LANGUAGE_SHELL},
     };
     const char *dot = strrchr(path, '.');
 
@@ -206,21 +206,65 @@ static int usage_error(void)
     return CLI_EXIT_USAGE;
 }
 
+/* What exec passes to the execution besides the code: --env, --cwd and
+ * --kill-leftovers. */
+typedef struct exec_flags {
+    const char **env; /* the NAME=VALUE arguments, in order */
+    size_t env_count;
+    const char *cwd;
+    int kill_leftovers;
+} exec_flags;
+
+/* The execution options of the flags; NULL after saying why (a bad --env
+ * name, a --cwd outside /workspace: the library's rules). */
+static ci_exec_options *make_options(ci_language language, const exec_flags *ef)
+{
+    ci_exec_options *options;
+    int rc = ci_exec_options_new(&options);
+    if (rc < 0) {
+        cli_report_error("cannot run the code", rc, ci_last_error());
+        return NULL;
+    }
+    rc = ci_exec_options_set_language(options, language);
+    for (size_t i = 0; rc == 0 && i < ef->env_count; i++) {
+        const char *eq = strchr(ef->env[i], '=');
+        char *name = eq ? strndup(ef->env[i], (size_t)(eq - ef->env[i])) : NULL;
+        if (!eq) {
+            fprintf(stderr, "codeinterp exec: --env wants NAME=VALUE, not '%s'\n", ef->env[i]);
+            rc = CI_EINVAL;
+            break;
+        }
+        rc = name ? ci_exec_options_set_env(options, name, eq + 1) : CI_ENOMEM;
+        free(name);
+        if (rc < 0)
+            fprintf(stderr, "codeinterp exec: --env %s: %s\n", ef->env[i], ci_last_error());
+    }
+    if (rc == 0 && ef->cwd) {
+        rc = ci_exec_options_set_cwd(options, ef->cwd);
+        if (rc < 0)
+            fprintf(stderr, "codeinterp exec: --cwd %s: %s\n", ef->cwd, ci_last_error());
+    }
+    if (rc == 0 && ef->kill_leftovers)
+        rc = ci_exec_options_set_kill_leftovers(options, 1);
+    if (rc < 0) {
+        ci_exec_options_free(options);
+        return NULL;
+    }
+    return options;
+}
+
 /* Runs the code; returns the CLI's exit code. */
-static int run(const char *code, ci_language language, const cli_sandbox_flags *flags, int json)
+static int run(const char *code, ci_exec_options *options, const cli_sandbox_flags *flags,
+               int json)
 {
     stream out = {STDOUT_FILENO, 1}, err = {STDERR_FILENO, 1};
     ci_config *config = cli_config_create(flags);
-    ci_exec_options *options = NULL;
     ci_result *result = NULL;
-    int rc, status = CLI_EXIT_LIBRARY;
+    int rc = 0, status = CLI_EXIT_LIBRARY;
 
     if (!config)
         return CLI_EXIT_LIBRARY;
-    rc = ci_exec_options_new(&options);
-    if (rc == 0)
-        rc = ci_exec_options_set_language(options, language);
-    if (rc == 0 && !json)
+    if (!json)
         rc = ci_exec_options_set_stdout_callback(options, stream_output, &out);
     if (rc == 0 && !json)
         rc = ci_exec_options_set_stderr_callback(options, stream_output, &err);
@@ -237,12 +281,12 @@ static int run(const char *code, ci_language language, const cli_sandbox_flags *
         status = exit_status(result, flags, 0);
     }
     ci_result_free(result);
-    ci_exec_options_free(options);
     ci_config_free(config);
     return status;
 }
 
-int cli_exec(int argc, char **argv)
+/* cli_exec() with the array for --env ready. */
+static int exec_main(int argc, char **argv, exec_flags *ef)
 {
     static const struct option longopts[] = {
         {"language", required_argument, NULL, 'l'},
@@ -253,6 +297,9 @@ int cli_exec(int argc, char **argv)
         {"cgroup", required_argument, NULL, CLI_OPT_CGROUP},
         {"memory", required_argument, NULL, CLI_OPT_MEMORY},
         {"workspace-size", required_argument, NULL, CLI_OPT_WORKSPACE_SIZE},
+        {"env", required_argument, NULL, CLI_OPT_ENV},
+        {"cwd", required_argument, NULL, CLI_OPT_CWD},
+        {"kill-leftovers", no_argument, NULL, CLI_OPT_KILL_LEFTOVERS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -276,6 +323,15 @@ int cli_exec(int argc, char **argv)
         case CLI_OPT_WORKSPACE_SIZE:
             if (cli_parse_sandbox_option(opt, optarg, &flags) < 0)
                 return usage_error();
+            break;
+        case CLI_OPT_ENV:
+            ef->env[ef->env_count++] = optarg;
+            break;
+        case CLI_OPT_CWD:
+            ef->cwd = optarg;
+            break;
+        case CLI_OPT_KILL_LEFTOVERS:
+            ef->kill_leftovers = 1;
             break;
         case CLI_OPT_JSON:
             json = 1;
@@ -301,13 +357,31 @@ int cli_exec(int argc, char **argv)
         fprintf(stderr, "codeinterp exec: %s\n", ci_last_error());
         return usage_error();
     }
+    ci_exec_options *options = make_options(language, ef);
+    if (!options)
+        return usage_error();
 
     char *code = path ? read_code(path) : NULL;
-    if (path && !code)
-        return CLI_EXIT_USAGE;
-
-    cli_survive_sigpipe();
-    int status = run(code ? code : code_arg, language, &flags, json);
+    int status = CLI_EXIT_USAGE;
+    if (!path || code) {
+        cli_survive_sigpipe();
+        status = run(code ? code : code_arg, options, &flags, json);
+    }
     free(code);
+    ci_exec_options_free(options);
+    return status;
+}
+
+int cli_exec(int argc, char **argv)
+{
+    /* room for every argument to be an --env */
+    exec_flags ef = {.env = calloc((size_t)argc + 1, sizeof(char *))};
+
+    if (!ef.env) {
+        fputs("codeinterp exec: out of memory\n", stderr);
+        return CLI_EXIT_LIBRARY;
+    }
+    int status = exec_main(argc, argv, &ef);
+    free(ef.env);
     return status;
 }

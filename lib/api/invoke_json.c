@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "codeinterp/codeinterp.h"
 #include "core/error.h"
@@ -17,7 +18,12 @@
 #include "core/names.h"
 
 /* The tools answered here; the "unknown tool" text lists them. */
-#define KNOWN_TOOLS "executeCode, writeFiles, readFiles, listFiles, removeFiles"
+#define KNOWN_TOOLS "executeCode, executeCommand, startCommandExecution, getTask, stopTask, " \
+                    "writeFiles, readFiles, listFiles, removeFiles"
+
+/* The languages of executeCode: AgentCore's ProgrammingLanguage. Shell
+ * commands have a tool of their own (executeCommand). */
+#define CODE_LANGUAGES "python, javascript, typescript"
 
 /* Longest piece of a request quoted back in a message: enough to recognise
  * a misspelt name, not enough to echo a whole payload. */
@@ -68,6 +74,7 @@ static const char *failure_status(int code)
     case CI_EBUSY:
     case CI_EUNSUPPORTED:
     case CI_ETOOBIG:
+    case CI_EPATH:          /* a working directory outside /workspace */
     case CI_ENOCREDENTIALS: /* an S3 input could not be fetched */
     case CI_EACCESS:
     case CI_ENOBUCKET:
@@ -79,6 +86,38 @@ static const char *failure_status(int code)
     default:
         return "sandbox_error";
     }
+}
+
+/* Declared in api/invoke_internal.h: executeCommand answers with it too. */
+int ci_invoke_execution_failed(ci_session *session, int rc, char **out)
+{
+    if (rc == CI_ENOMEM)
+        return rc;
+    const char *detail = ci_session_last_error(session);
+    return ci_invoke_problem(failure_status(rc),
+                             rc == CI_EEXPIRED ? "SessionExpired" : "ExecutionFailed", rc, out,
+                             "execution failed: %s%s%s", ci_strerror(rc),
+                             *detail ? ": " : "", detail);
+}
+
+/* A member that is absent or null: clients often send every field. */
+static int absent(const cJSON *item)
+{
+    return !item || cJSON_IsNull(item);
+}
+
+/* Declared in api/invoke_internal.h. */
+int ci_invoke_timeout_arg(const cJSON *args, uint64_t *ms, char **out)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(args, "timeout");
+    *ms = 0;
+    if (absent(item))
+        return 1;
+    if (cJSON_IsNumber(item) && ci_timeout_ms_from_seconds(item->valuedouble, ms) == 0)
+        return 1;
+    return ci_invoke_problem("error", "InvalidRequest", 0, out, "invalid request: "
+                             "\"arguments.timeout\" must be a number of seconds greater "
+                             "than 0 and at most %u", (unsigned)(CI_MAX_TIMEOUT_MS / 1000));
 }
 
 static int run_code(ci_session *session, const char *code, ci_language language,
@@ -113,19 +152,49 @@ static int run_code(ci_session *session, const char *code, ci_language language,
         ci_result_free(result);
         return rc;
     }
-    if (rc == CI_ENOMEM)
-        return rc;
-    const char *detail = ci_session_last_error(session);
-    return ci_invoke_problem(failure_status(rc),
-                             rc == CI_EEXPIRED ? "SessionExpired" : "ExecutionFailed", rc, out,
-                             "execution failed: %s%s%s", ci_strerror(rc),
-                             *detail ? ": " : "", detail);
+    return ci_invoke_execution_failed(session, rc, out);
 }
 
-/* A member that is absent or null: clients often send every field. */
-static int absent(const cJSON *item)
+/*
+ * AgentCore's "runtime" of executeCode: "python" runs Python, "nodejs"
+ * JavaScript and TypeScript (JavaScript when no language is given); the
+ * other runtime AgentCore knows, "deno", is not installed here. Updates
+ * *language, or answers the problem and returns 0 / CI_ENOMEM; 1 when the
+ * code can run.
+ */
+static int apply_runtime(const cJSON *item, int language_given, ci_language *language,
+                         char **out)
 {
-    return !item || cJSON_IsNull(item);
+    if (!cJSON_IsString(item))
+        return invalid_request(out, "\"arguments.runtime\" must be a string");
+    const char *runtime = item->valuestring;
+    int fits;
+    if (strcasecmp(runtime, "python") == 0) {
+        fits = !language_given || *language == CI_LANGUAGE_PYTHON;
+        if (!language_given)
+            *language = CI_LANGUAGE_PYTHON;
+    } else if (strcasecmp(runtime, "nodejs") == 0) {
+        fits = !language_given || *language == CI_LANGUAGE_JAVASCRIPT ||
+               *language == CI_LANGUAGE_TYPESCRIPT;
+        if (!language_given)
+            *language = CI_LANGUAGE_JAVASCRIPT;
+    } else if (strcasecmp(runtime, "deno") == 0) {
+        return ci_invoke_problem("error", "UnsupportedRuntime", CI_EUNSUPPORTED, out,
+                                 "the deno runtime is not installed in this sandbox; "
+                                 "JavaScript and TypeScript run with runtime \"nodejs\"");
+    } else {
+        return ci_invoke_problem("error", "UnknownRuntime", 0, out,
+                                 "unknown runtime \"%.*s\"; supported: python, nodejs",
+                                 ECHO_MAX, runtime);
+    }
+    if (!fits)
+        return ci_invoke_problem("error", "InvalidRequest", 0, out,
+                                 "invalid request: runtime \"%s\" does not run %s; use "
+                                 "runtime \"%s\"", strcasecmp(runtime, "python") == 0
+                                     ? "python" : "nodejs",
+                                 ci_language_name(*language),
+                                 *language == CI_LANGUAGE_PYTHON ? "python" : "nodejs");
+    return 1;
 }
 
 static int execute_code(ci_session *session, const cJSON *args, int has_nul, char **out)
@@ -144,16 +213,25 @@ static int execute_code(ci_session *session, const cJSON *args, int has_nul, cha
 
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(args, "language");
     ci_language language = CI_LANGUAGE_PYTHON;
-    if (!absent(item)) {
+    int language_given = !absent(item);
+    if (language_given) {
         if (!cJSON_IsString(item))
             return invalid_request(out, "\"arguments.language\" must be a string");
-        if (ci_names_language_parse(item->valuestring, &language) < 0) {
-            char supported[CI_NAMES_CHOICES_MAX];
-            ci_names_language_choices(supported, sizeof supported);
+        if (ci_names_language_parse(item->valuestring, &language) < 0)
             return ci_invoke_problem("error", "UnknownLanguage", 0, out,
-                                     "unknown language \"%.*s\"; supported: %s",
-                                     ECHO_MAX, item->valuestring, supported);
-        }
+                                     "unknown language \"%.*s\"; supported: " CODE_LANGUAGES,
+                                     ECHO_MAX, item->valuestring);
+        if (language == CI_LANGUAGE_SHELL)
+            return ci_invoke_problem("error", "UnknownLanguage", 0, out,
+                                     "language \"%.*s\" is not one of executeCode's ("
+                                     CODE_LANGUAGES "): run shell commands with the "
+                                     "executeCommand tool", ECHO_MAX, item->valuestring);
+    }
+    item = cJSON_GetObjectItemCaseSensitive(args, "runtime");
+    if (!absent(item)) {
+        int rc = apply_runtime(item, language_given, &language, out);
+        if (rc <= 0)
+            return rc;
     }
 
     item = cJSON_GetObjectItemCaseSensitive(args, "clearContext");
@@ -161,14 +239,10 @@ static int execute_code(ci_session *session, const cJSON *args, int has_nul, cha
         return invalid_request(out, "\"arguments.clearContext\" must be true or false");
     int clear_context = cJSON_IsTrue(item);
 
-    item = cJSON_GetObjectItemCaseSensitive(args, "timeout");
-    uint64_t timeout_ms = 0;
-    if (!absent(item) &&
-        (!cJSON_IsNumber(item) || ci_timeout_ms_from_seconds(item->valuedouble, &timeout_ms) < 0))
-        return ci_invoke_problem("error", "InvalidRequest", 0, out, "invalid request: "
-                                 "\"arguments.timeout\" must be a number of seconds greater "
-                                 "than 0 and at most %u",
-                                 (unsigned)(CI_MAX_TIMEOUT_MS / 1000));
+    uint64_t timeout_ms;
+    int checked = ci_invoke_timeout_arg(args, &timeout_ms, out);
+    if (checked <= 0)
+        return checked;
     /* S3 input fetched into /data first, /output sent to S3 after */
     static const char *const s3_names[2] = { "inputS3Uri", "outputS3Uri" };
     const char *s3[2] = { NULL, NULL };
@@ -185,6 +259,60 @@ static int execute_code(ci_session *session, const cJSON *args, int has_nul, cha
     return run_code(session, code->valuestring, language, clear_context, timeout_ms, s3, out);
 }
 
+/* The tools, with the arguments each takes (AgentCore's ToolArguments
+ * names, and this library's timeout / S3 extras of executeCode). */
+typedef int (*tool_fn)(ci_session *, const cJSON *, int, char **);
+static const struct tool {
+    const char *name;
+    tool_fn run;
+    const char *const *args; /* NULL-terminated */
+} tools[] = {
+    {"executeCode", execute_code, (const char *const[]){"code", "language", "runtime",
+        "clearContext", "timeout", "inputS3Uri", "outputS3Uri", NULL}},
+    {"executeCommand", ci_invoke_execute_command,
+        (const char *const[]){"command", "timeout", NULL}},
+    {"startCommandExecution", ci_invoke_start_task, (const char *const[]){"command", NULL}},
+    {"getTask", ci_invoke_get_task, (const char *const[]){"taskId", NULL}},
+    {"stopTask", ci_invoke_stop_task, (const char *const[]){"taskId", NULL}},
+    {"writeFiles", ci_invoke_write_files, (const char *const[]){"content", NULL}},
+    {"readFiles", ci_invoke_read_files, (const char *const[]){"paths", NULL}},
+    {"listFiles", ci_invoke_list_files, (const char *const[]){"directoryPath", NULL}},
+    {"removeFiles", ci_invoke_remove_files, (const char *const[]){"paths", NULL}},
+};
+
+/*
+ * Refuses a member of `args` the tool does not take: a misspelt or
+ * misplaced argument would otherwise be ignored in silence and the call run
+ * without it. A null member counts as absent, as everywhere here: clients
+ * that send every field of AgentCore's ToolArguments send nulls for the
+ * ones a tool does not use. 1 when every argument is known, else the
+ * answer's 0 or CI_ENOMEM.
+ */
+static int check_arguments(const struct tool *tool, const cJSON *args, char **out)
+{
+    if (!cJSON_IsObject(args))
+        return 1; /* the tool says what it wants instead */
+    const cJSON *member;
+    cJSON_ArrayForEach(member, args) {
+        if (absent(member))
+            continue;
+        size_t i = 0;
+        while (tool->args[i] && strcmp(tool->args[i], member->string) != 0)
+            i++;
+        if (tool->args[i])
+            continue;
+        char takes[160] = "";
+        for (i = 0; tool->args[i]; i++) {
+            size_t used = strlen(takes);
+            snprintf(takes + used, sizeof takes - used, "%s%s", i ? ", " : "", tool->args[i]);
+        }
+        return ci_invoke_problem("error", "UnknownArgument", 0, out,
+                                 "invalid request: %s does not take the argument \"%.*s\" "
+                                 "(it takes: %s)", tool->name, ECHO_MAX, member->string, takes);
+    }
+    return 1;
+}
+
 static int dispatch(ci_session *session, const cJSON *request, int has_nul, char **out)
 {
     if (!cJSON_IsObject(request))
@@ -193,23 +321,13 @@ static int dispatch(ci_session *session, const cJSON *request, int has_nul, char
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(request, "name");
     if (!cJSON_IsString(name))
         return invalid_request(out, "\"name\" must be a string naming the tool");
-    if (strcmp(name->valuestring, "executeCode") == 0)
-        return execute_code(session, cJSON_GetObjectItemCaseSensitive(request, "arguments"),
-                            has_nul, out);
-    static const struct {
-        const char *name;
-        int (*run)(ci_session *, const cJSON *, int, char **);
-    } file_tools[] = {
-        {"writeFiles", ci_invoke_write_files},
-        {"readFiles", ci_invoke_read_files},
-        {"listFiles", ci_invoke_list_files},
-        {"removeFiles", ci_invoke_remove_files},
-    };
-    for (size_t i = 0; i < sizeof(file_tools) / sizeof(file_tools[0]); i++)
-        if (strcmp(name->valuestring, file_tools[i].name) == 0)
-            return file_tools[i].run(session,
-                                     cJSON_GetObjectItemCaseSensitive(request, "arguments"),
-                                     has_nul, out);
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(request, "arguments");
+    for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
+        if (strcmp(name->valuestring, tools[i].name) != 0)
+            continue;
+        int rc = check_arguments(&tools[i], args, out);
+        return rc <= 0 ? rc : tools[i].run(session, args, has_nul, out);
+    }
     return ci_invoke_problem("error", "UnknownTool", 0, out,
                              "unknown tool \"%.*s\"; known tools: " KNOWN_TOOLS,
                              ECHO_MAX, name->valuestring);
