@@ -24,11 +24,13 @@ static int kernel_failed(struct ci_session *s, struct ci_context *ctx, const cha
 static void discard_output(int *fd)
 {
     char buf[4096];
+    if (*fd < 0)
+        return;
     ssize_t n;
-    while (*fd >= 0 && (n = read(*fd, buf, sizeof buf)) != 0)
+    while ((n = read(*fd, buf, sizeof buf)) != 0)
         if (n < 0 && errno != EINTR)
             break;
-    if (*fd >= 0 && n == 0)
+    if (n == 0)
         ci_close(fd);
 }
 
