@@ -24,7 +24,7 @@ static const int all_codes[] = {
     CI_ECLOSED, CI_EBUSY,   CI_ERUNNER, CI_EIO,      CI_ECANCELED,    CI_ETOOBIG,
     CI_EPATH,   CI_ENOENT,  CI_EPROTO, CI_EUNKNOWN,  CI_ELIMIT,       CI_ETRANSFER,
     CI_EFILETYPE, CI_EAUDIT, CI_ENOCREDENTIALS, CI_EACCESS, CI_ENOBUCKET, CI_ENOKEY,
-    CI_ENETWORK, CI_ECHECKSUM,
+    CI_ENETWORK, CI_ECHECKSUM, CI_ETOOMANY,
 };
 #define N_CODES (sizeof all_codes / sizeof all_codes[0])
 
@@ -137,6 +137,7 @@ START_TEST(language_names)
         {"python", CI_LANGUAGE_PYTHON},         {"py", CI_LANGUAGE_PYTHON},
         {"javascript", CI_LANGUAGE_JAVASCRIPT}, {"js", CI_LANGUAGE_JAVASCRIPT},
         {"typescript", CI_LANGUAGE_TYPESCRIPT}, {"ts", CI_LANGUAGE_TYPESCRIPT},
+        {"shell", CI_LANGUAGE_SHELL},           {"sh", CI_LANGUAGE_SHELL},
     };
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
         ci_language out = (ci_language)0;
@@ -146,8 +147,10 @@ START_TEST(language_names)
     ck_assert_str_eq(ci_language_name(CI_LANGUAGE_PYTHON), "python");
     ck_assert_str_eq(ci_language_name(CI_LANGUAGE_JAVASCRIPT), "javascript");
     ck_assert_str_eq(ci_language_name(CI_LANGUAGE_TYPESCRIPT), "typescript");
+    ck_assert_str_eq(ci_language_name(CI_LANGUAGE_SHELL), "shell");
+    ck_assert_int_eq(CI_LANGUAGE_SHELL, 4);
     ck_assert_ptr_null(ci_language_name((ci_language)0));
-    ck_assert_ptr_null(ci_language_name((ci_language)4));
+    ck_assert_ptr_null(ci_language_name((ci_language)5));
     ck_assert_ptr_null(ci_language_name((ci_language)-1));
 
     /* failures leave the output untouched */
@@ -282,6 +285,16 @@ START_TEST(status_names)
     }
     ck_assert_ptr_null(ci_status_name((ci_status)7));
     ck_assert_ptr_null(ci_status_name((ci_status)-1));
+
+    static const char *const task_names[] = {"submitted", "working", "completed", "canceled",
+                                             "failed"};
+    ck_assert_int_eq(CI_TASK_FAILED, 4);
+    for (int i = 0; i <= CI_TASK_FAILED; i++) {
+        ck_assert_ptr_nonnull(ci_task_status_name((ci_task_status)i));
+        ck_assert_str_eq(ci_task_status_name((ci_task_status)i), task_names[i]);
+    }
+    ck_assert_ptr_null(ci_task_status_name((ci_task_status)5));
+    ck_assert_ptr_null(ci_task_status_name((ci_task_status)-1));
 }
 END_TEST
 
@@ -349,6 +362,18 @@ START_TEST(config_limits_range)
     ck_assert_int_eq(ci_config_set_output_limit(c, (size_t)GIB + 1), CI_EINVAL);
     ck_assert_int_eq(ci_config_set_output_limit(c, SIZE_MAX), CI_EINVAL);
     ck_assert_int_eq(ci_config_set_output_limit(NULL, 4096), CI_EINVAL);
+
+    ck_assert_int_eq(ci_config_set_max_tasks(c, 0), CI_EINVAL);
+    ck_assert_int_eq(ci_config_set_max_tasks(c, 1), 0);
+    ck_assert_int_eq(ci_config_set_max_tasks(c, 1024), 0);
+    ck_assert_int_eq(ci_config_set_max_tasks(c, 1025), CI_EINVAL);
+    ck_assert_int_eq(ci_config_set_max_tasks(NULL, 16), CI_EINVAL);
+
+    ck_assert_int_eq(ci_config_set_task_output_limit(c, 4095), CI_EINVAL);
+    ck_assert_int_eq(ci_config_set_task_output_limit(c, 4096), 0);
+    ck_assert_int_eq(ci_config_set_task_output_limit(c, 256 * MIB), 0);
+    ck_assert_int_eq(ci_config_set_task_output_limit(c, 256 * MIB + 1), CI_EINVAL);
+    ck_assert_int_eq(ci_config_set_task_output_limit(NULL, 4096), CI_EINVAL);
 
     ck_assert_int_eq(ci_config_set_max_processes(c, 0), CI_EINVAL);
     ck_assert_int_eq(ci_config_set_max_processes(c, 1), 0);
@@ -478,7 +503,8 @@ START_TEST(exec_options)
     ck_assert_int_eq(ci_exec_options_set_language(o, CI_LANGUAGE_JAVASCRIPT), 0);
     ck_assert_int_eq(ci_exec_options_set_language(o, CI_LANGUAGE_TYPESCRIPT), 0);
     ck_assert_int_eq(ci_exec_options_set_language(o, (ci_language)0), CI_EINVAL);
-    ck_assert_int_eq(ci_exec_options_set_language(o, (ci_language)4), CI_EINVAL);
+    ck_assert_int_eq(ci_exec_options_set_language(o, CI_LANGUAGE_SHELL), 0);
+    ck_assert_int_eq(ci_exec_options_set_language(o, (ci_language)5), CI_EINVAL);
     ck_assert_int_eq(ci_exec_options_set_language(NULL, CI_LANGUAGE_PYTHON), CI_EINVAL);
 
     ck_assert_int_eq(ci_exec_options_set_timeout_ms(o, 0), 0); /* the config's default */
@@ -501,6 +527,51 @@ START_TEST(exec_options)
     ck_assert_int_eq(ci_exec_options_set_stderr_callback(o, NULL, NULL), 0);
     ck_assert_int_eq(ci_exec_options_set_stdout_callback(NULL, dummy_cb, NULL), CI_EINVAL);
     ck_assert_int_eq(ci_exec_options_set_stderr_callback(NULL, dummy_cb, NULL), CI_EINVAL);
+
+    /* per-call environment: names as a shell takes them, 1 MiB in all */
+    ck_assert_int_eq(ci_exec_options_set_env(o, "A_1", "x"), 0);
+    ck_assert_int_eq(ci_exec_options_set_env(o, "_b", ""), 0);
+    ck_assert_int_eq(ci_exec_options_set_env(o, "A_1", "y"), 0); /* replaces */
+    ck_assert_int_eq(ci_exec_options_set_env(o, "A_1", NULL), 0); /* removes */
+    ck_assert_int_eq(ci_exec_options_set_env(o, "NOT_SET", NULL), 0);
+    const char *bad_names[] = {"", "1A", "A-B", "A=B", "A B", "é"};
+    for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++)
+        ck_assert_msg(ci_exec_options_set_env(o, bad_names[i], "v") == CI_EINVAL, "%s",
+                      bad_names[i]);
+    char long_name[257];
+    memset(long_name, 'N', sizeof long_name - 1);
+    long_name[256] = '\0';
+    ck_assert_int_eq(ci_exec_options_set_env(o, long_name, "v"), CI_EINVAL);
+    long_name[255] = '\0';
+    ck_assert_int_eq(ci_exec_options_set_env(o, long_name, "v"), 0);
+    char *big = malloc(MIB + 1);
+    ck_assert_ptr_nonnull(big);
+    memset(big, 'v', MIB);
+    big[MIB] = '\0';
+    ck_assert_int_eq(ci_exec_options_set_env(o, "BIG", big), CI_EINVAL);
+    big[MIB / 2] = '\0';
+    ck_assert_int_eq(ci_exec_options_set_env(o, "HALF", big), 0);
+    ck_assert_int_eq(ci_exec_options_set_env(o, "HALF2", big), CI_EINVAL); /* total */
+    ck_assert_int_eq(ci_exec_options_set_env(o, "HALF", NULL), 0);  /* frees its share */
+    ck_assert_int_eq(ci_exec_options_set_env(o, "HALF2", big), 0);
+    free(big);
+    ck_assert_int_eq(ci_exec_options_set_env(NULL, "A", "v"), CI_EINVAL);
+    ck_assert_int_eq(ci_exec_options_set_env(o, NULL, "v"), CI_EINVAL);
+
+    /* working directory beneath /workspace */
+    const char *good_dirs[] = {"data", "data/in", "/workspace", "/workspace/data", ".", NULL};
+    for (size_t i = 0; i < sizeof good_dirs / sizeof good_dirs[0]; i++)
+        ck_assert_msg(ci_exec_options_set_cwd(o, good_dirs[i]) == 0, "%s",
+                      good_dirs[i] ? good_dirs[i] : "NULL");
+    const char *bad_dirs[] = {"..", "../etc", "/etc", "/workspacex", "a//b", "a/../..",
+                              "/workspace/../etc"};
+    for (size_t i = 0; i < sizeof bad_dirs / sizeof bad_dirs[0]; i++)
+        ck_assert_msg(ci_exec_options_set_cwd(o, bad_dirs[i]) == CI_EPATH, "%s", bad_dirs[i]);
+    ck_assert_int_eq(ci_exec_options_set_cwd(NULL, "data"), CI_EINVAL);
+
+    ck_assert_int_eq(ci_exec_options_set_kill_leftovers(o, 1), 0);
+    ck_assert_int_eq(ci_exec_options_set_kill_leftovers(o, 0), 0);
+    ck_assert_int_eq(ci_exec_options_set_kill_leftovers(NULL, 1), CI_EINVAL);
 
     ci_exec_options_free(o);
     ci_exec_options_free(NULL);
@@ -555,6 +626,22 @@ START_TEST(null_frees_and_getters)
     text = ci_session_last_error(NULL);
     ck_assert_msg(text == NULL || *text == '\0', "last_error(NULL) = %s", text);
     ck_assert_int_eq(ci_session_cancel(NULL), CI_EINVAL);
+
+    ck_assert_uint_eq(ci_result_stray_output_bytes(NULL), 0);
+    ci_task_info_free(NULL);
+    ck_assert_ptr_null(ci_task_info_id(NULL));
+    ck_assert_ptr_null(ci_task_info_error(NULL));
+    len = 12345;
+    ck_assert_ptr_null(ci_task_info_output(NULL, CI_TASK_STDOUT, &len));
+    ck_assert_uint_eq(len, 0);
+    ck_assert_uint_eq(ci_task_info_output_dropped(NULL, CI_TASK_STDERR), 0);
+    ck_assert_uint_eq(ci_task_info_output_end(NULL, CI_TASK_STDOUT), 0);
+    ck_assert_uint_eq(ci_task_info_peak_memory_bytes(NULL), 0);
+    (void)ci_task_info_status(NULL);
+    (void)ci_task_info_exit_code(NULL);
+    json = (char *)"untouched";
+    ck_assert_int_eq(ci_task_info_to_json(NULL, &json), CI_EINVAL);
+    ck_assert_str_eq(json, "untouched");
 }
 END_TEST
 
@@ -566,6 +653,17 @@ START_TEST(null_arguments_of_calls)
     ck_assert_int_eq(ci_execute_oneshot(NULL, NULL, NULL, &result), CI_EINVAL);
     ck_assert_ptr_eq(result, (ci_result *)&result);
     ck_assert_int_eq(ci_execute_oneshot(NULL, "print(1)", NULL, NULL), CI_EINVAL);
+    ck_assert_int_eq(ci_execute_command(NULL, "true", NULL, &result), CI_EINVAL);
+    ck_assert_ptr_eq(result, (ci_result *)&result);
+
+    char *task_id = (char *)"untouched";
+    ck_assert_int_eq(ci_task_start(NULL, "true", NULL, &task_id), CI_EINVAL);
+    ck_assert_str_eq(task_id, "untouched");
+    ci_task_info *info = (ci_task_info *)&info;
+    ck_assert_int_eq(ci_task_get(NULL, "task-1", 0, 0, &info), CI_EINVAL);
+    ck_assert_ptr_eq(info, (ci_task_info *)&info);
+    ck_assert_int_eq(ci_task_stop(NULL, "task-1", &info), CI_EINVAL);
+    ck_assert_ptr_eq(info, (ci_task_info *)&info);
 
     char *out = (char *)"untouched";
     ck_assert_int_eq(ci_invoke_json(NULL, "{}", &out), CI_EINVAL);
