@@ -19,38 +19,20 @@
 
 #include <codeinterp/codeinterp.h>
 
+#include "bench_stats.h"
+
 extern char **environ;
-
-static double now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double percentile(const double *sorted, size_t n, double p)
-{
-    size_t rank = (size_t)(p / 100.0 * (double)n + 0.999999);
-    return sorted[rank == 0 ? 0 : rank - 1];
-}
 
 enum way { C_API, INVOKE, HOST };
 
 /* One `true`; its duration in µs, or -1 after saying why. */
 static double one(ci_session *session, enum way way)
 {
-    double start = now_us();
+    double start = bench_now_us();
     if (way == C_API) {
         ci_result *result;
         int rc = ci_execute_command(session, "true", NULL, &result);
-        double t = now_us() - start;
+        double t = bench_now_us() - start;
         if (rc < 0 || ci_result_status(result) != CI_STATUS_OK) {
             fprintf(stderr, "command_roundtrip: ci_execute_command: %s: %s\n",
                     ci_strerror(rc), ci_session_last_error(session));
@@ -63,7 +45,7 @@ static double one(ci_session *session, enum way way)
         char *out = NULL;
         int rc = ci_invoke_json(session, "{\"name\":\"executeCommand\",\"arguments\":"
                                          "{\"command\":\"true\"}}", &out);
-        double t = now_us() - start;
+        double t = bench_now_us() - start;
         if (rc < 0 || !out || !strstr(out, "\"isError\":false")) {
             fprintf(stderr, "command_roundtrip: executeCommand: %s\n", out ? out : ci_strerror(rc));
             t = -1;
@@ -79,7 +61,7 @@ static double one(ci_session *session, enum way way)
         fputs("command_roundtrip: sh -c true on the host failed\n", stderr);
         return -1;
     }
-    return now_us() - start;
+    return bench_now_us() - start;
 }
 
 static int measure(ci_session *session, enum way way, const char *label, long runs,
@@ -90,10 +72,10 @@ static int measure(ci_session *session, enum way way, const char *label, long ru
     for (long i = 0; i < runs; i++)
         if ((samples[i] = one(session, way)) < 0)
             return -1;
-    qsort(samples, (size_t)runs, sizeof *samples, cmp_double);
+    bench_sort(samples, (size_t)runs);
     printf("%-36s x %ld: median %6.0f us, p90 %6.0f us, p99 %6.0f us\n", label, runs,
-           percentile(samples, (size_t)runs, 50), percentile(samples, (size_t)runs, 90),
-           percentile(samples, (size_t)runs, 99));
+           bench_percentile(samples, (size_t)runs, 50), bench_percentile(samples, (size_t)runs, 90),
+           bench_percentile(samples, (size_t)runs, 99));
     return 0;
 }
 

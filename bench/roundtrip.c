@@ -14,34 +14,15 @@
 
 #include <codeinterp/codeinterp.h>
 
-static double now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of sorted samples. */
-static double percentile(const double *sorted, size_t n, double p)
-{
-    size_t rank = (size_t)(p / 100.0 * (double)n + 0.999999);
-    return sorted[rank == 0 ? 0 : rank - 1];
-}
+#include "bench_stats.h"
 
 /* Runs `pass`; its duration in µs, or a negative value after saying why. */
 static double timed_pass(ci_session *session)
 {
     ci_result *result;
-    double start = now_us();
+    double start = bench_now_us();
     int rc = ci_execute(session, "pass", NULL, &result);
-    double elapsed = now_us() - start;
+    double elapsed = bench_now_us() - start;
 
     if (rc < 0) {
         fprintf(stderr, "roundtrip: ci_execute: %s: %s\n", ci_strerror(rc),
@@ -80,9 +61,9 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    double start = now_us();
+    double start = bench_now_us();
     rc = ci_session_create(config, &session);
-    double create_us = now_us() - start;
+    double create_us = bench_now_us() - start;
     if (rc < 0) {
         fprintf(stderr, "roundtrip: ci_session_create: %s: %s\n", ci_strerror(rc), ci_last_error());
         goto out;
@@ -96,13 +77,13 @@ int main(int argc, char **argv)
         if (samples[i] < 0)
             goto out_session;
     }
-    qsort(samples, (size_t)runs, sizeof *samples, cmp_double);
+    bench_sort(samples, (size_t)runs);
 
     printf("session create:                 %10.0f us\n", create_us);
     printf("first ci_execute (interpreter): %10.0f us\n", first_us);
     printf("ci_execute(\"pass\") x %ld: median %.0f us, p90 %.0f us, p99 %.0f us\n", runs,
-           percentile(samples, (size_t)runs, 50), percentile(samples, (size_t)runs, 90),
-           percentile(samples, (size_t)runs, 99));
+           bench_percentile(samples, (size_t)runs, 50), bench_percentile(samples, (size_t)runs, 90),
+           bench_percentile(samples, (size_t)runs, 99));
     status = 0;
 out_session:
     ci_session_destroy(session);
