@@ -70,17 +70,6 @@ static int task_problem(ci_session *s, const char *tool, int rc, const char *tas
                                  "%s failed: too many running tasks (limit %u); stop one "
                                  "with stopTask or wait for one to end", tool,
                                  (unsigned)s->cfg.max_tasks);
-    case CI_EBUSY:
-        kind = "SessionBusy";
-        break;
-    case CI_EEXPIRED:
-        status = "session_expired";
-        kind = "SessionExpired";
-        break;
-    case CI_ECLOSED:
-        status = "sandbox_error";
-        kind = "SandboxGone";
-        break;
     case CI_ERUNNER:
         status = "sandbox_error";
         kind = "RunnerFailed";
@@ -90,7 +79,8 @@ static int task_problem(ci_session *s, const char *tool, int rc, const char *tas
         kind = "InvalidRequest";
         break;
     default:
-        status = "sandbox_error";
+        if (!ci_invoke_session_problem(rc, &status, &kind))
+            status = "sandbox_error";
         break;
     }
     const char *detail = ci_session_last_error(s);

@@ -71,18 +71,8 @@ static int file_problem(ci_session *s, const char *tool, int code, char **out)
     case CI_EFILETYPE:
         kind = "NotRegularFile";
         break;
-    case CI_EBUSY:
-        kind = "SessionBusy";
-        break;
-    case CI_EEXPIRED:
-        status = "session_expired";
-        kind = "SessionExpired";
-        break;
-    case CI_ECLOSED:
-        status = "sandbox_error";
-        kind = "SandboxGone";
-        break;
     default:
+        ci_invoke_session_problem(code, &status, &kind);
         break;
     }
     return ci_invoke_problem(status, kind, code, out, "%s failed: %s", tool,

@@ -17,6 +17,13 @@ int ci_invoke_problem(const char *status, const char *kind, int code, char **out
                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /*
+ * invoke_json.c: the status and kind of a failure that is about the
+ * session rather than the call (busy, expired, its sandbox gone): 1 and
+ * both set for those codes, 0 otherwise.
+ */
+int ci_invoke_session_problem(int code, const char **status, const char **kind);
+
+/*
  * invoke_json.c: answers a failed ci_execute() / ci_execute_command() (rc
  * < 0, not a result): the status the failure means ("session_expired",
  * "error" for a call the library refused, "sandbox_error" otherwise) and

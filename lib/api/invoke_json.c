@@ -29,6 +29,26 @@
  * a misspelt name, not enough to echo a whole payload. */
 #define ECHO_MAX 64
 
+int ci_invoke_session_problem(int code, const char **status, const char **kind)
+{
+    switch (code) {
+    case CI_EBUSY:
+        *status = "error";
+        *kind = "SessionBusy";
+        return 1;
+    case CI_EEXPIRED:
+        *status = "session_expired";
+        *kind = "SessionExpired";
+        return 1;
+    case CI_ECLOSED:
+        *status = "sandbox_error";
+        *kind = "SandboxGone";
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* Declared in api/invoke_internal.h: the file tools answer with it too. */
 int ci_invoke_problem(const char *status, const char *kind, int code, char **out,
                       const char *fmt, ...)
