@@ -79,8 +79,13 @@ static int lost(struct ci_session *s, const char *id, struct ci_task_info **out)
 }
 
 /* The kernel's error reply: its name (or "") and its message in msg. */
-static const char *reply_error(const cJSON *reply, char *msg, size_t cap)
+/* NULL when the kernel answered "ok"; otherwise the name of its error
+ * ("" when it gave none), and the reason in msg. */
+static const char *refusal(const cJSON *reply, char *msg, size_t cap)
 {
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(reply, "status");
+    if (cJSON_IsString(status) && !strcmp(status->valuestring, "ok"))
+        return NULL;
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(reply, "error");
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(e, "value");
@@ -195,10 +200,9 @@ static int start_locked(struct ci_session *s, const char *command, const struct 
     r = call(s, ctx, m, &reply);
     if (r < 0)
         return r;
-    const cJSON *status = cJSON_GetObjectItemCaseSensitive(reply, "status");
-    if (!cJSON_IsString(status) || strcmp(status->valuestring, "ok")) {
-        char msg[512];
-        const char *name = reply_error(reply, msg, sizeof msg);
+    char msg[512];
+    const char *name = refusal(reply, msg, sizeof msg);
+    if (name) {
         r = !strcmp(name, "TooManyTasks") ? CI_ETOOMANY
             : !strcmp(name, "WorkingDirectoryError") ? CI_ENOENT : CI_ERUNNER;
         cJSON_Delete(reply);
@@ -258,10 +262,9 @@ static int look_locked(struct ci_session *s, const char *op, const char *id, uin
         return lost(s, id, out);
     if (r < 0)
         return r;
-    const cJSON *status = cJSON_GetObjectItemCaseSensitive(reply, "status");
-    if (!cJSON_IsString(status) || strcmp(status->valuestring, "ok")) {
-        char msg[512];
-        const char *name = reply_error(reply, msg, sizeof msg);
+    char msg[512];
+    const char *name = refusal(reply, msg, sizeof msg);
+    if (name) {
         r = !strcmp(name, "NoSuchTask") ? CI_ENOENT : CI_ERUNNER;
         cJSON_Delete(reply);
         return r == CI_ENOENT ? ci_fail(s, r, "task \"%s\" is no longer kept (only the 64 most "
