@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/session.h"
+#include "util/fdutil.h"
 #include "test_common.h"
 
 struct box {
@@ -63,16 +64,6 @@ static void tell(const struct ci_spawned *sp, const char *line)
     size_t len = strlen(line);
     ck_assert_int_eq(write(sp->ctl, line, len), (ssize_t)len);
     ck_assert_int_eq(write(sp->ctl, "\n", 1), 1);
-}
-
-static int readable(int fd, int timeout_ms)
-{
-    struct pollfd p = { .fd = fd, .events = POLLIN };
-    int r;
-    do {
-        r = poll(&p, 1, timeout_ms);
-    } while (r < 0 && errno == EINTR);
-    return r > 0;
 }
 
 /* Host processes whose parent is host pid `parent`. */
@@ -126,12 +117,12 @@ START_TEST(ended_while_a_child_holds_the_socket)
     tell(&sp, "go");
     /* the exit wakes whoever polls the event descriptor, and check()
      * (which reads what is waiting there) keeps the news for ended() */
-    ck_assert_msg(readable(b.ops->event_fd(b.sb), 5000), "no event after the runner's exit");
+    ck_assert_msg(ci_wait_readable(b.ops->event_fd(b.sb), 5000), "no event after the runner's exit");
     ck_assert_int_eq(b.ops->check(b.sb), CI_OK);
     ck_assert_int_eq(b.ops->ended(b.sb, sp.pid), 1);
     ck_assert_msg(tc_now_ms() - start < 5000, "ended after %.0f ms", tc_now_ms() - start);
     /* the control socket says nothing: the sleep holds it open */
-    ck_assert_int_eq(readable(sp.ctl, 0), 0);
+    ck_assert_int_eq(ci_wait_readable(sp.ctl, 0), 0);
 
     int exited = 0, code = 0, sig = -1;
     ck_assert_int_eq(b.ops->wait(b.sb, sp.pid, 1000, &exited, &code, &sig), CI_OK);

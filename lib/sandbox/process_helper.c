@@ -37,16 +37,6 @@ static void kill_pidfd(int pidfd)
         syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 }
 
-static int wait_readable(int fd, int timeout_ms)
-{
-    struct pollfd p = { .fd = fd, .events = POLLIN };
-    int r;
-    do {
-        r = poll(&p, 1, timeout_ms);
-    } while (r < 0 && errno == EINTR);
-    return r > 0;
-}
-
 void ci_process_mark_closed(struct ci_sandbox *sb)
 {
     if (sb->state == CI_OK)
@@ -90,7 +80,7 @@ int ci_process_recv(struct ci_sandbox *sb, int timeout_ms, cJSON **msg, int *fds
                 return -ETIMEDOUT;
             if (nfds)
                 *nfds = cap;
-            wait_readable(sb->sock, (int)(deadline - now));
+            ci_wait_readable(sb->sock, (int)(deadline - now));
             continue;
         }
         if (r == -EPIPE || r == -ECONNRESET) {
@@ -265,9 +255,9 @@ int ci_process_await_ready(struct ci_sandbox *sb, char *err, size_t errlen)
 void ci_process_stop(struct ci_sandbox *sb)
 {
     if (sb->init_pidfd >= 0) {
-        if (ci_process_send_op(sb, "shutdown") < 0 || !wait_readable(sb->init_pidfd, CI_PROCESS_SHUTDOWN_TIMEOUT_MS)) {
+        if (ci_process_send_op(sb, "shutdown") < 0 || !ci_wait_readable(sb->init_pidfd, CI_PROCESS_SHUTDOWN_TIMEOUT_MS)) {
             kill_pidfd(sb->helper_pidfd);
-            wait_readable(sb->init_pidfd, CI_PROCESS_SHUTDOWN_TIMEOUT_MS);
+            ci_wait_readable(sb->init_pidfd, CI_PROCESS_SHUTDOWN_TIMEOUT_MS);
         }
     }
     if (sb->helper_pidfd >= 0) {
@@ -442,7 +432,7 @@ int ci_process_check(struct ci_sandbox *sb)
         if (r < 0 && r != -EPROTO)
             ci_process_mark_closed(sb);
     }
-    if (sb->state == CI_OK && sb->init_pidfd >= 0 && wait_readable(sb->init_pidfd, 0))
+    if (sb->state == CI_OK && sb->init_pidfd >= 0 && ci_wait_readable(sb->init_pidfd, 0))
         ci_process_mark_closed(sb);
     return sb->state;
 }

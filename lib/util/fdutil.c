@@ -150,3 +150,13 @@ ssize_t ci_seq_recv(int sock, void *buf, size_t cap, int *fds, size_t *nfds)
     }
     return n;
 }
+
+int ci_wait_readable(int fd, int timeout_ms)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    int r;
+    do {
+        r = poll(&p, 1, timeout_ms);
+    } while (r < 0 && errno == EINTR);
+    return r > 0;
+}

@@ -11,6 +11,9 @@ int ci_write_all(int fd, const void *data, size_t len);
 int ci_read_exact(int fd, void *data, size_t len);
 /* Closes *fd if >= 0 and sets it to -1. */
 void ci_close(int *fd);
+/* 1 when fd is readable (or at end of file, or hung up) within timeout_ms
+ * (-1: no limit), 0 otherwise; EINTR is retried. */
+int ci_wait_readable(int fd, int timeout_ms);
 
 /* One datagram on a SOCK_SEQPACKET socket, with up to `nfds` descriptors
  * attached (SCM_RIGHTS). */
