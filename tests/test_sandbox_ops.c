@@ -7,7 +7,6 @@
  * /bin/sh scripts; the processes they start carry markers in their argv so
  * the host can find them. */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
