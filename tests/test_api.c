@@ -544,16 +544,36 @@ START_TEST(exec_options)
     ck_assert_int_eq(ci_exec_options_set_env(o, long_name, "v"), CI_EINVAL);
     long_name[255] = '\0';
     ck_assert_int_eq(ci_exec_options_set_env(o, long_name, "v"), 0);
-    char *big = malloc(MIB + 1);
+    /* one variable: "name=value" at most 128 KiB - 1 bytes, what execve takes */
+    enum { ONE_MAX = 128 * 1024 - 1 };
+    char *big = malloc(ONE_MAX + 1);
     ck_assert_ptr_nonnull(big);
-    memset(big, 'v', MIB);
-    big[MIB] = '\0';
-    ck_assert_int_eq(ci_exec_options_set_env(o, "BIG", big), CI_EINVAL);
-    big[MIB / 2] = '\0';
-    ck_assert_int_eq(ci_exec_options_set_env(o, "HALF", big), 0);
-    ck_assert_int_eq(ci_exec_options_set_env(o, "HALF2", big), CI_EINVAL); /* total */
-    ck_assert_int_eq(ci_exec_options_set_env(o, "HALF", NULL), 0);  /* frees its share */
-    ck_assert_int_eq(ci_exec_options_set_env(o, "HALF2", big), 0);
+    memset(big, 'v', ONE_MAX);
+    big[ONE_MAX - 2] = '\0'; /* "B=" + value: exactly the limit */
+    ck_assert_int_eq(ci_exec_options_set_env(o, "B", big), 0);
+    big[ONE_MAX - 2] = 'v';
+    big[ONE_MAX - 1] = '\0'; /* one byte over */
+    ck_assert_int_eq(ci_exec_options_set_env(o, "B", big), CI_EINVAL);
+    ck_assert_int_eq(ci_exec_options_set_env(o, "B", NULL), 0);
+    /* 1 MiB in all: ten variables of 100 KiB fit, an eleventh does not */
+    big[100 * 1024] = '\0';
+    char name[8];
+    for (int i = 0; i < 10; i++) {
+        snprintf(name, sizeof name, "V%d", i);
+        ck_assert_int_eq(ci_exec_options_set_env(o, name, big), 0);
+    }
+    ck_assert_int_eq(ci_exec_options_set_env(o, "V10", big), CI_EINVAL); /* total */
+    /* a refused replacement keeps the old value, and its share counts once */
+    ck_assert_int_eq(ci_exec_options_set_env(o, "V0", big), 0);
+    big[100 * 1024] = 'v';
+    big[127 * 1024] = '\0';
+    ck_assert_int_eq(ci_exec_options_set_env(o, "V0", big), CI_EINVAL);
+    ck_assert_int_eq(ci_exec_options_set_env(o, "V9", NULL), 0); /* frees its share */
+    ck_assert_int_eq(ci_exec_options_set_env(o, "V0", big), 0);
+    for (int i = 0; i < 9; i++) {
+        snprintf(name, sizeof name, "V%d", i);
+        ck_assert_int_eq(ci_exec_options_set_env(o, name, NULL), 0);
+    }
     free(big);
     ck_assert_int_eq(ci_exec_options_set_env(NULL, "A", "v"), CI_EINVAL);
     ck_assert_int_eq(ci_exec_options_set_env(o, NULL, "v"), CI_EINVAL);

@@ -529,10 +529,12 @@ CI_EXPORT int ci_exec_options_set_stderr_callback(ci_exec_options *options,
  * a shell command gets it in its environment. Setting a name again
  * replaces its value; a NULL value removes it from the options.
  * @param name [A-Za-z_][A-Za-z0-9_]*, at most 255 bytes.
- * @param value any string; the variables of one execution take at most
- *        1 MiB in all.
- * @return 0, CI_EINVAL for a bad name, a NULL options, or when the total
- *         would pass 1 MiB; CI_ENOMEM.
+ * @param value any string; one variable ("name=value") takes at most
+ *        128 KiB less one byte (Linux's limit for one environment string),
+ *        the variables of one execution at most 1 MiB in all.
+ * @return 0, CI_EINVAL for a bad name, a NULL options, a variable over
+ *         128 KiB, or when the total would pass 1 MiB (the options keep
+ *         the value they had); CI_ENOMEM.
  * @since 0.2
  */
 CI_EXPORT int ci_exec_options_set_env(ci_exec_options *options, const char *name,

@@ -118,16 +118,36 @@ CI_EXPORT int ci_exec_options_set_env(ci_exec_options *o, const char *name, cons
     if (!o || !name || !env_name_ok(name))
         return ci_fail(NULL, CI_EINVAL, "a variable name is [A-Za-z_][A-Za-z0-9_]*, at most "
                        "255 bytes");
+    size_t old = o->env_count; /* index of the variable this replaces, if any */
     for (size_t i = 0; i < o->env_count; i++)
         if (!strcmp(o->env_names[i], name)) {
-            env_remove(o, i);
+            old = i;
             break;
         }
-    if (!value)
+    if (!value) {
+        if (old < o->env_count)
+            env_remove(o, old);
         return CI_OK;
+    }
+    /* Checked before the old value goes, so that a refusal loses nothing. */
     size_t need = strlen(name) + strlen(value) + 2;
-    if (o->env_bytes + need > CI_EXEC_ENV_MAX)
+    if (need - 1 > CI_EXEC_ENV_ONE_MAX)
+        return ci_fail(NULL, CI_EINVAL, "one variable (name=value) takes at most 128 KiB, "
+                       "the kernel's limit for one environment string");
+    size_t freed = old < o->env_count
+                       ? strlen(o->env_names[old]) + strlen(o->env_values[old]) + 2
+                       : 0;
+    if (o->env_bytes - freed + need > CI_EXEC_ENV_MAX)
         return ci_fail(NULL, CI_EINVAL, "the variables of one execution take at most 1 MiB");
+    if (old < o->env_count) {
+        char *v = strdup(value);
+        if (!v)
+            return ci_fail(NULL, CI_ENOMEM, "out of memory");
+        free(o->env_values[old]);
+        o->env_values[old] = v;
+        o->env_bytes = o->env_bytes - freed + need;
+        return CI_OK;
+    }
     char **names = realloc(o->env_names, (o->env_count + 1) * sizeof(char *));
     if (names)
         o->env_names = names;

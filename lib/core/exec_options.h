@@ -6,6 +6,9 @@
 
 /* Bytes the per-call variables of one execution may take in all. */
 #define CI_EXEC_ENV_MAX (1u << 20)
+/* One "name=value" string, without its NUL: Linux refuses a larger one
+ * (MAX_ARG_STRLEN, 32 pages) with E2BIG at execve. */
+#define CI_EXEC_ENV_ONE_MAX (32u * 4096u - 1u)
 
 struct ci_exec_options {
     ci_language language;
