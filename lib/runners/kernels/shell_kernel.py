@@ -257,10 +257,13 @@ class Kernel:
         if out >= 0:
             actions.append((_DUP2, out, 1))
             actions.append((_DUP2, err, 2))
+        # a task leads a session of its own, a command a process group; the
+        # other keyword is left out: the runtime's Python (3.11) reads an
+        # explicit setpgroup=None as an integer and raises TypeError
+        group = {"setsid": True} if session else {"setpgroup": 0}
         try:
             pid = _spawn(SHELL, [SHELL, "-c", command], _environ(env), file_actions=actions,
-                         setsid=session, setpgroup=None if session else 0,
-                         setsigmask=(), setsigdef=SIGDEF)
+                         setsigmask=(), setsigdef=SIGDEF, **group)
         except (OSError, ValueError) as e:
             return None, _error("SpawnError", "cannot start %s: %s" % (SHELL, e))
         finally:
