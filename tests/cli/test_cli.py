@@ -333,6 +333,283 @@ class Invoke(unittest.TestCase):
         self.assertEqual(processes_named(mark), [])
 
 
+
+def tool(name, **arguments):
+    """One request line for any tool."""
+    return json.dumps({"name": name, "arguments": arguments})
+
+
+def temp_path(suffix):
+    return os.path.join(os.environ.get("TMPDIR", "/tmp"), f"ci-cli-{os.getpid()}{suffix}")
+
+
+class Shell(unittest.TestCase):
+    """exec -l shell and .sh files, --env, --cwd and --kill-leftovers, and
+    invoke's shell tools (executeCommand, startCommandExecution, getTask,
+    stopTask) over its JSON lines."""
+
+    def test_command_exit_code_and_stdout(self):
+        p = run("exec", "-l", "shell", "-c", "echo hi; exit 3")
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertEqual(p.stdout, b"hi\n")
+        self.assertEqual(p.stderr, b"")  # a plain exit: nothing added
+        p = run("exec", "-l", "shell", "-c", "echo out; echo err >&2")
+        self.assertEqual((p.returncode, p.stdout, p.stderr), (0, b"out\n", b"err\n"))
+        p = run("exec", "--json", "-l", "shell", "-c", "echo hi; exit 3")
+        self.assertEqual(p.returncode, 3, p.stderr)
+        r = json.loads(p.stdout)
+        self.assertIs(r["isError"], True)
+        sc = r["structuredContent"]
+        self.assertEqual((sc["language"], sc["stdout"], sc["exitCode"], sc["status"]),
+                         ("shell", "hi\n", 3, "error"))
+        self.assertIn("Exited with code 3.", text_of(r))
+
+    def test_shell_is_sh_in_the_sandbox(self):
+        p = run("exec", "-l", "shell", "-c", 'echo "$0 $(pwd) $(id -un)"; kill -TERM $$')
+        self.assertEqual(p.returncode, 128 + 15, p.stderr)
+        self.assertEqual(p.stdout, b"/bin/sh /workspace sandbox\n")
+        p = run("exec", "-l", "shell", "-", stdin=b"read -r x || true; echo \"[$x]\"\n")
+        self.assertEqual((p.returncode, p.stdout), (0, b"[]\n"), p.stderr)
+
+    def test_sh_file_runs_as_shell(self):
+        # valid shell and a syntax error in Python: it must run as shell
+        path = temp_path(".sh")
+        with open(path, "w") as f:
+            f.write('x=$(echo sh)\nfor i in 1 2; do echo "$x $i"; done\nexit 5\n')
+        try:
+            p = run("exec", path)
+            q = run("exec", "--json", path)
+        finally:
+            os.unlink(path)
+        self.assertEqual(p.returncode, 5, p.stderr)
+        self.assertEqual(p.stdout, b"sh 1\nsh 2\n")
+        self.assertNotIn(b"SyntaxError", p.stderr)
+        self.assertEqual(json.loads(q.stdout)["structuredContent"]["language"], "shell")
+        # -l wins over the extension
+        path = temp_path(".sh")
+        with open(path, "w") as f:
+            f.write("print('python', 6 * 7)\n")
+        try:
+            p = run("exec", "-l", "python", path)
+        finally:
+            os.unlink(path)
+        self.assertEqual((p.returncode, p.stdout), (0, b"python 42\n"), p.stderr)
+
+    def test_env_seen_by_shell_and_python(self):
+        env = ("--env", "CI_A=1", "--env", "CI_A=2", "--env", "CI_B=x=y z", "--env", "CI_E=")
+        p = run("exec", *env, "-l", "shell", "-c", 'echo "$CI_A|$CI_B|${CI_E-unset}"')
+        self.assertEqual((p.returncode, p.stdout), (0, b"2|x=y z|\n"), p.stderr)
+        p = run("exec", *env, "-c", "import os\n"
+                "print(os.environ['CI_A'], os.environ['CI_B'], repr(os.environ['CI_E']))")
+        self.assertEqual((p.returncode, p.stdout), (0, b"2 x=y z ''\n"), p.stderr)
+        # a subprocess of the Python code inherits it
+        p = run("exec", "--env", "CI_A=sub", "-c",
+                "import subprocess; _ = subprocess.run(['sh', '-c', 'echo $CI_A'])")
+        self.assertEqual((p.returncode, p.stdout), (0, b"sub\n"), p.stderr)
+        # without --env the variable is not there
+        p = run("exec", "-l", "shell", "-c", 'echo "${CI_A-unset}"')
+        self.assertEqual(p.stdout, b"unset\n")
+
+    def test_env_javascript(self):
+        # per-call env of JavaScript (process.env) is being fixed in the
+        # library in parallel: this test states the documented behaviour
+        p = run("exec", "--env", "CI_A=js", "-l", "javascript", "-c", "console.log(process.env.CI_A)")
+        self.assertEqual((p.returncode, p.stdout), (0, b"js\n"), p.stderr)
+
+    def test_env_usage_errors(self):
+        for arg, said in (("NOEQUALS", b"NAME=VALUE"), ("1X=2", b"variable name"),
+                          ("A-B=1", b"variable name"), ("=v", b"variable name")):
+            p = run("exec", "--env", arg, "-c", "print('ran')")
+            self.assertEqual(p.returncode, 2, arg)
+            self.assertEqual(p.stdout, b"", arg)
+            self.assertIn(said, p.stderr, arg)
+        # invoke has no --env: its calls take the session's environment only
+        self.assertEqual(run("invoke", "--env", "A=1", stdin=b"").returncode, 2)
+
+    def test_env_does_not_leak_across_invoke_calls(self):
+        p, answers = invoke([
+            tool("executeCommand", command="export CI_LEAK=1; cd /tmp; echo set"),
+            tool("executeCommand", command='echo "${CI_LEAK-unset} $(pwd)"'),
+            call("import os\nos.environ['CI_PY'] = '1'\nos.chdir('/tmp')"),
+            tool("executeCommand", command='echo "${CI_PY-unset} $(pwd)"'),
+            call("import os; print(os.environ.get('CI_LEAK', 'unset'))"),
+            tool("executeCommand", command="env", env={"CI_LEAK": "1"}),
+        ])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        sc = [a["structuredContent"] for a in answers]
+        self.assertEqual(sc[0]["stdout"], "set\n")
+        self.assertEqual(sc[1]["stdout"], "unset /workspace\n")  # a fresh shell each call
+        self.assertEqual(sc[3]["stdout"], "unset /workspace\n")  # Python's state stays there
+        self.assertEqual(sc[4]["stdout"], "unset\n")
+        self.assertIs(answers[5]["isError"], True)  # no env argument: refused, not ignored
+        self.assertIn('"env"', text_of(answers[5]))
+
+    def test_cwd(self):
+        for cwd in ("/workspace", ".", "/workspace/"):
+            p = run("exec", "--cwd", cwd, "-l", "shell", "-c", "pwd")
+            self.assertEqual((p.returncode, p.stdout), (0, b"/workspace\n"), (cwd, p.stderr))
+        p = run("exec", "--cwd", ".", "-c", "import os; print(os.getcwd())")
+        self.assertEqual((p.returncode, p.stdout), (0, b"/workspace\n"), p.stderr)
+
+    def test_cwd_missing_folder_in_one_shot(self):
+        # exec's sandbox starts with an empty /workspace, so a folder under
+        # it does not exist yet when the code would start: the code does not
+        # run, the reason is on stderr and the exit code is 1 (the folder
+        # cannot be made by the code itself, which would run inside it)
+        for language in ("shell", "python"):
+            p = run("exec", "--cwd", "data/in", "-l", language, "-c", "echo ran" if
+                    language == "shell" else "print('ran')")
+            self.assertEqual(p.returncode, 1, (language, p.stderr))
+            self.assertEqual(p.stdout, b"", language)
+            self.assertIn(b"cannot enter /workspace/data/in: No such file or directory",
+                          p.stderr, language)
+        p = run("exec", "--json", "--cwd", "data", "-l", "shell", "-c", "echo ran")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        sc = json.loads(p.stdout)["structuredContent"]
+        self.assertEqual((sc["status"], sc["stdout"]), ("error", ""))
+        self.assertIn("cannot enter /workspace/data", sc["stderr"])
+
+    def test_cwd_outside_workspace_is_a_usage_error(self):
+        for cwd in ("..", "../etc", "/etc", "/workspace/../etc", "a//b"):
+            p = run("exec", "--cwd", cwd, "-l", "shell", "-c", "echo ran")
+            self.assertEqual(p.returncode, 2, cwd)
+            self.assertEqual(p.stdout, b"", cwd)
+            self.assertIn(b"--cwd", p.stderr, cwd)
+
+    def test_kill_leftovers(self):
+        # A background job carrying a marker; in exec's one-shot sandbox it
+        # dies with the sandbox either way, so what is checked is that the
+        # run returns at once with the command's own output and status, the
+        # job's later output is not shown, and no process of it survives.
+        for flags in (("--kill-leftovers",), ()):
+            mark = f"cileft{os.getpid() % 100000}{len(flags)}"
+            command = (f"python3 -c 'import time; time.sleep(300)' {mark} & "
+                       "(sleep 0.5; echo late) & echo started; exit 4")
+            start = time.monotonic()
+            p = run("exec", *flags, "-l", "shell", "-c", command)
+            self.assertLess(time.monotonic() - start, 60, flags)
+            self.assertEqual((p.returncode, p.stdout), (4, b"started\n"), (flags, p.stderr))
+            time.sleep(0.7)
+            self.assertEqual(processes_named_in_argv(mark), [], flags)
+        p = run("exec", "--kill-leftovers", "-c",
+                "import subprocess; subprocess.Popen(['sleep', '300']); print('py')")
+        self.assertEqual((p.returncode, p.stdout), (0, b"py\n"), p.stderr)
+
+    def test_invoke_execute_command(self):
+        p, answers = invoke([
+            tool("executeCommand", command="echo hi; echo err >&2; exit 3"),
+            tool("executeCommand", command="printf made > f.txt; ls"),
+            tool("readFiles", paths=["f.txt"]),
+            call("print(open('f.txt').read())"),
+            tool("executeCommand", command="sleep 60", timeout=1),
+            tool("executeCommand", command=""),
+            tool("executeCommand"),
+            tool("executeCommand", command=["ls"]),
+            tool("executeCommand", command="true", cwd="x"),
+        ])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(answers), 9)
+        r = answers[0]
+        self.assertIs(r["isError"], True)
+        self.assertEqual(r["structuredContent"]["exitCode"], 3)
+        self.assertEqual(r["structuredContent"]["stdout"], "hi\n")
+        self.assertEqual(r["structuredContent"]["stderr"], "err\n")
+        self.assertEqual(text_of(r), "hi\nExited with code 3.")
+        self.assertIs(answers[1]["isError"], False)
+        self.assertEqual(answers[1]["structuredContent"]["stdout"], "f.txt\n")
+        self.assertEqual(answers[2]["content"][0]["resource"]["text"], "made")
+        self.assertEqual(answers[3]["structuredContent"]["stdout"], "made\n")
+        self.assertEqual(answers[4]["structuredContent"]["status"], "timeout")
+        for bad in answers[5:8]:
+            self.assertIs(bad["isError"], True)
+            self.assertIn('"arguments', text_of(bad))
+        self.assertIn("does not take the argument \"cwd\"", text_of(answers[8]))
+
+    def test_invoke_tasks(self):
+        proc = subprocess.Popen([CLI, "invoke"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+        def ask(line):
+            proc.stdin.write((line + "\n").encode())
+            proc.stdin.flush()
+            return json.loads(proc.stdout.readline())
+
+        def poll(task_id, until):
+            deadline = time.monotonic() + 30
+            while True:
+                r = ask(tool("getTask", taskId=task_id))
+                self.assertIs(r["isError"], False, r)
+                if until(r["structuredContent"]) or time.monotonic() > deadline:
+                    return r
+                time.sleep(0.05)
+
+        try:
+            started = ask(tool("startCommandExecution", command="echo one; sleep 0.3; echo two"))
+            self.assertIs(started["isError"], False, started)
+            task = started["structuredContent"]["taskId"]
+            self.assertEqual(task, "task-1")
+            self.assertIn(started["structuredContent"]["taskStatus"],
+                          ("submitted", "working", "completed"))
+            # the session answers other calls while the task runs
+            self.assertEqual(ask(tool("executeCommand", command="echo busy"))
+                             ["structuredContent"]["stdout"], "busy\n")
+            done = poll(task, lambda sc: sc["taskStatus"] == "completed")
+            sc = done["structuredContent"]
+            self.assertEqual((sc["taskStatus"], sc["exitCode"], sc["stdout"]),
+                             ("completed", 0, "one\ntwo\n"))
+            self.assertEqual(text_of(done), "one\ntwo\nTask task-1 completed with exit code 0.")
+
+            long = ask(tool("startCommandExecution", command="echo up; exec sleep 300"))
+            task = long["structuredContent"]["taskId"]
+            self.assertEqual(task, "task-2")
+            poll(task, lambda sc: sc["stdout"] == "up\n")
+            stopped = ask(tool("stopTask", taskId=task))
+            self.assertIs(stopped["isError"], False, stopped)
+            self.assertEqual(stopped["structuredContent"]["taskStatus"], "canceled")
+            self.assertEqual(stopped["structuredContent"]["exitCode"], 137)
+            self.assertIn("canceled", text_of(stopped))
+
+            unknown = ask(tool("getTask", taskId="task-99"))
+            self.assertIs(unknown["isError"], True)
+            self.assertEqual(unknown["structuredContent"]["error"]["name"], "NoSuchTask")
+            self.assertIn("task-99", text_of(unknown))
+            bad = ask(tool("stopTask", taskId=2))
+            self.assertIs(bad["isError"], True)
+            self.assertIn('"arguments.taskId"', text_of(bad))
+            proc.stdin.close()
+            self.assertEqual(proc.wait(timeout=RUN_TIMEOUT), 0)
+        finally:
+            proc.kill()
+            proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
+
+    def test_invoke_end_stops_running_tasks(self):
+        # a task still running when invoke's input ends dies with the session
+        mark = f"citask{os.getpid() % 100000}"
+        p, answers = invoke([tool("startCommandExecution",
+                                  command=f"exec python3 -c 'import time; time.sleep(300)' {mark}")])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIs(answers[0]["isError"], False, answers[0])
+        deadline = time.monotonic() + 10
+        while processes_named_in_argv(mark) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(processes_named_in_argv(mark), [])
+
+
+def processes_named_in_argv(word):
+    """Host processes one of whose argv elements is `word`."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if word.encode() in f.read().split(b"\0"):
+                        pids.append(int(entry))
+            except OSError:
+                pass
+    return pids
+
 def processes_named(name):
     pids = []
     for entry in os.listdir("/proc"):
