@@ -218,6 +218,20 @@ def line_safe(text):
     return "\n".join("\\&" + l if l[:1] in (".", "'") else l for l in text.split("\n"))
 
 
+def versions(since):
+    """The VERSIONS section's text of `@since X.Y`, or `@since X.Y (what
+    came later, since X.Z)`: the release on a line of its own, then the
+    remark as a sentence."""
+    m = re.match(r"(\d+(?:\.\d+)*)\s*(?:\((.*)\))?\s*\.?$", since or "", re.S)
+    if not m:
+        return ".PP\nSince libcodeinterp %s." % (since or "(unknown)")
+    text = ".PP\nSince libcodeinterp %s." % m.group(1)
+    remark = (m.group(2) or "").strip()
+    if remark:
+        text += "\n.PP\n" + line_safe(inline(remark[0].upper() + remark[1:].rstrip(".") + "."))
+    return text
+
+
 def paragraphs(text):
     """Doc text to roff paragraphs; lines starting with "- " are a list."""
     out = []
@@ -329,7 +343,7 @@ def function_page(header, fn, version):
     if fn.doc.deprecated:
         out.append(".SH DEPRECATED\n.PP\n" + line_safe(inline(fn.doc.deprecated)))
     out.append(".SH VERSIONS")
-    out.append(".PP\nSince libcodeinterp %s." % (fn.doc.since or "(unknown)"))
+    out.append(versions(fn.doc.since))
     out.append(".SH THREAD SAFETY")
     out.append(".PP\nA session is used from one thread at a time; distinct sessions may be "
                "used from different threads at once; \\fBci_session_cancel\\fR(3) is safe from "
