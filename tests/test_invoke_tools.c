@@ -496,6 +496,56 @@ START_TEST(task_bound_through_invoke)
 }
 END_TEST
 
+START_TEST(task_output_limit_and_lost)
+{
+    ci_config *c = tc_config_new();
+    ck_assert_int_eq(ci_config_set_task_output_limit(c, 4096), 0);
+    ci_session *s = tc_session_new(c);
+    ci_config_free(c);
+
+    /* past the limit the oldest bytes go, counted, and the text says so */
+    char *id = start_task(s, "head -c 10000 /dev/zero | tr '\\0' x; echo; echo end");
+    cJSON *a = wait_task(s, id);
+    ck_assert_str_eq(sc_str(a, "taskStatus"), "completed");
+    const char *out = sc_str(a, "stdout");
+    ck_assert_uint_eq(strlen(out), 4096);
+    ck_assert_str_eq(out + 4096 - 5, "\nend\n");
+    ck_assert_int_eq((int)sc_num(a, "stdoutEnd"), 10005);
+    ck_assert_int_eq((int)sc_num(a, "stdoutDropped"), 10005 - 4096);
+    ck_assert_int_eq((int)sc_num(a, "stdoutOffset"), 10005 - 4096);
+    ck_assert_msg(strstr(tc_invoke_text(a), "The first 5909 bytes of its stdout were dropped"),
+                  "%.200s", tc_invoke_text(a) + strlen(tc_invoke_text(a)) - 200);
+    cJSON_Delete(a);
+    free(id);
+
+    /* an execution's timeout kills every process of the sandbox, the
+     * tasks' shell interpreter too: the task is reported lost */
+    id = start_task(s, "echo a; exec sleep 300");
+    wait_task_output(s, id, "a\n");
+    a = tc_invoke(s, "{\"name\":\"executeCommand\",\"arguments\":{\"command\":\"sleep 60\","
+                     "\"timeout\":0.5}}");
+    ck_assert_str_eq(sc_str(a, "status"), "timeout");
+    cJSON_Delete(a);
+    for (int stop = 0; stop < 2; stop++) {
+        a = call1(s, stop ? "stopTask" : "getTask", "taskId", id);
+        ck_assert_msg(!tc_invoke_is_error(a), "%s", tc_invoke_text(a));
+        ck_assert_str_eq(sc_str(a, "taskStatus"), "failed");
+        ck_assert_msg(strstr(sc_str(a, "error"), "lost"), "%s", sc_str(a, "error"));
+        ck_assert_ptr_nonnull(strstr(tc_invoke_text(a), "failed: lost"));
+        cJSON_Delete(a);
+    }
+    /* and the next task gets a new interpreter */
+    char *next = start_task(s, "echo again");
+    a = wait_task(s, next);
+    ck_assert_str_eq(sc_str(a, "taskStatus"), "completed");
+    ck_assert_str_eq(sc_str(a, "stdout"), "again\n");
+    cJSON_Delete(a);
+    free(next);
+    free(id);
+    ci_session_destroy(s);
+}
+END_TEST
+
 /* ------------------------------------------------------------ isolation */
 
 /*
@@ -604,6 +654,7 @@ static Suite *invoke_suite(void)
     tcase_add_test(tc, task_runs_to_completion);
     tcase_add_test(tc, task_stopped_and_unknown);
     tcase_add_test(tc, task_bound_through_invoke);
+    tcase_add_test(tc, task_output_limit_and_lost);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("isolation");
