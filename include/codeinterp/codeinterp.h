@@ -1170,7 +1170,8 @@ CI_EXPORT int ci_s3_upload(ci_session *session, const char *name, const char *ur
  * mime type and size) and removeFiles {"paths":[...]}; paths are relative
  * to /workspace as for ci_upload(). executeCode also takes AgentCore's
  * "runtime" ("python", "nodejs"; "deno" is refused as not installed). The
- * shell tools: executeCommand {"command":"ls -l"} (structuredContent
+ * shell tools: executeCommand {"command":"ls -l"} (text: stdout, then
+ * stderr, then "Exited with code N." when it failed; structuredContent
  * {stdout, stderr, exitCode, executionTime, status, ...} as executeCode),
  * startCommandExecution {"command":...} ({taskId, taskStatus}), getTask
  * {"taskId":...} ({taskId, taskStatus, stdout, stderr: everything still

@@ -124,7 +124,9 @@ static int append_line(ci_buf *b, const char *text)
 /*
  * The text an agent reads: stdout, then the last expression's value, then
  * for an error the traceback (or "Name: value" without one), or else for
- * another unsuccessful outcome what stopped it. 0 or a negative errno.
+ * another unsuccessful outcome what stopped it. A shell command has no
+ * traceback: its stderr, where a command says what went wrong, follows its
+ * stdout. 0 or a negative errno.
  */
 static int content_text(const ci_result *r, ci_buf *text)
 {
@@ -136,6 +138,14 @@ static int content_text(const ci_result *r, ci_buf *text)
     const char *tb = ci_result_error_traceback(r);
     int rc = ci_buf_append(text, out, out_len);
 
+    if (rc == 0 && ci_result_language(r) == CI_LANGUAGE_SHELL) {
+        size_t err_len;
+        const char *err = ci_result_stderr(r, &err_len);
+        if (err_len > 0 && text->len > 0 && text->data[text->len - 1] != '\n')
+            rc = ci_buf_append(text, "\n", 1);
+        if (rc == 0)
+            rc = ci_buf_append(text, err, err_len);
+    }
     if (rc == 0 && value)
         rc = append_line(text, value);
     if (rc < 0)

@@ -514,7 +514,7 @@ class Shell(unittest.TestCase):
         self.assertEqual(r["structuredContent"]["exitCode"], 3)
         self.assertEqual(r["structuredContent"]["stdout"], "hi\n")
         self.assertEqual(r["structuredContent"]["stderr"], "err\n")
-        self.assertEqual(text_of(r), "hi\nExited with code 3.")
+        self.assertEqual(text_of(r), "hi\nerr\nExited with code 3.")
         self.assertIs(answers[1]["isError"], False)
         self.assertEqual(answers[1]["structuredContent"]["stdout"], "f.txt\n")
         self.assertEqual(answers[2]["content"][0]["resource"]["text"], "made")
