@@ -333,6 +333,13 @@ START_TEST(config_timeouts_range)
         ck_assert_int_eq(setters[i](c, UINT64_MAX), CI_EINVAL);
         ck_assert_int_eq(setters[i](NULL, 1000), CI_EINVAL);
     }
+    /* the absolute lifetime: the same range, and 0 for none */
+    ck_assert_int_eq(ci_config_set_session_lifetime_ms(c, 0), 0);
+    ck_assert_int_eq(ci_config_set_session_lifetime_ms(c, 1), 0);
+    ck_assert_int_eq(ci_config_set_session_lifetime_ms(c, CI_MAX_TIMEOUT_MS), 0);
+    ck_assert_int_eq(ci_config_set_session_lifetime_ms(c, CI_MAX_TIMEOUT_MS + 1), CI_EINVAL);
+    ck_assert_int_eq(ci_config_set_session_lifetime_ms(c, UINT64_MAX), CI_EINVAL);
+    ck_assert_int_eq(ci_config_set_session_lifetime_ms(NULL, 1000), CI_EINVAL);
     ci_config_free(c);
 }
 END_TEST

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Suite 'timeouts': the execution limit, the idle lifetime and cancellation
+/* Suite 'timeouts': the execution limit, the idle and absolute lifetimes and cancellation
  * end the code that runs, keep the output made until then, leave no process
  * behind, and leave the session in the documented state. */
 #include "test_common.h"
@@ -269,6 +269,66 @@ START_TEST(use_keeps_session_alive)
 }
 END_TEST
 
+/* ---------------------------------------------------- absolute lifetime */
+
+/* Use does not extend it: a session called every 300 ms expires at its
+ * lifetime, and its processes go with it. */
+START_TEST(lifetime_ends_a_used_session)
+{
+    char marker[33];
+    tc_random_hex(marker, 32);
+    ci_config *c = tc_config_new();
+    ck_assert_int_eq(ci_config_set_session_lifetime_ms(c, 2500), 0);
+    ck_assert_int_eq(ci_config_set_idle_timeout_ms(c, 60000), 0);
+    ci_session *s = tc_session_new(c);
+    ci_config_free(c);
+    double created = tc_now_ms();
+    start_marked(s, marker);
+
+    ci_result *r = NULL;
+    int rc = 0;
+    while (tc_now_ms() - created < 10000.0) {
+        rc = ci_execute(s, "1", NULL, &r);
+        if (rc != 0)
+            break;
+        ci_result_free(r);
+        r = NULL;
+        usleep(300 * 1000);
+    }
+    double ended = tc_now_ms() - created;
+    ck_assert_msg(rc == CI_EEXPIRED, "after the lifetime: %d (%s)", rc, ci_strerror(rc));
+    ck_assert_msg(ended >= 2400.0 && ended < 5000.0, "expired %.0f ms after creation", ended);
+    ck_assert_msg(strstr(ci_session_last_error(s), "lifetime"), "%s", ci_session_last_error(s));
+    ck_assert_msg(tc_wait_marker_gone(marker, 5000) == 0,
+                  "a process of the expired session survived");
+    ck_assert_int_eq(ci_execute_command(s, "true", NULL, &r), CI_EEXPIRED);
+    ci_session_destroy(s);
+}
+END_TEST
+
+/* An execution running when the lifetime ends is stopped by the sandbox's
+ * own clock, long before its time limit, as session_expired. */
+START_TEST(lifetime_stops_a_running_execution)
+{
+    ci_config *c = tc_config_new();
+    ck_assert_int_eq(ci_config_set_session_lifetime_ms(c, 2000), 0);
+    ci_session *s = tc_session_new(c);
+    ci_config_free(c);
+    double t0 = tc_now_ms();
+    ci_result *r = NULL;
+    int rc = ci_execute(s, "import time\nprint('before', flush=True)\ntime.sleep(60)", NULL, &r);
+    double took = tc_now_ms() - t0;
+    ck_assert_msg(rc == 0, "ci_execute: %s: %s", ci_strerror(rc), ci_session_last_error(s));
+    tc_assert_status(r, CI_STATUS_SESSION_EXPIRED);
+    ck_assert_str_eq(tc_stdout(r), "before\n"); /* what it wrote is kept */
+    ck_assert_msg(took < 10000.0, "the execution ran %.0f ms past a 2 s lifetime", took);
+    ci_result_free(r);
+    r = NULL;
+    ck_assert_int_eq(ci_execute(s, "1", NULL, &r), CI_EEXPIRED);
+    ci_session_destroy(s);
+}
+END_TEST
+
 /* --------------------------------------------------------------- cancel */
 
 struct canceller {
@@ -362,6 +422,12 @@ static Suite *timeouts_suite(void)
     tcase_set_timeout(tc, 90);
     tcase_add_test(tc, idle_session_expires);
     tcase_add_test(tc, use_keeps_session_alive);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("lifetime");
+    tcase_set_timeout(tc, 90);
+    tcase_add_test(tc, lifetime_ends_a_used_session);
+    tcase_add_test(tc, lifetime_stops_a_running_execution);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("cancel");

@@ -259,6 +259,19 @@ CI_EXPORT int ci_config_set_exec_timeout_ms(ci_config *config, uint64_t ms);
  *  CI_EEXPIRED.
  *  @since 0.1 */
 CI_EXPORT int ci_config_set_idle_timeout_ms(ci_config *config, uint64_t ms);
+/**
+ * Session lifetime, counted from ci_session_create() whatever the session
+ * does, 1 ms .. CI_MAX_TIMEOUT_MS (8 h), or 0 for none (the default): only
+ * the idle lifetime applies. When it runs out the sandbox is killed with
+ * everything in it (a running execution ends with status
+ * CI_STATUS_SESSION_EXPIRED, background tasks die), and every later call
+ * fails with CI_EEXPIRED, as after the idle lifetime. It is enforced by the
+ * sandbox's own clock too, so a host that stops calling does not keep the
+ * sandbox past it. AgentCore's sessionTimeoutSeconds is this lifetime.
+ * @return 0 or CI_EINVAL when out of range.
+ * @since 0.2
+ */
+CI_EXPORT int ci_config_set_session_lifetime_ms(ci_config *config, uint64_t ms);
 /** Network mode (default CI_NETWORK_NONE). @since 0.1 */
 CI_EXPORT int ci_config_set_network(ci_config *config, ci_network mode);
 /** Bytes of stdout and of stderr captured per execution (each), 0 .. 1 GiB,

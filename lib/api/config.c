@@ -110,6 +110,15 @@ CI_EXPORT int ci_config_set_idle_timeout_ms(ci_config *c, uint64_t ms)
     return r;
 }
 
+CI_EXPORT int ci_config_set_session_lifetime_ms(ci_config *c, uint64_t ms)
+{
+    CHECK_CONFIG(c);
+    int r = ms == 0 ? CI_OK : check_duration(ms, "session lifetime");
+    if (r == CI_OK)
+        c->session_lifetime_ms = ms;
+    return r;
+}
+
 CI_EXPORT int ci_config_set_network(ci_config *c, ci_network mode)
 {
     CHECK_CONFIG(c);

@@ -441,6 +441,8 @@ static void session_params(struct ci_audit_params *p, const struct ci_config *cf
     ci_audit_param_str(p, "network", network ? network : "unknown");
     ci_audit_param_u64(p, "exec_timeout_ms", cfg->exec_timeout_ms);
     ci_audit_param_u64(p, "idle_timeout_ms", cfg->idle_timeout_ms);
+    if (cfg->session_lifetime_ms)
+        ci_audit_param_u64(p, "session_lifetime_ms", cfg->session_lifetime_ms);
     ci_audit_param_u64(p, "memory_limit_bytes", cfg->memory_limit);
     ci_audit_param_u64(p, "cpu_millis", cfg->cpu_millis);
     ci_audit_param_u64(p, "max_processes", cfg->max_processes);

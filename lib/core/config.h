@@ -17,6 +17,7 @@ struct ci_config {
     uint32_t uid_count;
     uint64_t exec_timeout_ms;
     uint64_t idle_timeout_ms;
+    uint64_t session_lifetime_ms; /* 0: none */
     ci_network network;
     size_t output_limit;
     uint32_t max_processes;

@@ -84,6 +84,7 @@ static int start_sandbox(struct ci_session *s, char *err, size_t errlen)
         .uid_base = c->uid_base,
         .uid_count = c->uid_count,
         .idle_timeout_ms = c->idle_timeout_ms,
+        .lifetime_ms = c->session_lifetime_ms,
         .network = c->network,
         .max_processes = c->max_processes,
         .max_open_files = c->max_open_files,
@@ -209,9 +210,12 @@ int ci_session_check_alive(struct ci_session *s)
 {
     if (!s->expired) {
         int state = s->ops->check(s->sb);
+        uint64_t now = ci_now_ms();
         if (state == CI_EEXPIRED ||
             (state == CI_OK && !s->busy_sent &&
-             ci_now_ms() - s->last_used_ms >= s->cfg.idle_timeout_ms)) {
+             now - s->last_used_ms >= s->cfg.idle_timeout_ms) ||
+            (state == CI_OK && s->cfg.session_lifetime_ms &&
+             now - s->created_ms >= s->cfg.session_lifetime_ms)) {
             /* whichever clock got there first, the verdict is the same */
             s->expired = 1;
             ci_session_forget_contexts(s);
@@ -222,6 +226,11 @@ int ci_session_check_alive(struct ci_session *s)
             return ci_fail(s, state, "session %s: its sandbox is gone", s->id);
         }
     }
+    if (s->expired && s->cfg.session_lifetime_ms &&
+        ci_now_ms() - s->created_ms >= s->cfg.session_lifetime_ms)
+        return ci_fail(s, CI_EEXPIRED, "session %s expired: its lifetime of %llu ms ran out; "
+                       "create a new session", s->id,
+                       (unsigned long long)s->cfg.session_lifetime_ms);
     if (s->expired)
         return ci_fail(s, CI_EEXPIRED, "session %s expired after %llu ms idle; create a new session",
                        s->id, (unsigned long long)s->cfg.idle_timeout_ms);

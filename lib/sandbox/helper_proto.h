@@ -25,7 +25,8 @@
  *   started  {init_pid}: host pid of the sandbox's init (sent by stage one)
  *   ready    the sandbox is built
  *   error    {layer, errno, message}: setup failed; the helper exits
- *   expired  the idle lifetime ran out; everything is killed, the helper exits
+ *   expired  the idle lifetime or the absolute lifetime ran out; everything
+ *            is killed, the helper exits
  *   exited   {pid}: a runner the init spawned ended (unsolicited)
  */
 #pragma once

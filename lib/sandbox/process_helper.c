@@ -159,6 +159,7 @@ static cJSON *build_config(const struct ci_sandbox_params *cfg, const struct ci_
     cJSON_AddNumberToObject(m, "nofile", cfg->max_open_files);
     cJSON_AddNumberToObject(m, "fsize", (double)cfg->max_file_size);
     cJSON_AddNumberToObject(m, "idle_ms", (double)cfg->idle_timeout_ms);
+    cJSON_AddNumberToObject(m, "lifetime_ms", (double)cfg->lifetime_ms);
     /* Without a memory cgroup the data-segment rlimit is the memory cap. */
     cJSON_AddNumberToObject(m, "data_limit",
                             sb->cg.mode == CI_CGROUP_NONE ? (double)cfg->memory_limit : 0);

@@ -20,7 +20,7 @@
 #include "codeinterp/codeinterp.h"
 #include "util/safe_path.h"
 
-#define CI_SANDBOX_OPS_VERSION 4
+#define CI_SANDBOX_OPS_VERSION 5
 
 struct ci_sandbox;
 
@@ -41,6 +41,7 @@ struct ci_sandbox_params {
     const char *state_dir;     /* host folder for per-session state */
     uint32_t uid_base, uid_count; /* root host: the range sandbox uids are leased from */
     uint64_t idle_timeout_ms;  /* the sandbox's own idle clock */
+    uint64_t lifetime_ms;      /* its absolute lifetime from start; 0: none */
     ci_network network;
     uint32_t max_processes;
     uint32_t max_open_files;

@@ -32,6 +32,7 @@ struct helper_config {
     uint64_t nofile;
     uint64_t fsize;
     uint64_t idle_ms;
+    uint64_t lifetime_ms; /* from the config message on; 0: none */
     uint64_t data_limit;  /* RLIMIT_DATA, 0: unlimited */
     unsigned char *seccomp_bpf;
     size_t seccomp_len;

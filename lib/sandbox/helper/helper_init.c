@@ -422,17 +422,18 @@ void helper_run_init(const struct helper_config *cfg, int sock)
 
     int busy = 0;
     uint64_t idle_since = ci_now_ms();
+    /* The absolute lifetime counts from here, busy or not. */
+    uint64_t life_end = cfg->lifetime_ms ? ci_now_ms() + cfg->lifetime_ms : UINT64_MAX;
     for (;;) {
-        int timeout = -1;
-        if (!busy) {
-            uint64_t now = ci_now_ms(), end = idle_since + cfg->idle_ms;
-            if (now >= end) {
-                send_simple(sock, "expired");
-                kill_everything();
-                _exit(INIT_EXIT_EXPIRED);
-            }
-            timeout = end - now > 60000 ? 60000 : (int)(end - now);
+        uint64_t now = ci_now_ms(), end = life_end;
+        if (!busy && idle_since + cfg->idle_ms < end)
+            end = idle_since + cfg->idle_ms;
+        if (now >= end) {
+            send_simple(sock, "expired");
+            kill_everything();
+            _exit(INIT_EXIT_EXPIRED);
         }
+        int timeout = end - now > 60000 ? 60000 : (int)(end - now);
         struct pollfd p[3] = { { .fd = sock, .events = POLLIN }, { .fd = sigfd, .events = POLLIN },
                                { .fd = notify_fd, .events = POLLIN } };
         int n = poll(p, 3, timeout);

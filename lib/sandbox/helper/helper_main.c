@@ -99,6 +99,7 @@ static int parse_config(const cJSON *m, struct helper_config *c, struct helper_e
         get_u64(m, "share_network", &net) || get_u64(m, "tmp_size", &c->tmp_size) ||
         get_u64(m, "nproc", &c->nproc) || get_u64(m, "nofile", &c->nofile) ||
         get_u64(m, "fsize", &c->fsize) || get_u64(m, "idle_ms", &c->idle_ms) ||
+        get_u64(m, "lifetime_ms", &c->lifetime_ms) ||
         get_u64(m, "data_limit", &c->data_limit))
         return helper_fail(e, "protocol", EPROTO, "config lacks a numeric field");
     c->uid = (uid_t)uid;
