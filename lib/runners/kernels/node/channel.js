@@ -59,7 +59,8 @@ function serve(execute) {
                     error: { name: 'ProtocolError', value: 'unknown op', traceback: '' } };
             } else {
                 try {
-                    reply = await execute(typeof request.code === 'string' ? request.code : '', request);
+                    const code = typeof request.code === 'string' ? request.code : '';
+                    reply = await execute(code, request);
                 } catch (e) {
                     reply = { status: 'error', exit_code: 1, value: null,
                         error: { name: 'KernelError', value: safeString(e && e.message), traceback: safeString(e && e.stack) } };

@@ -39,4 +39,5 @@ const TYPESCRIPT = process.argv.includes('--typescript');
 if (TYPESCRIPT)
     typescript.registerTsLoader();
 const transpile = TYPESCRIPT ? typescript.transpile : null;
-setControlSocket(serve((code, request) => withCallContext(request, () => runCell(code, transpile))));
+setControlSocket(serve((code, request) =>
+    withCallContext(request, () => runCell(code, transpile))));
