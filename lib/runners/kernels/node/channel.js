@@ -2,7 +2,8 @@
 /*
  * The requests and replies on the control channel (see
  * lib/core/runner_frame.h): on fd 3, frames of a 4-byte big-endian length and
- * a UTF-8 JSON object. Requests {"op": "execute", "id": n, "code": str};
+ * a UTF-8 JSON object. Requests {"op": "execute", "id": n, "code": str,
+ * "env"?: {name: value}, "cwd"?: str} (env and cwd: call_context.js);
  * replies {"id": n, "status": "ok"|"error", "exit_code": int,
  * "value": str|null, "error": {"name", "value", "traceback"}|null}. The
  * requests are run one at a time, in order; the kernel exits when the
@@ -39,8 +40,8 @@ function encodeReply(reply) {
     return BufferCtor.concat([head, body]);
 }
 
-/* Serves the requests: execute(code) gives the reply to an execute
- * request (without its id). Returns the channel's socket. */
+/* Serves the requests: execute(code, request) gives the reply to an
+ * execute request (without its id). Returns the channel's socket. */
 function serve(execute) {
     const ctl = new net.Socket({ fd: CONTROL_FD, readable: true, writable: true });
     const queue = [];
@@ -58,7 +59,8 @@ function serve(execute) {
                     error: { name: 'ProtocolError', value: 'unknown op', traceback: '' } };
             } else {
                 try {
-                    reply = await execute(typeof request.code === 'string' ? request.code : '');
+                    const code = typeof request.code === 'string' ? request.code : '';
+                    reply = await execute(code, request);
                 } catch (e) {
                     reply = { status: 'error', exit_code: 1, value: null,
                         error: { name: 'KernelError', value: safeString(e && e.message), traceback: safeString(e && e.stack) } };

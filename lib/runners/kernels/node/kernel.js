@@ -5,6 +5,7 @@
  *
  *   channel.js        the requests and replies on fd 3
  *   run_cell.js       one cell, from its source to its reply
+ *   call_context.js   the request's env and cwd, for its cell only
  *   compile.js        a cell compiled, in the persistent context if it can be
  *   rewrite.js        the persistent context: how a cell is rewritten for it
  *   tokenizer.js, statements.js   the tokens and top-level statements it rewrites
@@ -30,6 +31,7 @@ require('./stack_traces');
 const typescript = require('./typescript');
 const { setControlSocket } = require('./resources');
 const { runCell } = require('./run_cell');
+const { withCallContext } = require('./call_context');
 const { serve } = require('./channel');
 
 const TYPESCRIPT = process.argv.includes('--typescript');
@@ -37,4 +39,5 @@ const TYPESCRIPT = process.argv.includes('--typescript');
 if (TYPESCRIPT)
     typescript.registerTsLoader();
 const transpile = TYPESCRIPT ? typescript.transpile : null;
-setControlSocket(serve((code) => runCell(code, transpile)));
+setControlSocket(serve((code, request) =>
+    withCallContext(request, () => runCell(code, transpile))));
