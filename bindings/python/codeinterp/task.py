@@ -84,12 +84,11 @@ class Task:
         self.execution_time = 0.0
         self.cpu_time = None
         self.peak_memory = None
-        # per stream: the offset to ask for next, and what was fetched (by
-        # status() or wait() as well) and not yet handed out by output()
-        self._ends = [0, 0]
-        self._bytes = [bytearray(), bytearray()]
-        self._text = [[], []]
-        self._dropped = [0, 0]
+        # per stream: the offset output() reads from next, and the end the
+        # last snapshot gave (status() asks from there, so that it moves
+        # only the bytes that came since; output() reads them again)
+        self._read = [0, 0]
+        self._seen = [0, 0]
         self._decoders = [codecs.getincrementaldecoder("utf-8")("replace") for _ in _STREAMS]
 
     def _take(self, info):
@@ -103,40 +102,30 @@ class Task:
         self.cpu_time = None if cpu_ms < 0 else cpu_ms / 1000.0
         self.peak_memory = lib.ci_task_info_peak_memory_bytes(info) or None
 
-    def _refresh(self):
-        """Asks the session for a snapshot from the current offsets, keeps
-        its new output for output() and moves the offsets to its end."""
+    def _get(self, offsets):
+        """A snapshot (ci_task_info handle) with the output from `offsets`;
+        its state, exit code and times taken. Free it with
+        ci_task_info_free()."""
         info = ctypes.c_void_p()
         with self._session._use() as h:
-            check(lib.ci_task_get(h, self.id.encode(), self._ends[0], self._ends[1],
+            check(lib.ci_task_get(h, self.id.encode(), offsets[0], offsets[1],
                                   ctypes.byref(info)), h)
         try:
             self._take(info)
-            final = self._status in FINAL_STATUSES
             for i, stream in enumerate(_STREAMS):
-                length = ctypes.c_size_t()
-                ptr = lib.ci_task_info_output(info, stream, ctypes.byref(length))
-                data = ctypes.string_at(ptr, length.value) if ptr and length.value else b""
-                dropped = lib.ci_task_info_output_dropped(info, stream)
-                end = lib.ci_task_info_output_end(info, stream)
-                decoder = self._decoders[i]
-                if dropped:
-                    # a character cut by the drop cannot be completed
-                    self._text[i].append(decoder.decode(b"", final=True))
-                    self._dropped[i] += dropped
-                self._bytes[i] += data
-                self._text[i].append(decoder.decode(data, final=final))
-                self._ends[i] = max(self._ends[i], end)
-        finally:
+                self._seen[i] = max(self._seen[i], lib.ci_task_info_output_end(info, stream))
+        except BaseException:
             lib.ci_task_info_free(info)
+            raise
+        return info
 
     def status(self):
         """The task's state now: "submitted", "working", "completed" (its
         command exited, whatever its exit code), "canceled" (stopped) or
         "failed" (it could not start, or was lost: the session's shell
-        interpreter was killed, as on an execution's timeout). New output
-        seen on the way is kept for output()."""
-        self._refresh()
+        interpreter was killed, as on an execution's timeout). Output is
+        left for output()."""
+        lib.ci_task_info_free(self._get(self._seen))
         return self._status
 
     @property
@@ -145,27 +134,41 @@ class Task:
         by signal n, 137 once stopped), else None. Asks the session unless
         an ended state was already seen."""
         if self._status not in FINAL_STATUSES:
-            self._refresh()
+            self.status()
         return self._exit_code
 
     def output(self):
         """What the task wrote since the previous output() (or since it
-        started): a TaskOutput with stdout and stderr apart, and how many
-        bytes of each were lost to the task output limit in between."""
-        self._refresh()
-        out = TaskOutput("".join(self._text[0]), "".join(self._text[1]),
-                         bytes(self._bytes[0]), bytes(self._bytes[1]),
-                         self._dropped[0], self._dropped[1])
-        self._bytes = [bytearray(), bytearray()]
-        self._text = [[], []]
-        self._dropped = [0, 0]
-        return out
+        started), read from the library by offsets: a TaskOutput with stdout
+        and stderr apart, and how many bytes of each were lost in between
+        because the task wrote more than the task output limit (the library
+        keeps the newest bytes). What is returned is contiguous: the bytes
+        right after the lost ones, up to the newest."""
+        info = self._get(self._read)
+        try:
+            final = self._status in FINAL_STATUSES
+            fields = {}
+            for i, (stream, name) in enumerate(zip(_STREAMS, ("stdout", "stderr"))):
+                length = ctypes.c_size_t()
+                ptr = lib.ci_task_info_output(info, stream, ctypes.byref(length))
+                data = ctypes.string_at(ptr, length.value) if ptr and length.value else b""
+                dropped = lib.ci_task_info_output_dropped(info, stream)
+                decoder = self._decoders[i]
+                # a character cut by a drop cannot be completed
+                head = decoder.decode(b"", final=True) if dropped else ""
+                fields[name] = head + decoder.decode(data, final=final)
+                fields[name + "_bytes"] = data
+                fields[name + "_dropped"] = dropped
+                self._read[i] = max(self._read[i], lib.ci_task_info_output_end(info, stream))
+        finally:
+            lib.ci_task_info_free(info)
+        return TaskOutput(**fields)
 
     def wait(self, timeout=None):
         """Polls the task until it has ended and returns its final status
         ("completed", "canceled" or "failed"). Raises TimeoutError when it
         still runs after `timeout` seconds (None: no limit); the task keeps
-        running then. Output seen while polling is kept for output()."""
+        running then. Output is left for output()."""
         if timeout is not None:
             if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
                 raise TypeError("timeout must be a number of seconds, not %r" % (timeout,))
