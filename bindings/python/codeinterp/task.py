@@ -168,7 +168,8 @@ class Task:
         """Polls the task until it has ended and returns its final status
         ("completed", "canceled" or "failed"). Raises TimeoutError when it
         still runs after `timeout` seconds (None: no limit); the task keeps
-        running then. Output is left for output()."""
+        running then. While the session executes on another thread, it
+        waits for that to end. Output is left for output()."""
         if timeout is not None:
             if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
                 raise TypeError("timeout must be a number of seconds, not %r" % (timeout,))
@@ -178,8 +179,12 @@ class Task:
                     code=errors.InvalidArgumentError.code)
             deadline = time.monotonic() + timeout
         delay = 0.01
+        status = self._status
         while True:
-            status = self.status()
+            try:
+                status = self.status()
+            except errors.SessionBusyError:
+                pass  # the session executes on another thread: ask again later
             if status in FINAL_STATUSES:
                 return status
             if timeout is not None:

@@ -4,6 +4,7 @@ env, cwd and kill_leftovers, stray output, and background tasks (start,
 status, output by offsets, wait, stop, the bound, the end of the session)."""
 import os
 import random
+import threading
 import time
 
 import pytest
@@ -225,7 +226,7 @@ def test_status_and_wait_keep_output_for_output(session):
     assert task.output().stdout == ""
 
 
-def test_task_output_limit_drops_oldest(client):
+def test_task_output_limit_drops_oldest():
     with CodeInterpreterClient(timeout=TIMEOUT, task_output_limit="4K") as small:
         with small.create_session() as session:
             # 20000 bytes of digits in 2000 lines of 10 bytes
@@ -268,6 +269,20 @@ def test_stop(session):
     assert done.stop() == "completed" and done.exit_code == 0
 
 
+def test_wait_while_the_session_executes_elsewhere(session):
+    task = session.start_task("sleep 0.5; echo done")
+    worker = threading.Thread(target=session.execute_command, args=("sleep 1.5",))
+    worker.start()
+    try:
+        assert until(lambda: session._busy.locked(), 5)
+        with pytest.raises(codeinterp.SessionBusyError):
+            task.status()
+        assert task.wait(timeout=30) == "completed"
+    finally:
+        worker.join()
+    assert task.output().stdout == "done\n"
+
+
 def test_task_env_and_cwd(session):
     assert session.execute_command("mkdir -p work/here").ok
     task = session.start_task('echo "$TASK_VAR"; pwd', env={"TASK_VAR": "t v"}, cwd="work/here")
@@ -277,7 +292,7 @@ def test_task_env_and_cwd(session):
         session.start_task("pwd", cwd="no-such")
 
 
-def test_task_bound_raises_too_many(client):
+def test_task_bound_raises_too_many():
     with CodeInterpreterClient(timeout=TIMEOUT, max_tasks=2) as bounded:
         with bounded.create_session() as session:
             first = session.start_task("sleep %s" % marker())
