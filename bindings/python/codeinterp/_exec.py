@@ -166,9 +166,10 @@ def _env_items(env):
     for name, value in env.items():
         if not isinstance(name, (str, bytes)):
             raise TypeError("env names must be str, not %r" % (name,))
+        shown = os.fsdecode(name)
         if not isinstance(value, (str, bytes)):
-            raise TypeError("env %s: the value must be a str, not %r" % (name, value))
-        items.append((_c_string(name, "env name"), _c_string(value, "env %s" % name)))
+            raise TypeError("env %s: the value must be a str, not %r" % (shown, value))
+        items.append((_c_string(name, "env name"), _c_string(value, "env %s" % shown)))
     return items
 
 
