@@ -230,14 +230,24 @@ def test_task_output_limit_drops_oldest():
     with CodeInterpreterClient(timeout=TIMEOUT, task_output_limit="4K") as small:
         with small.create_session() as session:
             # 20000 bytes of digits in 2000 lines of 10 bytes
-            task = session.start_task("i=0; while [ $i -lt 2000 ]; do printf '%09d\\n' $i; "
-                                      "i=$((i+1)); done")
+            lines = "i=0; while [ $i -lt 2000 ]; do printf '%09d\\n' $i; i=$((i+1)); done"
+            task = session.start_task(lines)
             assert task.wait(timeout=60) == "completed"
             got = task.output()
+            # a gap between two reads: what the first read took is not
+            # counted as lost, what came after it is
+            later = session.start_task("echo ready; sleep 1; " + lines)
+            first = []
+            assert until(lambda: first.append(later.output().stdout_bytes)
+                         or b"".join(first) == b"ready\n")
+            assert later.wait(timeout=60) == "completed"
+            second = later.output()
     assert got.truncated and got.stdout_truncated and not got.stderr_truncated
     assert len(got.stdout_bytes) == 4096
     assert got.stdout_dropped + len(got.stdout_bytes) == 20000
     assert got.stdout_bytes.endswith(b"000001999\n")  # the newest bytes are kept
+    assert second.stdout_dropped == 20000 - 4096 and len(second.stdout_bytes) == 4096
+    assert second.stdout_bytes.endswith(b"000001999\n")
 
 
 def test_wait_timeout_raises(session):
