@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""Python binding of libcodeinterp: run untrusted Python, JavaScript and
-TypeScript in a sandbox on this Linux host.
+"""Python binding of libcodeinterp: run untrusted Python, JavaScript,
+TypeScript and shell commands in a sandbox on this Linux host.
 
     from codeinterp import CodeInterpreterClient
 
@@ -25,12 +25,15 @@ from .errors import *  # noqa: F401,F403 - the hierarchy is part of the API
 from .result import (Artifact, DeniedSyscall, ExecutionError, ExecutionResult, FileInfo, Image,
                      S3Upload, Usage)
 from .session import Session
+from .task import Task, TaskOutput
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CodeInterpreterClient",
     "Session",
+    "Task",
+    "TaskOutput",
     "ExecutionResult",
     "ExecutionError",
     "Image",

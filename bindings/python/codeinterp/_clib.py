@@ -33,6 +33,10 @@ AUDIT_CALLBACK = CFUNCTYPE(None, c_void_p, c_size_t, c_void_p)
 #                                     uint64_t bytes_total, void *user_data);
 PROGRESS_CALLBACK = CFUNCTYPE(c_int, c_char_p, c_uint64, c_uint64, c_void_p)
 
+# The streams of ci_task_info_output() and its offsets.
+TASK_STDOUT = 1
+TASK_STDERR = 2
+
 # name: (restype, argtypes). The order follows codeinterp.h.
 FUNCTIONS = {
     # errors, version, memory
@@ -99,8 +103,12 @@ FUNCTIONS = {
     "ci_exec_options_set_clear_context": (c_int, [handle, c_int]),
     "ci_exec_options_set_stdout_callback": (c_int, [handle, OUTPUT_CALLBACK, c_void_p]),
     "ci_exec_options_set_stderr_callback": (c_int, [handle, OUTPUT_CALLBACK, c_void_p]),
+    "ci_exec_options_set_env": (c_int, [handle, c_char_p, c_char_p]),
+    "ci_exec_options_set_cwd": (c_int, [handle, c_char_p]),
+    "ci_exec_options_set_kill_leftovers": (c_int, [handle, c_int]),
     # execution and results
     "ci_execute": (c_int, [handle, c_char_p, handle, handle_out]),
+    "ci_execute_command": (c_int, [handle, c_char_p, handle, handle_out]),
     "ci_execute_oneshot": (c_int, [handle, c_char_p, handle, handle_out]),
     "ci_result_free": (None, [handle]),
     "ci_result_status": (c_int, [handle]),
@@ -129,7 +137,28 @@ FUNCTIONS = {
     "ci_result_denied_syscall_count": (c_size_t, [handle]),
     "ci_result_denied_syscall_name": (c_char_p, [handle, c_size_t]),
     "ci_result_denied_syscall_times": (c_uint64, [handle, c_size_t]),
+    "ci_result_stray_output_bytes": (c_uint64, [handle]),
     "ci_result_to_json": (c_int, [handle, POINTER(c_void_p)]),
+    # background tasks
+    "ci_task_status_name": (c_char_p, [c_int]),
+    "ci_config_set_max_tasks": (c_int, [handle, c_uint32]),
+    "ci_config_set_task_output_limit": (c_int, [handle, c_size_t]),
+    "ci_task_start": (c_int, [handle, c_char_p, handle, POINTER(c_void_p)]),
+    "ci_task_get": (c_int, [handle, c_char_p, c_uint64, c_uint64, handle_out]),
+    "ci_task_stop": (c_int, [handle, c_char_p, handle_out]),
+    "ci_task_info_free": (None, [handle]),
+    "ci_task_info_id": (c_char_p, [handle]),
+    "ci_task_info_status": (c_int, [handle]),
+    "ci_task_info_exit_code": (c_int, [handle]),
+    "ci_task_info_error": (c_char_p, [handle]),
+    "ci_task_info_output": (c_void_p, [handle, c_int, POINTER(c_size_t)]),
+    "ci_task_info_output_offset": (c_uint64, [handle, c_int]),
+    "ci_task_info_output_end": (c_uint64, [handle, c_int]),
+    "ci_task_info_output_dropped": (c_uint64, [handle, c_int]),
+    "ci_task_info_wall_ms": (c_double, [handle]),
+    "ci_task_info_cpu_ms": (c_double, [handle]),
+    "ci_task_info_peak_memory_bytes": (c_uint64, [handle]),
+    "ci_task_info_to_json": (c_int, [handle, POINTER(c_void_p)]),
     # files
     "ci_config_set_upload_limit": (c_int, [handle, c_uint64]),
     "ci_upload": (c_int, [handle, c_char_p, c_char_p, c_size_t]),

@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: MIT
 """One execution: the ci_exec_options of a call, its streaming callbacks, and
-the call itself (ci_execute on a session or ci_execute_oneshot)."""
+the call itself (ci_execute or ci_execute_command on a session, or
+ci_execute_oneshot)."""
 import codecs
+import collections.abc
 import ctypes
+import os
 
 from . import errors
-from ._clib import OUTPUT_CALLBACK, PROGRESS_CALLBACK, check, lib
+from ._clib import OUTPUT_CALLBACK, PROGRESS_CALLBACK, check, lib, text
 from ._names import language_code, seconds_to_ms
 from .result import ExecutionResult
 
@@ -85,7 +88,7 @@ class ExecOptions:
 
     def __init__(self, language="python", timeout=None, clear_context=False,
                  on_stdout=None, on_stderr=None, input_s3_uri=None, output_s3_uri=None,
-                 on_progress=None):
+                 on_progress=None, env=None, cwd=None, kill_leftovers=False):
         self.streams = []  # the callback objects C holds while the options live
         out = ctypes.c_void_p()
         check(lib.ci_exec_options_new(ctypes.byref(out)))
@@ -111,6 +114,18 @@ class ExecOptions:
                 check(lib.ci_exec_options_set_progress_callback(
                     self.handle, progress.c_callback, None))
                 self.streams.append(progress)
+            # set only when asked for, so that a library without these calls
+            # still runs everything else
+            if env is not None:
+                for name, value in _env_items(env):
+                    rc = lib.ci_exec_options_set_env(self.handle, name, value)
+                    if rc < 0:
+                        check(rc, message="env %s: %s" % (
+                            os.fsdecode(name), text(lib.ci_last_error())))
+            if cwd is not None:
+                check(lib.ci_exec_options_set_cwd(self.handle, _c_string(cwd, "cwd")))
+            if kill_leftovers:
+                check(lib.ci_exec_options_set_kill_leftovers(self.handle, 1))
         except BaseException:
             self.close()
             raise
@@ -127,25 +142,62 @@ class ExecOptions:
         self.close()
 
 
+def _invalid(message):
+    return errors.InvalidArgumentError(message, code=errors.InvalidArgumentError.code)
+
+
+def _c_string(value, what):
+    """A str (in the file system encoding, as os.fsencode), bytes or
+    os.PathLike as bytes without NUL for the library."""
+    if not isinstance(value, (str, bytes, os.PathLike)):
+        raise TypeError("%s must be a str or path, not %r" % (what, value))
+    value = os.fsencode(value)
+    if b"\0" in value:
+        raise _invalid("%s must not contain a NUL character" % what)
+    return value
+
+
+def _env_items(env):
+    """(name, value) pairs of an env mapping as bytes; the library checks
+    the names and sizes."""
+    if not isinstance(env, collections.abc.Mapping):
+        raise TypeError("env must be a mapping of names to values, not %r" % (env,))
+    items = []
+    for name, value in env.items():
+        if not isinstance(name, (str, bytes)):
+            raise TypeError("env names must be str, not %r" % (name,))
+        shown = os.fsdecode(name)
+        if not isinstance(value, (str, bytes)):
+            raise TypeError("env %s: the value must be a str, not %r" % (shown, value))
+        items.append((_c_string(name, "env name"), _c_string(value, "env %s" % shown)))
+    return items
+
+
 def _uri(uri):
     if not isinstance(uri, str):
         raise TypeError("an S3 URI must be a str, not %r" % (uri,))
     return uri.encode("utf-8")
 
 
-def execute(call, target, code, session=None, **options):
-    """Runs `call` (lib.ci_execute or lib.ci_execute_oneshot) on `target` (a
-    session or config handle) and returns an ExecutionResult. `session` is
-    the handle whose last error explains a failure (None for one-shot)."""
+def source(code, what="code"):
+    """Code or a command line (str or bytes) as bytes for the library."""
     if isinstance(code, bytes):
         raw = code
     elif isinstance(code, str):
         raw = code.encode("utf-8")
     else:
-        raise TypeError("code must be str or bytes, not %r" % type(code).__name__)
+        raise TypeError("%s must be str or bytes, not %r" % (what, type(code).__name__))
     if b"\0" in raw:
-        raise errors.InvalidArgumentError("code must not contain a NUL character",
-                                          code=errors.InvalidArgumentError.code)
+        raise _invalid("%s must not contain a NUL character" % what)
+    return raw
+
+
+def execute(call, target, code, session=None, what="code", **options):
+    """Runs `call` (lib.ci_execute, lib.ci_execute_command or
+    lib.ci_execute_oneshot) on `target` (a session or config handle) and
+    returns an ExecutionResult. `session` is the handle whose last error
+    explains a failure (None for one-shot); `what` names `code` in errors."""
+    raw = source(code, what)
     with ExecOptions(**options) as opts:
         out = ctypes.c_void_p()
         rc = call(target, raw, opts.handle, ctypes.byref(out))

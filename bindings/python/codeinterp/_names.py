@@ -26,8 +26,9 @@ def seconds_to_ms(seconds, what):
 
 
 def language_code(name):
-    """The ci_language value of "python", "javascript", "typescript" (or
-    "py", "js", "ts"; any case); an unknown one is an UnknownNameError."""
+    """The ci_language value of "python", "javascript", "typescript",
+    "shell" (or "py", "js", "ts", "sh"; any case); an unknown one is an
+    UnknownNameError."""
     if not isinstance(name, str):
         raise TypeError("language must be a str, not %r" % (name,))
     out = ctypes.c_int()
@@ -62,3 +63,10 @@ def cgroup_mode_name(mode):
     """The name of a ci_cgroup_mode value; "unknown" for one this library
     does not name."""
     return text(lib.ci_cgroup_mode_name(mode)) or "unknown"
+
+
+def task_status_name(status):
+    """The name of a ci_task_status value ("submitted", "working",
+    "completed", "canceled", "failed"); "unknown" for one this library does
+    not name."""
+    return text(lib.ci_task_status_name(status)) or "unknown"

@@ -84,6 +84,9 @@ _OPTIONS = {
     "max_file_size": ("ci_config_set_max_file_size", _size(64)),
     "tmp_size": ("ci_config_set_tmp_size", _size(64)),
     "upload_limit": ("ci_config_set_upload_limit", _size(64)),
+    "max_tasks": ("ci_config_set_max_tasks", _uint(32)),
+    "task_output_limit": ("ci_config_set_task_output_limit",
+                          _size(8 * ctypes.sizeof(ctypes.c_size_t))),
     "helper_path": ("ci_config_set_helper_path", _path),
     "kernel_dir": ("ci_config_set_kernel_dir", _path),
     "runtime_dir": ("ci_config_set_runtime_dir", _path),
@@ -135,6 +138,10 @@ class CodeInterpreterClient:
             directory, the only choice for a non-root host).
         output_limit: stdout and stderr bytes kept per execution (16M).
         max_processes, max_open_files, max_file_size, tmp_size, upload_limit.
+        max_tasks: background tasks running at once per session (1 .. 1024,
+            default 16); one more raises TooManyError.
+        task_output_limit: stdout and stderr bytes buffered per task (each;
+            4K .. 256M, default 1M); past it the oldest are dropped.
         env: dict of environment variables for the sandbox (None removes).
         audit_file: append audit records to this file; audit_fsync: fsync each.
         s3_access_key_id, s3_secret_access_key, s3_session_token: S3
@@ -217,18 +224,19 @@ class CodeInterpreterClient:
 
     def execute(self, code, language="python", timeout=None, clear_context=False,
                 on_stdout=None, on_stderr=None, input_s3_uri=None, output_s3_uri=None,
-                on_progress=None):
+                on_progress=None, *, env=None, cwd=None, kill_leftovers=False):
         """Runs `code` once in a fresh sandbox, destroyed before returning,
         and returns its ExecutionResult (the code's own errors are in
-        result.status and result.error, not raised). Options as
-        Session.execute(); a sandbox that cannot be built raises
-        SandboxError or LimitError."""
+        result.status and result.error, not raised). language="shell" runs
+        a command line with /bin/sh -c. Options as Session.execute(); a
+        sandbox that cannot be built raises SandboxError or LimitError."""
         with self._config_in_use() as config:
             return _exec.execute(lib.ci_execute_oneshot, config, code, language=language,
                                  timeout=timeout, clear_context=clear_context,
                                  on_stdout=on_stdout, on_stderr=on_stderr,
                                  input_s3_uri=input_s3_uri, output_s3_uri=output_s3_uri,
-                                 on_progress=on_progress)
+                                 on_progress=on_progress, env=env, cwd=cwd,
+                                 kill_leftovers=kill_leftovers)
 
     def create_session(self):
         """A new Session (also a context manager). Raises SandboxError naming

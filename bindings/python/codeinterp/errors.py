@@ -39,6 +39,7 @@ __all__ = [
     "NoSuchKeyError",
     "NetworkError",
     "ChecksumError",
+    "TooManyError",
     "StopExecution",
 ]
 
@@ -209,6 +210,12 @@ class NetworkError(TransferError, ConnectionError):
 @_code(-25, "CI_ECHECKSUM")
 class ChecksumError(TransferError):
     """Transferred data did not match its checksum or length."""
+
+
+@_code(-26, "CI_ETOOMANY")
+class TooManyError(CodeInterpreterError):
+    """A per-session bound was reached, e.g. the number of background tasks
+    running at once (the client option max_tasks)."""
 
 
 class StopExecution(Exception):

@@ -72,7 +72,7 @@ class ExecutionResult:
         stdout_truncated, stderr_truncated: the stream passed the output limit.
         value: text of the last expression's value (Python: its repr), or None.
         error: ExecutionError(name, value, traceback), or None.
-        language: "python", "javascript" or "typescript".
+        language: "python", "javascript", "typescript" or "shell".
         execution_time: wall-clock seconds.
         cpu_time: CPU seconds of every sandbox process, or None when not
             measured (cgroup mode "none").
@@ -85,6 +85,11 @@ class ExecutionResult:
             to say.
         denied_syscalls: list of DeniedSyscall(name, times) the seccomp
             policy refused.
+        stray_output_bytes: bytes that processes left running by earlier
+            executions (a background job, a subprocess of an earlier cell)
+            wrote while this one ran; kept out of stdout and stderr and
+            discarded (Python and shell commands only; 0 with a library
+            too old to say).
         s3_uploads: list of S3Upload(uri, path, size) sent to output_s3_uri.
         s3_upload_error: None when every file of /output was sent, else the
             CodeInterpreterError (not raised) that stopped the uploads; the
@@ -129,6 +134,8 @@ class ExecutionResult:
                           lib.ci_result_denied_syscall_times(r, i))
             for i in range(lib.ci_result_denied_syscall_count(r)
                            if has("ci_result_denied_syscall_count") else 0)]
+        self.stray_output_bytes = (lib.ci_result_stray_output_bytes(r)
+                                   if has("ci_result_stray_output_bytes") else 0)
         self.s3_uploads = [
             S3Upload(text(lib.ci_result_s3_upload_uri(r, i)),
                      text(lib.ci_result_s3_upload_path(r, i)),

@@ -12,6 +12,7 @@ from . import _exec, errors
 from ._clib import check, lib, take_buffer, text
 from ._names import cgroup_mode_name
 from .result import FileInfo, Usage
+from .task import Task
 
 __all__ = ["Session"]
 
@@ -76,12 +77,25 @@ class Session:
 
     def execute(self, code, language="python", timeout=None, clear_context=False,
                 on_stdout=None, on_stderr=None, input_s3_uri=None, output_s3_uri=None,
-                on_progress=None):
+                on_progress=None, *, env=None, cwd=None, kill_leftovers=False):
         """Runs `code` in this session's interpreter for `language` and returns
         an ExecutionResult, whatever the code did (check result.status).
 
+        language: "python" (default), "javascript", "typescript", or "shell"
+            (a command line, as execute_command()).
         timeout: seconds for this execution (default: the client's).
         clear_context: restart the interpreter first (files stay).
+        env: dict of environment variables for this execution only, on top
+            of the session's (os.environ / process.env hold them while the
+            code runs); names [A-Za-z_][A-Za-z0-9_]*, values str.
+        cwd: working directory of this execution, a folder under /workspace
+            ("data/in" or "/workspace/data/in"; default /workspace). One
+            outside it raises InvalidPathError; one that does not exist
+            makes the execution fail (status "error", the reason on stderr).
+        kill_leftovers: kill the processes this execution started that are
+            still running when it ends (a background job, a subprocess).
+            Otherwise they keep running, and what they write later is kept
+            out of later results (result.stray_output_bytes counts it).
         on_stdout, on_stderr: called with each piece of text as the code
             writes it. Raising StopExecution stops the execution (status
             "killed"); any other exception stops it and is raised again here.
@@ -104,7 +118,48 @@ class Session:
                                  timeout=timeout, clear_context=clear_context,
                                  on_stdout=on_stdout, on_stderr=on_stderr,
                                  input_s3_uri=input_s3_uri, output_s3_uri=output_s3_uri,
-                                 on_progress=on_progress)
+                                 on_progress=on_progress, env=env, cwd=cwd,
+                                 kill_leftovers=kill_leftovers)
+
+    def execute_command(self, command, *, timeout=None, env=None, cwd=None,
+                        kill_leftovers=False, on_stdout=None, on_stderr=None,
+                        input_s3_uri=None, output_s3_uri=None, on_progress=None):
+        """Runs one shell command line with /bin/sh -c inside the sandbox
+        (never on the host) and returns an ExecutionResult like execute():
+        stdout, stderr, exit_code (the shell's; 128+n when killed by signal
+        n), status "ok" for exit code 0 and "error" otherwise (or "timeout",
+        "killed", ...), language "shell".
+
+        Each command runs in a fresh shell in /workspace (or `cwd`), with
+        the session's environment plus `env`: cd and variables do not carry
+        over to the next command, files do. The options are those of
+        execute(); processes the command leaves in the background keep
+        running unless kill_leftovers is true. An empty command raises
+        InvalidArgumentError.
+        """
+        with self._use() as h:
+            return _exec.execute(lib.ci_execute_command, h, command, session=h,
+                                 what="command", timeout=timeout,
+                                 on_stdout=on_stdout, on_stderr=on_stderr,
+                                 input_s3_uri=input_s3_uri, output_s3_uri=output_s3_uri,
+                                 on_progress=on_progress, env=env, cwd=cwd,
+                                 kill_leftovers=kill_leftovers)
+
+    def start_task(self, command, *, env=None, cwd=None):
+        """Starts `command` (/bin/sh -c in the sandbox) as a background task
+        and returns its Task at once; see Task for following it.
+
+        env and cwd as for execute_command(). Raises TooManyError when the
+        session already runs its bound of tasks (client option max_tasks),
+        NoSuchFileError when `cwd` does not exist, InvalidArgumentError for
+        an empty command. Tasks end with the session: close() kills them.
+        """
+        raw = _exec.source(command, "command")
+        with _exec.ExecOptions(env=env, cwd=cwd) as opts, self._use() as h:
+            out = ctypes.c_void_p()
+            check(lib.ci_task_start(h, raw, opts.handle, ctypes.byref(out)), h)
+            task_id = take_buffer(out).decode("ascii")
+        return Task(self, task_id, command)
 
     def cancel(self):
         """Stops the execution running in this session on another thread, if
