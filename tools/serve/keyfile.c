@@ -77,12 +77,15 @@ static const char *parse_line(keyfile *kf, char *line)
     char *field[4];
     size_t n = 0;
     char *save = NULL;
+    line += strspn(line, " \t");
+    if (*line == '#')
+        return NULL;
     for (char *tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
         if (n == 3)
             return "more than three fields (expected KEYID SECRET [NAME])";
         field[n++] = tok;
     }
-    if (n == 0 || field[0][0] == '#')
+    if (n == 0)
         return NULL;
     if (n < 2)
         return "no secret (expected KEYID SECRET [NAME])";
