@@ -112,7 +112,9 @@ typedef struct sigv4_request {
     const char *body_sha256_hex;
 } sigv4_request;
 
-/* What was learnt, filled as far as the checks got (empty strings else). */
+/* What was learnt, filled as far as the checks got (empty strings else).
+ * key_id and region are what the client claimed (any bytes but '/' and
+ * ','): escape them before they go into a log line. */
 typedef struct sigv4_info {
     char key_id[129];
     char region[64];
