@@ -62,6 +62,7 @@ FUNCTIONS = {
     "ci_timeout_ms_from_seconds": (c_int, [c_double, POINTER(c_uint64)]),
     "ci_config_set_exec_timeout_ms": (c_int, [handle, c_uint64]),
     "ci_config_set_idle_timeout_ms": (c_int, [handle, c_uint64]),
+    "ci_config_set_session_lifetime_ms": (c_int, [handle, c_uint64]),
     "ci_config_set_network": (c_int, [handle, c_int]),
     "ci_config_set_output_limit": (c_int, [handle, c_size_t]),
     "ci_config_set_max_processes": (c_int, [handle, c_uint32]),

@@ -72,6 +72,7 @@ def _flag(value, _what):
 _OPTIONS = {
     "timeout": ("ci_config_set_exec_timeout_ms", _names.seconds_to_ms),
     "idle_timeout": ("ci_config_set_idle_timeout_ms", _names.seconds_to_ms),
+    "session_lifetime": ("ci_config_set_session_lifetime_ms", _names.seconds_to_ms),
     "network": ("ci_config_set_network", _names.network_code),
     "memory_limit": ("ci_config_set_memory_limit", _size(64)),
     "cpu_limit": ("ci_config_set_cpu_limit", _millicpus),
@@ -127,6 +128,9 @@ class CodeInterpreterClient:
         timeout: per-execution time limit (default 900, at most 28800).
         idle_timeout: a session unused this long is killed (default 900, at
             most 28800).
+        session_lifetime: a session is killed this long after it was
+            created, used or not, a running execution included (default:
+            no such limit; at most 28800).
         network: "none" (default: loopback only) or "host" (unsafe for
             untrusted code).
         memory_limit: memory of the whole sandbox, without swap (default 2G).

@@ -112,9 +112,6 @@ def test_env_does_not_leak_into_the_next_call(session):
     assert session.execute(code="os.environ.get('CI_VAR')").value is None
 
 
-@pytest.mark.xfail(strict=True, reason="the JavaScript/TypeScript kernel ignores the "
-                   "execution's env and cwd (lib/runners/kernels/node), though the header "
-                   "says process.env and the working directory hold them")
 def test_env_and_cwd_in_javascript(session):
     assert session.execute_command("mkdir -p sub").ok
     result = session.execute(code="console.log(process.env.CI_VAR, process.cwd())",

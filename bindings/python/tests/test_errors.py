@@ -56,6 +56,7 @@ def test_library_message_carried():
 
 @pytest.mark.parametrize("options", [
     {"timeout": 0}, {"timeout": -1}, {"timeout": 8 * 3600 + 1}, {"idle_timeout": 0},
+    {"session_lifetime": 0}, {"session_lifetime": 28800.5},
     {"network": "internet"}, {"cgroup_mode": "v3"}, {"memory_limit": 1},
     {"memory_limit": -1}, {"memory_limit": "lots"}, {"cpu_limit": 0},
     {"max_processes": 2 ** 32}, {"output_limit": "2G"}, {"env": {"A=B": "c"}},

@@ -161,6 +161,21 @@ def test_parallel_sessions(client):
     assert values == {0: "0", 1: "10", 2: "20"}
 
 
+def test_session_lifetime_ends_a_busy_session():
+    # counted from creation, use or not: the running execution is stopped
+    with CodeInterpreterClient(timeout=120, session_lifetime=1.5) as c:
+        with c.create_session() as s:
+            assert s.execute(code="1").ok
+            import time
+            started = time.monotonic()
+            result = s.execute(code="import time\nprint('a', flush=True)\ntime.sleep(60)")
+            assert time.monotonic() - started < 10
+            assert result.status == "session_expired"
+            assert result.stdout == "a\n"
+            with pytest.raises(codeinterp.SessionExpiredError, match="lifetime"):
+                s.execute(code="1")
+
+
 def test_expired_session_raises():
     with CodeInterpreterClient(timeout=120, idle_timeout=0.5) as c:
         with c.create_session() as s:
