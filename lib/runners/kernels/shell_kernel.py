@@ -402,6 +402,11 @@ class Kernel:
         task.ended = time.monotonic()
         task.rusage = rusage
         task.exit_code = _exit_code(status)[0]
+        # what its shell wrote before it exited is in the pipes now: take it
+        # before the state says the task ended, so that a reader who sees
+        # "completed" has its output (later writes of its background
+        # children still come, at higher offsets)
+        self.drain(task)
         if task.state == "working":
             task.state = "completed"
         self.unwatch(task.pidfd)
@@ -430,6 +435,7 @@ class Kernel:
         if not (isinstance(since, list) and len(since) == 2
                 and all(isinstance(x, int) and x >= 0 for x in since)):
             since = (0, 0)
+        self.drain(task)  # what the pipes hold now, not only what the loop saw
         return {"status": "ok", "task": task.snapshot(since)}
 
     def task_stop(self, request):
