@@ -4,6 +4,7 @@
 Usage: test_cli.py PATH-TO-codeinterp   (meson passes the build tree's one
 and the CODEINTERP_* variables that point the library at the build tree).
 """
+import contextlib
 import json
 import os
 import random
@@ -41,6 +42,31 @@ def invoke(lines, *args):
 
 def text_of(answer):
     return answer["content"][0]["text"]
+
+
+@contextlib.contextmanager
+def live_invoke(*args):
+    """A running `codeinterp invoke`: yields (process, ask), where ask(line)
+    sends one request line and returns the parsed answer. Killed and reaped
+    on the way out, whatever happened."""
+    proc = subprocess.Popen([CLI, "invoke", *args], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def ask(line):
+        proc.stdin.write((line + "\n").encode())
+        proc.stdin.flush()
+        return json.loads(proc.stdout.readline())
+
+    try:
+        yield proc, ask
+    finally:
+        proc.kill()
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            try:
+                stream.close()
+            except BrokenPipeError:
+                pass
 
 
 class Exec(unittest.TestCase):
@@ -276,15 +302,10 @@ class Invoke(unittest.TestCase):
         self.assertEqual(answers[0]["structuredContent"]["stdout"], "1000000\n")
 
     def test_expired_session_is_replaced(self):
-        proc = subprocess.Popen([CLI, "invoke", "--idle-timeout", "0.3"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        with live_invoke("--idle-timeout", "0.3") as (proc, ask_line):
+            def ask(code):
+                return ask_line(call(code))
 
-        def ask(code):
-            proc.stdin.write((call(code) + "\n").encode())
-            proc.stdin.flush()
-            return json.loads(proc.stdout.readline())
-
-        try:
             self.assertIs(ask("x = 1")["isError"], False)
             time.sleep(1.5)
             expired = ask("print(x)")
@@ -296,11 +317,6 @@ class Invoke(unittest.TestCase):
             self.assertEqual(ask("print('again')")["structuredContent"]["stdout"], "again\n")
             proc.stdin.close()
             self.assertEqual(proc.wait(timeout=RUN_TIMEOUT), 0)
-        finally:
-            proc.kill()
-            proc.wait()
-            proc.stdout.close()
-            proc.stderr.close()
 
     def test_sigterm_destroys_the_session(self):
         # The interpreter renames itself; after SIGTERM no host process may
@@ -309,23 +325,13 @@ class Invoke(unittest.TestCase):
         code = ("import ctypes\n"
                 f"ctypes.CDLL(None).prctl(15, b'{mark}', 0, 0, 0)\n"
                 "print(open('/proc/self/comm').read().strip())")
-        proc = subprocess.Popen([CLI, "invoke"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            proc.stdin.write((call(code) + "\n").encode())
-            proc.stdin.flush()
-            answer = json.loads(proc.stdout.readline())
+        with live_invoke() as (proc, ask):
+            answer = ask(call(code))
             if answer["structuredContent"].get("stdout") != mark + "\n":
                 self.skipTest(f"the interpreter could not rename itself: {answer}")
             self.assertTrue(processes_named(mark), "the marked interpreter is not visible")
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=RUN_TIMEOUT)
-        finally:
-            proc.kill()
-            proc.wait()
-            proc.stdin.close()
-            proc.stdout.close()
-            proc.stderr.close()
         self.assertEqual(proc.returncode, -signal.SIGTERM)
         deadline = time.monotonic() + 10
         while processes_named(mark) and time.monotonic() < deadline:
@@ -526,14 +532,10 @@ class Shell(unittest.TestCase):
         self.assertIn("does not take the argument \"cwd\"", text_of(answers[8]))
 
     def test_invoke_tasks(self):
-        proc = subprocess.Popen([CLI, "invoke"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        with live_invoke() as (proc, ask):
+            self.check_tasks(proc, ask)
 
-        def ask(line):
-            proc.stdin.write((line + "\n").encode())
-            proc.stdin.flush()
-            return json.loads(proc.stdout.readline())
-
+    def check_tasks(self, proc, ask):
         def poll(task_id, until):
             deadline = time.monotonic() + 30
             while True:
@@ -543,46 +545,40 @@ class Shell(unittest.TestCase):
                     return r
                 time.sleep(0.05)
 
-        try:
-            started = ask(tool("startCommandExecution", command="echo one; sleep 0.3; echo two"))
-            self.assertIs(started["isError"], False, started)
-            task = started["structuredContent"]["taskId"]
-            self.assertEqual(task, "task-1")
-            self.assertIn(started["structuredContent"]["taskStatus"],
-                          ("submitted", "working", "completed"))
-            # the session answers other calls while the task runs
-            self.assertEqual(ask(tool("executeCommand", command="echo busy"))
-                             ["structuredContent"]["stdout"], "busy\n")
-            done = poll(task, lambda sc: sc["taskStatus"] == "completed")
-            sc = done["structuredContent"]
-            self.assertEqual((sc["taskStatus"], sc["exitCode"], sc["stdout"]),
-                             ("completed", 0, "one\ntwo\n"))
-            self.assertEqual(text_of(done), "one\ntwo\nTask task-1 completed with exit code 0.")
+        started = ask(tool("startCommandExecution", command="echo one; sleep 0.3; echo two"))
+        self.assertIs(started["isError"], False, started)
+        task = started["structuredContent"]["taskId"]
+        self.assertEqual(task, "task-1")
+        self.assertIn(started["structuredContent"]["taskStatus"],
+                      ("submitted", "working", "completed"))
+        # the session answers other calls while the task runs
+        self.assertEqual(ask(tool("executeCommand", command="echo busy"))
+                         ["structuredContent"]["stdout"], "busy\n")
+        done = poll(task, lambda sc: sc["taskStatus"] == "completed")
+        sc = done["structuredContent"]
+        self.assertEqual((sc["taskStatus"], sc["exitCode"], sc["stdout"]),
+                         ("completed", 0, "one\ntwo\n"))
+        self.assertEqual(text_of(done), "one\ntwo\nTask task-1 completed with exit code 0.")
 
-            long = ask(tool("startCommandExecution", command="echo up; exec sleep 300"))
-            task = long["structuredContent"]["taskId"]
-            self.assertEqual(task, "task-2")
-            poll(task, lambda sc: sc["stdout"] == "up\n")
-            stopped = ask(tool("stopTask", taskId=task))
-            self.assertIs(stopped["isError"], False, stopped)
-            self.assertEqual(stopped["structuredContent"]["taskStatus"], "canceled")
-            self.assertEqual(stopped["structuredContent"]["exitCode"], 137)
-            self.assertIn("canceled", text_of(stopped))
+        long = ask(tool("startCommandExecution", command="echo up; exec sleep 300"))
+        task = long["structuredContent"]["taskId"]
+        self.assertEqual(task, "task-2")
+        poll(task, lambda sc: sc["stdout"] == "up\n")
+        stopped = ask(tool("stopTask", taskId=task))
+        self.assertIs(stopped["isError"], False, stopped)
+        self.assertEqual(stopped["structuredContent"]["taskStatus"], "canceled")
+        self.assertEqual(stopped["structuredContent"]["exitCode"], 137)
+        self.assertIn("canceled", text_of(stopped))
 
-            unknown = ask(tool("getTask", taskId="task-99"))
-            self.assertIs(unknown["isError"], True)
-            self.assertEqual(unknown["structuredContent"]["error"]["name"], "NoSuchTask")
-            self.assertIn("task-99", text_of(unknown))
-            bad = ask(tool("stopTask", taskId=2))
-            self.assertIs(bad["isError"], True)
-            self.assertIn('"arguments.taskId"', text_of(bad))
-            proc.stdin.close()
-            self.assertEqual(proc.wait(timeout=RUN_TIMEOUT), 0)
-        finally:
-            proc.kill()
-            proc.wait()
-            proc.stdout.close()
-            proc.stderr.close()
+        unknown = ask(tool("getTask", taskId="task-99"))
+        self.assertIs(unknown["isError"], True)
+        self.assertEqual(unknown["structuredContent"]["error"]["name"], "NoSuchTask")
+        self.assertIn("task-99", text_of(unknown))
+        bad = ask(tool("stopTask", taskId=2))
+        self.assertIs(bad["isError"], True)
+        self.assertIn('"arguments.taskId"', text_of(bad))
+        proc.stdin.close()
+        self.assertEqual(proc.wait(timeout=RUN_TIMEOUT), 0)
 
     def test_invoke_end_stops_running_tasks(self):
         # a task still running when invoke's input ends dies with the session
