@@ -800,3 +800,111 @@ const char *tc_invoke_text(const cJSON *answer)
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(c, "text");
     return cJSON_IsString(t) ? t->valuestring : "(no text)";
 }
+
+/* ------------------------------------------------------ shell commands */
+
+ci_exec_options *tc_sh_options(uint64_t timeout_ms)
+{
+    ci_exec_options *o = tc_options_new(timeout_ms);
+    ck_assert_int_eq(ci_exec_options_set_language(o, CI_LANGUAGE_SHELL), 0);
+    return o;
+}
+
+ci_result *tc_cmd(ci_session *s, const char *command, const ci_exec_options *options)
+{
+    ci_exec_options *own = NULL;
+    if (!options)
+        options = own = tc_sh_options(0);
+    ci_result *result = NULL;
+    int rc = ci_execute_command(s, command, options, &result);
+    ci_exec_options_free(own);
+    ck_assert_msg(rc == 0, "ci_execute_command: %s: %s\n--- command ---\n%s", ci_strerror(rc),
+                  ci_session_last_error(s), command);
+    ck_assert_ptr_nonnull(result);
+    return result;
+}
+
+ci_result *tc_cmd_ok(ci_session *s, const char *command, const ci_exec_options *options)
+{
+    ci_result *result = tc_cmd(s, command, options);
+    tc_assert_status(result, CI_STATUS_OK);
+    return result;
+}
+
+void tc_assert_sh(ci_session *s, const char *command, const char *want)
+{
+    ci_result *r = tc_cmd_ok(s, command, NULL);
+    char *out = strdup(tc_stdout(r));
+    ci_result_free(r);
+    ck_assert_msg(strcmp(out, want) == 0, "the command printed \"%s\", want \"%s\"\n"
+                  "--- command ---\n%s", out, want, command);
+    free(out);
+}
+
+int tc_sandbox_marker_count(ci_session *s, const char *marker)
+{
+    /* the marker travels in the environment, never in an argv: only the
+     * shell's own comparisons see it */
+    ci_exec_options *o = tc_sh_options(0);
+    ck_assert_int_eq(ci_exec_options_set_env(o, "TC_MARKER", marker), 0);
+    ci_result *r = tc_cmd_ok(s,
+                             "n=0\n"
+                             "for f in /proc/[0-9]*/cmdline; do\n"
+                             "  [ \"$f\" = /proc/$$/cmdline ] && continue\n"
+                             "  c=$(tr '\\0' '\\n' < \"$f\" 2>/dev/null) || continue\n"
+                             "  case \"$c\" in *\"$TC_MARKER\"*) n=$((n+1)) ;; esac\n"
+                             "done\n"
+                             "echo COUNT $n\n",
+                             o);
+    ci_exec_options_free(o);
+    char *count = tc_line_value(tc_stdout(r), "COUNT");
+    ck_assert_msg(count != NULL, "no COUNT line: %s / %s", tc_stdout(r), tc_stderr(r));
+    int n = atoi(count);
+    free(count);
+    ci_result_free(r);
+    return n;
+}
+
+ci_task_info *tc_task_wait(ci_session *s, const char *task_id, int timeout_ms)
+{
+    double end = tc_now_ms() + timeout_ms;
+    for (;;) {
+        ci_task_info *info = NULL;
+        int rc = ci_task_get(s, task_id, 0, 0, &info);
+        ck_assert_msg(rc == 0, "ci_task_get(%s): %s: %s", task_id, ci_strerror(rc),
+                      ci_session_last_error(s));
+        ci_task_status st = ci_task_info_status(info);
+        if ((st != CI_TASK_SUBMITTED && st != CI_TASK_WORKING) || tc_now_ms() > end)
+            return info;
+        ci_task_info_free(info);
+        usleep(20 * 1000);
+    }
+}
+
+void tc_task_wait_output(ci_session *s, const char *task_id, const char *text, int timeout_ms)
+{
+    double end = tc_now_ms() + timeout_ms;
+    for (;;) {
+        ci_task_info *info = NULL;
+        int rc = ci_task_get(s, task_id, 0, 0, &info);
+        ck_assert_msg(rc == 0, "ci_task_get(%s): %s: %s", task_id, ci_strerror(rc),
+                      ci_session_last_error(s));
+        size_t len = 0;
+        const char *out = ci_task_info_output(info, CI_TASK_STDOUT, &len);
+        int found = out && strstr(out, text) != NULL;
+        if (found) {
+            ci_task_info_free(info);
+            return;
+        }
+        if (tc_now_ms() > end) {
+            size_t elen = 0;
+            const char *err = ci_task_info_output(info, CI_TASK_STDERR, &elen);
+            ck_abort_msg("task %s (%s) did not print \"%s\" in %d ms; stdout \"%s\", "
+                         "stderr \"%s\"", task_id,
+                         ci_task_status_name(ci_task_info_status(info)), text, timeout_ms,
+                         out ? out : "(null)", err ? err : "(null)");
+        }
+        ci_task_info_free(info);
+        usleep(20 * 1000);
+    }
+}

@@ -209,4 +209,34 @@ cJSON *tc_invoke(ci_session *session, const char *request);
 int tc_invoke_is_error(const cJSON *answer);
 const char *tc_invoke_text(const cJSON *answer);
 
+/* Execution options for shell commands (ci_execute_command() ignores the
+ * language; set anyway so the options read for what they are):
+ * TC_EXEC_TIMEOUT_MS unless timeout_ms is given. */
+ci_exec_options *tc_sh_options(uint64_t timeout_ms);
+
+/* Runs a shell command with ci_execute_command(); fails the test unless it
+ * returned 0 (options NULL: tc_sh_options(0)). */
+ci_result *tc_cmd(ci_session *session, const char *command, const ci_exec_options *options);
+
+/* As tc_cmd() and also requires CI_STATUS_OK. */
+ci_result *tc_cmd_ok(ci_session *session, const char *command, const ci_exec_options *options);
+
+/* Runs a command that must succeed and asserts its stdout is `want`. */
+void tc_assert_sh(ci_session *session, const char *command, const char *want);
+
+/* Number of the sandbox's processes, other than the asking shell, one of
+ * whose argv elements contains `marker`, counted from inside the sandbox by
+ * a shell command that never carries the marker in its own argv. */
+int tc_sandbox_marker_count(ci_session *session, const char *marker);
+
+/* Polls ci_task_get() (from offsets 0) until the task is no longer
+ * submitted or working, or timeout_ms passed; returns the last snapshot
+ * (ci_task_info_free()). */
+ci_task_info *tc_task_wait(ci_session *session, const char *task_id, int timeout_ms);
+
+/* Polls the task until its stdout holds `text` or timeout_ms passed; fails
+ * the test in the second case. */
+void tc_task_wait_output(ci_session *session, const char *task_id, const char *text,
+                         int timeout_ms);
+
 #endif
