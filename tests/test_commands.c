@@ -644,7 +644,7 @@ START_TEST(background_output_kept_out)
     /* what it wrote before the command ended may be there; nothing else */
     ck_assert_msg(strstr(tc_stdout(r), "started\n") != NULL, "stdout %s", tc_stdout(r));
     ci_result_free(r);
-    ck_assert_int_eq(tc_sandbox_marker_count(s, marker), 1);
+    ck_assert_int_ge(tc_sandbox_marker_count(s, marker), 1);
 
     r = tc_cmd_ok(s, "sleep 0.5; echo mine", NULL);
     ck_assert_str_eq(tc_stdout(r), "mine\n");
@@ -660,8 +660,9 @@ START_TEST(background_output_kept_out)
                   "a cell that ran 0.5 s while the writer ticked saw no stray output");
     ci_result_free(r);
 
-    /* the writer still runs: kept out, not stopped */
-    ck_assert_int_eq(tc_sandbox_marker_count(s, marker), 1);
+    /* the writer still runs: kept out, not stopped (>= 1: its loop forks
+     * short-lived copies of itself for each sleep) */
+    ck_assert_int_ge(tc_sandbox_marker_count(s, marker), 1);
     ci_session_destroy(s);
 }
 END_TEST
@@ -673,7 +674,8 @@ START_TEST(kill_leftovers_option)
     tc_random_hex(old, 16);
     ci_session *s = tc_session_new(NULL);
     /* a process from before: it must survive the kill of leftovers */
-    char *cmd = tc_printf("(exec sh -c 'sleep 300; true' %s) & echo started", old);
+    char *cmd = tc_printf("(exec python3 -c 'import time; time.sleep(300)' %s) & echo started",
+                          old);
     ci_result_free(tc_cmd_ok(s, cmd, NULL));
     free(cmd);
     uid_t uid = tc_wait_marked(old);
@@ -688,7 +690,7 @@ START_TEST(kill_leftovers_option)
     ci_exec_options_free(o);
     ck_assert_msg(tc_wait_marker_gone(marker, 5000) == 0, "the writer outlived its command");
     ck_assert_int_eq(tc_sandbox_marker_count(s, marker), 0);
-    ck_assert_int_eq(tc_sandbox_marker_count(s, "sleep\n300"), 1); /* only the old one */
+    ck_assert_int_eq(tc_sandbox_marker_count(s, "sleep\n300"), 0);
     ck_assert_int_eq(tc_sandbox_marker_count(s, old), 1);
     r = tc_cmd_ok(s, "sleep 0.3; echo quiet", NULL);
     ck_assert_str_eq(tc_stdout(r), "quiet\n");
