@@ -908,3 +908,12 @@ void tc_task_wait_output(ci_session *s, const char *task_id, const char *text, i
         usleep(20 * 1000);
     }
 }
+
+ci_result *tc_run_sh_probe(ci_session *s, const char *file, const char *prelude,
+                           const ci_exec_options *o)
+{
+    char *command = tc_load_probe(file, prelude);
+    ci_result *r = tc_cmd(s, command, o);
+    free(command);
+    return r;
+}

@@ -229,6 +229,11 @@ void tc_assert_sh(ci_session *session, const char *command, const char *want);
  * a shell command that never carries the marker in its own argv. */
 int tc_sandbox_marker_count(ci_session *session, const char *marker);
 
+/* Runs the shell probe tests/probes/<name> after `prelude` (shell
+ * assignments) with ci_execute_command() (options NULL: tc_sh_options(0)). */
+ci_result *tc_run_sh_probe(ci_session *session, const char *name, const char *prelude,
+                           const ci_exec_options *options);
+
 /* Polls ci_task_get() (from offsets 0) until the task is no longer
  * submitted or working, or timeout_ms passed; returns the last snapshot
  * (ci_task_info_free()). */

@@ -652,6 +652,121 @@ START_TEST(sessions_cannot_signal_each_other)
 }
 END_TEST
 
+/* ----------------------------------------------------------------- shell */
+
+/* Newline-separated list of simple strings, as a shell assignment value
+ * (no single quotes). */
+static char *sh_lines(const char *const *items, size_t n)
+{
+    char *out = strdup("");
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_ptr_null(strchr(items[i], '\''));
+        char *next = tc_printf("%s%s%s", out, i ? "\n" : "", items[i]);
+        free(out);
+        out = next;
+    }
+    return out;
+}
+
+/* The host's files and environment seen from a shell command. */
+START_TEST(shell_host_files)
+{
+    char token[33], hex[17];
+    tc_random_hex(token, 32);
+    tc_random_hex(hex, 16);
+    ck_assert_int_eq(setenv("CI_TEST_HOST_SECRET", token, 1), 0);
+    struct stat st;
+    ck_assert_msg(stat("/etc/shadow", &st) == 0, "the host has no /etc/shadow to protect");
+    char *tmp_dir = tc_make_temp_dir("ci-sh-secret");
+    ck_assert_int_eq(chmod(tmp_dir, 0755), 0);
+    char *tmp_secret = tc_printf("%s/secret.txt", tmp_dir);
+    tc_write_file(tmp_secret, token, 0644); /* readable to all: only the walls keep it */
+    char cwd[4096];
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+
+    const char *paths[] = {"/etc/shadow", "/etc/gshadow", "/root/.bashrc", tmp_secret};
+    const char *dirs[] = {tmp_dir, cwd, tc_state_dir(), "/root", "/root/.ssh", "/home",
+                          "/var/lib/codeinterp"};
+    const char *root_entries[64];
+    size_t n_root = 0;
+    DIR *d = opendir("/root");
+    ck_assert_ptr_nonnull(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n_root < 64)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !strpbrk(e->d_name, "'\n"))
+            root_entries[n_root++] = strdup(e->d_name);
+    closedir(d);
+    ck_assert_uint_gt(n_root, 0);
+    char *plist = sh_lines(paths, sizeof paths / sizeof paths[0]);
+    char *dlist = sh_lines(dirs, sizeof dirs / sizeof dirs[0]);
+    char *rlist = sh_lines(root_entries, n_root);
+    char *prelude = tc_printf("TOKEN='%s'\nPATHS='%s'\nDIRS='%s'\nROOT_ENTRIES='%s'\n", token,
+                              plist, dlist, rlist);
+
+    ci_session *s = tc_session_new(NULL);
+    ci_result *r = tc_run_sh_probe(s, "host_files.sh", prelude, NULL);
+    tc_expect_probe_clean(r);
+    tc_expect_line(r, "TOKEN_HITS", "0");
+    char *all = tc_printf("\n%s", tc_stdout(r));
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        char *want = tc_printf("\nOK %s refused\n", paths[i]);
+        ck_assert_msg(strstr(all, want), "no verdict for %s:\n%s", paths[i], tc_stdout(r));
+        free(want);
+    }
+    free(all);
+    ci_result_free(r);
+
+    /* control: the same probe finds the token once the sandbox holds it */
+    char *plant = tc_printf("echo '%s' > /workspace/planted.txt", token);
+    ci_result_free(tc_cmd_ok(s, plant, NULL));
+    free(plant);
+    r = tc_run_sh_probe(s, "host_files.sh", prelude, NULL);
+    tc_expect_line(r, "TOKEN_HITS", "1");
+    ci_result_free(r);
+    ci_session_destroy(s);
+
+    tc_remove_tree(tmp_dir);
+    for (size_t i = 0; i < n_root; i++)
+        free((char *)root_entries[i]);
+    unsetenv("CI_TEST_HOST_SECRET");
+    free(prelude);
+    free(plist);
+    free(dlist);
+    free(rlist);
+    free(tmp_secret);
+    free(tmp_dir);
+}
+END_TEST
+
+/* A shell command holds no privilege and no tool gives it one. */
+START_TEST(shell_privileges)
+{
+    ci_session *s = tc_session_new(NULL);
+    ci_result *r = tc_run_sh_probe(s, "privileges.sh", NULL, NULL);
+    tc_expect_probe_clean(r);
+    static const char *const caps[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"};
+    for (size_t i = 0; i < 5; i++)
+        tc_expect_line(r, caps[i], "0000000000000000");
+    tc_expect_line(r, "NoNewPrivs", "1");
+    tc_expect_line(r, "Seccomp", "2");
+    tc_expect_line(r, "Uid", "1000 1000 1000 1000");
+    tc_expect_line(r, "Gid", "1000 1000 1000 1000");
+    tc_expect_line(r, "ID", "1000 1000 1000");
+    tc_expect_line(r, "HOSTNAME", "sandbox");
+    static const char *const refused[] = {
+        "setpriv_root", "setpriv_caps", "su", "unshare_r", "unshare_m", "unshare_n",
+        "mount_tmpfs", "mount_bind", "chroot", "hostname_set", "uid_map", "setgroups_file",
+        "chown_root", "write_etc", "nice_up"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        tc_expect_line(r, refused[i], "FAILED");
+    tc_expect_line(r, "control", "ALLOWED"); /* the probe tells success apart */
+    tc_expect_line(r, "MOUNTED", "0");
+    tc_expect_line(r, "SU_SUID", "True"); /* the su attempt meant something */
+    ci_result_free(r);
+    ci_session_destroy(s);
+}
+END_TEST
+
 static Suite *isolation_suite(void)
 {
     Suite *s = suite_create("isolation");
@@ -685,6 +800,12 @@ static Suite *isolation_suite(void)
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, sessions_isolated);
     tcase_add_test(tc, sessions_cannot_signal_each_other);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("shell");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, shell_host_files);
+    tcase_add_test(tc, shell_privileges);
     suite_add_tcase(s, tc);
 
     return s;

@@ -439,6 +439,85 @@ START_TEST(init_and_proc)
 }
 END_TEST
 
+/* ----------------------------------------------------------------- shell */
+
+/* /proc, /sys and /dev seen from a shell command. */
+START_TEST(shell_proc_sys_dev)
+{
+    ci_session *s = tc_session_new(NULL);
+    ci_result *r = tc_run_sh_probe(s, "proc_sys_dev.sh", NULL, NULL);
+    tc_expect_probe_clean(r);
+    tc_expect_line(r, "control", "ALLOWED");
+    char *pids = tc_line_value(tc_stdout(r), "PIDS");
+    ck_assert_ptr_nonnull(pids);
+    int count = 0, has_one = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(pids, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        long pid = strtol(tok, NULL, 10);
+        ck_assert_msg(pid > 0 && pid < 1000, "pid %ld visible in the sandbox", pid);
+        has_one |= pid == 1;
+        count++;
+    }
+    ck_assert_msg(has_one && count <= 20, "pids seen: %d, pid 1 %s", count,
+                  has_one ? "there" : "missing");
+    free(pids);
+    char *init = tc_line_value(tc_stdout(r), "PID1");
+    char *host_init = tc_read_file("/proc/1/cmdline");
+    ck_assert_ptr_nonnull(init);
+    ck_assert_ptr_nonnull(host_init);
+    ck_assert_msg(*init && strncmp(init, host_init, strlen(host_init)) != 0,
+                  "/proc/1 is the host's init (%s)", init);
+    free(host_init);
+    free(init);
+    static const char *const inside[] = {"environ", "mem", "maps", "fd", "root",
+                                         "cwd", "exe", "stack", "syscall", "auxv"};
+    for (size_t i = 0; i < sizeof inside / sizeof inside[0]; i++) {
+        char *key = tc_printf("proc1 %s", inside[i]);
+        tc_expect_line(r, key, "FAILED");
+        free(key);
+    }
+    tc_expect_line(r, "kcore", "FAILED");
+    tc_expect_line(r, "sysrq_trigger", "FAILED");
+    static const char *const sysctls[] = {"kernel/hostname", "kernel/core_pattern",
+                                          "kernel/modprobe", "kernel/sysrq", "vm/drop_caches",
+                                          "kernel/ns_last_pid", "net/ipv4/ip_forward"};
+    for (size_t i = 0; i < sizeof sysctls / sizeof sysctls[0]; i++) {
+        char *key = tc_printf("sysctl %s", sysctls[i]);
+        tc_expect_line(r, key, "FAILED");
+        free(key);
+    }
+    tc_expect_line(r, "KALLSYMS_NONZERO", "0");
+    tc_expect_line(r, "SYS_PRESENT", "False");
+    char *dev = tc_line_value(tc_stdout(r), "DEV");
+    ck_assert_ptr_nonnull(dev);
+    static const char *const allowed[] = {"null",   "zero",   "full", "random", "urandom",
+                                          "fd",     "stdin",  "stdout", "stderr", "shm",
+                                          "pts",    "ptmx",   "mqueue", "tty"};
+    for (char *tok = strtok_r(dev, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        int ok = 0;
+        for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+            ok |= strcmp(tok, allowed[i]) == 0;
+        ck_assert_msg(ok, "/dev/%s exists in the sandbox", tok);
+    }
+    free(dev);
+    static const char *const needed[] = {"null", "zero", "full", "random", "urandom"};
+    for (size_t i = 0; i < 5; i++) {
+        char *key = tc_printf("CHR %s", needed[i]);
+        tc_expect_line(r, key, "True");
+        free(key);
+    }
+    tc_expect_line(r, "URANDOM", "16");
+    tc_expect_line(r, "dev_full", "FAILED");
+    tc_expect_line(r, "mknod /workspace", "FAILED");
+    tc_expect_line(r, "mknod /tmp", "FAILED");
+    tc_expect_one_of(r, "INIT_STATE", "S|R");
+    ci_result_free(r);
+    /* the init still serves after the signals */
+    tc_assert_sh(s, "echo still here", "still here\n");
+    ci_session_destroy(s);
+}
+END_TEST
+
 static Suite *kernel_suite(void)
 {
     Suite *s = suite_create("kernel");
@@ -460,6 +539,11 @@ static Suite *kernel_suite(void)
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, proc_sys_dev);
     tcase_add_test(tc, init_and_proc);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("shell");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, shell_proc_sys_dev);
     suite_add_tcase(s, tc);
 
     return s;

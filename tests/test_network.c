@@ -133,6 +133,67 @@ START_TEST(sandbox_listener_unreachable)
 }
 END_TEST
 
+/* ----------------------------------------------------------------- shell */
+
+static char *network_sh_prelude(const struct tc_listeners *l)
+{
+    return tc_printf("PORT=%d\nPORT6=%d\nUNIX_PATH='%s'\nABSTRACT='%s'\n", l->port4, l->port6,
+                     l->path, l->abstract);
+}
+
+/* The same walls from a shell command: curl to the host's listeners. */
+START_TEST(shell_network_none)
+{
+    struct tc_listeners l;
+    tc_listeners_open(&l);
+    ci_session *s = tc_session_new(NULL);
+    char *prelude = network_sh_prelude(&l);
+    ci_result *r = tc_run_sh_probe(s, "network.sh", prelude, NULL);
+    tc_expect_probe_clean(r);
+    tc_expect_line(r, "IFACES", "lo");
+    tc_expect_line(r, "ROUTES", "0");
+    tc_expect_line(r, "ROUTES6", "0");
+    tc_expect_line_not(r, "TCP4", "CONNECTED");
+    if (l.port6)
+        tc_expect_line_not(r, "TCP6", "CONNECTED");
+    tc_expect_line_not(r, "UNIX_PATH", "CONNECTED");
+    tc_expect_line_not(r, "UNIX_ABSTRACT", "CONNECTED");
+    tc_expect_line(r, "PING", "FAILED");
+    tc_expect_line(r, "LOOPBACK", "pong"); /* its own loopback works */
+    ck_assert_int_eq(tc_pending(l.tcp4), 0);
+    ck_assert_int_eq(tc_pending(l.tcp6), 0);
+    ck_assert_int_eq(tc_pending(l.unix_path), 0);
+    ck_assert_int_eq(tc_pending(l.unix_abstract), 0);
+    ci_result_free(r);
+    free(prelude);
+    ci_session_destroy(s);
+    tc_listeners_close(&l);
+}
+END_TEST
+
+/* Control: with the host's network the probe connects, so the test above
+ * would see a connection. */
+START_TEST(shell_network_host_control)
+{
+    struct tc_listeners l;
+    tc_listeners_open(&l);
+    ci_config *c = tc_config_new();
+    ck_assert_int_eq(ci_config_set_network(c, CI_NETWORK_HOST), 0);
+    ci_session *s = tc_session_new(c);
+    ci_config_free(c);
+    char *prelude = network_sh_prelude(&l);
+    ci_result *r = tc_run_sh_probe(s, "network.sh", prelude, NULL);
+    tc_expect_probe_clean(r);
+    tc_expect_line(r, "TCP4", "CONNECTED");
+    ck_assert_int_eq(tc_pending(l.tcp4), 1);
+    tc_expect_line_not(r, "UNIX_PATH", "CONNECTED"); /* the filesystem is still private */
+    ci_result_free(r);
+    free(prelude);
+    ci_session_destroy(s);
+    tc_listeners_close(&l);
+}
+END_TEST
+
 static Suite *network_suite(void)
 {
     Suite *s = suite_create("network");
@@ -147,6 +208,12 @@ static Suite *network_suite(void)
     tc = tcase_create("listener");
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, sandbox_listener_unreachable);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("shell");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, shell_network_none);
+    tcase_add_test(tc, shell_network_host_control);
     suite_add_tcase(s, tc);
 
     return s;
