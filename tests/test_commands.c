@@ -572,7 +572,7 @@ START_TEST(command_timeout)
 
     /* no sleep is left, and the session works: commands and Python (whose
      * interpreter was killed with every process of the sandbox) */
-    ck_assert_int_eq(tc_sandbox_marker_count(s, "sleep\n60"), 0);
+    ck_assert_int_eq(tc_wait_sandbox_marker_gone(s, "sleep\n60", 5000), 0);
     tc_assert_sh(s, "echo back", "back\n");
     tc_assert_py(s, "print('kept' in globals())", "False\n");
 
@@ -629,6 +629,20 @@ START_TEST(fork_child_does_not_hold)
 }
 END_TEST
 
+/* Polls until the sandbox runs at least one process carrying `marker` (a
+ * background job of a command that has returned may not have started
+ * yet); returns the last count. */
+static int wait_running(ci_session *s, const char *marker)
+{
+    double end = tc_now_ms() + 10000;
+    for (;;) {
+        int n = tc_sandbox_marker_count(s, marker);
+        if (n >= 1 || tc_now_ms() > end)
+            return n;
+        usleep(50 * 1000);
+    }
+}
+
 #define WRITER "(exec sh -c 'while :; do echo tick; echo tock >&2; sleep 0.05; done' %s) &"
 
 /* What a background job writes after its command ended goes to no later
@@ -644,7 +658,7 @@ START_TEST(background_output_kept_out)
     /* what it wrote before the command ended may be there; nothing else */
     ck_assert_msg(strstr(tc_stdout(r), "started\n") != NULL, "stdout %s", tc_stdout(r));
     ci_result_free(r);
-    ck_assert_int_ge(tc_sandbox_marker_count(s, marker), 1);
+    ck_assert_int_ge(wait_running(s, marker), 1);
 
     r = tc_cmd_ok(s, "sleep 0.5; echo mine", NULL);
     ck_assert_str_eq(tc_stdout(r), "mine\n");
@@ -690,7 +704,7 @@ START_TEST(kill_leftovers_option)
     ci_exec_options_free(o);
     ck_assert_msg(tc_wait_marker_gone(marker, 5000) == 0, "the writer outlived its command");
     ck_assert_int_eq(tc_sandbox_marker_count(s, marker), 0);
-    ck_assert_int_eq(tc_sandbox_marker_count(s, "sleep\n300"), 0);
+    ck_assert_int_eq(tc_wait_sandbox_marker_gone(s, "sleep\n300", 5000), 0);
     ck_assert_int_eq(tc_sandbox_marker_count(s, old), 1);
     r = tc_cmd_ok(s, "sleep 0.3; echo quiet", NULL);
     ck_assert_str_eq(tc_stdout(r), "quiet\n");
@@ -707,7 +721,7 @@ START_TEST(kill_leftovers_option)
     ci_result_free(tc_exec_ok(s, code, o));
     free(code);
     ci_exec_options_free(o);
-    ck_assert_int_eq(tc_sandbox_marker_count(s, hex), 0);
+    ck_assert_int_eq(tc_wait_sandbox_marker_gone(s, hex, 5000), 0);
     tc_assert_py(s, "print(kept, p.wait())", "7 -9\n");
     ck_assert_int_eq(tc_sandbox_marker_count(s, old), 1);
     ci_session_destroy(s);

@@ -865,6 +865,17 @@ int tc_sandbox_marker_count(ci_session *s, const char *marker)
     return n;
 }
 
+int tc_wait_sandbox_marker_gone(ci_session *s, const char *marker, int timeout_ms)
+{
+    double end = tc_now_ms() + timeout_ms;
+    for (;;) {
+        int n = tc_sandbox_marker_count(s, marker);
+        if (n == 0 || tc_now_ms() > end)
+            return n;
+        usleep(50 * 1000);
+    }
+}
+
 ci_task_info *tc_task_wait(ci_session *s, const char *task_id, int timeout_ms)
 {
     double end = tc_now_ms() + timeout_ms;

@@ -234,6 +234,11 @@ int tc_sandbox_marker_count(ci_session *session, const char *marker);
 ci_result *tc_run_sh_probe(ci_session *session, const char *name, const char *prelude,
                            const ci_exec_options *options);
 
+/* Polls tc_sandbox_marker_count() until it is 0 or timeout_ms passed (a
+ * process SIGKILLed a moment ago may still be on its way out); returns the
+ * last count. */
+int tc_wait_sandbox_marker_gone(ci_session *session, const char *marker, int timeout_ms);
+
 /* Polls ci_task_get() (from offsets 0) until the task is no longer
  * submitted or working, or timeout_ms passed; returns the last snapshot
  * (ci_task_info_free()). */

@@ -16,6 +16,19 @@
  * never forks: counts of it are exact. */
 #define CARRIER "python3 -c 'import time; time.sleep(300)'"
 
+/* Polls until the sandbox runs exactly `want` processes carrying `marker`
+ * (a task's child may not have been started yet); returns the last count. */
+static int wait_count(ci_session *s, const char *marker, int want)
+{
+    double end = tc_now_ms() + 10000;
+    for (;;) {
+        int n = tc_sandbox_marker_count(s, marker);
+        if (n == want || tc_now_ms() > end)
+            return n;
+        usleep(50 * 1000);
+    }
+}
+
 static char *start(ci_session *s, const char *command, const ci_exec_options *o)
 {
     char *id = NULL;
@@ -172,7 +185,7 @@ START_TEST(failing_task)
     ck_assert_ptr_nonnull(ci_task_info_error(info));
     ck_assert_int_eq(ci_task_info_exit_code(info), -1);
     ci_task_info_free(info);
-    ck_assert_int_eq(tc_sandbox_marker_count(s, "sleep\n300"), 0);
+    ck_assert_int_eq(tc_wait_sandbox_marker_gone(s, "sleep\n300", 5000), 0);
     ci_free(id);
 
     /* and new tasks run in the new interpreter, numbered on */
@@ -354,8 +367,8 @@ START_TEST(stop_kills_group)
      * the task's shell waiting for them */
     char *id = start(s, "sleep 3017 & (sleep 3018; true) & echo started; wait", NULL);
     tc_task_wait_output(s, id, "started\n", 20000);
-    ck_assert_int_eq(tc_sandbox_marker_count(s, "sleep\n3017"), 1);
-    ck_assert_int_eq(tc_sandbox_marker_count(s, "sleep\n3018"), 1);
+    ck_assert_int_eq(wait_count(s, "sleep\n3017", 1), 1);
+    ck_assert_int_eq(wait_count(s, "sleep\n3018", 1), 1);
 
     ci_task_info *info = NULL;
     ck_assert_int_eq(ci_task_stop(s, id, &info), 0);
@@ -365,8 +378,8 @@ START_TEST(stop_kills_group)
     ck_assert_int_eq(ci_task_info_exit_code(info), 137);
     ck_assert_str_eq(out_of(info, CI_TASK_STDOUT), "started\n");
     ci_task_info_free(info);
-    ck_assert_int_eq(tc_sandbox_marker_count(s, "sleep\n3017"), 0);
-    ck_assert_int_eq(tc_sandbox_marker_count(s, "sleep\n3018"), 0);
+    ck_assert_int_eq(tc_wait_sandbox_marker_gone(s, "sleep\n3017", 5000), 0);
+    ck_assert_int_eq(tc_wait_sandbox_marker_gone(s, "sleep\n3018", 5000), 0);
 
     /* it stays canceled; stopping again changes nothing */
     info = get(s, id, 0, 0);
@@ -393,8 +406,8 @@ START_TEST(stop_kills_group)
     info = get(s, b, 0, 0);
     expect_status(info, CI_TASK_WORKING);
     ci_task_info_free(info);
-    ck_assert_int_eq(tc_sandbox_marker_count(s, "sleep\n3019"), 0);
-    ck_assert_int_eq(tc_sandbox_marker_count(s, "sleep\n3020"), 1);
+    ck_assert_int_eq(tc_wait_sandbox_marker_gone(s, "sleep\n3019", 5000), 0);
+    ck_assert_int_eq(wait_count(s, "sleep\n3020", 1), 1);
     ci_free(a);
     ci_free(b);
     ci_free(done);
