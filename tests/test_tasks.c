@@ -7,6 +7,7 @@
  * session. */
 #include "test_common.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,79 @@ START_TEST(env_and_cwd)
     info = tc_task_wait(s, id, 20000);
     ck_assert_str_eq(out_of(info, CI_TASK_STDOUT), "unset /workspace\n");
     ci_task_info_free(info);
+    ci_free(id);
+    ci_session_destroy(s);
+}
+END_TEST
+
+/* A task's pipes are read while a command runs in the foreground: a task
+ * that writes more than a pipe holds is not stalled by it. */
+START_TEST(read_while_command_runs)
+{
+    ci_session *s = tc_session_new(NULL);
+    char *id = start(s, "head -c 300000 /dev/zero | tr '\\0' x; echo; echo end", NULL);
+    ci_result *r = tc_cmd_ok(s, "sleep 1.5; echo fg", NULL);
+    ck_assert_str_eq(tc_stdout(r), "fg\n");
+    ci_result_free(r);
+    /* the task ended while the command slept: no further wait */
+    ci_task_info *info = get(s, id, 300000, 0);
+    expect_status(info, CI_TASK_COMPLETED);
+    ck_assert_str_eq(out_of(info, CI_TASK_STDOUT), "\nend\n");
+    ck_assert_uint_eq(ci_task_info_output_end(info, CI_TASK_STDOUT), 300005);
+    ck_assert_msg(ci_task_info_wall_ms(info) < 1400,
+                  "the task took %.0f ms: it waited for the command", ci_task_info_wall_ms(info));
+    ci_task_info_free(info);
+    ci_free(id);
+    ci_session_destroy(s);
+}
+END_TEST
+
+struct busy_run {
+    ci_session *s;
+    int rc;
+    ci_status status;
+};
+
+static void *run_busy(void *arg)
+{
+    struct busy_run *b = arg;
+    ci_result *r = NULL;
+    b->rc = ci_execute_command(b->s, "sleep 2", NULL, &r);
+    b->status = r ? ci_result_status(r) : CI_STATUS_SANDBOX_ERROR;
+    ci_result_free(r);
+    return NULL;
+}
+
+/* While the session executes on another thread, task calls are refused
+ * with CI_EBUSY; after, they work. */
+START_TEST(busy_session)
+{
+    ci_session *s = tc_session_new(NULL);
+    char *id = start(s, "sleep 300", NULL);
+    struct busy_run b = {.s = s};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, run_busy, &b), 0);
+    /* wait until the command holds the session */
+    int rc = 0;
+    double give_up = tc_now_ms() + 1500;
+    ci_task_info *info = NULL;
+    while ((rc = ci_task_get(s, id, 0, 0, &info)) == 0 && tc_now_ms() < give_up) {
+        ci_task_info_free(info);
+        info = NULL;
+        usleep(10 * 1000);
+    }
+    tc_expect_rc(rc, CI_EBUSY, "task get while executing");
+    ck_assert_ptr_null(info);
+    char *other = NULL;
+    tc_expect_rc(ci_task_start(s, "true", NULL, &other), CI_EBUSY, "task start while executing");
+    tc_expect_rc(ci_task_stop(s, id, NULL), CI_EBUSY, "task stop while executing");
+    ck_assert_int_eq(pthread_join(th, NULL), 0);
+    ck_assert_int_eq(b.rc, 0);
+    ck_assert_int_eq(b.status, CI_STATUS_OK);
+    info = get(s, id, 0, 0);
+    expect_status(info, CI_TASK_WORKING);
+    ci_task_info_free(info);
+    ck_assert_int_eq(ci_task_stop(s, id, NULL), 0);
     ci_free(id);
     ci_session_destroy(s);
 }
@@ -472,6 +546,36 @@ START_TEST(configured_bound)
 }
 END_TEST
 
+/* Ended tasks stay readable, the 64 most recent of them. */
+START_TEST(ended_tasks_kept)
+{
+    ci_session *s = tc_session_new(NULL);
+    for (int i = 1; i <= 70; i++) {
+        char *cmd = tc_printf("echo %d", i);
+        char *id = start(s, cmd, NULL);
+        free(cmd);
+        ci_task_info *info = tc_task_wait(s, id, 20000);
+        expect_status(info, CI_TASK_COMPLETED);
+        ci_task_info_free(info);
+        ci_free(id);
+    }
+    ci_task_info *info = NULL;
+    for (int i = 1; i <= 6; i++) {
+        char *id = tc_printf("task-%d", i);
+        tc_expect_rc(ci_task_get(s, id, 0, 0, &info), CI_ENOENT, id);
+        free(id);
+    }
+    info = get(s, "task-7", 0, 0);
+    expect_status(info, CI_TASK_COMPLETED);
+    ck_assert_str_eq(out_of(info, CI_TASK_STDOUT), "7\n");
+    ci_task_info_free(info);
+    info = get(s, "task-70", 0, 0);
+    ck_assert_str_eq(out_of(info, CI_TASK_STDOUT), "70\n");
+    ci_task_info_free(info);
+    ci_session_destroy(s);
+}
+END_TEST
+
 /* ------------------------------------------------------- end of session */
 
 START_TEST(tasks_end_with_session)
@@ -503,6 +607,27 @@ START_TEST(tasks_end_with_session)
                       "processes of the session's uid %u remain", (unsigned)uid);
     ci_free(quiet);
     ci_free(id);
+}
+END_TEST
+
+/* Polling a task is use of the session: it keeps it alive. */
+START_TEST(polling_keeps_alive)
+{
+    ci_config *c = tc_config_new();
+    ck_assert_int_eq(ci_config_set_idle_timeout_ms(c, 1500), 0);
+    ci_session *s = tc_session_new(c);
+    ci_config_free(c);
+    char *id = start(s, "sleep 300", NULL);
+    double until = tc_now_ms() + 4000;
+    while (tc_now_ms() < until) {
+        ci_task_info *info = get(s, id, 0, 0);
+        expect_status(info, CI_TASK_WORKING);
+        ci_task_info_free(info);
+        usleep(300 * 1000);
+    }
+    ck_assert_int_eq(ci_task_stop(s, id, NULL), 0);
+    ci_free(id);
+    ci_session_destroy(s);
 }
 END_TEST
 
@@ -601,6 +726,8 @@ static Suite *tasks_suite(void)
     tcase_add_test(tc, poll_to_completion);
     tcase_add_test(tc, failing_task);
     tcase_add_test(tc, env_and_cwd);
+    tcase_add_test(tc, read_while_command_runs);
+    tcase_add_test(tc, busy_session);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("output");
@@ -618,11 +745,13 @@ static Suite *tasks_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, default_bound);
     tcase_add_test(tc, configured_bound);
+    tcase_add_test(tc, ended_tasks_kept);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("end");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, tasks_end_with_session);
+    tcase_add_test(tc, polling_keeps_alive);
     tcase_add_test(tc, calls_after_end);
     suite_add_tcase(s, tc);
 
