@@ -677,6 +677,37 @@ START_TEST(background_output_kept_out)
     /* the writer still runs: kept out, not stopped (>= 1: its loop forks
      * short-lived copies of itself for each sleep) */
     ck_assert_int_ge(tc_sandbox_marker_count(s, marker), 1);
+
+    /* the count is in the result's JSON too */
+    r = tc_cmd_ok(s, "sleep 0.3", NULL);
+    char *json = NULL;
+    ck_assert_int_eq(ci_result_to_json(r, &json), 0);
+    ck_assert_msg(ci_result_stray_output_bytes(r) > 0 && strstr(json, "\"strayOutputBytes\":"),
+                  "%s", json);
+    ck_assert_ptr_null(strstr(json, "tick"));
+    ci_free(json);
+    ci_result_free(r);
+    ci_session_destroy(s);
+
+    /* the same for a writer a Python cell leaves on its stdout */
+    s = tc_session_new(NULL);
+    tc_random_hex(marker, 16);
+    char *code = tc_printf("import subprocess\n"
+                           "subprocess.Popen(['sh', '-c', 'while :; do echo tick; sleep 0.05; "
+                           "done', '%s'])\nprint('started')", marker);
+    r = tc_exec_ok(s, code, NULL);
+    free(code);
+    ck_assert_str_eq(tc_stdout(r), "started\n");
+    ci_result_free(r);
+    ck_assert_int_ge(wait_running(s, marker), 1);
+    r = tc_exec_ok(s, "import time\ntime.sleep(0.5)\nprint('cell')", NULL);
+    ck_assert_str_eq(tc_stdout(r), "cell\n");
+    ck_assert_msg(ci_result_stray_output_bytes(r) > 0, "no stray output counted in the cell");
+    ci_result_free(r);
+    r = tc_cmd_ok(s, "sleep 0.5; echo mine", NULL);
+    ck_assert_str_eq(tc_stdout(r), "mine\n");
+    ck_assert_msg(ci_result_stray_output_bytes(r) > 0, "no stray output counted in the command");
+    ci_result_free(r);
     ci_session_destroy(s);
 }
 END_TEST
