@@ -252,6 +252,35 @@ START_TEST(killed_by_signal)
 }
 END_TEST
 
+START_TEST(command_oom)
+{
+    /* a command's process past the session's memory limit: status oom */
+    ci_config *c = tc_config_new();
+    ck_assert_int_eq(ci_config_set_memory_limit(c, 128u << 20), 0);
+    ci_session *s = tc_session_new(c);
+    ci_config_free(c);
+    if (ci_session_limits_mode(s) == CI_CGROUP_NONE) {
+        ci_session_destroy(s);
+        return; /* no OOM reporting without a cgroup */
+    }
+    ci_result *r = tc_cmd(s, "echo start; python3 -c 'b = bytearray(512 << 20); "
+                             "b[::4096] = b\"x\" * len(b[::4096]); print(\"held\")'", NULL);
+    tc_assert_status(r, CI_STATUS_OOM);
+    ck_assert_str_eq(ci_status_name(ci_result_status(r)), "oom");
+    ck_assert_int_eq(ci_result_exit_code(r), 137);
+    ck_assert_str_eq(tc_stdout(r), "start\n");
+    ci_result_free(r);
+    /* a command that survives its child's kill has succeeded: ok */
+    r = tc_cmd(s, "python3 -c 'b = bytearray(512 << 20); b[::4096] = b\"x\" * "
+                  "len(b[::4096])'; echo after $?", NULL);
+    tc_assert_status(r, CI_STATUS_OK);
+    ck_assert_str_eq(tc_stdout(r), "after 137\n");
+    ci_result_free(r);
+    tc_assert_sh(s, "echo fine", "fine\n");
+    ci_session_destroy(s);
+}
+END_TEST
+
 /* --------------------------------------------------------------- sandbox */
 
 START_TEST(runs_in_sandbox)
@@ -811,6 +840,7 @@ static Suite *commands_suite(void)
     tcase_add_test(tc, output_cap);
     tcase_add_test(tc, times_and_memory);
     tcase_add_test(tc, killed_by_signal);
+    tcase_add_test(tc, command_oom);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("sandbox");
