@@ -9,6 +9,7 @@
  * results or killed on request, a server that must keep working. */
 #include "test_common.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,6 +278,17 @@ START_TEST(command_oom)
     ck_assert_str_eq(tc_stdout(r), "after 137\n");
     ci_result_free(r);
     tc_assert_sh(s, "echo fine", "fine\n");
+    ci_session_destroy(s);
+}
+END_TEST
+
+START_TEST(stdin_is_empty)
+{
+    /* a command that reads stdin gets end of file at once */
+    ci_session *s = tc_session_new(NULL);
+    double start = tc_now_ms();
+    tc_assert_sh(s, "cat; read x || echo eof; echo done", "eof\ndone\n");
+    ck_assert_msg(tc_now_ms() - start < 10000, "reading stdin blocked");
     ci_session_destroy(s);
 }
 END_TEST
@@ -624,6 +636,81 @@ START_TEST(command_timeout)
 }
 END_TEST
 
+/* Leftovers that left the command's process group and session are still
+ * its leftovers. */
+START_TEST(kill_leftovers_detached)
+{
+    char a[17], b[17];
+    tc_random_hex(a, 16);
+    tc_random_hex(b, 16);
+    ci_session *s = tc_session_new(NULL);
+    ci_exec_options *o = tc_sh_options(0);
+    ck_assert_int_eq(ci_exec_options_set_kill_leftovers(o, 1), 0);
+    char *cmd = tc_printf("setsid python3 -c 'import time; time.sleep(300)' %s "
+                          "</dev/null >/dev/null 2>&1 &\n"
+                          "nohup python3 -c 'import os, time\nif os.fork(): os._exit(0)\n"
+                          "os.setsid()\ntime.sleep(300)' %s >/dev/null 2>&1 &\n"
+                          "sleep 0.5; echo started", a, b);
+    ci_result *r = tc_cmd_ok(s, cmd, o);
+    free(cmd);
+    ck_assert_str_eq(tc_stdout(r), "started\n");
+    ci_result_free(r);
+    ci_exec_options_free(o);
+    ck_assert_int_eq(tc_wait_sandbox_marker_gone(s, a, 5000), 0);
+    ck_assert_int_eq(tc_wait_sandbox_marker_gone(s, b, 5000), 0);
+    ck_assert_int_eq(tc_wait_marker_gone(a, 5000), 0);
+    ck_assert_int_eq(tc_wait_marker_gone(b, 5000), 0);
+    ci_session_destroy(s);
+}
+END_TEST
+
+/* A command that kills the shell interpreter that runs it: the session
+ * recovers with a new one, and the tasks the old one kept are lost. */
+START_TEST(interpreter_killed)
+{
+    ci_session *s = tc_session_new(NULL);
+    char *id = NULL;
+    ck_assert_int_eq(ci_task_start(s, "sleep 300", NULL, &id), 0);
+    ci_result *r = tc_cmd(s, "kill -KILL $PPID; sleep 5", NULL);
+    ck_assert_msg(ci_result_status(r) != CI_STATUS_OK && ci_result_status(r) != CI_STATUS_TIMEOUT,
+                  "status %s", ci_status_name(ci_result_status(r)));
+    ci_result_free(r);
+    tc_assert_sh(s, "echo recovered", "recovered\n");
+    ci_task_info *info = NULL;
+    ck_assert_int_eq(ci_task_get(s, id, 0, 0, &info), 0);
+    ck_assert_int_eq(ci_task_info_status(info), CI_TASK_FAILED);
+    ck_assert_ptr_nonnull(ci_task_info_error(info));
+    ci_task_info_free(info);
+    ci_free(id);
+    ci_session_destroy(s);
+}
+END_TEST
+
+static void *cancel_later(void *arg)
+{
+    usleep(500 * 1000);
+    ci_session_cancel(arg);
+    return NULL;
+}
+
+START_TEST(command_cancel)
+{
+    ci_session *s = tc_session_new(NULL);
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, cancel_later, s), 0);
+    double start = tc_now_ms();
+    ci_result *r = tc_cmd(s, "echo waiting; sleep 60", NULL);
+    double took = tc_now_ms() - start;
+    ck_assert_int_eq(pthread_join(th, NULL), 0);
+    tc_assert_status(r, CI_STATUS_KILLED);
+    ck_assert_str_eq(tc_stdout(r), "waiting\n");
+    ck_assert_msg(took < 10000, "the cancel took %.0f ms", took);
+    ci_result_free(r);
+    tc_assert_sh(s, "echo back", "back\n");
+    ci_session_destroy(s);
+}
+END_TEST
+
 /* --------------------------------------------------------------- hygiene */
 
 /* The interpreter exits while a child it forked sleeps on, holding what
@@ -841,6 +928,7 @@ static Suite *commands_suite(void)
     tcase_add_test(tc, times_and_memory);
     tcase_add_test(tc, killed_by_signal);
     tcase_add_test(tc, command_oom);
+    tcase_add_test(tc, stdin_is_empty);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("sandbox");
@@ -869,6 +957,8 @@ static Suite *commands_suite(void)
     tc = tcase_create("timeout");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, command_timeout);
+    tcase_add_test(tc, command_cancel);
+    tcase_add_test(tc, interpreter_killed);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("hygiene");
@@ -876,6 +966,7 @@ static Suite *commands_suite(void)
     tcase_add_test(tc, fork_child_does_not_hold);
     tcase_add_test(tc, background_output_kept_out);
     tcase_add_test(tc, kill_leftovers_option);
+    tcase_add_test(tc, kill_leftovers_detached);
     tcase_add_test(tc, server_survives_cells);
     suite_add_tcase(s, tc);
 
