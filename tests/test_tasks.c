@@ -253,13 +253,27 @@ struct busy_run {
     ci_session *s;
     int rc;
     ci_status status;
+    volatile int running; /* set by the command's first output */
 };
+
+static int mark_running(const char *data, size_t len, void *user)
+{
+    (void)data;
+    (void)len;
+    __atomic_store_n(&((struct busy_run *)user)->running, 1, __ATOMIC_SEQ_CST);
+    return 0;
+}
 
 static void *run_busy(void *arg)
 {
     struct busy_run *b = arg;
     ci_result *r = NULL;
-    b->rc = ci_execute_command(b->s, "sleep 2", NULL, &r);
+    ci_exec_options *o = NULL;
+    if (ci_exec_options_new(&o) == 0 && ci_exec_options_set_stdout_callback(o, mark_running, b) == 0)
+        b->rc = ci_execute_command(b->s, "echo go; sleep 3", o, &r);
+    else
+        b->rc = CI_ENOMEM;
+    ci_exec_options_free(o);
     b->status = r ? ci_result_status(r) : CI_STATUS_SANDBOX_ERROR;
     ci_result_free(r);
     return NULL;
@@ -274,16 +288,13 @@ START_TEST(busy_session)
     struct busy_run b = {.s = s};
     pthread_t th;
     ck_assert_int_eq(pthread_create(&th, NULL, run_busy, &b), 0);
-    /* wait until the command holds the session */
-    int rc = 0;
-    double give_up = tc_now_ms() + 1500;
-    ci_task_info *info = NULL;
-    while ((rc = ci_task_get(s, id, 0, 0, &info)) == 0 && tc_now_ms() < give_up) {
-        ci_task_info_free(info);
-        info = NULL;
+    /* wait until the command runs (and so holds the session) */
+    double give_up = tc_now_ms() + 30000;
+    while (!__atomic_load_n(&b.running, __ATOMIC_SEQ_CST) && tc_now_ms() < give_up)
         usleep(10 * 1000);
-    }
-    tc_expect_rc(rc, CI_EBUSY, "task get while executing");
+    ck_assert_msg(b.running, "the command did not start");
+    ci_task_info *info = NULL;
+    tc_expect_rc(ci_task_get(s, id, 0, 0, &info), CI_EBUSY, "task get while executing");
     ck_assert_ptr_null(info);
     char *other = NULL;
     tc_expect_rc(ci_task_start(s, "true", NULL, &other), CI_EBUSY, "task start while executing");
