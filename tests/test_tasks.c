@@ -443,6 +443,35 @@ START_TEST(output_cap)
 }
 END_TEST
 
+/* The snapshot that first says "completed" holds everything the task
+ * wrote before it exited: no output arrives after the end. */
+START_TEST(complete_means_all_output)
+{
+    ci_session *s = tc_session_new(NULL);
+    for (int i = 0; i < 20; i++) {
+        char *id = start(s, "seq 1 20000; seq 1 3000 >&2", NULL);
+        ci_task_info *info = NULL;
+        double give_up = tc_now_ms() + 20000;
+        for (;;) {
+            info = get(s, id, 0, 0);
+            if (ci_task_info_status(info) != CI_TASK_WORKING || tc_now_ms() > give_up)
+                break;
+            ci_task_info_free(info);
+        }
+        expect_status(info, CI_TASK_COMPLETED);
+        /* seq 1 20000: 9 + 90*2 + 900*3 + 9000*4 + 10001*5 bytes, with newlines */
+        ck_assert_msg(ci_task_info_output_end(info, CI_TASK_STDOUT) == 108894 &&
+                      ci_task_info_output_end(info, CI_TASK_STDERR) == 13893,
+                      "round %d: completed with %llu + %llu bytes of 108894 + 13893", i,
+                      (unsigned long long)ci_task_info_output_end(info, CI_TASK_STDOUT),
+                      (unsigned long long)ci_task_info_output_end(info, CI_TASK_STDERR));
+        ci_task_info_free(info);
+        ci_free(id);
+    }
+    ci_session_destroy(s);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ stop */
 
 START_TEST(stop_kills_group)
@@ -760,6 +789,7 @@ static Suite *tasks_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, incremental_offsets);
     tcase_add_test(tc, output_cap);
+    tcase_add_test(tc, complete_means_all_output);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("stop");
