@@ -126,6 +126,8 @@ int ci_reply_apply(const char *json, size_t len, uint64_t id, struct ci_result *
         res->status = CI_STATUS_OK;
     else if (!strcmp(status->valuestring, "error"))
         res->status = CI_STATUS_ERROR;
+    else if (!strcmp(status->valuestring, "killed")) /* the code's process died of a signal */
+        res->status = CI_STATUS_KILLED;
     else
         goto out;
     /* the cast below is only defined for values an int holds (NaN fails) */

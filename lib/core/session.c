@@ -155,6 +155,7 @@ int ci_session_new(const struct ci_config *config, struct ci_session **out)
     }
     char err[768];
     err[0] = '\0';
+    s->lifetime_from_ms = ci_now_ms();
     r = start_sandbox(s, err, sizeof(err));
     if (r < 0) {
         ci_fail(NULL, r, "%s", err[0] ? err : "the sandbox could not be built");
@@ -205,17 +206,23 @@ int ci_session_cancel_pending(struct ci_session *s)
     return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
+static int lifetime_over(const struct ci_session *s, uint64_t now)
+{
+    return s->cfg.session_lifetime_ms &&
+           now - s->lifetime_from_ms >= s->cfg.session_lifetime_ms;
+}
+
 /* The one place where expiry is decided. */
 int ci_session_check_alive(struct ci_session *s)
 {
     if (!s->expired) {
         int state = s->ops->check(s->sb);
         uint64_t now = ci_now_ms();
-        if (state == CI_EEXPIRED ||
+        /* a sandbox gone once the lifetime is over went for that reason,
+         * even if its last word ("expired") was not read */
+        if (state == CI_EEXPIRED || lifetime_over(s, now) ||
             (state == CI_OK && !s->busy_sent &&
-             now - s->last_used_ms >= s->cfg.idle_timeout_ms) ||
-            (state == CI_OK && s->cfg.session_lifetime_ms &&
-             now - s->created_ms >= s->cfg.session_lifetime_ms)) {
+             now - s->last_used_ms >= s->cfg.idle_timeout_ms)) {
             /* whichever clock got there first, the verdict is the same */
             s->expired = 1;
             ci_session_forget_contexts(s);
@@ -226,8 +233,7 @@ int ci_session_check_alive(struct ci_session *s)
             return ci_fail(s, state, "session %s: its sandbox is gone", s->id);
         }
     }
-    if (s->expired && s->cfg.session_lifetime_ms &&
-        ci_now_ms() - s->created_ms >= s->cfg.session_lifetime_ms)
+    if (s->expired && lifetime_over(s, ci_now_ms()))
         return ci_fail(s, CI_EEXPIRED, "session %s expired: its lifetime of %llu ms ran out; "
                        "create a new session", s->id,
                        (unsigned long long)s->cfg.session_lifetime_ms);

@@ -46,6 +46,8 @@ struct ci_session {
     int busy_sent;            /* the holder told the sandbox "busy" */
     uint64_t last_used_ms;
     uint64_t created_ms;
+    uint64_t lifetime_from_ms; /* the absolute lifetime counts from here: before the
+                                  sandbox's own clock starts, so ours never ends later */
     uint64_t peak_memory;     /* highest execution peak so far */
     int expired;              /* the idle lifetime ran out: nothing works any more */
     struct ci_audit *audit;   /* NULL: no audit sink (core/audit.h) */

@@ -312,7 +312,7 @@ class Kernel:
         if code == 0:
             reply = {"status": "ok", "exit_code": 0, "value": None, "error": None}
         elif sig:
-            reply = {"status": "error", "exit_code": code, "value": None,
+            reply = {"status": "killed", "exit_code": code, "value": None,
                      "error": {"name": "Signal", "traceback": "",
                                "value": "killed by signal %d (%s)" % (sig, _signame(sig))}}
         else:
