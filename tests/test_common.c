@@ -122,18 +122,29 @@ ci_exec_options *tc_js_options(void)
     return o;
 }
 
-ci_result *tc_exec(ci_session *session, const char *code, const ci_exec_options *options)
+/* Runs `text` as a cell (shell 0: ci_execute(), default options
+ * tc_options_new(0)) or as a command (shell 1: ci_execute_command(), default
+ * options tc_sh_options(0)); fails the test unless the call returned 0. */
+static ci_result *run_checked(ci_session *session, const char *text,
+                              const ci_exec_options *options, int shell)
 {
     ci_exec_options *own = NULL;
     if (!options)
-        options = own = tc_options_new(0);
+        options = own = shell ? tc_sh_options(0) : tc_options_new(0);
     ci_result *result = NULL;
-    int rc = ci_execute(session, code, options, &result);
+    int rc = shell ? ci_execute_command(session, text, options, &result)
+                   : ci_execute(session, text, options, &result);
     ci_exec_options_free(own);
-    ck_assert_msg(rc == 0, "ci_execute: %s: %s\n--- code ---\n%s", ci_strerror(rc),
-                  ci_session_last_error(session), code);
+    ck_assert_msg(rc == 0, "%s: %s: %s\n--- %s ---\n%s",
+                  shell ? "ci_execute_command" : "ci_execute", ci_strerror(rc),
+                  ci_session_last_error(session), shell ? "command" : "code", text);
     ck_assert_ptr_nonnull(result);
     return result;
+}
+
+ci_result *tc_exec(ci_session *session, const char *code, const ci_exec_options *options)
+{
+    return run_checked(session, code, options, 0);
 }
 
 const char *tc_stdout(const ci_result *result)
@@ -212,13 +223,20 @@ char *tc_load_probe(const char *name, const char *prelude)
     return text;
 }
 
+/* Runs the probe `file` after `prelude` as run_checked() does. */
+static ci_result *run_probe(ci_session *s, const char *file, const char *prelude,
+                            const ci_exec_options *o, int shell)
+{
+    char *text = tc_load_probe(file, prelude);
+    ci_result *r = run_checked(s, text, o, shell);
+    free(text);
+    return r;
+}
+
 ci_result *tc_run_probe(ci_session *s, const char *file, const char *prelude,
                         const ci_exec_options *o)
 {
-    char *code = tc_load_probe(file, prelude);
-    ci_result *r = tc_exec(s, code, o);
-    free(code);
-    return r;
+    return run_probe(s, file, prelude, o, 0);
 }
 
 void tc_expect_probe_done(const ci_result *r)
@@ -768,14 +786,23 @@ void tc_assert_names(ci_session *s, const char *dir, const char *want)
     free(got);
 }
 
-void tc_assert_py(ci_session *s, const char *code, const char *want)
+/* Runs `text` as run_checked() does, requires CI_STATUS_OK and asserts its
+ * stdout is `want`. */
+static void assert_output(ci_session *s, const char *text, const char *want, int shell)
 {
-    ci_result *r = tc_exec_ok(s, code, NULL);
+    ci_result *r = run_checked(s, text, NULL, shell);
+    tc_assert_status(r, CI_STATUS_OK);
     char *out = strdup(tc_stdout(r));
     ci_result_free(r);
-    ck_assert_msg(strcmp(out, want) == 0, "python printed \"%s\", want \"%s\"\n--- code ---\n%s",
-                  out, want, code);
+    ck_assert_msg(strcmp(out, want) == 0, "%s printed \"%s\", want \"%s\"\n--- %s ---\n%s",
+                  shell ? "the command" : "python", out, want, shell ? "command" : "code",
+                  text);
     free(out);
+}
+
+void tc_assert_py(ci_session *s, const char *code, const char *want)
+{
+    assert_output(s, code, want, 0);
 }
 
 cJSON *tc_invoke(ci_session *s, const char *request)
@@ -812,16 +839,7 @@ ci_exec_options *tc_sh_options(uint64_t timeout_ms)
 
 ci_result *tc_cmd(ci_session *s, const char *command, const ci_exec_options *options)
 {
-    ci_exec_options *own = NULL;
-    if (!options)
-        options = own = tc_sh_options(0);
-    ci_result *result = NULL;
-    int rc = ci_execute_command(s, command, options, &result);
-    ci_exec_options_free(own);
-    ck_assert_msg(rc == 0, "ci_execute_command: %s: %s\n--- command ---\n%s", ci_strerror(rc),
-                  ci_session_last_error(s), command);
-    ck_assert_ptr_nonnull(result);
-    return result;
+    return run_checked(s, command, options, 1);
 }
 
 ci_result *tc_cmd_ok(ci_session *s, const char *command, const ci_exec_options *options)
@@ -833,12 +851,7 @@ ci_result *tc_cmd_ok(ci_session *s, const char *command, const ci_exec_options *
 
 void tc_assert_sh(ci_session *s, const char *command, const char *want)
 {
-    ci_result *r = tc_cmd_ok(s, command, NULL);
-    char *out = strdup(tc_stdout(r));
-    ci_result_free(r);
-    ck_assert_msg(strcmp(out, want) == 0, "the command printed \"%s\", want \"%s\"\n"
-                  "--- command ---\n%s", out, want, command);
-    free(out);
+    assert_output(s, command, want, 1);
 }
 
 int tc_sandbox_marker_count(ci_session *s, const char *marker)
@@ -876,14 +889,22 @@ int tc_wait_sandbox_marker_gone(ci_session *s, const char *marker, int timeout_m
     }
 }
 
+/* A snapshot of the task from offsets 0; fails the test if ci_task_get()
+ * does not return 0. */
+static ci_task_info *task_get(ci_session *s, const char *task_id)
+{
+    ci_task_info *info = NULL;
+    int rc = ci_task_get(s, task_id, 0, 0, &info);
+    ck_assert_msg(rc == 0, "ci_task_get(%s): %s: %s", task_id, ci_strerror(rc),
+                  ci_session_last_error(s));
+    return info;
+}
+
 ci_task_info *tc_task_wait(ci_session *s, const char *task_id, int timeout_ms)
 {
     double end = tc_now_ms() + timeout_ms;
     for (;;) {
-        ci_task_info *info = NULL;
-        int rc = ci_task_get(s, task_id, 0, 0, &info);
-        ck_assert_msg(rc == 0, "ci_task_get(%s): %s: %s", task_id, ci_strerror(rc),
-                      ci_session_last_error(s));
+        ci_task_info *info = task_get(s, task_id);
         ci_task_status st = ci_task_info_status(info);
         if ((st != CI_TASK_SUBMITTED && st != CI_TASK_WORKING) || tc_now_ms() > end)
             return info;
@@ -896,10 +917,7 @@ void tc_task_wait_output(ci_session *s, const char *task_id, const char *text, i
 {
     double end = tc_now_ms() + timeout_ms;
     for (;;) {
-        ci_task_info *info = NULL;
-        int rc = ci_task_get(s, task_id, 0, 0, &info);
-        ck_assert_msg(rc == 0, "ci_task_get(%s): %s: %s", task_id, ci_strerror(rc),
-                      ci_session_last_error(s));
+        ci_task_info *info = task_get(s, task_id);
         size_t len = 0;
         const char *out = ci_task_info_output(info, CI_TASK_STDOUT, &len);
         int found = out && strstr(out, text) != NULL;
@@ -923,8 +941,5 @@ void tc_task_wait_output(ci_session *s, const char *task_id, const char *text, i
 ci_result *tc_run_sh_probe(ci_session *s, const char *file, const char *prelude,
                            const ci_exec_options *o)
 {
-    char *command = tc_load_probe(file, prelude);
-    ci_result *r = tc_cmd(s, command, o);
-    free(command);
-    return r;
+    return run_probe(s, file, prelude, o, 1);
 }
