@@ -11,59 +11,92 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static char *network_prelude(const struct tc_listeners *l)
+/* The probe's prelude: the listeners' addresses, as Python or as shell
+ * assignments. */
+static char *network_prelude(const struct tc_listeners *l, int shell)
 {
+    if (shell)
+        return tc_printf("PORT=%d\nPORT6=%d\nUNIX_PATH='%s'\nABSTRACT='%s'\n", l->port4,
+                         l->port6, l->path, l->abstract);
     return tc_printf("PORT = %d\nPORT6 = %d\nUNIX_PATH = '%s'\nABSTRACT = '%s'\n", l->port4,
                      l->port6, l->path, l->abstract);
 }
 
-START_TEST(network_none)
+/* Runs the network probe (shell 0: network.py, 1: network.sh, curl) against
+ * `l` in a fresh session with the host's network (host 1) or none, and
+ * requires that it ran to its end without a leak. The caller frees the
+ * result and destroys *session. */
+static ci_result *run_network_probe(const struct tc_listeners *l, int host, int shell,
+                                    ci_session **session)
+{
+    ci_config *c = tc_config_new();
+    if (host)
+        ck_assert_int_eq(ci_config_set_network(c, CI_NETWORK_HOST), 0);
+    *session = tc_session_new(c);
+    ci_config_free(c);
+    char *prelude = network_prelude(l, shell);
+    ci_result *r = shell ? tc_run_sh_probe(*session, "network.sh", prelude, NULL)
+                         : tc_run_probe(*session, "network.py", prelude, NULL);
+    free(prelude);
+    tc_expect_probe_clean(r);
+    return r;
+}
+
+/* Without network: only lo, no route, none of the host's listeners reached
+ * (as the probe says and as the listeners see); `loopback` is what the
+ * probe's own loopback server answered, which must work. */
+static void expect_no_network(int shell, const char *loopback)
 {
     struct tc_listeners l;
     tc_listeners_open(&l);
-    ci_session *s = tc_session_new(NULL);
-    char *prelude = network_prelude(&l);
-    ci_result *r = tc_run_probe(s, "network.py", prelude, NULL);
-    tc_expect_probe_clean(r);
+    ci_session *s = NULL;
+    ci_result *r = run_network_probe(&l, 0, shell, &s);
     tc_expect_line(r, "IFACES", "lo");
     tc_expect_line(r, "ROUTES", "0");
+    if (shell) {
+        tc_expect_line(r, "ROUTES6", "0");
+        tc_expect_line(r, "PING", "FAILED");
+    }
     tc_expect_line_not(r, "TCP4", "CONNECTED");
     if (l.port6)
         tc_expect_line_not(r, "TCP6", "CONNECTED");
     tc_expect_line_not(r, "UNIX_PATH", "CONNECTED");
     tc_expect_line_not(r, "UNIX_ABSTRACT", "CONNECTED");
-    tc_expect_line(r, "LOOPBACK", "ping"); /* its own loopback works */
+    tc_expect_line(r, "LOOPBACK", loopback); /* its own loopback works */
     ck_assert_int_eq(tc_pending(l.tcp4), 0);
     ck_assert_int_eq(tc_pending(l.tcp6), 0);
     ck_assert_int_eq(tc_pending(l.unix_path), 0);
     ck_assert_int_eq(tc_pending(l.unix_abstract), 0);
     ci_result_free(r);
-    free(prelude);
     ci_session_destroy(s);
     tc_listeners_close(&l);
+}
+
+/* Control: the same probe with the host's network must connect, so the
+ * tests without network would notice a connection. */
+static void expect_host_network(int shell)
+{
+    struct tc_listeners l;
+    tc_listeners_open(&l);
+    ci_session *s = NULL;
+    ci_result *r = run_network_probe(&l, 1, shell, &s);
+    tc_expect_line(r, "TCP4", "CONNECTED");
+    ck_assert_int_eq(tc_pending(l.tcp4), 1);
+    tc_expect_line_not(r, "UNIX_PATH", "CONNECTED"); /* the filesystem is still private */
+    ci_result_free(r);
+    ci_session_destroy(s);
+    tc_listeners_close(&l);
+}
+
+START_TEST(network_none)
+{
+    expect_no_network(0, "ping");
 }
 END_TEST
 
 START_TEST(network_host_control)
 {
-    /* The same probe with the host's network must connect: the "none" test
-     * above would notice a connection. */
-    struct tc_listeners l;
-    tc_listeners_open(&l);
-    ci_config *c = tc_config_new();
-    ck_assert_int_eq(ci_config_set_network(c, CI_NETWORK_HOST), 0);
-    ci_session *s = tc_session_new(c);
-    ci_config_free(c);
-    char *prelude = network_prelude(&l);
-    ci_result *r = tc_run_probe(s, "network.py", prelude, NULL);
-    tc_expect_probe_clean(r);
-    tc_expect_line(r, "TCP4", "CONNECTED");
-    ck_assert_int_eq(tc_pending(l.tcp4), 1);
-    tc_expect_line_not(r, "UNIX_PATH", "CONNECTED"); /* the filesystem is still private */
-    ci_result_free(r);
-    free(prelude);
-    ci_session_destroy(s);
-    tc_listeners_close(&l);
+    expect_host_network(0);
 }
 END_TEST
 
@@ -135,62 +168,16 @@ END_TEST
 
 /* ----------------------------------------------------------------- shell */
 
-static char *network_sh_prelude(const struct tc_listeners *l)
-{
-    return tc_printf("PORT=%d\nPORT6=%d\nUNIX_PATH='%s'\nABSTRACT='%s'\n", l->port4, l->port6,
-                     l->path, l->abstract);
-}
-
 /* The same walls from a shell command: curl to the host's listeners. */
 START_TEST(shell_network_none)
 {
-    struct tc_listeners l;
-    tc_listeners_open(&l);
-    ci_session *s = tc_session_new(NULL);
-    char *prelude = network_sh_prelude(&l);
-    ci_result *r = tc_run_sh_probe(s, "network.sh", prelude, NULL);
-    tc_expect_probe_clean(r);
-    tc_expect_line(r, "IFACES", "lo");
-    tc_expect_line(r, "ROUTES", "0");
-    tc_expect_line(r, "ROUTES6", "0");
-    tc_expect_line_not(r, "TCP4", "CONNECTED");
-    if (l.port6)
-        tc_expect_line_not(r, "TCP6", "CONNECTED");
-    tc_expect_line_not(r, "UNIX_PATH", "CONNECTED");
-    tc_expect_line_not(r, "UNIX_ABSTRACT", "CONNECTED");
-    tc_expect_line(r, "PING", "FAILED");
-    tc_expect_line(r, "LOOPBACK", "pong"); /* its own loopback works */
-    ck_assert_int_eq(tc_pending(l.tcp4), 0);
-    ck_assert_int_eq(tc_pending(l.tcp6), 0);
-    ck_assert_int_eq(tc_pending(l.unix_path), 0);
-    ck_assert_int_eq(tc_pending(l.unix_abstract), 0);
-    ci_result_free(r);
-    free(prelude);
-    ci_session_destroy(s);
-    tc_listeners_close(&l);
+    expect_no_network(1, "pong");
 }
 END_TEST
 
-/* Control: with the host's network the probe connects, so the test above
- * would see a connection. */
 START_TEST(shell_network_host_control)
 {
-    struct tc_listeners l;
-    tc_listeners_open(&l);
-    ci_config *c = tc_config_new();
-    ck_assert_int_eq(ci_config_set_network(c, CI_NETWORK_HOST), 0);
-    ci_session *s = tc_session_new(c);
-    ci_config_free(c);
-    char *prelude = network_sh_prelude(&l);
-    ci_result *r = tc_run_sh_probe(s, "network.sh", prelude, NULL);
-    tc_expect_probe_clean(r);
-    tc_expect_line(r, "TCP4", "CONNECTED");
-    ck_assert_int_eq(tc_pending(l.tcp4), 1);
-    tc_expect_line_not(r, "UNIX_PATH", "CONNECTED"); /* the filesystem is still private */
-    ci_result_free(r);
-    free(prelude);
-    ci_session_destroy(s);
-    tc_listeners_close(&l);
+    expect_host_network(1);
 }
 END_TEST
 
