@@ -523,6 +523,34 @@ void tc_expect_line_not(const ci_result *r, const char *key, const char *bad)
     free(got);
 }
 
+/* tc_expect_line() (negate 0) or tc_expect_line_not() (negate 1) of the
+ * line "<prefix> <name>" ("<name>" for prefix NULL) of each name. */
+static void expect_each(const ci_result *r, const char *prefix, const char *const *names,
+                        size_t n, const char *value, int negate)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *key = prefix ? tc_printf("%s %s", prefix, names[i]) : strdup(names[i]);
+        ck_assert_ptr_nonnull(key);
+        if (negate)
+            tc_expect_line_not(r, key, value);
+        else
+            tc_expect_line(r, key, value);
+        free(key);
+    }
+}
+
+void tc_expect_lines(const ci_result *r, const char *prefix, const char *const *names, size_t n,
+                     const char *value)
+{
+    expect_each(r, prefix, names, n, value, 0);
+}
+
+void tc_expect_lines_not(const ci_result *r, const char *prefix, const char *const *names,
+                         size_t n, const char *bad)
+{
+    expect_each(r, prefix, names, n, bad, 1);
+}
+
 int tc_one_of(const char *value, const char *words)
 {
     size_t n = strlen(value);

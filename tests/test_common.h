@@ -139,6 +139,16 @@ void tc_expect_line(const ci_result *result, const char *key, const char *value)
  * `bad` (e.g. "ALLOWED"). */
 void tc_expect_line_not(const ci_result *result, const char *key, const char *bad);
 
+/* tc_expect_line() / tc_expect_line_not() of the line "<prefix> <name>"
+ * (just "<name>" for prefix NULL) of each of the n names. */
+void tc_expect_lines(const ci_result *result, const char *prefix, const char *const *names,
+                     size_t n, const char *value);
+void tc_expect_lines_not(const ci_result *result, const char *prefix, const char *const *names,
+                         size_t n, const char *bad);
+
+/* Number of elements of an array. */
+#define TC_LEN(array) (sizeof(array) / sizeof((array)[0]))
+
 /* Whether `value` is one of the '|'-separated words of `words`. */
 int tc_one_of(const char *value, const char *words);
 

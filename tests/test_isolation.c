@@ -40,6 +40,35 @@ static char *py_list(const char *const *items, size_t n)
     return out;
 }
 
+/* The names in the host's /root (at least one; none with a character of
+ * `bad`), strdup()ed into out (at most max); returns how many. */
+static size_t host_root_entries(const char **out, size_t max, const char *bad)
+{
+    size_t n = 0;
+    DIR *d = opendir("/root");
+    ck_assert_ptr_nonnull(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < max)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !strpbrk(e->d_name, bad))
+            out[n++] = strdup(e->d_name);
+    closedir(d);
+    ck_assert_uint_gt(n, 0);
+    return n;
+}
+
+/* The host_files probe gave each path a line "OK <path><rest>". */
+static void expect_verdicts(const ci_result *r, const char *const *paths, size_t n,
+                            const char *rest)
+{
+    char *all = tc_printf("\n%s", tc_stdout(r));
+    for (size_t i = 0; i < n; i++) {
+        char *want = tc_printf("\nOK %s%s", paths[i], rest);
+        ck_assert_msg(strstr(all, want), "no verdict for %s:\n%s", paths[i], tc_stdout(r));
+        free(want);
+    }
+    free(all);
+}
+
 /* ------------------------------------------------------------ filesystem */
 
 START_TEST(host_files_unreachable)
@@ -67,15 +96,7 @@ START_TEST(host_files_unreachable)
     const char *dirs[] = {tmp_dir, var_dir, cwd, tc_state_dir(), "/root", "/root/.ssh",
                           "/home", "/var/lib/codeinterp"};
     const char *root_entries[64];
-    size_t n_root = 0;
-    DIR *d = opendir("/root");
-    ck_assert_ptr_nonnull(d);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL && n_root < 64)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !strpbrk(e->d_name, "'\\"))
-            root_entries[n_root++] = strdup(e->d_name);
-    closedir(d);
-    ck_assert_uint_gt(n_root, 0);
+    size_t n_root = host_root_entries(root_entries, TC_LEN(root_entries), "'\\");
 
     char *plist = py_list(paths, sizeof paths / sizeof paths[0]);
     char *dlist = py_list(dirs, sizeof dirs / sizeof dirs[0]);
@@ -87,13 +108,7 @@ START_TEST(host_files_unreachable)
     ci_result *r = tc_run_probe(s, "host_files.py", prelude, NULL);
     tc_expect_probe_clean(r);
     tc_expect_line(r, "TOKEN_HITS", "0");
-    char *all = tc_printf("\n%s", tc_stdout(r));
-    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-        char *want = tc_printf("\nOK %s ", paths[i]);
-        ck_assert_msg(strstr(all, want), "no verdict for %s", paths[i]);
-        free(want);
-    }
-    free(all);
+    expect_verdicts(r, paths, TC_LEN(paths), " ");
     ci_result_free(r);
     ci_session_destroy(s);
 
@@ -298,8 +313,7 @@ START_TEST(privileges_dropped)
         "print('SUBPROCESS', p.returncode, p.stdout.decode().strip())\n",
         NULL);
     static const char *const caps[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"};
-    for (size_t i = 0; i < 5; i++)
-        tc_expect_line(r, caps[i], "0000000000000000");
+    tc_expect_lines(r, NULL, caps, TC_LEN(caps), "0000000000000000");
     tc_expect_line(r, "NoNewPrivs", "1");
     tc_expect_line(r, "Seccomp", "2");
     tc_expect_line(r, "Uid", "1000 1000 1000 1000");
@@ -688,15 +702,7 @@ START_TEST(shell_host_files)
     const char *dirs[] = {tmp_dir, cwd, tc_state_dir(), "/root", "/root/.ssh", "/home",
                           "/var/lib/codeinterp"};
     const char *root_entries[64];
-    size_t n_root = 0;
-    DIR *d = opendir("/root");
-    ck_assert_ptr_nonnull(d);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL && n_root < 64)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !strpbrk(e->d_name, "'\n"))
-            root_entries[n_root++] = strdup(e->d_name);
-    closedir(d);
-    ck_assert_uint_gt(n_root, 0);
+    size_t n_root = host_root_entries(root_entries, TC_LEN(root_entries), "'\n");
     char *plist = sh_lines(paths, sizeof paths / sizeof paths[0]);
     char *dlist = sh_lines(dirs, sizeof dirs / sizeof dirs[0]);
     char *rlist = sh_lines(root_entries, n_root);
@@ -707,13 +713,7 @@ START_TEST(shell_host_files)
     ci_result *r = tc_run_sh_probe(s, "host_files.sh", prelude, NULL);
     tc_expect_probe_clean(r);
     tc_expect_line(r, "TOKEN_HITS", "0");
-    char *all = tc_printf("\n%s", tc_stdout(r));
-    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-        char *want = tc_printf("\nOK %s refused\n", paths[i]);
-        ck_assert_msg(strstr(all, want), "no verdict for %s:\n%s", paths[i], tc_stdout(r));
-        free(want);
-    }
-    free(all);
+    expect_verdicts(r, paths, TC_LEN(paths), " refused\n");
     ci_result_free(r);
 
     /* control: the same probe finds the token once the sandbox holds it */
@@ -745,8 +745,7 @@ START_TEST(shell_privileges)
     ci_result *r = tc_run_sh_probe(s, "privileges.sh", NULL, NULL);
     tc_expect_probe_clean(r);
     static const char *const caps[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"};
-    for (size_t i = 0; i < 5; i++)
-        tc_expect_line(r, caps[i], "0000000000000000");
+    tc_expect_lines(r, NULL, caps, TC_LEN(caps), "0000000000000000");
     tc_expect_line(r, "NoNewPrivs", "1");
     tc_expect_line(r, "Seccomp", "2");
     tc_expect_line(r, "Uid", "1000 1000 1000 1000");
@@ -757,8 +756,7 @@ START_TEST(shell_privileges)
         "setpriv_root", "setpriv_caps", "su", "unshare_r", "unshare_m", "unshare_n",
         "mount_tmpfs", "mount_bind", "chroot", "hostname_set", "uid_map", "setgroups_file",
         "chown_root", "write_etc", "nice_up"};
-    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
-        tc_expect_line(r, refused[i], "FAILED");
+    tc_expect_lines(r, NULL, refused, TC_LEN(refused), "FAILED");
     tc_expect_line(r, "control", "ALLOWED"); /* the probe tells success apart */
     tc_expect_line(r, "MOUNTED", "0");
     tc_expect_line(r, "SU_SUID", "True"); /* the su attempt meant something */

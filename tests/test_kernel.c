@@ -277,6 +277,54 @@ END_TEST
 
 /* ------------------------------------------------- /proc, /sys, /dev */
 
+/* The PIDS line of a probe: only the sandbox's own small pids, pid 1 among
+ * them, not the host test's, and few of them. */
+static void expect_sandbox_pids(const ci_result *r)
+{
+    char *pids = tc_line_value(tc_stdout(r), "PIDS");
+    ck_assert_ptr_nonnull(pids);
+    int count = 0, has_one = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(pids, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        long pid = strtol(tok, NULL, 10);
+        ck_assert_msg(pid > 0 && pid < 1000, "pid %ld visible in the sandbox", pid);
+        ck_assert_msg(pid != (long)getpid() || pid < 100, "the host test's pid is visible");
+        has_one |= pid == 1;
+        count++;
+    }
+    ck_assert_msg(has_one, "no pid 1 in the sandbox's /proc");
+    ck_assert_msg(count <= 20, "%d pids visible", count);
+    free(pids);
+}
+
+/* The /dev of a probe: nothing but the usual entries (the DEV line), the
+ * usual character devices there and working, and no writing /dev/full nor
+ * making device nodes (the probe reports `full_refused` and
+ * `mknod_refused`). */
+static void expect_sandbox_dev(const ci_result *r, const char *full_refused,
+                               const char *mknod_refused)
+{
+    char *dev = tc_line_value(tc_stdout(r), "DEV");
+    ck_assert_ptr_nonnull(dev);
+    static const char *const allowed[] = {"null",   "zero",   "full", "random", "urandom",
+                                          "fd",     "stdin",  "stdout", "stderr", "shm",
+                                          "pts",    "ptmx",   "mqueue", "tty"};
+    char *save = NULL;
+    for (char *tok = strtok_r(dev, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        int ok = 0;
+        for (size_t i = 0; i < TC_LEN(allowed); i++)
+            ok |= strcmp(tok, allowed[i]) == 0;
+        ck_assert_msg(ok, "/dev/%s exists in the sandbox", tok);
+    }
+    free(dev);
+    static const char *const needed[] = {"null", "zero", "full", "random", "urandom"};
+    tc_expect_lines(r, "CHR", needed, TC_LEN(needed), "True");
+    tc_expect_line(r, "URANDOM", "16");
+    tc_expect_line(r, "dev_full", full_refused);
+    tc_expect_line(r, "mknod /workspace", mknod_refused);
+    tc_expect_line(r, "mknod /tmp", mknod_refused);
+}
+
 START_TEST(proc_sys_dev)
 {
     char host_init[4096];
@@ -296,20 +344,7 @@ START_TEST(proc_sys_dev)
     ci_result *r = tc_run_probe(s, "proc_sys_dev.py", NULL, NULL);
     tc_expect_probe_clean(r);
 
-    char *pids = tc_line_value(tc_stdout(r), "PIDS");
-    ck_assert_ptr_nonnull(pids);
-    int count = 0, has_one = 0;
-    char *save = NULL;
-    for (char *tok = strtok_r(pids, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-        long pid = strtol(tok, NULL, 10);
-        ck_assert_msg(pid > 0 && pid < 1000, "pid %ld visible in the sandbox", pid);
-        ck_assert_msg(pid != (long)getpid() || pid < 100, "the host test's pid is visible");
-        has_one |= pid == 1;
-        count++;
-    }
-    ck_assert_msg(has_one, "no pid 1 in the sandbox's /proc");
-    ck_assert_msg(count <= 20, "%d pids visible", count);
-    free(pids);
+    expect_sandbox_pids(r);
 
     char *init = tc_line_value(tc_stdout(r), "PID1");
     ck_assert_ptr_nonnull(init);
@@ -329,28 +364,7 @@ START_TEST(proc_sys_dev)
     free(fw);
     tc_expect_line(r, "KALLSYMS_NONZERO", "0");
 
-    char *dev = tc_line_value(tc_stdout(r), "DEV");
-    ck_assert_ptr_nonnull(dev);
-    static const char *const allowed[] = {"null",   "zero",   "full", "random", "urandom",
-                                          "fd",     "stdin",  "stdout", "stderr", "shm",
-                                          "pts",    "ptmx",   "mqueue", "tty"};
-    for (char *tok = strtok_r(dev, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-        int ok = 0;
-        for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
-            ok |= strcmp(tok, allowed[i]) == 0;
-        ck_assert_msg(ok, "/dev/%s exists in the sandbox", tok);
-    }
-    free(dev);
-    static const char *const needed[] = {"null", "zero", "full", "random", "urandom"};
-    for (size_t i = 0; i < 5; i++) {
-        char *key = tc_printf("CHR %s", needed[i]);
-        tc_expect_line(r, key, "True");
-        free(key);
-    }
-    tc_expect_line(r, "URANDOM", "16");
-    tc_expect_line(r, "dev_full", "ENOSPC");
-    tc_expect_line(r, "mknod /workspace", "EPERM");
-    tc_expect_line(r, "mknod /tmp", "EPERM");
+    expect_sandbox_dev(r, "ENOSPC", "EPERM");
     ci_result_free(r);
     ci_session_destroy(s);
 }
@@ -367,11 +381,7 @@ START_TEST(init_and_proc)
     static const char *const inside[] = {"mem", "environ", "maps", "map_files", "fd",
                                          "fdinfo", "cwd", "root", "exe", "auxv", "stack",
                                          "syscall", "pagemap", "timers", "io", "personality"};
-    for (size_t i = 0; i < sizeof inside / sizeof inside[0]; i++) {
-        char *key = tc_printf("proc1 %s", inside[i]);
-        tc_expect_line_not(r, key, "ALLOWED");
-        free(key);
-    }
+    tc_expect_lines_not(r, "proc1", inside, TC_LEN(inside), "ALLOWED");
     tc_expect_line_not(r, "proc1 mem write", "ALLOWED");
     tc_expect_line_not(r, "proc1 oom_score_adj", "ALLOWED");
     char *keys = tc_line_value(tc_stdout(r), "KEYS");
@@ -384,11 +394,7 @@ START_TEST(init_and_proc)
         "kernel/ns_last_pid", "vm/drop_caches", "vm/overcommit_memory",
         "fs/protected_symlinks", "user/max_user_namespaces", "net/ipv4/ip_forward",
         "net/core/somaxconn", "net/ipv4/ping_group_range"};
-    for (size_t i = 0; i < sizeof sysctls / sizeof sysctls[0]; i++) {
-        char *key = tc_printf("sysctl %s", sysctls[i]);
-        tc_expect_line_not(r, key, "ALLOWED");
-        free(key);
-    }
+    tc_expect_lines_not(r, "sysctl", sysctls, TC_LEN(sysctls), "ALLOWED");
     /* the kernel kills sandboxed code first when memory runs out, and a
      * root host's sandbox cannot make itself unkillable */
     tc_expect_line(r, "OOM_SCORE_ADJ", "1000");
@@ -426,11 +432,7 @@ START_TEST(init_and_proc)
                    "console.log(out.join('\\n'));\n",
                    o);
     static const char *const js_inside[] = {"mem", "environ", "fd", "root", "maps"};
-    for (size_t i = 0; i < 5; i++) {
-        char *key = tc_printf("proc1 %s", js_inside[i]);
-        tc_expect_line_not(r, key, "ALLOWED");
-        free(key);
-    }
+    tc_expect_lines_not(r, "proc1", js_inside, TC_LEN(js_inside), "ALLOWED");
     tc_expect_line_not(r, "sysctl", "ALLOWED");
     tc_expect_one_of(r, "INIT", "S|R");
     ci_result_free(r);
@@ -448,19 +450,7 @@ START_TEST(shell_proc_sys_dev)
     ci_result *r = tc_run_sh_probe(s, "proc_sys_dev.sh", NULL, NULL);
     tc_expect_probe_clean(r);
     tc_expect_line(r, "control", "ALLOWED");
-    char *pids = tc_line_value(tc_stdout(r), "PIDS");
-    ck_assert_ptr_nonnull(pids);
-    int count = 0, has_one = 0;
-    char *save = NULL;
-    for (char *tok = strtok_r(pids, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-        long pid = strtol(tok, NULL, 10);
-        ck_assert_msg(pid > 0 && pid < 1000, "pid %ld visible in the sandbox", pid);
-        has_one |= pid == 1;
-        count++;
-    }
-    ck_assert_msg(has_one && count <= 20, "pids seen: %d, pid 1 %s", count,
-                  has_one ? "there" : "missing");
-    free(pids);
+    expect_sandbox_pids(r);
     char *init = tc_line_value(tc_stdout(r), "PID1");
     char *host_init = tc_read_file("/proc/1/cmdline");
     ck_assert_ptr_nonnull(init);
@@ -471,45 +461,16 @@ START_TEST(shell_proc_sys_dev)
     free(init);
     static const char *const inside[] = {"environ", "mem", "maps", "fd", "root",
                                          "cwd", "exe", "stack", "syscall", "auxv"};
-    for (size_t i = 0; i < sizeof inside / sizeof inside[0]; i++) {
-        char *key = tc_printf("proc1 %s", inside[i]);
-        tc_expect_line(r, key, "FAILED");
-        free(key);
-    }
+    tc_expect_lines(r, "proc1", inside, TC_LEN(inside), "FAILED");
     tc_expect_line(r, "kcore", "FAILED");
     tc_expect_line(r, "sysrq_trigger", "FAILED");
     static const char *const sysctls[] = {"kernel/hostname", "kernel/core_pattern",
                                           "kernel/modprobe", "kernel/sysrq", "vm/drop_caches",
                                           "kernel/ns_last_pid", "net/ipv4/ip_forward"};
-    for (size_t i = 0; i < sizeof sysctls / sizeof sysctls[0]; i++) {
-        char *key = tc_printf("sysctl %s", sysctls[i]);
-        tc_expect_line(r, key, "FAILED");
-        free(key);
-    }
+    tc_expect_lines(r, "sysctl", sysctls, TC_LEN(sysctls), "FAILED");
     tc_expect_line(r, "KALLSYMS_NONZERO", "0");
     tc_expect_line(r, "SYS_PRESENT", "False");
-    char *dev = tc_line_value(tc_stdout(r), "DEV");
-    ck_assert_ptr_nonnull(dev);
-    static const char *const allowed[] = {"null",   "zero",   "full", "random", "urandom",
-                                          "fd",     "stdin",  "stdout", "stderr", "shm",
-                                          "pts",    "ptmx",   "mqueue", "tty"};
-    for (char *tok = strtok_r(dev, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-        int ok = 0;
-        for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
-            ok |= strcmp(tok, allowed[i]) == 0;
-        ck_assert_msg(ok, "/dev/%s exists in the sandbox", tok);
-    }
-    free(dev);
-    static const char *const needed[] = {"null", "zero", "full", "random", "urandom"};
-    for (size_t i = 0; i < 5; i++) {
-        char *key = tc_printf("CHR %s", needed[i]);
-        tc_expect_line(r, key, "True");
-        free(key);
-    }
-    tc_expect_line(r, "URANDOM", "16");
-    tc_expect_line(r, "dev_full", "FAILED");
-    tc_expect_line(r, "mknod /workspace", "FAILED");
-    tc_expect_line(r, "mknod /tmp", "FAILED");
+    expect_sandbox_dev(r, "FAILED", "FAILED");
     tc_expect_one_of(r, "INIT_STATE", "S|R");
     ci_result_free(r);
     /* the init still serves after the signals */
