@@ -69,18 +69,12 @@ START_TEST(streams_separated)
     ci_session *s = tc_session_new(NULL);
     ci_result *r = tc_cmd_ok(s, "echo out1; echo err1 >&2; printf 'out2'; printf 'err2' >&2",
                              NULL);
-    ck_assert_str_eq(tc_stdout(r), "out1\nout2");
-    ck_assert_str_eq(tc_stderr(r), "err1\nerr2");
-    ck_assert_int_eq(ci_result_stdout_truncated(r), 0);
-    ck_assert_int_eq(ci_result_stderr_truncated(r), 0);
+    tc_expect_streams(r, "out1\nout2", "err1\nerr2");
     ci_result_free(r);
 
     /* binary output with NUL bytes comes back whole */
     r = tc_cmd_ok(s, "printf 'a\\000b\\000c'", NULL);
-    size_t len = 0;
-    const char *out = ci_result_stdout(r, &len);
-    ck_assert_uint_eq(len, 5);
-    ck_assert_int_eq(memcmp(out, "a\0b\0c", 5), 0);
+    tc_expect_stdout_bytes(r, "a\0b\0c", 5);
     ci_result_free(r);
     ci_session_destroy(s);
 }
@@ -162,10 +156,7 @@ END_TEST
 
 START_TEST(output_cap)
 {
-    ci_config *c = tc_config_new();
-    ck_assert_int_eq(ci_config_set_output_limit(c, 1000), 0);
-    ci_session *s = tc_session_new(c);
-    ci_config_free(c);
+    ci_session *s = TC_SESSION_WITH(ci_config_set_output_limit, 1000);
     ci_result *r = tc_cmd_ok(s, "head -c 5000 /dev/zero | tr '\\0' a; echo small >&2", NULL);
     size_t len = 0;
     const char *out = ci_result_stdout(r, &len);
@@ -256,14 +247,9 @@ END_TEST
 START_TEST(command_oom)
 {
     /* a command's process past the session's memory limit: status oom */
-    ci_config *c = tc_config_new();
-    ck_assert_int_eq(ci_config_set_memory_limit(c, 128u << 20), 0);
-    ci_session *s = tc_session_new(c);
-    ci_config_free(c);
-    if (ci_session_limits_mode(s) == CI_CGROUP_NONE) {
-        ci_session_destroy(s);
+    ci_session *s = tc_session_memory_limited(128u << 20);
+    if (!s)
         return; /* no OOM reporting without a cgroup */
-    }
     ci_result *r = tc_cmd(s, "echo start; python3 -c 'b = bytearray(512 << 20); "
                              "b[::4096] = b\"x\" * len(b[::4096]); print(\"held\")'", NULL);
     tc_assert_status(r, CI_STATUS_OOM);
@@ -413,10 +399,7 @@ END_TEST
 
 START_TEST(env_per_call)
 {
-    ci_config *c = tc_config_new();
-    ck_assert_int_eq(ci_config_set_env(c, "CI_SESSION_VAR", "from-config"), 0);
-    ci_session *s = tc_session_new(c);
-    ci_config_free(c);
+    ci_session *s = TC_SESSION_WITH(ci_config_set_env, "CI_SESSION_VAR", "from-config");
 
     ci_exec_options *o = tc_sh_options(0);
     ck_assert_int_eq(ci_exec_options_set_env(o, "X", "per call value"), 0);
@@ -619,10 +602,7 @@ START_TEST(command_timeout)
 
     /* the config's default limit applies to commands too */
     ci_session_destroy(s);
-    ci_config *c = tc_config_new();
-    ck_assert_int_eq(ci_config_set_exec_timeout_ms(c, 1500), 0);
-    s = tc_session_new(c);
-    ci_config_free(c);
+    s = TC_SESSION_WITH(ci_config_set_exec_timeout_ms, 1500);
     ci_exec_options *plain = NULL;
     ck_assert_int_eq(ci_exec_options_new(&plain), 0);
     start = tc_now_ms();

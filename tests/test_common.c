@@ -105,6 +105,16 @@ ci_session *tc_session_new(const ci_config *config)
     return session;
 }
 
+ci_session *tc_session_memory_limited(uint64_t bytes)
+{
+    ci_session *s = TC_SESSION_WITH(ci_config_set_memory_limit, bytes);
+    if (ci_session_limits_mode(s) == CI_CGROUP_NONE) {
+        ci_session_destroy(s);
+        return NULL;
+    }
+    return s;
+}
+
 ci_exec_options *tc_options_new(uint64_t timeout_ms)
 {
     ci_exec_options *options = NULL;
@@ -161,6 +171,22 @@ const char *tc_stderr(const ci_result *result)
     const char *text = ci_result_stderr(result, &len);
     ck_assert_ptr_nonnull(text);
     return text;
+}
+
+void tc_expect_streams(const ci_result *r, const char *out, const char *err)
+{
+    ck_assert_str_eq(tc_stdout(r), out);
+    ck_assert_str_eq(tc_stderr(r), err);
+    ck_assert_int_eq(ci_result_stdout_truncated(r), 0);
+    ck_assert_int_eq(ci_result_stderr_truncated(r), 0);
+}
+
+void tc_expect_stdout_bytes(const ci_result *r, const void *want, size_t len)
+{
+    size_t got = 0;
+    const char *out = ci_result_stdout(r, &got);
+    ck_assert_uint_eq(got, len);
+    ck_assert_int_eq(memcmp(out, want, len), 0);
 }
 
 static const char *or_none(const char *s)

@@ -49,6 +49,23 @@ ci_config *tc_config_new(void);
  * with the library's message if it cannot be created. */
 ci_session *tc_session_new(const ci_config *config);
 
+/* A session from tc_config_new() with one setting changed, e.g.
+ * TC_SESSION_WITH(ci_config_set_max_tasks, 2); fails the test if the setter
+ * does not return 0 or the session cannot be created. */
+#define TC_SESSION_WITH(setter, ...)                                                       \
+    __extension__({                                                                       \
+        ci_config *tc_config_ = tc_config_new();                                          \
+        ck_assert_int_eq(setter(tc_config_, __VA_ARGS__), 0);                             \
+        ci_session *tc_session_ = tc_session_new(tc_config_);                             \
+        ci_config_free(tc_config_);                                                       \
+        tc_session_;                                                                      \
+    })
+
+/* A session whose memory limit is `bytes`, or NULL (after destroying it)
+ * when it runs without a cgroup, where the limit is not enforced nor OOM
+ * reported. */
+ci_session *tc_session_memory_limited(uint64_t bytes);
+
 /* Execution options: Python, TC_EXEC_TIMEOUT_MS unless timeout_ms is given. */
 ci_exec_options *tc_options_new(uint64_t timeout_ms);
 
@@ -65,6 +82,14 @@ ci_result *tc_exec_ok(ci_session *session, const char *code, const ci_exec_optio
 /* stdout / stderr of a result (NUL-terminated, never NULL). */
 const char *tc_stdout(const ci_result *result);
 const char *tc_stderr(const ci_result *result);
+
+/* Asserts the result's stdout and stderr are exactly `out` and `err` and
+ * neither was truncated. */
+void tc_expect_streams(const ci_result *result, const char *out, const char *err);
+
+/* Asserts the result's stdout is exactly the `len` bytes at `want` (which
+ * may hold NUL bytes). */
+void tc_expect_stdout_bytes(const ci_result *result, const void *want, size_t len);
 
 /* Fails the test with the result's details when its status is not `want`. */
 void tc_assert_status(const ci_result *result, ci_status want);

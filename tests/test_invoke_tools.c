@@ -455,10 +455,7 @@ END_TEST
 
 START_TEST(task_bound_through_invoke)
 {
-    ci_config *c = tc_config_new();
-    ck_assert_int_eq(ci_config_set_max_tasks(c, 2), 0);
-    ci_session *s = tc_session_new(c);
-    ci_config_free(c);
+    ci_session *s = TC_SESSION_WITH(ci_config_set_max_tasks, 2);
 
     char *t1 = start_task(s, "exec sleep 300");
     char *t2 = start_task(s, "exec sleep 300");
@@ -498,10 +495,7 @@ END_TEST
 
 START_TEST(task_output_limit_and_lost)
 {
-    ci_config *c = tc_config_new();
-    ck_assert_int_eq(ci_config_set_task_output_limit(c, 4096), 0);
-    ci_session *s = tc_session_new(c);
-    ci_config_free(c);
+    ci_session *s = TC_SESSION_WITH(ci_config_set_task_output_limit, 4096);
 
     /* past the limit the oldest bytes go, counted, and the text says so */
     char *id = start_task(s, "head -c 10000 /dev/zero | tr '\\0' x; echo; echo end");

@@ -182,17 +182,11 @@ START_TEST(stdout_and_stderr_apart)
                               "import sys\nprint('out')\nprint('err', file=sys.stderr)\n"
                               "print('out2')",
                               NULL);
-    ck_assert_str_eq(tc_stdout(r), "out\nout2\n");
-    ck_assert_str_eq(tc_stderr(r), "err\n");
-    ck_assert_int_eq(ci_result_stdout_truncated(r), 0);
-    ck_assert_int_eq(ci_result_stderr_truncated(r), 0);
+    tc_expect_streams(r, "out\nout2\n", "err\n");
     ci_result_free(r);
 
     r = tc_exec_ok(s, "import sys\nsys.stdout.buffer.write(b'a\\x00b\\n')", NULL);
-    size_t len = 0;
-    const char *out = ci_result_stdout(r, &len);
-    ck_assert_uint_eq(len, 4);
-    ck_assert_int_eq(memcmp(out, "a\0b\n", 4), 0);
+    tc_expect_stdout_bytes(r, "a\0b\n", 4);
     ci_result_free(r);
 
     r = tc_exec_ok(s, "print('h\\u00e9llo \\u2713')", NULL);
@@ -201,7 +195,8 @@ START_TEST(stdout_and_stderr_apart)
 
     /* 5 MiB is well under the default 16 MiB: all of it arrives */
     r = tc_exec_ok(s, "import sys\nsys.stdout.write('y' * (5 * 1024 * 1024))", NULL);
-    out = ci_result_stdout(r, &len);
+    size_t len = 0;
+    const char *out = ci_result_stdout(r, &len);
     ck_assert_uint_eq(len, 5u * 1024u * 1024u);
     ck_assert_int_eq(out[0], 'y');
     ck_assert_int_eq(out[len - 1], 'y');

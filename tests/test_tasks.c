@@ -202,10 +202,7 @@ END_TEST
 
 START_TEST(env_and_cwd)
 {
-    ci_config *c = tc_config_new();
-    ck_assert_int_eq(ci_config_set_env(c, "CI_CFG", "cfg"), 0);
-    ci_session *s = tc_session_new(c);
-    ci_config_free(c);
+    ci_session *s = TC_SESSION_WITH(ci_config_set_env, "CI_CFG", "cfg");
     ci_result_free(tc_cmd_ok(s, "mkdir -p work/here", NULL));
     ci_exec_options *o = tc_sh_options(0);
     ck_assert_int_eq(ci_exec_options_set_env(o, "T", "task-var"), 0);
@@ -402,10 +399,7 @@ END_TEST
 
 START_TEST(output_cap)
 {
-    ci_config *c = tc_config_new();
-    ck_assert_int_eq(ci_config_set_task_output_limit(c, 4096), 0);
-    ci_session *s = tc_session_new(c);
-    ci_config_free(c);
+    ci_session *s = TC_SESSION_WITH(ci_config_set_task_output_limit, 4096);
     /* 10000 bytes: 'a' x 5000 then 'b' x 5000, then 100 on stderr */
     char *id = start(s, "head -c 5000 /dev/zero | tr '\\0' a; head -c 5000 /dev/zero | "
                         "tr '\\0' b; head -c 100 /dev/zero | tr '\\0' e >&2", NULL);
@@ -668,10 +662,7 @@ END_TEST
 /* Polling a task is use of the session: it keeps it alive. */
 START_TEST(polling_keeps_alive)
 {
-    ci_config *c = tc_config_new();
-    ck_assert_int_eq(ci_config_set_idle_timeout_ms(c, 1500), 0);
-    ci_session *s = tc_session_new(c);
-    ci_config_free(c);
+    ci_session *s = TC_SESSION_WITH(ci_config_set_idle_timeout_ms, 1500);
     char *id = start(s, "sleep 300", NULL);
     double until = tc_now_ms() + 4000;
     while (tc_now_ms() < until) {
@@ -691,10 +682,7 @@ START_TEST(calls_after_end)
     /* a session whose idle lifetime runs out takes its task along */
     char marker[17];
     tc_random_hex(marker, 16);
-    ci_config *c = tc_config_new();
-    ck_assert_int_eq(ci_config_set_idle_timeout_ms(c, 1500), 0);
-    ci_session *s = tc_session_new(c);
-    ci_config_free(c);
+    ci_session *s = TC_SESSION_WITH(ci_config_set_idle_timeout_ms, 1500);
     char *cmd = tc_printf("exec " CARRIER " %s", marker);
     char *id = start(s, cmd, NULL);
     free(cmd);
@@ -751,14 +739,9 @@ END_TEST
 START_TEST(task_memory_limit)
 {
     /* the session's memory limit holds for a task too */
-    ci_config *c = tc_config_new();
-    ck_assert_int_eq(ci_config_set_memory_limit(c, 128u << 20), 0);
-    ci_session *s = tc_session_new(c);
-    ci_config_free(c);
-    if (ci_session_limits_mode(s) == CI_CGROUP_NONE) {
-        ci_session_destroy(s);
+    ci_session *s = tc_session_memory_limited(128u << 20);
+    if (!s)
         return;
-    }
     char *id = start(s, "python3 -c 'b = bytearray(512 << 20); b[::4096] = b\"x\" * "
                         "len(b[::4096]); print(\"held\")'", NULL);
     ci_task_info *info = tc_task_wait(s, id, 60000);

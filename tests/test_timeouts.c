@@ -75,10 +75,7 @@ END_TEST
 
 START_TEST(sleep_times_out_by_config)
 {
-    ci_config *c = tc_config_new();
-    ck_assert_int_eq(ci_config_set_exec_timeout_ms(c, 1000), 0);
-    ci_session *s = tc_session_new(c);
-    ci_config_free(c);
+    ci_session *s = TC_SESSION_WITH(ci_config_set_exec_timeout_ms, 1000);
     double start = tc_now_ms();
     ci_result *r = exec_defaults(s, "import sys, time\nprint('out', flush=True)\n"
                                     "print('err', file=sys.stderr, flush=True)\n"
@@ -98,10 +95,7 @@ END_TEST
 
 START_TEST(option_overrides_config)
 {
-    ci_config *c = tc_config_new();
-    ck_assert_int_eq(ci_config_set_exec_timeout_ms(c, 1000), 0);
-    ci_session *s = tc_session_new(c);
-    ci_config_free(c);
+    ci_session *s = TC_SESSION_WITH(ci_config_set_exec_timeout_ms, 1000);
     ci_exec_options *o = tc_options_new(8000);
     ci_result *r = tc_exec_ok(s, "import time\ntime.sleep(2)\nprint('slept')", o);
     ck_assert_str_eq(tc_stdout(r), "slept\n");
@@ -232,10 +226,7 @@ START_TEST(idle_session_expires)
 {
     char marker[33];
     tc_random_hex(marker, 32);
-    ci_config *c = tc_config_new();
-    ck_assert_int_eq(ci_config_set_idle_timeout_ms(c, 1000), 0);
-    ci_session *s = tc_session_new(c);
-    ci_config_free(c);
+    ci_session *s = TC_SESSION_WITH(ci_config_set_idle_timeout_ms, 1000);
     start_marked(s, marker);
 
     sleep(2);
@@ -253,10 +244,7 @@ END_TEST
 
 START_TEST(use_keeps_session_alive)
 {
-    ci_config *c = tc_config_new();
-    ck_assert_int_eq(ci_config_set_idle_timeout_ms(c, 1500), 0);
-    ci_session *s = tc_session_new(c);
-    ci_config_free(c);
+    ci_session *s = TC_SESSION_WITH(ci_config_set_idle_timeout_ms, 1500);
     ci_result_free(tc_exec_ok(s, "n = 0", NULL));
     for (int i = 0; i < 4; i++) {
         usleep(700 * 1000);
@@ -310,10 +298,7 @@ END_TEST
  * own clock, long before its time limit, as session_expired. */
 START_TEST(lifetime_stops_a_running_execution)
 {
-    ci_config *c = tc_config_new();
-    ck_assert_int_eq(ci_config_set_session_lifetime_ms(c, 2000), 0);
-    ci_session *s = tc_session_new(c);
-    ci_config_free(c);
+    ci_session *s = TC_SESSION_WITH(ci_config_set_session_lifetime_ms, 2000);
     double t0 = tc_now_ms();
     ci_result *r = NULL;
     int rc = ci_execute(s, "import time\nprint('before', flush=True)\ntime.sleep(60)", NULL, &r);
