@@ -69,6 +69,42 @@ static void expect_verdicts(const ci_result *r, const char *const *paths, size_t
     free(all);
 }
 
+/* Newline-separated list of simple strings, as a shell assignment value
+ * (no single quotes). */
+static char *sh_lines(const char *const *items, size_t n)
+{
+    char *out = strdup("");
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_ptr_null(strchr(items[i], '\''));
+        char *next = tc_printf("%s%s%s", out, i ? "\n" : "", items[i]);
+        free(out);
+        out = next;
+    }
+    return out;
+}
+
+/* The host_files probe's prelude (shell 0: Python, 1: shell assignments):
+ * the token to look for, the paths it must not read, the directories it
+ * must not list and the names in the host's /root. */
+static char *host_files_prelude(int shell, const char *token, const char *const *paths,
+                                size_t n_paths, const char *const *dirs, size_t n_dirs,
+                                const char *const *roots, size_t n_roots)
+{
+    char *(*list)(const char *const *, size_t) = shell ? sh_lines : py_list;
+    char *plist = list(paths, n_paths);
+    char *dlist = list(dirs, n_dirs);
+    char *rlist = list(roots, n_roots);
+    char *prelude =
+        shell ? tc_printf("TOKEN='%s'\nPATHS='%s'\nDIRS='%s'\nROOT_ENTRIES='%s'\n", token, plist,
+                          dlist, rlist)
+              : tc_printf("TOKEN = '%s'\nPATHS = %s\nDIRS = %s\nROOT_ENTRIES = %s\n", token,
+                          plist, dlist, rlist);
+    free(plist);
+    free(dlist);
+    free(rlist);
+    return prelude;
+}
+
 /* ------------------------------------------------------------ filesystem */
 
 START_TEST(host_files_unreachable)
@@ -97,12 +133,8 @@ START_TEST(host_files_unreachable)
                           "/home", "/var/lib/codeinterp"};
     const char *root_entries[64];
     size_t n_root = host_root_entries(root_entries, TC_LEN(root_entries), "'\\");
-
-    char *plist = py_list(paths, sizeof paths / sizeof paths[0]);
-    char *dlist = py_list(dirs, sizeof dirs / sizeof dirs[0]);
-    char *rlist = py_list(root_entries, n_root);
-    char *prelude = tc_printf("TOKEN = '%s'\nPATHS = %s\nDIRS = %s\nROOT_ENTRIES = %s\n", token,
-                              plist, dlist, rlist);
+    char *prelude = host_files_prelude(0, token, paths, TC_LEN(paths), dirs, TC_LEN(dirs),
+                                       root_entries, n_root);
 
     ci_session *s = tc_session_new(NULL);
     ci_result *r = tc_run_probe(s, "host_files.py", prelude, NULL);
@@ -118,9 +150,6 @@ START_TEST(host_files_unreachable)
     for (size_t i = 0; i < n_root; i++)
         free((char *)root_entries[i]);
     free(prelude);
-    free(plist);
-    free(dlist);
-    free(rlist);
     free(tmp_secret);
     free(var_secret);
     free(cwd_secret);
@@ -668,20 +697,6 @@ END_TEST
 
 /* ----------------------------------------------------------------- shell */
 
-/* Newline-separated list of simple strings, as a shell assignment value
- * (no single quotes). */
-static char *sh_lines(const char *const *items, size_t n)
-{
-    char *out = strdup("");
-    for (size_t i = 0; i < n; i++) {
-        ck_assert_ptr_null(strchr(items[i], '\''));
-        char *next = tc_printf("%s%s%s", out, i ? "\n" : "", items[i]);
-        free(out);
-        out = next;
-    }
-    return out;
-}
-
 /* The host's files and environment seen from a shell command. */
 START_TEST(shell_host_files)
 {
@@ -703,11 +718,8 @@ START_TEST(shell_host_files)
                           "/var/lib/codeinterp"};
     const char *root_entries[64];
     size_t n_root = host_root_entries(root_entries, TC_LEN(root_entries), "'\n");
-    char *plist = sh_lines(paths, sizeof paths / sizeof paths[0]);
-    char *dlist = sh_lines(dirs, sizeof dirs / sizeof dirs[0]);
-    char *rlist = sh_lines(root_entries, n_root);
-    char *prelude = tc_printf("TOKEN='%s'\nPATHS='%s'\nDIRS='%s'\nROOT_ENTRIES='%s'\n", token,
-                              plist, dlist, rlist);
+    char *prelude = host_files_prelude(1, token, paths, TC_LEN(paths), dirs, TC_LEN(dirs),
+                                       root_entries, n_root);
 
     ci_session *s = tc_session_new(NULL);
     ci_result *r = tc_run_sh_probe(s, "host_files.sh", prelude, NULL);
@@ -730,9 +742,6 @@ START_TEST(shell_host_files)
         free((char *)root_entries[i]);
     unsetenv("CI_TEST_HOST_SECRET");
     free(prelude);
-    free(plist);
-    free(dlist);
-    free(rlist);
     free(tmp_secret);
     free(tmp_dir);
 }
