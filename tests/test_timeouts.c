@@ -34,17 +34,23 @@ static void assert_timed_out(const ci_result *r, double took_ms, double limit_ms
  * uid it runs as, after checking the host really sees it. */
 static uid_t start_marked(ci_session *s, const char *marker)
 {
-    char *code = tc_spawn_marker_code(marker);
-    ci_result_free(tc_exec_ok(s, code, NULL));
-    free(code);
-    uid_t uid = (uid_t)-1;
-    double give_up = tc_now_ms() + 5000.0;
-    while (tc_find_marker_procs(marker, NULL, 0, &uid) == 0 && tc_now_ms() < give_up)
-        usleep(50000);
-    ck_assert_msg(tc_find_marker_procs(marker, NULL, 0, &uid) == 1,
-                  "the background process %s is not visible from the host", marker);
+    uid_t uid = tc_spawn_marked(s, marker);
     ck_assert_msg(uid != (uid_t)-1, "cannot read the uid of %s", marker);
     return uid;
+}
+
+/* rc, what a call made after `what` returned, says the session expired; the
+ * marked process went with it; and the session stays expired, for cells and
+ * for commands alike. */
+static void expect_expired(ci_session *s, int rc, const char *what, const char *marker)
+{
+    ck_assert_msg(rc == CI_EEXPIRED, "after %s: %d (%s)", what, rc, ci_strerror(rc));
+    ck_assert_msg(tc_wait_marker_gone(marker, 5000) == 0,
+                  "a process of the expired session survived");
+    ci_result *r = NULL;
+    ck_assert_int_eq(ci_execute(s, "print(1)", NULL, &r), CI_EEXPIRED);
+    ck_assert_int_eq(ci_execute_command(s, "true", NULL, &r), CI_EEXPIRED);
+    ck_assert_ptr_null(r);
 }
 
 /* ------------------------------------------------------ execution limit */
@@ -232,12 +238,8 @@ START_TEST(idle_session_expires)
     sleep(2);
     ci_result *r = (ci_result *)&r;
     int rc = ci_execute(s, "print(1)", NULL, &r);
-    ck_assert_msg(rc == CI_EEXPIRED, "after the idle lifetime: %d (%s)", rc, ci_strerror(rc));
     ck_assert_ptr_eq(r, (ci_result *)&r);
-    ck_assert_msg(tc_wait_marker_gone(marker, 5000) == 0,
-                  "a process of the expired session survived");
-    /* it stays expired */
-    ck_assert_int_eq(ci_execute(s, "print(1)", NULL, &r), CI_EEXPIRED);
+    expect_expired(s, rc, "the idle lifetime", marker);
     ci_session_destroy(s);
 }
 END_TEST
@@ -284,12 +286,9 @@ START_TEST(lifetime_ends_a_used_session)
         usleep(300 * 1000);
     }
     double ended = tc_now_ms() - created;
-    ck_assert_msg(rc == CI_EEXPIRED, "after the lifetime: %d (%s)", rc, ci_strerror(rc));
     ck_assert_msg(ended >= 2400.0 && ended < 5000.0, "expired %.0f ms after creation", ended);
     ck_assert_msg(strstr(ci_session_last_error(s), "lifetime"), "%s", ci_session_last_error(s));
-    ck_assert_msg(tc_wait_marker_gone(marker, 5000) == 0,
-                  "a process of the expired session survived");
-    ck_assert_int_eq(ci_execute_command(s, "true", NULL, &r), CI_EEXPIRED);
+    expect_expired(s, rc, "the lifetime", marker);
     ci_session_destroy(s);
 }
 END_TEST
