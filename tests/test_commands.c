@@ -464,9 +464,8 @@ START_TEST(cwd_option)
     /* Python takes the same option */
     o = tc_options_new(0);
     ck_assert_int_eq(ci_exec_options_set_cwd(o, "sub/dir"), 0);
-    r = tc_exec_ok(s, "import os\nprint(os.getcwd(), open('here.txt').read().strip())", o);
-    ck_assert_str_eq(tc_stdout(r), "/workspace/sub/dir made\n");
-    ci_result_free(r);
+    tc_assert_exec(s, "import os\nprint(os.getcwd(), open('here.txt').read().strip())", o,
+                   "/workspace/sub/dir made\n");
     ci_exec_options_free(o);
     tc_assert_py(s, "import os\nprint(os.getcwd())", "/workspace\n");
 
@@ -499,14 +498,12 @@ START_TEST(js_env_cwd)
     ci_exec_options *o = tc_js_options();
     ck_assert_int_eq(ci_exec_options_set_env(o, "JSVAR", "js-value"), 0);
     ck_assert_int_eq(ci_exec_options_set_cwd(o, "jsdir"), 0);
-    ci_result *r = tc_exec_ok(s, "console.log(process.env.JSVAR, process.cwd())", o);
-    ck_assert_str_eq(tc_stdout(r), "js-value /workspace/jsdir\n");
-    ci_result_free(r);
+    tc_assert_exec(s, "console.log(process.env.JSVAR, process.cwd())", o,
+                   "js-value /workspace/jsdir\n");
     ci_exec_options_free(o);
     o = tc_js_options();
-    r = tc_exec_ok(s, "console.log(process.env.JSVAR, process.cwd())", o);
-    ck_assert_str_eq(tc_stdout(r), "undefined /workspace\n");
-    ci_result_free(r);
+    tc_assert_exec(s, "console.log(process.env.JSVAR, process.cwd())", o,
+                   "undefined /workspace\n");
     ci_exec_options_free(o);
     tc_assert_sh(s, "echo \"${JSVAR-unset}\"", "unset\n");
     ci_session_destroy(s);
@@ -559,16 +556,12 @@ START_TEST(files_with_javascript)
     ci_result_free(tc_exec_ok(s, "require('fs').writeFileSync('js.txt', 'from js\\n')", js));
     tc_assert_sh(s, "cat js.txt", "from js\n");
     ci_result_free(tc_cmd_ok(s, "echo 'from shell' > for_js.txt", NULL));
-    ci_result *r = tc_exec_ok(s, "console.log(require('fs').readFileSync('for_js.txt', 'utf8')"
-                                 ".trim())", js);
-    ck_assert_str_eq(tc_stdout(r), "from shell\n");
-    ci_result_free(r);
+    tc_assert_exec(s, "console.log(require('fs').readFileSync('for_js.txt', 'utf8').trim())", js,
+                   "from shell\n");
     /* the JS interpreter keeps its state across the commands between */
     ci_result_free(tc_exec_ok(s, "globalThis.kept = 41", js));
     tc_assert_sh(s, "echo between", "between\n");
-    r = tc_exec_ok(s, "console.log(kept + 1)", js);
-    ck_assert_str_eq(tc_stdout(r), "42\n");
-    ci_result_free(r);
+    tc_assert_exec(s, "console.log(kept + 1)", js, "42\n");
     ci_exec_options_free(js);
     ci_session_destroy(s);
 }
@@ -885,9 +878,7 @@ START_TEST(server_survives_cells)
     /* a command reaches it too, and a later kill_leftovers spares it */
     ci_exec_options *o = tc_sh_options(0);
     ck_assert_int_eq(ci_exec_options_set_kill_leftovers(o, 1), 0);
-    r = tc_cmd_ok(s, "curl -s --max-time 10 http://127.0.0.1:18081/page.txt", o);
-    ck_assert_str_eq(tc_stdout(r), "served\n");
-    ci_result_free(r);
+    tc_assert_cmd(s, "curl -s --max-time 10 http://127.0.0.1:18081/page.txt", o, "served\n");
     ci_exec_options_free(o);
     tc_assert_py(s, "print(srv.poll())", "None\n");
     ci_session_destroy(s);

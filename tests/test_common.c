@@ -842,21 +842,34 @@ void tc_assert_names(ci_session *s, const char *dir, const char *want)
 
 /* Runs `text` as run_checked() does, requires CI_STATUS_OK and asserts its
  * stdout is `want`. */
-static void assert_output(ci_session *s, const char *text, const char *want, int shell)
+static void assert_output(ci_session *s, const char *text, const ci_exec_options *options,
+                          const char *want, int shell)
 {
-    ci_result *r = run_checked(s, text, NULL, shell);
+    ci_result *r = run_checked(s, text, options, shell);
     tc_assert_status(r, CI_STATUS_OK);
     char *out = strdup(tc_stdout(r));
     ci_result_free(r);
     ck_assert_msg(strcmp(out, want) == 0, "%s printed \"%s\", want \"%s\"\n--- %s ---\n%s",
-                  shell ? "the command" : "python", out, want, shell ? "command" : "code",
+                  shell ? "the command" : "the cell", out, want, shell ? "command" : "code",
                   text);
     free(out);
 }
 
 void tc_assert_py(ci_session *s, const char *code, const char *want)
 {
-    assert_output(s, code, want, 0);
+    assert_output(s, code, NULL, want, 0);
+}
+
+void tc_assert_exec(ci_session *s, const char *code, const ci_exec_options *options,
+                    const char *want)
+{
+    assert_output(s, code, options, want, 0);
+}
+
+void tc_assert_cmd(ci_session *s, const char *command, const ci_exec_options *options,
+                   const char *want)
+{
+    assert_output(s, command, options, want, 1);
 }
 
 cJSON *tc_invoke(ci_session *s, const char *request)
@@ -905,7 +918,7 @@ ci_result *tc_cmd_ok(ci_session *s, const char *command, const ci_exec_options *
 
 void tc_assert_sh(ci_session *s, const char *command, const char *want)
 {
-    assert_output(s, command, want, 1);
+    assert_output(s, command, NULL, want, 1);
 }
 
 int tc_sandbox_marker_count(ci_session *s, const char *marker)

@@ -236,6 +236,14 @@ void tc_assert_names(ci_session *session, const char *dir, const char *want);
 /* Runs Python that must succeed and asserts its stdout is `want`. */
 void tc_assert_py(ci_session *session, const char *code, const char *want);
 
+/* tc_assert_py() for any language, with `options` (NULL: tc_options_new(0)). */
+void tc_assert_exec(ci_session *session, const char *code, const ci_exec_options *options,
+                    const char *want);
+
+/* tc_assert_sh() with `options` (NULL: tc_sh_options(0)). */
+void tc_assert_cmd(ci_session *session, const char *command, const ci_exec_options *options,
+                   const char *want);
+
 /* The answer of one ci_invoke_json() call, parsed (cJSON_Delete()); fails
  * the test on a bad answer. */
 cJSON *tc_invoke(ci_session *session, const char *request);

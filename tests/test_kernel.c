@@ -406,9 +406,7 @@ START_TEST(init_and_proc)
     /* the init still serves: a fresh interpreter starts and runs */
     ci_exec_options *o = tc_options_new(0);
     ck_assert_int_eq(ci_exec_options_set_clear_context(o, 1), 0);
-    r = tc_exec_ok(s, "print('still here')", o);
-    ck_assert_str_eq(tc_stdout(r), "still here\n");
-    ci_result_free(r);
+    tc_assert_exec(s, "print('still here')", o, "still here\n");
     ci_exec_options_free(o);
 
     /* the same signals and peeks from the JS runner */
