@@ -1010,3 +1010,11 @@ ci_result *tc_run_sh_probe(ci_session *s, const char *file, const char *prelude,
 {
     return run_probe(s, file, prelude, o, 1);
 }
+
+ci_result *tc_run_sh_attempt_probe(ci_session *s, const char *file)
+{
+    char *attempt = tc_load_probe("attempt.sh", NULL);
+    ci_result *r = run_probe(s, file, attempt, NULL, 1);
+    free(attempt);
+    return r;
+}

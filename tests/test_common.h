@@ -277,6 +277,10 @@ int tc_sandbox_marker_count(ci_session *session, const char *marker);
 ci_result *tc_run_sh_probe(ci_session *session, const char *name, const char *prelude,
                            const ci_exec_options *options);
 
+/* tc_run_sh_probe() of a probe that uses attempt() from
+ * tests/probes/attempt.sh, which runs first (no prelude, default options). */
+ci_result *tc_run_sh_attempt_probe(ci_session *session, const char *name);
+
 /* Polls tc_sandbox_marker_count() until it is 0 or timeout_ms passed (a
  * process SIGKILLed a moment ago may still be on its way out); returns the
  * last count. */

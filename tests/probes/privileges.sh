@@ -1,22 +1,13 @@
 # Privilege probe for shell commands (run inside the sandbox by /bin/sh):
 # the capabilities and identity a command has, and the tools that would
-# gain more. A line "name FAILED" when refused, "name ALLOWED" otherwise.
+# gain more. A line "name FAILED" when refused, "name ALLOWED" otherwise
+# (attempt() is in attempt.sh, which the test runs first).
 
 for key in CapInh CapPrm CapEff CapBnd CapAmb NoNewPrivs Seccomp Uid Gid; do
     echo "$key" $(sed -n "s/^$key:[[:space:]]*//p" /proc/self/status)
 done
 echo ID $(id -u) $(id -g) $(id -G)
 echo HOSTNAME $(cat /proc/sys/kernel/hostname)
-
-attempt() {
-    name=$1
-    shift
-    if "$@" </dev/null >/dev/null 2>&1; then
-        echo "$name ALLOWED"
-    else
-        echo "$name FAILED"
-    fi
-}
 
 mkdir -p /tmp/ci_mnt
 attempt setpriv_root setpriv --reuid=0 --regid=0 --clear-groups id

@@ -1,15 +1,6 @@
 # /proc, /sys and /dev probe for shell commands (run inside the sandbox by
-# /bin/sh). A line "name FAILED" when refused, "name ALLOWED" otherwise.
-
-attempt() {
-    name=$1
-    shift
-    if "$@" </dev/null >/dev/null 2>&1; then
-        echo "$name ALLOWED"
-    else
-        echo "$name FAILED"
-    fi
-}
+# /bin/sh). A line "name FAILED" when refused, "name ALLOWED" otherwise
+# (attempt() is in attempt.sh, which the test runs first).
 
 # control: attempt() does report what works
 attempt control sh -c 'cat /proc/self/status >/dev/null && echo 1 > /tmp/ci_ok'
