@@ -56,19 +56,6 @@ static size_t host_root_entries(const char **out, size_t max, const char *bad)
     return n;
 }
 
-/* The host_files probe gave each path a line "OK <path><rest>". */
-static void expect_verdicts(const ci_result *r, const char *const *paths, size_t n,
-                            const char *rest)
-{
-    char *all = tc_printf("\n%s", tc_stdout(r));
-    for (size_t i = 0; i < n; i++) {
-        char *want = tc_printf("\nOK %s%s", paths[i], rest);
-        ck_assert_msg(strstr(all, want), "no verdict for %s:\n%s", paths[i], tc_stdout(r));
-        free(want);
-    }
-    free(all);
-}
-
 /* Newline-separated list of simple strings, as a shell assignment value
  * (no single quotes). */
 static char *sh_lines(const char *const *items, size_t n)
@@ -87,13 +74,16 @@ static char *sh_lines(const char *const *items, size_t n)
  * the token to look for, the paths it must not read, the directories it
  * must not list and the names in the host's /root. */
 static char *host_files_prelude(int shell, const char *token, const char *const *paths,
-                                size_t n_paths, const char *const *dirs, size_t n_dirs,
-                                const char *const *roots, size_t n_roots)
+                                size_t n_paths, const char *const *dirs, size_t n_dirs)
 {
+    const char *roots[64];
+    size_t n_roots = host_root_entries(roots, TC_LEN(roots), shell ? "'\n" : "'\\");
     char *(*list)(const char *const *, size_t) = shell ? sh_lines : py_list;
     char *plist = list(paths, n_paths);
     char *dlist = list(dirs, n_dirs);
     char *rlist = list(roots, n_roots);
+    for (size_t i = 0; i < n_roots; i++)
+        free((char *)roots[i]);
     char *prelude =
         shell ? tc_printf("TOKEN='%s'\nPATHS='%s'\nDIRS='%s'\nROOT_ENTRIES='%s'\n", token, plist,
                           dlist, rlist)
@@ -103,6 +93,26 @@ static char *host_files_prelude(int shell, const char *token, const char *const 
     free(dlist);
     free(rlist);
     return prelude;
+}
+
+/* Runs the host_files probe (shell 0: host_files.py, 1: host_files.sh) with
+ * `prelude` in s: it must run clean, never find the token and give each
+ * path a line "OK <path>", "OK <path> refused" from the shell. */
+static void expect_host_files_hidden(ci_session *s, const char *prelude,
+                                     const char *const *paths, size_t n, int shell)
+{
+    ci_result *r = shell ? tc_run_sh_probe(s, "host_files.sh", prelude, NULL)
+                         : tc_run_probe(s, "host_files.py", prelude, NULL);
+    tc_expect_probe_clean(r);
+    tc_expect_line(r, "TOKEN_HITS", "0");
+    char *all = tc_printf("\n%s", tc_stdout(r));
+    for (size_t i = 0; i < n; i++) {
+        char *want = tc_printf("\nOK %s%s", paths[i], shell ? " refused\n" : " ");
+        ck_assert_msg(strstr(all, want), "no verdict for %s:\n%s", paths[i], tc_stdout(r));
+        free(want);
+    }
+    free(all);
+    ci_result_free(r);
 }
 
 /* ------------------------------------------------------------ filesystem */
@@ -131,24 +141,15 @@ START_TEST(host_files_unreachable)
                            "/root/.gitconfig", tmp_secret, var_secret, cwd_secret};
     const char *dirs[] = {tmp_dir, var_dir, cwd, tc_state_dir(), "/root", "/root/.ssh",
                           "/home", "/var/lib/codeinterp"};
-    const char *root_entries[64];
-    size_t n_root = host_root_entries(root_entries, TC_LEN(root_entries), "'\\");
-    char *prelude = host_files_prelude(0, token, paths, TC_LEN(paths), dirs, TC_LEN(dirs),
-                                       root_entries, n_root);
+    char *prelude = host_files_prelude(0, token, paths, TC_LEN(paths), dirs, TC_LEN(dirs));
 
     ci_session *s = tc_session_new(NULL);
-    ci_result *r = tc_run_probe(s, "host_files.py", prelude, NULL);
-    tc_expect_probe_clean(r);
-    tc_expect_line(r, "TOKEN_HITS", "0");
-    expect_verdicts(r, paths, TC_LEN(paths), " ");
-    ci_result_free(r);
+    expect_host_files_hidden(s, prelude, paths, TC_LEN(paths), 0);
     ci_session_destroy(s);
 
     unlink(cwd_secret);
     tc_remove_tree(tmp_dir);
     tc_remove_tree(var_dir);
-    for (size_t i = 0; i < n_root; i++)
-        free((char *)root_entries[i]);
     free(prelude);
     free(tmp_secret);
     free(var_secret);
@@ -716,30 +717,21 @@ START_TEST(shell_host_files)
     const char *paths[] = {"/etc/shadow", "/etc/gshadow", "/root/.bashrc", tmp_secret};
     const char *dirs[] = {tmp_dir, cwd, tc_state_dir(), "/root", "/root/.ssh", "/home",
                           "/var/lib/codeinterp"};
-    const char *root_entries[64];
-    size_t n_root = host_root_entries(root_entries, TC_LEN(root_entries), "'\n");
-    char *prelude = host_files_prelude(1, token, paths, TC_LEN(paths), dirs, TC_LEN(dirs),
-                                       root_entries, n_root);
+    char *prelude = host_files_prelude(1, token, paths, TC_LEN(paths), dirs, TC_LEN(dirs));
 
     ci_session *s = tc_session_new(NULL);
-    ci_result *r = tc_run_sh_probe(s, "host_files.sh", prelude, NULL);
-    tc_expect_probe_clean(r);
-    tc_expect_line(r, "TOKEN_HITS", "0");
-    expect_verdicts(r, paths, TC_LEN(paths), " refused\n");
-    ci_result_free(r);
+    expect_host_files_hidden(s, prelude, paths, TC_LEN(paths), 1);
 
     /* control: the same probe finds the token once the sandbox holds it */
     char *plant = tc_printf("echo '%s' > /workspace/planted.txt", token);
     ci_result_free(tc_cmd_ok(s, plant, NULL));
     free(plant);
-    r = tc_run_sh_probe(s, "host_files.sh", prelude, NULL);
+    ci_result *r = tc_run_sh_probe(s, "host_files.sh", prelude, NULL);
     tc_expect_line(r, "TOKEN_HITS", "1");
     ci_result_free(r);
     ci_session_destroy(s);
 
     tc_remove_tree(tmp_dir);
-    for (size_t i = 0; i < n_root; i++)
-        free((char *)root_entries[i]);
     unsetenv("CI_TEST_HOST_SECRET");
     free(prelude);
     free(tmp_secret);
