@@ -115,6 +115,18 @@ static void expect_host_files_hidden(ci_session *s, const char *prelude,
     ci_result_free(r);
 }
 
+/* The lines of /proc/self/status a privileges probe prints: no capability
+ * in any set, no_new_privs, a seccomp filter, the sandbox user as every
+ * uid. */
+static void expect_unprivileged(const ci_result *r)
+{
+    static const char *const caps[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"};
+    tc_expect_lines(r, NULL, caps, TC_LEN(caps), "0000000000000000");
+    tc_expect_line(r, "NoNewPrivs", "1");
+    tc_expect_line(r, "Seccomp", "2");
+    tc_expect_line(r, "Uid", "1000 1000 1000 1000");
+}
+
 /* ------------------------------------------------------------ filesystem */
 
 START_TEST(host_files_unreachable)
@@ -342,11 +354,7 @@ START_TEST(privileges_dropped)
         "p = subprocess.run(['id', '-u'], capture_output=True)\n"
         "print('SUBPROCESS', p.returncode, p.stdout.decode().strip())\n",
         NULL);
-    static const char *const caps[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"};
-    tc_expect_lines(r, NULL, caps, TC_LEN(caps), "0000000000000000");
-    tc_expect_line(r, "NoNewPrivs", "1");
-    tc_expect_line(r, "Seccomp", "2");
-    tc_expect_line(r, "Uid", "1000 1000 1000 1000");
+    expect_unprivileged(r);
     tc_expect_line(r, "HOSTNAME", "sandbox");
     tc_expect_line(r, "CWD", "/workspace");
     tc_expect_line(r, "HOME", "/workspace");
@@ -745,11 +753,7 @@ START_TEST(shell_privileges)
     ci_session *s = tc_session_new(NULL);
     ci_result *r = tc_run_sh_attempt_probe(s, "privileges.sh");
     tc_expect_probe_clean(r);
-    static const char *const caps[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"};
-    tc_expect_lines(r, NULL, caps, TC_LEN(caps), "0000000000000000");
-    tc_expect_line(r, "NoNewPrivs", "1");
-    tc_expect_line(r, "Seccomp", "2");
-    tc_expect_line(r, "Uid", "1000 1000 1000 1000");
+    expect_unprivileged(r);
     tc_expect_line(r, "Gid", "1000 1000 1000 1000");
     tc_expect_line(r, "ID", "1000 1000 1000");
     tc_expect_line(r, "HOSTNAME", "sandbox");
