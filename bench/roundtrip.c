@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Round trip of ci_execute() on a warm session: what one more call costs an
- * agent once its sandbox and interpreter are up. Runs `pass` N times (1000
- * by default) after one warm-up and prints the median, p90 and p99 in µs,
- * plus the one-time costs for scale.
+ * agent once its sandbox and interpreter are up. Runs CODE (`pass` by
+ * default) N times (1000 by default) after one warm-up and prints the
+ * median, p90 and p99 in µs, plus the one-time costs for scale.
  *
- * Usage: roundtrip [RUNS]   (from the build tree, with the CODEINTERP_*
- * variables set as `meson compile bench` does)
+ * Usage: roundtrip [RUNS [CODE]]   (from the build tree, with the
+ * CODEINTERP_* variables set as `meson compile bench` does)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,12 +16,14 @@
 
 #include "bench_stats.h"
 
-/* Runs `pass`; its duration in µs, or a negative value after saying why. */
+static const char *code = "pass";
+
+/* Runs `code`; its duration in µs, or a negative value after saying why. */
 static double timed_pass(ci_session *session)
 {
     ci_result *result;
     double start = bench_now_us();
-    int rc = ci_execute(session, "pass", NULL, &result);
+    int rc = ci_execute(session, code, NULL, &result);
     double elapsed = bench_now_us() - start;
 
     if (rc < 0) {
@@ -30,7 +32,7 @@ static double timed_pass(ci_session *session)
         return -1;
     }
     if (ci_result_status(result) != CI_STATUS_OK) {
-        fprintf(stderr, "roundtrip: `pass` ended with status %s\n",
+        fprintf(stderr, "roundtrip: `%s` ended with status %s\n", code,
                 ci_status_name(ci_result_status(result)));
         elapsed = -1;
     }
@@ -46,9 +48,11 @@ int main(int argc, char **argv)
     int status = 1;
 
     if (runs < 1) {
-        fputs("usage: roundtrip [RUNS]\n", stderr);
+        fputs("usage: roundtrip [RUNS [CODE]]\n", stderr);
         return 2;
     }
+    if (argc > 2)
+        code = argv[2];
     double *samples = malloc((size_t)runs * sizeof *samples);
     if (!samples) {
         fputs("roundtrip: out of memory\n", stderr);
@@ -81,7 +85,7 @@ int main(int argc, char **argv)
 
     printf("session create:                 %10.0f us\n", create_us);
     printf("first ci_execute (interpreter): %10.0f us\n", first_us);
-    printf("ci_execute(\"pass\") x %ld: median %.0f us, p90 %.0f us, p99 %.0f us\n", runs,
+    printf("ci_execute(\"%s\") x %ld: median %.0f us, p90 %.0f us, p99 %.0f us\n", code, runs,
            bench_percentile(samples, (size_t)runs, 50), bench_percentile(samples, (size_t)runs, 90),
            bench_percentile(samples, (size_t)runs, 99));
     status = 0;
