@@ -81,7 +81,7 @@ int main(int argc, char **argv)
     /* the subcommands parse their options as if they were the program, and
      * getopt names argv[0] in its messages */
     static char exec_name[] = "codeinterp exec", invoke_name[] = "codeinterp invoke";
-    static char audit_name[] = "codeinterp audit-verify";
+    static char audit_name[] = "codeinterp audit-verify", serve_name[] = "codeinterp serve";
 
     if (strcmp(cmd, "exec") == 0) {
         argv[1] = exec_name;
@@ -94,6 +94,10 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "audit-verify") == 0) {
         argv[1] = audit_name;
         return cli_audit_verify(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "serve") == 0) {
+        argv[1] = serve_name;
+        return cli_serve(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
         cli_usage(stdout);

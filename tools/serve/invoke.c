@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * InvokeCodeInterpreter: the session's call lock, ci_invoke_json, and its
+ * CallToolResult sent as `result` events of an application/vnd.amazon.
+ * eventstream body (a result over botocore's 24 MiB per message is split
+ * over several events by content block).
+ *
+ * A client that goes away cancels its call. While a call runs its
+ * connection thread is inside ci_invoke_json, so MHD cannot see the socket:
+ * a watcher thread polls the sockets of the running calls for POLLRDHUP and
+ * calls ci_session_cancel() for a peer that hung up. The same registry lets
+ * SIGTERM cancel what still runs after the grace period.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "eventstream.h"
+#include "serve.h"
+
+enum MHD_Result serve_reply_owned(serve_request *req, unsigned status, const char *content_type,
+                                  void *body, size_t len, const char *const *extra_headers);
+
+/* ------------------------------------------------------------- registry */
+
+typedef struct call {
+    int fd;
+    ci_session *session;
+    int canceled;
+    struct call *next;
+} call;
+
+struct serve_inflight {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    call *head;
+    size_t n;
+    int stop;
+    pthread_t watcher;
+    int have_watcher;
+};
+
+static void *watch(void *arg)
+{
+    serve_inflight *f = arg;
+    struct pollfd *fds = NULL;
+    size_t cap = 0;
+
+    pthread_mutex_lock(&f->lock);
+    while (!f->stop) {
+        size_t n = 0;
+        if (f->n > cap) {
+            struct pollfd *p = realloc(fds, f->n * sizeof *p);
+            if (p) {
+                fds = p;
+                cap = f->n;
+            }
+        }
+        for (call *c = f->head; c && n < cap; c = c->next)
+            if (c->fd >= 0 && !c->canceled)
+                fds[n++] = (struct pollfd){.fd = c->fd, .events = POLLRDHUP};
+        pthread_mutex_unlock(&f->lock);
+        if (n > 0 && poll(fds, n, 0) > 0) {
+            pthread_mutex_lock(&f->lock);
+            for (size_t i = 0; i < n; i++) {
+                if (!(fds[i].revents & (POLLRDHUP | POLLHUP | POLLERR)))
+                    continue;
+                for (call *c = f->head; c; c = c->next)
+                    if (c->fd == fds[i].fd && !c->canceled) {
+                        c->canceled = 1;
+                        ci_session_cancel(c->session);
+                    }
+            }
+            pthread_mutex_unlock(&f->lock);
+        }
+        struct timespec pause = {0, 100 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        pthread_mutex_lock(&f->lock);
+    }
+    pthread_mutex_unlock(&f->lock);
+    free(fds);
+    return NULL;
+}
+
+serve_inflight *serve_inflight_new(void)
+{
+    serve_inflight *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    pthread_mutex_init(&f->lock, NULL);
+    pthread_cond_init(&f->changed, NULL);
+    if (pthread_create(&f->watcher, NULL, watch, f) == 0)
+        f->have_watcher = 1;
+    return f;
+}
+
+void serve_inflight_free(serve_inflight *f)
+{
+    if (!f)
+        return;
+    pthread_mutex_lock(&f->lock);
+    f->stop = 1;
+    pthread_mutex_unlock(&f->lock);
+    if (f->have_watcher)
+        pthread_join(f->watcher, NULL);
+    pthread_cond_destroy(&f->changed);
+    pthread_mutex_destroy(&f->lock);
+    free(f);
+}
+
+static void add_call(serve_inflight *f, call *c)
+{
+    pthread_mutex_lock(&f->lock);
+    c->next = f->head;
+    f->head = c;
+    f->n++;
+    pthread_mutex_unlock(&f->lock);
+}
+
+static void remove_call(serve_inflight *f, call *c)
+{
+    pthread_mutex_lock(&f->lock);
+    for (call **p = &f->head; *p; p = &(*p)->next)
+        if (*p == c) {
+            *p = c->next;
+            f->n--;
+            break;
+        }
+    pthread_cond_broadcast(&f->changed);
+    pthread_mutex_unlock(&f->lock);
+}
+
+void serve_inflight_cancel(serve_inflight *f, ci_session *only)
+{
+    pthread_mutex_lock(&f->lock);
+    for (call *c = f->head; c; c = c->next)
+        if (!only || c->session == only)
+            ci_session_cancel(c->session);
+    pthread_mutex_unlock(&f->lock);
+}
+
+size_t serve_inflight_count(serve_inflight *f)
+{
+    pthread_mutex_lock(&f->lock);
+    size_t n = f->n;
+    pthread_mutex_unlock(&f->lock);
+    return n;
+}
+
+int serve_inflight_wait(serve_inflight *f, unsigned timeout_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&f->lock);
+    while (f->n > 0 && pthread_cond_timedwait(&f->changed, &f->lock, &until) != ETIMEDOUT)
+        ;
+    int busy = f->n > 0;
+    pthread_mutex_unlock(&f->lock);
+    return busy ? -1 : 0;
+}
+
+/* ------------------------------------------------------ result to events */
+
+/* The model's ResourceContent requires "type": text or blob. */
+static void type_resources(cJSON *content)
+{
+    cJSON *block;
+    cJSON_ArrayForEach(block, content) {
+        cJSON *res = cJSON_GetObjectItemCaseSensitive(block, "resource");
+        if (!cJSON_IsObject(res) || cJSON_GetObjectItemCaseSensitive(res, "type"))
+            continue;
+        cJSON_AddStringToObject(res, "type",
+                                cJSON_GetObjectItemCaseSensitive(res, "blob") ? "blob" : "text");
+    }
+}
+
+typedef struct out_buf {
+    unsigned char *data;
+    size_t len, cap;
+} out_buf;
+
+static int append_event(out_buf *o, const char *json)
+{
+    unsigned char *msg;
+    size_t len;
+    if (es_encode_event("result", "application/json", json, strlen(json), &msg, &len) < 0)
+        return -1;
+    if (o->len + len > o->cap) {
+        size_t cap = o->cap ? o->cap : 4096;
+        while (cap < o->len + len)
+            cap *= 2;
+        unsigned char *d = realloc(o->data, cap);
+        if (!d) {
+            free(msg);
+            return -1;
+        }
+        o->data = d;
+        o->cap = cap;
+    }
+    memcpy(o->data + o->len, msg, len);
+    o->len += len;
+    free(msg);
+    return 0;
+}
+
+/* Room left for the rest of an event beside its content blocks. */
+#define EVENT_BUDGET (ES_MAX_PAYLOAD_LEN - 64 * 1024)
+
+/* One event with `content` (taken over) and the rest of the result. */
+static int emit(out_buf *o, cJSON *content, const cJSON *structured, int is_error)
+{
+    cJSON *ev = cJSON_CreateObject();
+    cJSON_AddItemToObject(ev, "content", content);
+    if (structured)
+        cJSON_AddItemToObject(ev, "structuredContent", cJSON_Duplicate(structured, 1));
+    cJSON_AddBoolToObject(ev, "isError", is_error);
+    char *json = cJSON_PrintUnformatted(ev);
+    cJSON_Delete(ev);
+    int rc = json ? append_event(o, json) : -1;
+    free(json);
+    return rc;
+}
+
+/* The answer as one or more events; -1 when out of memory. */
+static int to_events(cJSON *answer, out_buf *o)
+{
+    cJSON *content = cJSON_GetObjectItemCaseSensitive(answer, "content");
+    const cJSON *structured = cJSON_GetObjectItemCaseSensitive(answer, "structuredContent");
+    int is_error = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "isError"));
+    if (!cJSON_IsArray(content))
+        return -1;
+    type_resources(content);
+
+    char *whole = cJSON_PrintUnformatted(answer);
+    if (!whole)
+        return -1;
+    size_t whole_len = strlen(whole);
+    if (whole_len <= ES_MAX_PAYLOAD_LEN) {
+        int rc = append_event(o, whole);
+        free(whole);
+        return rc;
+    }
+    free(whole);
+
+    /* too big for one message: blocks spread over several events, the
+     * structuredContent on the first */
+    cJSON *batch = cJSON_CreateArray();
+    size_t batch_size = 0;
+    int first = 1;
+    cJSON *block;
+    cJSON_ArrayForEach(block, content) {
+        char *text = cJSON_PrintUnformatted(block);
+        size_t size = text ? strlen(text) : 0;
+        free(text);
+        cJSON *item = cJSON_Duplicate(block, 1);
+        if (size > EVENT_BUDGET) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "this content block is %zu bytes of JSON, more than one "
+                     "event of the stream carries (24 MiB): read the file in smaller parts",
+                     size);
+            cJSON_Delete(item);
+            item = cJSON_CreateObject();
+            cJSON_AddStringToObject(item, "type", "text");
+            cJSON_AddStringToObject(item, "text", msg);
+            is_error = 1;
+            size = strlen(msg) + 32;
+        }
+        if (batch_size + size > EVENT_BUDGET && cJSON_GetArraySize(batch) > 0) {
+            if (emit(o, batch, first ? structured : NULL, is_error) < 0)
+                return -1;
+            first = 0;
+            batch = cJSON_CreateArray();
+            batch_size = 0;
+        }
+        cJSON_AddItemToArray(batch, item);
+        batch_size += size;
+    }
+    return emit(o, batch, first ? structured : NULL, is_error);
+}
+
+/* ------------------------------------------------------------- metrics */
+
+static void count_execution(serve_server *srv, const char *tool, double seconds,
+                            const cJSON *answer)
+{
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(answer, "structuredContent");
+    const cJSON *cpu = cJSON_GetObjectItemCaseSensitive(sc, "cpuTimeMs");
+    const cJSON *denied = cJSON_GetObjectItemCaseSensitive(sc, "deniedSyscalls");
+    uint64_t n_denied = 0;
+    const cJSON *d;
+    cJSON_ArrayForEach(d, denied) {
+        const cJSON *times = cJSON_GetObjectItemCaseSensitive(d, "times");
+        n_denied += cJSON_IsNumber(times) ? (uint64_t)times->valuedouble : 1;
+    }
+    serve_metrics_execution(srv->metrics, tool, seconds,
+                            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "isError")),
+                            cJSON_IsNumber(cpu) ? cpu->valuedouble / 1000.0 : 0.0, n_denied);
+}
+
+/* --------------------------------------------------------------- invoke */
+
+static int session_gone(const cJSON *answer)
+{
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(answer, "structuredContent");
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(sc, "status");
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(sc, "error");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(err, "name");
+    if (cJSON_IsString(status) && strcmp(status->valuestring, "session_expired") == 0)
+        return 1;
+    return cJSON_IsString(name) && strcmp(name->valuestring, "SandboxGone") == 0;
+}
+
+enum MHD_Result serve_invoke(serve_request *req, const char *identifier)
+{
+    serve_server *srv = req->srv;
+    const char *sid = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                                  "x-amzn-code-interpreter-session-id");
+    if (!sid || !*sid)
+        return serve_error(req, "ValidationException", "FieldValidationFailed",
+                           "the header x-amzn-code-interpreter-session-id is required");
+    cJSON *body = cJSON_ParseWithLength(req->body, req->body_len);
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(body, "name");
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(body, "arguments");
+    if (!cJSON_IsObject(body)) {
+        cJSON_Delete(body);
+        return serve_error(req, "ValidationException", "CannotParse",
+                           "the request body is not a JSON object");
+    }
+    if (!cJSON_IsString(name) || (args && !cJSON_IsObject(args) && !cJSON_IsNull(args))) {
+        cJSON_Delete(body);
+        return serve_error(req, "ValidationException", "FieldValidationFailed",
+                           "the body must be {\"name\": TOOL, \"arguments\": {...}}");
+    }
+    char tool[32];
+    snprintf(tool, sizeof tool, "%s", name->valuestring);
+    cJSON_Delete(body);
+
+    serve_session *s = serve_sessions_find(srv->sessions, sid, req->caller, identifier);
+    if (!s)
+        return serve_error(req, "ResourceNotFoundException", NULL, "no session %.64s", sid);
+
+    pthread_mutex_lock(&s->call_lock);
+    if (!serve_session_usable(srv->sessions, s)) {
+        pthread_mutex_unlock(&s->call_lock);
+        serve_session_unref(srv->sessions, s);
+        return serve_error(req, "ResourceNotFoundException", NULL, "session %.64s has ended",
+                           sid);
+    }
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    call c = {.fd = ci ? ci->connect_fd : -1, .session = s->session};
+    add_call(srv->inflight, &c);
+    uint64_t t0 = serve_now_ns();
+    char *answer_text = NULL;
+    int rc = ci_invoke_json(s->session, req->body, &answer_text);
+    double seconds = (double)(serve_now_ns() - t0) / 1e9;
+    remove_call(srv->inflight, &c);
+
+    cJSON *answer = rc == 0 ? cJSON_Parse(answer_text) : NULL;
+    ci_free(answer_text);
+    int gone = answer && session_gone(answer);
+    if (gone)
+        serve_session_ended(srv->sessions, s);
+    pthread_mutex_unlock(&s->call_lock);
+    serve_session_unref(srv->sessions, s);
+
+    if (answer)
+        count_execution(srv, tool, seconds, answer);
+    if (c.canceled) {
+        /* nobody to answer: close the connection */
+        cJSON_Delete(answer);
+        req->status = 499;
+        req->error_kind = "ClientClosed";
+        return MHD_NO;
+    }
+    if (!answer)
+        return serve_error(req, "InternalServerException", NULL, "the call failed: %s",
+                           rc < 0 ? ci_strerror(rc) : "unreadable answer");
+    if (gone) {
+        cJSON_Delete(answer);
+        return serve_error(req, "ResourceNotFoundException", NULL, "session %.64s has ended",
+                           sid);
+    }
+    out_buf o = {0};
+    int erc = to_events(answer, &o);
+    cJSON_Delete(answer);
+    if (erc < 0) {
+        free(o.data);
+        return serve_error(req, "InternalServerException", NULL, "out of memory");
+    }
+    const char *headers[] = {"x-amzn-code-interpreter-session-id", sid, NULL};
+    return serve_reply_owned(req, 200, "application/vnd.amazon.eventstream", o.data, o.len,
+                             headers);
+}
