@@ -83,15 +83,17 @@ class Server:
         deadline = time.time() + 20
         self.port = None
         while time.time() < deadline and self.port is None:
-            m = re.search(rb'listening on http://127\.0\.0\.1:(\d+)', self.stderr())
+            m = re.search(rb'listening on (https?)://127\.0\.0\.1:(\d+)', self.stderr())
             if m:
-                self.port = int(m.group(1))
+                self.scheme = m.group(1).decode()
+                self.port = int(m.group(2))
             elif self.proc.poll() is not None:
                 raise AssertionError('server exited: ' + self.stderr().decode())
             else:
                 time.sleep(0.05)
         assert self.port, 'server did not say where it listens'
-        self.url = f'http://127.0.0.1:{self.port}'
+        self.url = f'{self.scheme}://127.0.0.1:{self.port}'
+        self.verify = None
 
     def stderr(self):
         self.log.flush()
@@ -99,11 +101,13 @@ class Server:
             return f.read()
 
     def client(self, key=KEY1, secret=None, retries=1, read_timeout=120):
+        if key not in KEYS and secret is None:
+            raise ValueError(key)
         cfg = botocore.config.Config(read_timeout=read_timeout,
                                      retries={'total_max_attempts': retries})
         return boto3.client('bedrock-agentcore', endpoint_url=self.url, region_name=REGION,
                             aws_access_key_id=key, aws_secret_access_key=secret or KEYS[key],
-                            config=cfg)
+                            config=cfg, verify=self.verify)
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
         if self.proc.poll() is None:
@@ -186,6 +190,19 @@ def sandbox_processes(marker):
         except OSError:
             pass
     return pids
+
+
+def leftovers(sid):
+    """The session's folders in the state dir and its cgroups that still exist."""
+    found = []
+    state = os.path.join(os.environ.get('CODEINTERP_STATE_DIR', '/nonexistent'), 'sessions')
+    if os.path.isdir(state):
+        found += [os.path.join(state, n) for n in os.listdir(state) if sid in n]
+    for root, dirs, _ in os.walk('/sys/fs/cgroup'):
+        found += [os.path.join(root, d) for d in dirs if sid in d]
+        if root.count('/') > 5:
+            dirs[:] = []
+    return found
 
 
 def wait_for(pred, timeout=10.0, step=0.1):
@@ -469,6 +486,52 @@ class Auth(ServerCase):
         for s in (x, y):
             c.stop_code_interpreter_session(codeInterpreterIdentifier=IDENT, sessionId=s)
 
+    def test_sighup_reloads_keys(self):
+        new_key, new_secret = 'AKIASERVETESTNEW0003', 'a-new-secret'
+        c_new = self.server.client(key=new_key, secret=new_secret)
+        with self.assertRaises(c_new.exceptions.AccessDeniedException):
+            c_new.list_code_interpreter_sessions(codeInterpreterIdentifier=IDENT)
+        with open(self.server.keys, 'w') as f:
+            f.write(f'{KEY1} {KEYS[KEY1]}\n{new_key} {new_secret}\n')
+        self.server.proc.send_signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: b'2 keys loaded' in self.server.stderr(), 5))
+        c_new.list_code_interpreter_sessions(codeInterpreterIdentifier=IDENT)
+        c2 = self.server.client(KEY2)
+        with self.assertRaises(c2.exceptions.AccessDeniedException):
+            c2.list_code_interpreter_sessions(codeInterpreterIdentifier=IDENT)
+        # a refused file keeps the keys in use
+        os.chmod(self.server.keys, 0o644)
+        self.server.proc.send_signal(signal.SIGHUP)
+        self.assertTrue(wait_for(lambda: b'keeping the old keys' in self.server.stderr(), 5))
+        c_new.list_code_interpreter_sessions(codeInterpreterIdentifier=IDENT)
+        with open(self.server.keys, 'w') as f:
+            for k, v in KEYS.items():
+                f.write(f'{k} {v}\n')
+        os.chmod(self.server.keys, 0o600)
+        self.server.proc.send_signal(signal.SIGHUP)
+        self.assertTrue(wait_for(
+            lambda: self.server.stderr().count(b'2 keys loaded') == 2, 5))
+        c2.list_code_interpreter_sessions(codeInterpreterIdentifier=IDENT)
+
+    def test_tls(self):
+        with tempfile.TemporaryDirectory() as d:
+            cert, key = os.path.join(d, 'cert.pem'), os.path.join(d, 'key.pem')
+            subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes',
+                            '-keyout', key, '-out', cert, '-days', '1', '-subj',
+                            '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+                           check=True, capture_output=True)
+            server = Server('--tls-cert', cert, '--tls-key', key)
+            try:
+                self.assertTrue(server.url.startswith('https://'))
+                server.verify = cert
+                c = server.client()
+                sid = start(c)
+                self.assertEqual(one(c, sid, 'executeCode', {'code': 'print(3)'})
+                                 ['structuredContent']['stdout'], '3\n')
+                c.stop_code_interpreter_session(codeInterpreterIdentifier=IDENT, sessionId=sid)
+            finally:
+                self.assertEqual(server.stop(), 0)
+
     def test_refused_setups(self):
         def run(*args, keys_mode=0o600):
             with tempfile.TemporaryDirectory() as d:
@@ -697,6 +760,7 @@ class Shutdown(unittest.TestCase):
         t = threading.Thread(target=call)
         t.start()
         self.assertTrue(wait_for(lambda: sandbox_processes(marker), 10), 'the call never ran')
+        self.assertTrue(leftovers(sid), 'the leftover check sees nothing of a live session')
         t0 = time.time()
         server.proc.send_signal(signal.SIGTERM)
         rc = server.proc.wait(30)
@@ -707,6 +771,7 @@ class Shutdown(unittest.TestCase):
         self.assertIn('every session destroyed', log)
         self.assertTrue(wait_for(lambda: not sandbox_processes(marker), 5),
                         'a sandbox process outlived the server')
+        self.assertEqual(leftovers(sid), [])
         t.join(30)
         self.assertEqual(len(outcome), 1)
         server.stop()

@@ -32,7 +32,8 @@ enum MHD_Result serve_reply_owned(serve_request *req, unsigned status, const cha
 typedef struct call {
     int fd;
     ci_session *session;
-    int canceled;
+    int client_gone;              /* its client hung up */
+    int cancel;                   /* cancel it (again every round) */
     struct call *next;
 } call;
 
@@ -42,6 +43,7 @@ struct serve_inflight {
     call *head;
     size_t n;
     int stop;
+    int cancel_all;               /* shutting down: cancel every call */
     pthread_t watcher;
     int have_watcher;
 };
@@ -62,9 +64,14 @@ static void *watch(void *arg)
                 cap = f->n;
             }
         }
-        for (call *c = f->head; c && n < cap; c = c->next)
-            if (c->fd >= 0 && !c->canceled)
+        for (call *c = f->head; c; c = c->next) {
+            /* again every round: a cancel that came while the call was
+             * not executing yet is cleared when its execution starts */
+            if (c->cancel || f->cancel_all)
+                ci_session_cancel(c->session);
+            if (c->fd >= 0 && !c->client_gone && n < cap)
                 fds[n++] = (struct pollfd){.fd = c->fd, .events = POLLRDHUP};
+        }
         pthread_mutex_unlock(&f->lock);
         if (n > 0 && poll(fds, n, 0) > 0) {
             pthread_mutex_lock(&f->lock);
@@ -72,8 +79,8 @@ static void *watch(void *arg)
                 if (!(fds[i].revents & (POLLRDHUP | POLLHUP | POLLERR)))
                     continue;
                 for (call *c = f->head; c; c = c->next)
-                    if (c->fd == fds[i].fd && !c->canceled) {
-                        c->canceled = 1;
+                    if (c->fd == fds[i].fd && !c->client_gone) {
+                        c->client_gone = c->cancel = 1;
                         ci_session_cancel(c->session);
                     }
             }
@@ -139,9 +146,13 @@ static void remove_call(serve_inflight *f, call *c)
 void serve_inflight_cancel(serve_inflight *f, ci_session *only)
 {
     pthread_mutex_lock(&f->lock);
+    if (!only)
+        f->cancel_all = 1;
     for (call *c = f->head; c; c = c->next)
-        if (!only || c->session == only)
+        if (!only || c->session == only) {
+            c->cancel = 1;
             ci_session_cancel(c->session);
+        }
     pthread_mutex_unlock(&f->lock);
 }
 
@@ -358,6 +369,12 @@ enum MHD_Result serve_invoke(serve_request *req, const char *identifier)
         return serve_error(req, "ResourceNotFoundException", NULL, "session %.64s has ended",
                            sid);
     }
+    if (srv->stopping) {
+        /* queued behind a call when SIGTERM came: not started any more */
+        pthread_mutex_unlock(&s->call_lock);
+        serve_session_unref(srv->sessions, s);
+        return serve_error(req, "InternalServerException", NULL, "the server is shutting down");
+    }
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     call c = {.fd = ci ? ci->connect_fd : -1, .session = s->session};
@@ -378,7 +395,7 @@ enum MHD_Result serve_invoke(serve_request *req, const char *identifier)
 
     if (answer)
         count_execution(srv, tool, seconds, answer);
-    if (c.canceled) {
+    if (c.client_gone) {
         /* nobody to answer: close the connection */
         cJSON_Delete(answer);
         req->status = 499;

@@ -179,7 +179,8 @@ void serve_sessions_destroy_all(serve_sessions *t);
 enum MHD_Result serve_invoke(serve_request *req, const char *identifier);
 serve_inflight *serve_inflight_new(void);
 void serve_inflight_free(serve_inflight *f);
-/* Cancels every running call (or those of one ci_session when not NULL). */
+/* Cancels every running call, and every later one, until the end (or
+ * only the running calls of one ci_session when not NULL). */
 void serve_inflight_cancel(serve_inflight *f, ci_session *only);
 size_t serve_inflight_count(serve_inflight *f);
 /* Blocks until no call runs or timeout_ms passed; 0 if none runs. */
