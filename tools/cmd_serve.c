@@ -318,8 +318,9 @@ int cli_serve(int argc, char **argv)
         return CLI_EXIT_USAGE;
     ci_config_free(probe);
 
-    srv.sessions = serve_sessions_new(o.max_sessions, o.max_sessions_per_key);
     srv.metrics = serve_metrics_new();
+    srv.sessions = srv.metrics ? serve_sessions_new(o.max_sessions, o.max_sessions_per_key,
+                                                    srv.metrics) : NULL;
     srv.inflight = serve_inflight_new();
     if (!srv.sessions || !srv.metrics || !srv.inflight || catch_signals() < 0) {
         fprintf(stderr, "codeinterp serve: cannot start: %s\n", strerror(errno));

@@ -638,6 +638,9 @@ class Robust(ServerCase):
         self.assertIn('codeinterp_serve_execution_seconds_bucket{le="+Inf"}', text)
         self.assertIn('codeinterp_serve_errors_total{kind="AccessDeniedException"}', text)
         c.stop_code_interpreter_session(codeInterpreterIdentifier=IDENT, sessionId=sid)
+        text = send(self.server, 'GET', '/metrics', {})[2].decode()
+        self.assertRegex(text, r'\ncodeinterp_serve_sessions_ended_total [1-9]')
+        self.assertRegex(text, r'\ncodeinterp_serve_gb_seconds_total [0-9.]+\n')
 
     def test_client_drop_cancels(self):
         c = self.server.client()

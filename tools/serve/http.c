@@ -442,7 +442,7 @@ int serve_http_start(serve_server *srv, char *err, size_t errlen)
         MHD_OPTION_URI_LOG_CALLBACK, uri_logged, srv,
         MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)900,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
         MHD_OPTION_ARRAY, cert ? tls_opts : tls_opts + 2,
         MHD_OPTION_END);
     int saved = errno;

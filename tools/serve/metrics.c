@@ -25,6 +25,8 @@ struct serve_metrics {
     uint64_t buckets[N_BOUNDS];
     double duration_sum;
     double cpu_seconds;
+    double gb_seconds;
+    uint64_t sessions_ended;
     uint64_t denied_syscalls;
 };
 
@@ -58,6 +60,14 @@ void serve_metrics_session_started(serve_metrics *m)
 {
     pthread_mutex_lock(&m->lock);
     m->sessions_started++;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void serve_metrics_session_ended(serve_metrics *m, double gb_seconds)
+{
+    pthread_mutex_lock(&m->lock);
+    m->sessions_ended++;
+    m->gb_seconds += gb_seconds;
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -95,6 +105,15 @@ char *serve_metrics_render(serve_metrics *m, size_t live_sessions, size_t runnin
                "# TYPE codeinterp_serve_sessions_started_total counter\n"
                "codeinterp_serve_sessions_started_total %llu\n",
             (unsigned long long)m->sessions_started);
+    fprintf(f, "# HELP codeinterp_serve_sessions_ended_total Sessions whose sandbox was "
+               "destroyed.\n"
+               "# TYPE codeinterp_serve_sessions_ended_total counter\n"
+               "codeinterp_serve_sessions_ended_total %llu\n",
+            (unsigned long long)m->sessions_ended);
+    fprintf(f, "# HELP codeinterp_serve_gb_seconds_total Peak memory in GiB times lifetime, "
+               "of the destroyed sessions.\n"
+               "# TYPE codeinterp_serve_gb_seconds_total counter\n"
+               "codeinterp_serve_gb_seconds_total %.6f\n", m->gb_seconds);
     fprintf(f, "# HELP codeinterp_serve_requests_total HTTP requests answered.\n"
                "# TYPE codeinterp_serve_requests_total counter\n"
                "codeinterp_serve_requests_total %llu\n", (unsigned long long)m->requests);

@@ -138,7 +138,8 @@ typedef struct serve_session {
     ci_session *session;              /* NULL once destroyed */
 } serve_session;
 
-serve_sessions *serve_sessions_new(unsigned max_total, unsigned max_per_key);
+serve_sessions *serve_sessions_new(unsigned max_total, unsigned max_per_key,
+                                   serve_metrics *metrics);
 void serve_sessions_free(serve_sessions *t);
 
 /* Creates a session; returns 0 and *out (referenced), or a negative code:
@@ -193,6 +194,8 @@ void serve_metrics_request(serve_metrics *m, const char *error_kind);
 void serve_metrics_execution(serve_metrics *m, const char *tool, double seconds, int is_error,
                              double cpu_seconds, uint64_t denied_syscalls);
 void serve_metrics_session_started(serve_metrics *m);
+/* A sandbox was destroyed, having used this many GiB-seconds of memory. */
+void serve_metrics_session_ended(serve_metrics *m, double gb_seconds);
 /* The Prometheus text; free() it. */
 char *serve_metrics_render(serve_metrics *m, size_t live_sessions, size_t running_calls);
 

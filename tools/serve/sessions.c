@@ -21,13 +21,29 @@ struct serve_sessions {
     size_t n, cap;
     unsigned max_total, max_per_key;
     uint64_t next_seq;
+    serve_metrics *metrics;
 };
 
-serve_sessions *serve_sessions_new(unsigned max_total, unsigned max_per_key)
+/* Destroys the sandbox (with the session's call lock held, or when no call
+ * can run any more), counting what it used. */
+static void destroy_sandbox(serve_sessions *t, serve_session *s)
+{
+    ci_usage *u = NULL;
+    if (s->session && t->metrics && ci_session_usage(s->session, &u) == 0) {
+        serve_metrics_session_ended(t->metrics, ci_usage_gb_seconds(u));
+        ci_usage_free(u);
+    }
+    ci_session_destroy(s->session);
+    __atomic_store_n(&s->session, NULL, __ATOMIC_RELEASE);
+}
+
+serve_sessions *serve_sessions_new(unsigned max_total, unsigned max_per_key,
+                                   serve_metrics *metrics)
 {
     serve_sessions *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
+    t->metrics = metrics;
     pthread_mutex_init(&t->lock, NULL);
     t->max_total = max_total;
     t->max_per_key = max_per_key;
@@ -231,8 +247,7 @@ void serve_sessions_stop(serve_sessions *t, serve_session *s, serve_inflight *in
     if (cs)
         serve_inflight_cancel(inflight, cs);
     pthread_mutex_lock(&s->call_lock);
-    ci_session_destroy(s->session);
-    __atomic_store_n(&s->session, NULL, __ATOMIC_RELEASE);
+    destroy_sandbox(t, s);
     pthread_mutex_unlock(&s->call_lock);
 }
 
@@ -242,18 +257,15 @@ int serve_session_usable(serve_sessions *t, serve_session *s)
     refresh(s, serve_now_ns());
     int ok = s->status == SERVE_READY && s->session;
     pthread_mutex_unlock(&t->lock);
-    if (!ok && s->session) {
-        ci_session_destroy(s->session);
-        __atomic_store_n(&s->session, NULL, __ATOMIC_RELEASE);
-    }
+    if (!ok && s->session)
+        destroy_sandbox(t, s);
     return ok;
 }
 
 void serve_session_ended(serve_sessions *t, serve_session *s)
 {
     mark_ended(t, s);
-    ci_session_destroy(s->session);
-    __atomic_store_n(&s->session, NULL, __ATOMIC_RELEASE);
+    destroy_sandbox(t, s);
 }
 
 size_t serve_sessions_list(serve_sessions *t, const char *owner, const char *identifier,
@@ -330,8 +342,7 @@ void serve_sessions_reap(serve_sessions *t)
         /* a call still running in it ends by itself: the library kills the
          * sandbox at the end of its lifetime; the next round gets it */
         if (pthread_mutex_trylock(&v[i]->call_lock) == 0) {
-            ci_session_destroy(v[i]->session);
-            __atomic_store_n(&v[i]->session, NULL, __ATOMIC_RELEASE);
+            destroy_sandbox(t, v[i]);
             pthread_mutex_unlock(&v[i]->call_lock);
         }
         serve_session_unref(t, v[i]);
@@ -348,8 +359,7 @@ void serve_sessions_destroy_all(serve_sessions *t)
     size_t n = collect_ended(t, &v, 1);
     for (size_t i = 0; i < n; i++) {
         pthread_mutex_lock(&v[i]->call_lock);
-        ci_session_destroy(v[i]->session);
-        __atomic_store_n(&v[i]->session, NULL, __ATOMIC_RELEASE);
+        destroy_sandbox(t, v[i]);
         pthread_mutex_unlock(&v[i]->call_lock);
         serve_session_unref(t, v[i]);
     }
