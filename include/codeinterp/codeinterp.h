@@ -413,6 +413,18 @@ CI_EXPORT int ci_config_set_audit_callback(ci_config *config, ci_audit_callback 
                                            void *user_data);
 
 /**
+ * Names who acts through the sessions made from this configuration, e.g.
+ * the access key of a network client on whose behalf a server creates the
+ * session: every audit record of those sessions then carries it as
+ * "principal", right after "session". NULL (the default) leaves it out.
+ * @param principal 1-256 bytes of printable ASCII, or NULL.
+ * @return 0; CI_EINVAL if config is NULL or principal is empty, too long
+ *         or holds another byte; CI_ENOMEM.
+ * @since 0.2
+ */
+CI_EXPORT int ci_config_set_audit_principal(ci_config *config, const char *principal);
+
+/**
  * Checks the hash chain of an audit file: every line a complete record whose
  * hash matches its contents, whose "prev" is the hash of the line before (64
  * zeros for the first) and whose "seq" is its line number.

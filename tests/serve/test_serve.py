@@ -532,6 +532,28 @@ class Auth(ServerCase):
             finally:
                 self.assertEqual(server.stop(), 0)
 
+    def test_audit_names_the_key(self):
+        with tempfile.TemporaryDirectory() as d:
+            trail = os.path.join(d, 'audit.jsonl')
+            server = Server('--audit-log', trail)
+            try:
+                c = server.client(KEY2)
+                sid = start(c)
+                one(c, sid, 'executeCode', {'code': 'print(1)'})
+                one(c, sid, 'writeFiles', {'content': [{'path': 'a', 'text': 'b'}]})
+                c.stop_code_interpreter_session(codeInterpreterIdentifier=IDENT, sessionId=sid)
+            finally:
+                self.assertEqual(server.stop(), 0)
+            with open(trail) as f:
+                records = [json.loads(line) for line in f]
+            mine = [r for r in records if r['session'] == sid]
+            self.assertEqual([r['op'] for r in mine],
+                             ['session_create', 'execute_start', 'execute_end', 'upload',
+                              'session_destroy'])
+            self.assertEqual({r.get('principal') for r in mine}, {KEY2})
+            p = subprocess.run([CODEINTERP, 'audit-verify', trail], capture_output=True)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
     def test_refused_setups(self):
         def run(*args, keys_mode=0o600):
             with tempfile.TemporaryDirectory() as d:

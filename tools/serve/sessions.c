@@ -172,6 +172,9 @@ int serve_sessions_start(serve_sessions *t, serve_server *srv, const char *ident
                  : CI_ENOMEM;
     if (rc == 0)
         rc = ci_config_set_idle_timeout_ms(cfg, (uint64_t)timeout_seconds * 1000);
+    /* the audit trail names the key on whose behalf the session acts */
+    if (rc == 0)
+        rc = ci_config_set_audit_principal(cfg, owner);
     ci_session *cs = NULL;
     if (rc == 0)
         rc = ci_session_create(cfg, &cs);
