@@ -38,6 +38,7 @@ enum {
     OPT_GRACE,
     OPT_MAX_CONNECTIONS,
     OPT_QUIET,
+    OPT_CONFIG,
 };
 
 static int signal_pipe[2] = {-1, -1};
@@ -94,10 +95,164 @@ static int is_loopback(const char *host)
 
 static cli_sandbox_flags sandbox_flags = {.network = CI_NETWORK_NONE};
 
-static ci_config *make_config(void *cls)
+/* An identifier's own sandbox settings (config file: identifier NAME
+ * OPTION=VALUE...), applied over the server's when a session starts. */
+typedef struct identifier_settings {
+    const char *name;
+    int opts[8];
+    const char *values[8];
+    size_t n;
+} identifier_settings;
+
+static identifier_settings id_settings[SERVE_MAX_IDENTIFIERS];
+static size_t n_id_settings;
+
+static ci_config *make_config(void *cls, const char *identifier)
 {
+    cli_sandbox_flags flags = sandbox_flags;
     (void)cls;
-    return cli_config_create(&sandbox_flags);
+    for (size_t i = 0; identifier && i < n_id_settings; i++) {
+        if (strcmp(id_settings[i].name, identifier) != 0)
+            continue;
+        for (size_t k = 0; k < id_settings[i].n; k++)
+            if (cli_parse_sandbox_option(id_settings[i].opts[k], id_settings[i].values[k],
+                                         &flags) < 0)
+                return NULL;
+    }
+    return cli_config_create(&flags);
+}
+
+/* ------------------------------------------------------------ config file */
+
+static const struct {
+    const char *name;
+    int opt;
+} sandbox_keys[] = {
+    {"timeout", CLI_OPT_TIMEOUT},     {"network", CLI_OPT_NETWORK},
+    {"cgroup", CLI_OPT_CGROUP},       {"memory", CLI_OPT_MEMORY},
+    {"workspace-size", CLI_OPT_WORKSPACE_SIZE},
+};
+
+/* "identifier NAME key=value..." of the config file; tokens are kept. */
+static int config_identifier(const char *path, unsigned line, char **tok, size_t n,
+                             serve_options *o)
+{
+    if (n < 2 || strlen(tok[1]) > 100) {
+        fprintf(stderr, "codeinterp serve: %s:%u: identifier NAME [OPTION=VALUE]...\n", path,
+                line);
+        return -1;
+    }
+    if (o->n_identifiers == SERVE_MAX_IDENTIFIERS || n - 2 > 8) {
+        fprintf(stderr, "codeinterp serve: %s:%u: at most %d identifiers of at most 8 "
+                "settings\n", path, line, SERVE_MAX_IDENTIFIERS);
+        return -1;
+    }
+    identifier_settings *is = &id_settings[n_id_settings];
+    if (!(is->name = strdup(tok[1])))
+        return -1;
+    for (size_t i = 2; i < n; i++) {
+        char *eq = strchr(tok[i], '=');
+        size_t k = 0;
+        if (eq) {
+            *eq = '\0';
+            for (; k < sizeof sandbox_keys / sizeof sandbox_keys[0]; k++)
+                if (strcmp(sandbox_keys[k].name, tok[i]) == 0)
+                    break;
+        }
+        if (!eq || k == sizeof sandbox_keys / sizeof sandbox_keys[0]) {
+            fprintf(stderr, "codeinterp serve: %s:%u: '%s': an identifier takes timeout=, "
+                    "network=, cgroup=, memory= and workspace-size=\n", path, line, tok[i]);
+            return -1;
+        }
+        cli_sandbox_flags scratch = sandbox_flags;
+        if (cli_parse_sandbox_option(sandbox_keys[k].opt, eq + 1, &scratch) < 0)
+            return -1;
+        is->opts[is->n] = sandbox_keys[k].opt;
+        if (!(is->values[is->n] = strdup(eq + 1)))
+            return -1;
+        is->n++;
+    }
+    n_id_settings++;
+    o->identifiers[o->n_identifiers++] = is->name;
+    return 0;
+}
+
+/* The config file as command-line arguments ("key value" lines become
+ * "--key value"; "identifier" lines are taken here); NULL after printing
+ * why. The strings live until the process ends. */
+/* The command line with the config file's lines before it; kept until the
+ * process ends. */
+static char **config_argv;
+
+static char **read_config(const char *path, serve_options *o, int *argc_out)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        fprintf(stderr, "codeinterp serve: --config %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    char **args = NULL;
+    size_t n_args = 0;
+    char *buf = NULL;
+    size_t cap = 0;
+    unsigned line = 0;
+    int ok = 1;
+    while (ok && getline(&buf, &cap, f) >= 0) {
+        line++;
+        char *tok[16];
+        size_t n = 0;
+        char *save = NULL;
+        char *copy = strdup(buf);
+        if (!copy) {
+            ok = 0;
+            break;
+        }
+        for (char *t = strtok_r(copy, " \t\r\n", &save); t && n < 16;
+             t = strtok_r(NULL, " \t\r\n", &save))
+            tok[n++] = t;
+        if (n == 0 || tok[0][0] == '#') {
+            free(copy);
+            continue;
+        }
+        if (strcmp(tok[0], "identifier") == 0) {
+            ok = config_identifier(path, line, tok, n, o) == 0;
+            free(copy);
+            continue;
+        }
+        if (n > 2 || strcmp(tok[0], "config") == 0) {
+            fprintf(stderr, "codeinterp serve: %s:%u: a line is 'option [value]'\n", path, line);
+            ok = 0;
+            free(copy);
+            break;
+        }
+        char **grown = realloc(args, (n_args + 3) * sizeof *args);
+        if (grown)
+            args = grown;
+        char *opt = malloc(strlen(tok[0]) + 3);
+        char *value = n == 2 ? strdup(tok[1]) : NULL;
+        if (opt)
+            sprintf(opt, "--%s", tok[0]);
+        free(copy);
+        if (!grown || !opt || (n == 2 && !value)) {
+            free(opt);
+            free(value);
+            ok = 0;
+            break;
+        }
+        args[n_args++] = opt;
+        if (value)
+            args[n_args++] = value;
+    }
+    free(buf);
+    fclose(f);
+    if (!ok) {
+        for (size_t i = 0; i < n_args; i++)
+            free(args[i]);
+        free(args);
+        return NULL;
+    }
+    *argc_out = (int)n_args;
+    return args ? args : calloc(1, sizeof *args);
 }
 
 static void reload_keys(serve_server *srv)
@@ -176,6 +331,7 @@ int cli_serve(int argc, char **argv)
         {"grace", required_argument, NULL, OPT_GRACE},
         {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
         {"quiet", no_argument, NULL, OPT_QUIET},
+        {"config", required_argument, NULL, OPT_CONFIG},
         {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
         {"network", required_argument, NULL, CLI_OPT_NETWORK},
         {"audit-log", required_argument, NULL, CLI_OPT_AUDIT_LOG},
@@ -197,8 +353,37 @@ int cli_serve(int argc, char **argv)
     unsigned v;
     int opt;
 
+    /* --config FILE: its lines come first, the command line after (and
+     * wins for a setting given in both) */
+    const char *config_path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            config_path = argv[i + 1];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            config_path = argv[i] + 9;
+    }
+    if (config_path) {
+        int n_conf = 0;
+        char **conf = read_config(config_path, &o, &n_conf);
+        if (!conf)
+            return CLI_EXIT_USAGE;
+        config_argv = calloc((size_t)argc + (size_t)n_conf + 1, sizeof *config_argv);
+        if (!config_argv)
+            return CLI_EXIT_USAGE;
+        config_argv[0] = argv[0];
+        memcpy(config_argv + 1, conf, (size_t)n_conf * sizeof *config_argv);
+        memcpy(config_argv + 1 + n_conf, argv + 1, (size_t)(argc - 1) * sizeof *config_argv);
+        free(conf);
+        argc += n_conf;
+        argv = config_argv;
+    }
+
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (opt) {
+        case OPT_CONFIG:
+            break;
         case OPT_LISTEN:
             o.listen_host = optarg;
             break;
@@ -313,10 +498,12 @@ int cli_serve(int argc, char **argv)
         }
     }
     /* the sandbox settings are checked once now, not at the first start */
-    ci_config *probe = make_config(NULL);
-    if (!probe)
-        return CLI_EXIT_USAGE;
-    ci_config_free(probe);
+    for (size_t i = 0; i <= o.n_identifiers; i++) {
+        ci_config *probe = make_config(NULL, i ? o.identifiers[i - 1] : NULL);
+        if (!probe)
+            return CLI_EXIT_USAGE;
+        ci_config_free(probe);
+    }
 
     srv.metrics = serve_metrics_new();
     srv.sessions = srv.metrics ? serve_sessions_new(o.max_sessions, o.max_sessions_per_key,

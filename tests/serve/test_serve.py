@@ -88,7 +88,7 @@ class Server:
                 self.scheme = m.group(1).decode()
                 self.port = int(m.group(2))
             elif self.proc.poll() is not None:
-                raise AssertionError('server exited: ' + self.stderr().decode())
+                raise AssertionError('server exited: ' + self.stderr().decode(errors='replace'))
             else:
                 time.sleep(0.05)
         assert self.port, 'server did not say where it listens'
@@ -553,6 +553,41 @@ class Auth(ServerCase):
             self.assertEqual({r.get('principal') for r in mine}, {KEY2})
             p = subprocess.run([CODEINTERP, 'audit-verify', trail], capture_output=True)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+    def test_config_file(self):
+        with tempfile.TemporaryDirectory() as d:
+            conf = os.path.join(d, 'serve.conf')
+            with open(conf, 'w') as f:
+                f.write('# the server\nmax-sessions-per-key 1\nquiet\n\n'
+                        'identifier tiny timeout=1 memory=256\nidentifier other\n')
+            # the command line wins over the file
+            server = Server('--config', conf, '--max-sessions-per-key', '2')
+            try:
+                c = server.client()
+                tiny = start(c, codeInterpreterIdentifier='tiny')
+                t0 = time.time()
+                r = invoke(c, tiny, 'executeCode', {'code': 'import time; time.sleep(5)'},
+                           ident='tiny')[0]
+                self.assertTrue(r['isError'])
+                self.assertIn('time', r['content'][0]['text'].lower())
+                self.assertLess(time.time() - t0, 4)
+                other = start(c, codeInterpreterIdentifier='other')
+                with self.assertRaises(c.exceptions.ServiceQuotaExceededException):
+                    start(c)
+                r = invoke(c, other, 'executeCode', {'code': 'print(5)'}, ident='other')[0]
+                self.assertEqual(r['structuredContent']['stdout'], '5\n')
+                c.stop_code_interpreter_session(codeInterpreterIdentifier='tiny', sessionId=tiny)
+                c.stop_code_interpreter_session(codeInterpreterIdentifier='other',
+                                                sessionId=other)
+                self.assertNotIn(b'tools/invoke', server.stderr())   # quiet
+            finally:
+                self.assertEqual(server.stop(), 0)
+            with open(conf, 'a') as f:
+                f.write('identifier bad colour=blue\n')
+            p = subprocess.run([CODEINTERP, 'serve', '--config', conf, '--insecure-no-auth'],
+                               capture_output=True, timeout=20)
+            self.assertEqual(p.returncode, 2)
+            self.assertIn(b'serve.conf:7', p.stderr)
 
     def test_refused_setups(self):
         def run(*args, keys_mode=0o600):

@@ -54,8 +54,9 @@ typedef struct serve_inflight serve_inflight;
 
 typedef struct serve_server {
     const serve_options *opt;
-    /* A new configuration with the server's settings, for one session. */
-    ci_config *(*make_config)(void *cls);
+    /* A new configuration with the settings of an identifier, for one
+     * session of it. */
+    ci_config *(*make_config)(void *cls, const char *identifier);
     void *make_config_cls;
     pthread_mutex_t keys_lock;
     keyfile *keys;                /* NULL with --insecure-no-auth */

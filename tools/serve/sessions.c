@@ -167,7 +167,7 @@ int serve_sessions_start(serve_sessions *t, serve_server *srv, const char *ident
     pthread_mutex_unlock(&t->lock);
 
     /* the sandbox is made without the table lock: other requests go on */
-    ci_config *cfg = srv->make_config(srv->make_config_cls);
+    ci_config *cfg = srv->make_config(srv->make_config_cls, identifier);
     int rc = cfg ? ci_config_set_session_lifetime_ms(cfg, (uint64_t)timeout_seconds * 1000)
                  : CI_ENOMEM;
     if (rc == 0)
