@@ -265,6 +265,12 @@ class Boto3(ServerCase):
             self.assertEqual(r['structuredContent']['stdout'], '43\n')
             r = one(c, sid, 'executeCode', {'code': 'print(x)', 'clearContext': True})
             self.assertTrue(r['isError'])
+            r = one(c, sid, 'executeCode', {'code': 'import matplotlib.pyplot as plt\n'
+                                            'plt.plot([1, 2, 3])\nplt.show()'})
+            images = [b for b in r['content'] if b['type'] == 'image']
+            self.assertEqual(len(images), 1, r['content'])
+            self.assertEqual(images[0]['mimeType'], 'image/png')
+            self.assertTrue(images[0]['data'].startswith(b'\x89PNG'))   # blob: bytes
             r = one(c, sid, 'executeCode', {'code': 'console.log(2 + 3)',
                                             'language': 'javascript'})
             self.assertEqual(r['structuredContent']['stdout'], '5\n')
@@ -804,7 +810,7 @@ class Parallel(ServerCase):
 
 class Shutdown(unittest.TestCase):
     def test_sigterm_with_a_call_running(self):
-        server = Server('--grace', '1')
+        server = Server('--grace', '2')
         c = server.client(read_timeout=60)
         sid = start(c)
         marker = 'term-marker-' + uuid.uuid4().hex[:8]
@@ -823,6 +829,16 @@ class Shutdown(unittest.TestCase):
         self.assertTrue(leftovers(sid), 'the leftover check sees nothing of a live session')
         t0 = time.time()
         server.proc.send_signal(signal.SIGTERM)
+
+        def refused():
+            try:
+                socket.create_connection(('127.0.0.1', server.port), timeout=1).close()
+                return False
+            except ConnectionRefusedError:
+                return True
+        # no new connections while the running call has its grace period
+        self.assertTrue(wait_for(refused, 1.5, 0.05), 'still accepting after SIGTERM')
+        self.assertIsNone(server.proc.poll())
         rc = server.proc.wait(30)
         elapsed = time.time() - t0
         log = server.stderr().decode()
