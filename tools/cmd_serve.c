@@ -295,7 +295,7 @@ static void shut_down(serve_server *srv, int sig)
 {
     fprintf(stderr, "codeinterp serve: %s: no new requests; %zu calls running get %u s\n",
             strsignal(sig), serve_inflight_count(srv->inflight), srv->opt->grace_seconds);
-    srv->stopping = 1;
+    __atomic_store_n(&srv->stopping, 1, __ATOMIC_RELEASE);
     serve_http_quiesce(srv);
     if (serve_inflight_wait(srv->inflight, srv->opt->grace_seconds * 1000u) < 0) {
         fprintf(stderr, "codeinterp serve: canceling %zu calls\n",

@@ -247,7 +247,7 @@ static enum MHD_Result first_call(serve_request *req)
     serve_server *srv = req->srv;
 
     MHD_get_connection_values(req->conn, MHD_HEADER_KIND, add_header, req);
-    if (srv->stopping)
+    if (__atomic_load_n(&srv->stopping, __ATOMIC_ACQUIRE))
         return serve_error(req, "InternalServerException", NULL, "the server is shutting down");
     if (is_public(req))
         return MHD_YES;
@@ -266,7 +266,7 @@ static enum MHD_Result first_call(serve_request *req)
                                (unsigned long long)req->body_limit);
         }
     }
-    if (srv->keys || !srv->opt->insecure_no_auth) {
+    if (!srv->opt->insecure_no_auth) {
         sigv4_config cfg;
         sigv4_request sr;
         sigv4_info info;
@@ -346,7 +346,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         EVP_DigestFinal_ex(req->sha, md, &mdlen);
         for (unsigned i = 0; i < 32; i++)
             snprintf(hex + 2 * i, 3, "%02x", md[i]);
-        if (req->srv->keys || !req->srv->opt->insecure_no_auth) {
+        if (!req->srv->opt->insecure_no_auth) {
             sigv4_config cfg;
             sigv4_request sr;
             sigv4_info info;

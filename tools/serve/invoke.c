@@ -369,7 +369,7 @@ enum MHD_Result serve_invoke(serve_request *req, const char *identifier)
         return serve_error(req, "ResourceNotFoundException", NULL, "session %.64s has ended",
                            sid);
     }
-    if (srv->stopping) {
+    if (__atomic_load_n(&srv->stopping, __ATOMIC_ACQUIRE)) {
         /* queued behind a call when SIGTERM came: not started any more */
         pthread_mutex_unlock(&s->call_lock);
         serve_session_unref(srv->sessions, s);

@@ -255,9 +255,12 @@ static serve_session *query_session(serve_request *req, const char *identifier,
 static enum MHD_Result op_get(serve_request *req, const char *identifier)
 {
     enum MHD_Result r = MHD_NO;
-    serve_session *s = query_session(req, identifier, &r);
-    if (!s)
+    serve_session *found = query_session(req, identifier, &r);
+    if (!found)
         return r;
+    serve_session snap, *s = &snap;
+    serve_session_snapshot(req->srv->sessions, found, &snap);
+    serve_session_unref(req->srv->sessions, found);
     cJSON *out = cJSON_CreateObject();
     cJSON_AddStringToObject(out, "codeInterpreterIdentifier", s->identifier);
     cJSON_AddStringToObject(out, "sessionId", s->id);
@@ -266,7 +269,6 @@ static enum MHD_Result op_get(serve_request *req, const char *identifier)
         cJSON_AddStringToObject(out, "name", s->name);
     cJSON_AddNumberToObject(out, "sessionTimeoutSeconds", s->timeout_seconds);
     cJSON_AddStringToObject(out, "status", status_name(s->status));
-    serve_session_unref(req->srv->sessions, s);
     return reply_object(req, out);
 }
 
@@ -277,20 +279,22 @@ static enum MHD_Result op_stop(serve_request *req, const char *identifier)
     if (!body)
         return r;
     cJSON_Delete(body);
-    serve_session *s = query_session(req, identifier, &r);
-    if (!s)
+    serve_session *found = query_session(req, identifier, &r);
+    if (!found)
         return r;
+    serve_session snap, *s = &snap;
+    serve_session_snapshot(req->srv->sessions, found, &snap);
     if (s->status == SERVE_TERMINATED) {
-        r = serve_error(req, "ResourceNotFoundException", NULL, "session %s has ended", s->id);
-        serve_session_unref(req->srv->sessions, s);
-        return r;
+        serve_session_unref(req->srv->sessions, found);
+        return serve_error(req, "ResourceNotFoundException", NULL, "session %s has ended", s->id);
     }
-    serve_sessions_stop(req->srv->sessions, s, req->srv->inflight);
+    serve_sessions_stop(req->srv->sessions, found, req->srv->inflight);
+    serve_session_snapshot(req->srv->sessions, found, &snap);
+    serve_session_unref(req->srv->sessions, found);
     cJSON *out = cJSON_CreateObject();
     cJSON_AddStringToObject(out, "codeInterpreterIdentifier", s->identifier);
     cJSON_AddStringToObject(out, "sessionId", s->id);
     add_time(out, "lastUpdatedAt", s->updated_ms);
-    serve_session_unref(req->srv->sessions, s);
     return reply_object(req, out);
 }
 

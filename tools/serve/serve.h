@@ -64,7 +64,7 @@ typedef struct serve_server {
     serve_metrics *metrics;
     serve_inflight *inflight;
     struct MHD_Daemon *daemon;
-    volatile int stopping;        /* SIGTERM came: new requests refused */
+    int stopping;                 /* SIGTERM came: new requests refused (atomic) */
 } serve_server;
 
 /* One request, from the URI log callback to the completion callback. */
@@ -156,6 +156,8 @@ int serve_sessions_start(serve_sessions *t, serve_server *srv, const char *ident
 serve_session *serve_sessions_find(serve_sessions *t, const char *id, const char *owner,
                                    const char *identifier);
 void serve_session_unref(serve_sessions *t, serve_session *s);
+/* A copy of the session's fields, taken under the table lock. */
+void serve_session_snapshot(serve_sessions *t, serve_session *s, serve_session *copy);
 /* Marks it TERMINATED and destroys its sandbox once no call runs in it
  * (cancels the running one first). */
 void serve_sessions_stop(serve_sessions *t, serve_session *s, serve_inflight *inflight);

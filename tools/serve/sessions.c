@@ -68,6 +68,25 @@ void serve_sessions_free(serve_sessions *t)
     free(t);
 }
 
+/* With t->lock held: the fields the table guards (not the call lock, nor
+ * the sandbox, which the call lock guards). */
+static void copy_fields(serve_session *dst, const serve_session *src)
+{
+    memset(dst, 0, sizeof *dst);
+    memcpy(dst->id, src->id, sizeof dst->id);
+    memcpy(dst->identifier, src->identifier, sizeof dst->identifier);
+    memcpy(dst->name, src->name, sizeof dst->name);
+    memcpy(dst->owner, src->owner, sizeof dst->owner);
+    memcpy(dst->client_token, src->client_token, sizeof dst->client_token);
+    dst->timeout_seconds = src->timeout_seconds;
+    dst->created_ms = src->created_ms;
+    dst->updated_ms = src->updated_ms;
+    dst->deadline_ns = src->deadline_ns;
+    dst->status = src->status;
+    dst->seq = src->seq;
+    dst->creating = src->creating;
+}
+
 static int expired(const serve_session *s, uint64_t now)
 {
     return now >= s->deadline_ns;
@@ -224,6 +243,14 @@ serve_session *serve_sessions_find(serve_sessions *t, const char *id, const char
     return found;
 }
 
+void serve_session_snapshot(serve_sessions *t, serve_session *s, serve_session *copy)
+{
+    pthread_mutex_lock(&t->lock);
+    refresh(s, serve_now_ns());
+    copy_fields(copy, s);
+    pthread_mutex_unlock(&t->lock);
+}
+
 void serve_session_unref(serve_sessions *t, serve_session *s)
 {
     if (!s)
@@ -291,7 +318,7 @@ size_t serve_sessions_list(serve_sessions *t, const char *owner, const char *ide
             *more = 1;
             break;
         }
-        memcpy(&out[n], s, sizeof *s);
+        copy_fields(&out[n], s);
         n++;
     }
     pthread_mutex_unlock(&t->lock);
