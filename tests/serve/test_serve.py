@@ -853,6 +853,19 @@ class Shutdown(unittest.TestCase):
         server.stop()
 
 
+    def test_sigint_destroys_idle_sessions(self):
+        server = Server()
+        c = server.client()
+        sids = [start(c), start(c)]
+        one(c, sids[0], 'startCommandExecution', {'command': 'sleep 120'})
+        self.assertTrue(all(leftovers(s) for s in sids))
+        server.proc.send_signal(signal.SIGINT)
+        self.assertEqual(server.proc.wait(30), 0, server.stderr().decode(errors='replace'))
+        for s in sids:
+            self.assertEqual(leftovers(s), [])
+        server.stop()
+
+
 CASES = {'boto3': Boto3, 'sdk': Sdk, 'auth': Auth, 'robust': Robust, 'parallel': Parallel,
          'shutdown': Shutdown}
 
