@@ -39,6 +39,7 @@ enum {
     OPT_MAX_CONNECTIONS,
     OPT_QUIET,
     OPT_CONFIG,
+    OPT_STREAM_OUTPUT,
 };
 
 static int signal_pipe[2] = {-1, -1};
@@ -304,6 +305,7 @@ static void shut_down(serve_server *srv, int sig)
         serve_inflight_wait(srv->inflight, 30000);
     }
     serve_http_stop(srv);
+    serve_inflight_wait_workers(srv->inflight);
     serve_sessions_destroy_all(srv->sessions);
     fprintf(stderr, "codeinterp serve: every session destroyed; exiting\n");
 }
@@ -332,6 +334,7 @@ int cli_serve(int argc, char **argv)
         {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"config", required_argument, NULL, OPT_CONFIG},
+        {"stream-output", no_argument, NULL, OPT_STREAM_OUTPUT},
         {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
         {"network", required_argument, NULL, CLI_OPT_NETWORK},
         {"audit-log", required_argument, NULL, CLI_OPT_AUDIT_LOG},
@@ -441,6 +444,9 @@ int cli_serve(int argc, char **argv)
             break;
         case OPT_QUIET:
             o.quiet = 1;
+            break;
+        case OPT_STREAM_OUTPUT:
+            o.stream_output = 1;
             break;
         case 'h':
             cli_usage(stdout);

@@ -1211,6 +1211,19 @@ CI_EXPORT int ci_s3_upload(ci_session *session, const char *name, const char *ur
  */
 CI_EXPORT int ci_invoke_json(ci_session *session, const char *request, char **out);
 
+/**
+ * As ci_invoke_json(), and while the code of executeCode or the command of
+ * executeCommand runs, its stdout and stderr are handed to the callbacks as
+ * they come (see ci_exec_options_set_stdout_callback(); a callback that
+ * returns non-zero stops the execution). The other tools run no code and
+ * call neither. The answer in *out is the same as ci_invoke_json()'s.
+ * @param on_stdout, on_stderr NULL for none.
+ * @since 0.2
+ */
+CI_EXPORT int ci_invoke_json_stream(ci_session *session, const char *request,
+                                    ci_output_callback on_stdout, ci_output_callback on_stderr,
+                                    void *user_data, char **out);
+
 #ifdef __cplusplus
 }
 #endif

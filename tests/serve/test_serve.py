@@ -9,6 +9,8 @@ read from its first line on stderr) with a temporary key file, and stops it
 after. Nothing leaves loopback.
 
   boto3      every operation of boto3's bedrock-agentcore client, every tool
+  stream     --stream-output: output events while a call runs, then the result;
+             a client leaving a streamed call cancels it; SIGTERM during one
   sdk        the AgentCore SDK's CodeInterpreter (BEDROCK_AGENTCORE_DP_ENDPOINT)
   auth       wrong secret, unknown key, replay past the skew window, another
              key's session, quotas, an expired session, refused setups
@@ -370,6 +372,68 @@ class Boto3(ServerCase):
             start(c, clientToken=token, sessionTimeoutSeconds=61)
         self.assertEqual(e.exception.response['reason'], 'IdempotentParameterMismatchException')
         c.stop_code_interpreter_session(codeInterpreterIdentifier=IDENT, sessionId=a)
+
+
+class Streaming(unittest.TestCase):
+    """--stream-output: output events as the code writes, then the whole result."""
+
+    def test_stream_output(self):
+        server = Server('--stream-output', '--grace', '1')
+        try:
+            c = server.client()
+            sid = start(c)
+            t0 = time.time()
+            resp = c.invoke_code_interpreter(
+                codeInterpreterIdentifier=IDENT, sessionId=sid, name='executeCommand',
+                arguments={'command': "echo a; sleep 1; echo b >&2; printf '\\303'; sleep 0.3; "
+                                      "printf '\\251 done\\n'"})
+            events = []
+            for ev in resp['stream']:
+                events.append((time.time() - t0, ev['result']))
+            self.assertLess(events[0][0], 0.9, events)       # before the command ended
+            self.assertEqual(events[0][1]['content'][0]['text'], 'a\n')
+            final = events[-1][1]
+            self.assertEqual(final['structuredContent']['stdout'], 'a\n\u00e9 done\n')
+            self.assertEqual(final['structuredContent']['exitCode'], 0)
+            parts = [e['structuredContent'] for _, e in events[:-1]]
+            self.assertEqual(''.join(p.get('stdout', '') for p in parts), 'a\n\u00e9 done\n')
+            self.assertEqual(''.join(p.get('stderr', '') for p in parts), 'b\n')
+            # the other tools answer as without streaming
+            self.assertEqual(len(invoke(c, sid, 'listFiles', {})), 1)
+            # a client that leaves a streamed call cancels it
+            marker = 'stream-marker-' + uuid.uuid4().hex[:8]
+            body = json.dumps({'name': 'executeCommand', 'arguments': {
+                'command': f'echo go; sleep 60; echo {marker}'}}).encode()
+            m, p, h, b = signed(server, 'POST', '/code-interpreters/%s/tools/invoke' % IDENT,
+                                body, {'Content-Type': 'application/json',
+                                       'x-amzn-code-interpreter-session-id': sid})
+            h['Content-Length'] = str(len(b))
+            h['Host'] = '127.0.0.1:%d' % server.port
+            sock = socket.create_connection(('127.0.0.1', server.port))
+            sock.sendall(('%s %s HTTP/1.1\r\n' % (m, p)).encode() +
+                         b''.join(f'{k}: {v}\r\n'.encode() for k, v in h.items()) + b'\r\n' + b)
+            sock.settimeout(10)
+            self.assertTrue(sock.recv(65536).startswith(b'HTTP/1.1 200'))
+            self.assertTrue(wait_for(lambda: sandbox_processes(marker), 10))
+            sock.close()
+            self.assertTrue(wait_for(lambda: not sandbox_processes(marker), 10),
+                            'the streamed call went on after its client left')
+            r = invoke(c, sid, 'executeCode', {'code': 'print(8)'})
+            self.assertEqual(r[-1]['structuredContent']['stdout'], '8\n')
+            # SIGTERM with a streamed call running
+            outcome = []
+            t = threading.Thread(target=lambda: outcome.append(invoke(
+                server.client(read_timeout=60), sid, 'executeCommand',
+                {'command': f'sleep 120; echo {marker}'})))
+            t.daemon = True
+            t.start()
+            self.assertTrue(wait_for(lambda: sandbox_processes(marker), 10))
+            server.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(server.proc.wait(30), 0, server.stderr().decode(errors='replace'))
+            self.assertTrue(wait_for(lambda: not sandbox_processes(marker), 5))
+            self.assertEqual(leftovers(sid), [])
+        finally:
+            server.stop()
 
 
 # ------------------------------------------------------------------- sdk --
@@ -866,7 +930,7 @@ class Shutdown(unittest.TestCase):
         server.stop()
 
 
-CASES = {'boto3': Boto3, 'sdk': Sdk, 'auth': Auth, 'robust': Robust, 'parallel': Parallel,
+CASES = {'boto3': Boto3, 'stream': Streaming, 'sdk': Sdk, 'auth': Auth, 'robust': Robust, 'parallel': Parallel,
          'shutdown': Shutdown}
 
 if __name__ == '__main__':

@@ -46,6 +46,7 @@ typedef struct serve_options {
     unsigned grace_seconds;       /* SIGTERM: running calls get this long */
     unsigned max_connections;
     int quiet;                    /* no access log */
+    int stream_output;            /* executeCode/executeCommand output as it comes */
 } serve_options;
 
 typedef struct serve_sessions serve_sessions;
@@ -187,6 +188,8 @@ void serve_inflight_free(serve_inflight *f);
  * only the running calls of one ci_session when not NULL). */
 void serve_inflight_cancel(serve_inflight *f, ci_session *only);
 size_t serve_inflight_count(serve_inflight *f);
+/* Blocks until the worker threads of streamed calls have all ended. */
+void serve_inflight_wait_workers(serve_inflight *f);
 /* Blocks until no call runs or timeout_ms passed; 0 if none runs. */
 int serve_inflight_wait(serve_inflight *f, unsigned timeout_ms);
 
