@@ -603,6 +603,55 @@ START_TEST(chain_callback_only_shared_by_copies)
 }
 END_TEST
 
+START_TEST(chain_principal)
+{
+    make_tmpdir();
+    struct collected got = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    ci_config *c = NULL;
+    ck_assert_int_eq(ci_config_new(&c), 0);
+    ck_assert_int_eq(ci_config_set_audit_callback(c, collect, &got), 0);
+    ck_assert_int_eq(ci_config_set_audit_principal(NULL, "x"), CI_EINVAL);
+    ck_assert_int_eq(ci_config_set_audit_principal(c, ""), CI_EINVAL);
+    ck_assert_int_eq(ci_config_set_audit_principal(c, "a\nb"), CI_EINVAL);
+    char long_name[258];
+    memset(long_name, 'k', 257);
+    long_name[257] = '\0';
+    ck_assert_int_eq(ci_config_set_audit_principal(c, long_name), CI_EINVAL);
+    long_name[256] = '\0';
+    ck_assert_int_eq(ci_config_set_audit_principal(c, long_name), 0);
+    ck_assert_int_eq(ci_config_set_audit_principal(c, "AKIA\"KEY\\1"), 0);
+    ci_config copy;
+    ck_assert_int_eq(ci_config_copy(&copy, c), 0);
+    struct ci_audit *a = NULL;
+    char err[128];
+    ck_assert_int_eq(ci_audit_open(&copy, "11111111111111111111111111111111", &a, err,
+                                   sizeof(err)), 0);
+    ci_audit_list(a, "", 1, 0);
+    ci_audit_close(a);
+    ci_config_clear(&copy);
+    /* and none once unset */
+    ck_assert_int_eq(ci_config_set_audit_principal(c, NULL), 0);
+    ck_assert_int_eq(ci_config_copy(&copy, c), 0);
+    ck_assert_int_eq(ci_audit_open(&copy, "22222222222222222222222222222222", &a, err,
+                                   sizeof(err)), 0);
+    ci_audit_list(a, "", 2, 0);
+    ci_audit_close(a);
+    ci_config_clear(&copy);
+    ci_config_free(c);
+    ck_assert_int_eq(got.calls, 2);
+    ck_assert_ptr_nonnull(strstr(got.text, "\"session\":\"11111111111111111111111111111111\","
+                                           "\"principal\":\"AKIA\\\"KEY\\\\1\",\"op\":"));
+    const char *second = strchr(got.text, '\n') + 1;
+    ck_assert_ptr_null(strstr(second, "principal"));
+    char *path = path_in_tmp("principal.jsonl");
+    write_file(path, got.text, got.len);
+    assert_verifies(path, 2);
+    free(got.text);
+    free(path);
+    remove_tmpdir();
+}
+END_TEST
+
 START_TEST(chain_bad_files)
 {
     make_tmpdir();
@@ -993,6 +1042,7 @@ static Suite *audit_suite(void)
     tcase_add_test(tc, chain_writer_refuses_torn_tail);
     tcase_add_test(tc, chain_long_lines_and_odd_names);
     tcase_add_test(tc, chain_callback_only_shared_by_copies);
+    tcase_add_test(tc, chain_principal);
     tcase_add_test(tc, chain_bad_files);
     tcase_set_timeout(tc, 30);
     suite_add_tcase(s, tc);

@@ -76,3 +76,4 @@ void cli_usage(FILE *to);
 int cli_exec(int argc, char **argv);
 int cli_invoke(int argc, char **argv);
 int cli_audit_verify(int argc, char **argv);
+int cli_serve(int argc, char **argv);

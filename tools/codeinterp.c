@@ -18,6 +18,14 @@ void cli_usage(FILE *to)
           "                    [--cgroup MODE] [--memory MIB] [--workspace-size MIB]\n"
           "                    [--audit-log FILE]\n"
           "  codeinterp audit-verify FILE\n"
+          "  codeinterp serve (--keys FILE | --insecure-no-auth) [--listen ADDRESS]\n"
+          "                   [--port PORT] [--tls-cert FILE --tls-key FILE]\n"
+          "                   [--allow-insecure-remote] [--region REGION]\n"
+          "                   [--identifier NAME]... [--max-sessions N]\n"
+          "                   [--max-sessions-per-key N] [--max-body-mib MIB]\n"
+          "                   [--grace SECONDS] [--max-connections N] [--quiet]\n"
+          "                   [--config FILE] [--stream-output]\n"
+          "                   [sandbox options of invoke]\n"
           "  codeinterp help | --version\n"
           "\n"
           "exec     runs code (or, with -l shell, a command line for /bin/sh) once\n"
@@ -34,6 +42,13 @@ void cli_usage(FILE *to)
           "         writeFiles, readFiles, listFiles, removeFiles. If the session's idle\n"
           "         lifetime runs out, that call is answered with status\n"
           "         \"session_expired\" and the next one starts a new session.\n"
+          "serve    answers the AgentCore data plane over HTTP (boto3's\n"
+          "         bedrock-agentcore client, the AgentCore SDK with\n"
+          "         BEDROCK_AGENTCORE_DP_ENDPOINT): start, get, list and stop\n"
+          "         sessions, invoke the tools above; SigV4 with the keys of FILE\n"
+          "         (KEYID SECRET [NAME] per line, mode 0600). SIGTERM or SIGINT:\n"
+          "         stop accepting, cancel calls after the grace period, destroy\n"
+          "         every session, exit 0; SIGHUP reloads the keys. See doc/serve.md.\n"
           "audit-verify  checks the hash chain of an audit trail file: prints\n"
           "         \"ok: N records\" and exits 0, or names the first line that does\n"
           "         not verify and exits 1.\n"
@@ -65,6 +80,29 @@ void cli_usage(FILE *to)
           "      --audit-log FILE     append an audit record of every operation to\n"
           "                           FILE (hash-chained JSON lines, mode 0600)\n"
           "\n"
+          "Options of serve:\n"
+          "      --keys FILE          access keys for SigV4 (refused unless 0600/0400)\n"
+          "      --insecure-no-auth   no authentication: on a loopback address only\n"
+          "      --listen ADDRESS     numeric IPv4 or IPv6 address (default 127.0.0.1)\n"
+          "      --port PORT          default 8741; 0 picks a free one (printed)\n"
+          "      --tls-cert FILE, --tls-key FILE  serve HTTPS (PEM files)\n"
+          "      --allow-insecure-remote  plain HTTP on a non-loopback address\n"
+          "      --region REGION      the only region signatures may name (default any)\n"
+          "      --identifier NAME    a code interpreter name besides\n"
+          "                           aws.codeinterpreter.v1 (repeatable)\n"
+          "      --max-sessions N     live sessions of the server (default 64)\n"
+          "      --max-sessions-per-key N  live sessions of one key (default 16)\n"
+          "      --max-body-mib MIB   largest invoke body (default 140)\n"
+          "      --grace SECONDS      SIGTERM: time running calls get (default 10)\n"
+          "      --max-connections N  open connections (default 256)\n"
+          "      --quiet              no access log line per request on stderr\n"
+          "      --stream-output      executeCode and executeCommand send output\n"
+          "                           events as it comes, then the result\n"
+          "      --config FILE        options as 'name value' lines, and\n"
+          "                           'identifier NAME timeout=S network=M cgroup=M\n"
+          "                           memory=MIB workspace-size=MIB' lines; the\n"
+          "                           command line wins\n"
+          "\n"
           "Environment: CODEINTERP_HELPER, CODEINTERP_KERNEL_DIR,\n"
           "CODEINTERP_RUNTIME_DIR and CODEINTERP_STATE_DIR override where the\n"
           "library finds its sandbox helper, kernels, runtime and state.\n",
@@ -81,7 +119,7 @@ int main(int argc, char **argv)
     /* the subcommands parse their options as if they were the program, and
      * getopt names argv[0] in its messages */
     static char exec_name[] = "codeinterp exec", invoke_name[] = "codeinterp invoke";
-    static char audit_name[] = "codeinterp audit-verify";
+    static char audit_name[] = "codeinterp audit-verify", serve_name[] = "codeinterp serve";
 
     if (strcmp(cmd, "exec") == 0) {
         argv[1] = exec_name;
@@ -94,6 +132,10 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "audit-verify") == 0) {
         argv[1] = audit_name;
         return cli_audit_verify(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "serve") == 0) {
+        argv[1] = serve_name;
+        return cli_serve(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
         cli_usage(stdout);

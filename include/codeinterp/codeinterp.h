@@ -413,6 +413,18 @@ CI_EXPORT int ci_config_set_audit_callback(ci_config *config, ci_audit_callback 
                                            void *user_data);
 
 /**
+ * Names who acts through the sessions made from this configuration, e.g.
+ * the access key of a network client on whose behalf a server creates the
+ * session: every audit record of those sessions then carries it as
+ * "principal", right after "session". NULL (the default) leaves it out.
+ * @param principal 1-256 bytes of printable ASCII, or NULL.
+ * @return 0; CI_EINVAL if config is NULL or principal is empty, too long
+ *         or holds another byte; CI_ENOMEM.
+ * @since 0.2
+ */
+CI_EXPORT int ci_config_set_audit_principal(ci_config *config, const char *principal);
+
+/**
  * Checks the hash chain of an audit file: every line a complete record whose
  * hash matches its contents, whose "prev" is the hash of the line before (64
  * zeros for the first) and whose "seq" is its line number.
@@ -1198,6 +1210,19 @@ CI_EXPORT int ci_s3_upload(ci_session *session, const char *name, const char *ur
  * arguments since 0.2)
  */
 CI_EXPORT int ci_invoke_json(ci_session *session, const char *request, char **out);
+
+/**
+ * As ci_invoke_json(), and while the code of executeCode or the command of
+ * executeCommand runs, its stdout and stderr are handed to the callbacks as
+ * they come (see ci_exec_options_set_stdout_callback(); a callback that
+ * returns non-zero stops the execution). The other tools run no code and
+ * call neither. The answer in *out is the same as ci_invoke_json()'s.
+ * @param on_stdout, on_stderr NULL for none.
+ * @since 0.2
+ */
+CI_EXPORT int ci_invoke_json_stream(ci_session *session, const char *request,
+                                    ci_output_callback on_stdout, ci_output_callback on_stderr,
+                                    void *user_data, char **out);
 
 #ifdef __cplusplus
 }

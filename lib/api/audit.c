@@ -45,6 +45,27 @@ CI_EXPORT int ci_config_set_audit_callback(ci_config *c, ci_audit_callback cb, v
     return CI_OK;
 }
 
+CI_EXPORT int ci_config_set_audit_principal(ci_config *c, const char *principal)
+{
+    ci_error_reset();
+    if (!c)
+        return ci_fail(NULL, CI_EINVAL, "config is NULL");
+    if (principal) {
+        size_t n = strlen(principal);
+        if (n == 0 || n > 256)
+            return ci_fail(NULL, CI_EINVAL, "an audit principal has 1 to 256 bytes");
+        for (size_t i = 0; i < n; i++)
+            if (principal[i] < 0x20 || principal[i] > 0x7e)
+                return ci_fail(NULL, CI_EINVAL, "an audit principal is printable ASCII");
+    }
+    char *copy = NULL;
+    if (principal && !(copy = strdup(principal)))
+        return ci_fail(NULL, CI_ENOMEM, "out of memory");
+    free(c->audit_principal);
+    c->audit_principal = copy;
+    return CI_OK;
+}
+
 CI_EXPORT int ci_audit_verify_file(const char *path, uint64_t *records, char **problem)
 {
     ci_error_reset();

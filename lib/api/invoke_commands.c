@@ -109,6 +109,8 @@ int ci_invoke_execute_command(ci_session *s, const cJSON *args, int has_nul, cha
     if (timeout_ms > 0)
         rc = ci_exec_options_set_timeout_ms(options, timeout_ms);
     if (rc == 0)
+        rc = ci_invoke_stream_options(options);
+    if (rc == 0)
         rc = ci_execute_command(s, command, options, &result);
     ci_exec_options_free(options);
     if (rc < 0)

@@ -59,5 +59,12 @@ int ci_invoke_start_task(ci_session *s, const cJSON *args, int has_nul, char **o
 int ci_invoke_get_task(ci_session *s, const cJSON *args, int has_nul, char **out);
 int ci_invoke_stop_task(ci_session *s, const cJSON *args, int has_nul, char **out);
 
+/*
+ * invoke_json.c: gives the options of an execution the output callbacks of
+ * the ci_invoke_json_stream() call running on this thread, if any. 0 or
+ * the setters' error.
+ */
+int ci_invoke_stream_options(ci_exec_options *options);
+
 /* Non-zero if the JSON text holds a \u0000 escape inside a string. */
 int ci_json_has_nul_escape(const char *json);

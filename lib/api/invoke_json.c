@@ -140,6 +140,26 @@ int ci_invoke_timeout_arg(const cJSON *args, uint64_t *ms, char **out)
                              "than 0 and at most %u", (unsigned)(CI_MAX_TIMEOUT_MS / 1000));
 }
 
+/* The callbacks of the ci_invoke_json_stream() call on this thread: a call
+ * runs on its caller's thread from start to end, so the tools reach them
+ * without a parameter of their own. */
+struct invoke_stream {
+    ci_output_callback on_stdout, on_stderr;
+    void *user_data;
+};
+static __thread const struct invoke_stream *current_stream;
+
+int ci_invoke_stream_options(ci_exec_options *options)
+{
+    const struct invoke_stream *st = current_stream;
+    int rc = 0;
+    if (st && st->on_stdout)
+        rc = ci_exec_options_set_stdout_callback(options, st->on_stdout, st->user_data);
+    if (rc == 0 && st && st->on_stderr)
+        rc = ci_exec_options_set_stderr_callback(options, st->on_stderr, st->user_data);
+    return rc;
+}
+
 static int run_code(ci_session *session, const char *code, ci_language language,
                     int clear_context, uint64_t timeout_ms, const char *const s3[2], char **out)
 {
@@ -158,6 +178,8 @@ static int run_code(ci_session *session, const char *code, ci_language language,
         rc = ci_exec_options_set_input_s3_uri(options, s3[0]);
     if (rc == 0 && s3[1])
         rc = ci_exec_options_set_output_s3_uri(options, s3[1]);
+    if (rc == 0)
+        rc = ci_invoke_stream_options(options);
     if (rc == CI_EINVAL) {
         ci_exec_options_free(options);
         return ci_invoke_problem("error", "InvalidRequest", 0, out, "invalid request: %s",
@@ -375,4 +397,16 @@ CI_EXPORT int ci_invoke_json(ci_session *session, const char *request, char **ou
     if (rc < 0)
         return ci_fail(session, rc, "ci_invoke_json: out of memory");
     return 0;
+}
+
+CI_EXPORT int ci_invoke_json_stream(ci_session *session, const char *request,
+                                    ci_output_callback on_stdout, ci_output_callback on_stderr,
+                                    void *user_data, char **out)
+{
+    const struct invoke_stream st = {on_stdout, on_stderr, user_data};
+    const struct invoke_stream *saved = current_stream;
+    current_stream = &st;
+    int rc = ci_invoke_json(session, request, out);
+    current_stream = saved;
+    return rc;
 }

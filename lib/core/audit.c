@@ -48,6 +48,7 @@ struct ci_audit {
     struct ci_audit_chain *chain;  /* callback-only sink */
     int expired_logged;
     char session[33];
+    char principal[257];           /* "" when the config names none */
     char error[256];
 };
 
@@ -188,6 +189,10 @@ static int build_line(const struct ci_audit *a, const struct ci_audit_event *ev,
     put_string(line, t);
     putf(line, ",\"seq\":%" PRIu64 ",\"session\":", seq);
     put_string(line, a->session);
+    if (a->principal[0]) {
+        puts_(line, ",\"principal\":");
+        put_string(line, a->principal);
+    }
     puts_(line, ",\"op\":");
     put_string(line, ev->op);
     puts_(line, ",\"params\":{");
@@ -392,6 +397,8 @@ int ci_audit_open(const struct ci_config *cfg, const char *session_id, struct ci
     a->cb = cfg->audit_cb;
     a->cb_data = cfg->audit_cb_data;
     snprintf(a->session, sizeof(a->session), "%s", session_id);
+    snprintf(a->principal, sizeof(a->principal), "%s",
+             cfg->audit_principal ? cfg->audit_principal : "");
     if (cfg->audit_path) {
         /* O_RDWR rather than O_WRONLY: the chain's last hash is read back
          * from the file's tail under the lock */

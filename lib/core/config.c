@@ -72,6 +72,7 @@ void ci_config_clear(struct ci_config *c)
     free(c->state_dir);
     free(c->cgroup_parent);
     free(c->audit_path);
+    free(c->audit_principal);
     ci_audit_chain_unref(c->audit_chain);
     ci_s3_settings_free(c->s3);
     if (c->env)
@@ -91,6 +92,7 @@ int ci_config_copy(struct ci_config *dst, const struct ci_config *src)
     dst->sandbox_backend = src->sandbox_backend ? strdup(src->sandbox_backend) : NULL;
     dst->cgroup_parent = src->cgroup_parent ? strdup(src->cgroup_parent) : NULL;
     dst->audit_path = src->audit_path ? strdup(src->audit_path) : NULL;
+    dst->audit_principal = src->audit_principal ? strdup(src->audit_principal) : NULL;
     ci_audit_chain_ref(dst->audit_chain);
     int s3_ok = 1;
     dst->s3 = ci_s3_settings_dup(src->s3, &s3_ok);
@@ -99,7 +101,7 @@ int ci_config_copy(struct ci_config *dst, const struct ci_config *src)
     int ok = dst->helper_path && dst->kernel_dir && dst->runtime_dir && dst->state_dir && dst->env &&
              (dst->cgroup_parent || !src->cgroup_parent) &&
              (dst->sandbox_backend || !src->sandbox_backend) && (dst->audit_path || !src->audit_path) &&
-             s3_ok;
+             (dst->audit_principal || !src->audit_principal) && s3_ok;
     for (size_t i = 0; ok && i < src->env_count; i++) {
         if (!(dst->env[i] = strdup(src->env[i])))
             ok = 0;

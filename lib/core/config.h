@@ -38,6 +38,7 @@ struct ci_config {
     int audit_fsync;        /* fsync every audit record */
     ci_audit_callback audit_cb;
     void *audit_cb_data;
+    char *audit_principal;  /* NULL: records name no principal */
     struct ci_audit_chain *audit_chain;  /* shared by copies; core/audit.h */
     struct ci_s3_settings *s3;  /* NULL: defaults; transfer/s3_settings.h */
 };

@@ -92,6 +92,80 @@ START_TEST(usage_is_a_number_or_null)
 }
 END_TEST
 
+/* ci_invoke_json_stream(): the output of executeCode and executeCommand
+ * reaches the callbacks while the code runs, and the answer is the same
+ * as ci_invoke_json()'s; tools that run no code call neither. */
+struct streamed {
+    char text[2][256];
+    size_t len[2];
+    int calls;
+};
+
+static int take(struct streamed *st, int which, const char *data, size_t len)
+{
+    ck_assert_uint_lt(st->len[which] + len, sizeof st->text[which]);
+    memcpy(st->text[which] + st->len[which], data, len);
+    st->len[which] += len;
+    st->calls++;
+    return 0;
+}
+
+static int take_stdout(const char *data, size_t len, void *user_data)
+{
+    return take(user_data, 0, data, len);
+}
+
+static int take_stderr(const char *data, size_t len, void *user_data)
+{
+    return take(user_data, 1, data, len);
+}
+
+START_TEST(invoke_stream_hands_over_output)
+{
+    ci_config *config;
+    ci_session *session;
+    char *json;
+    ck_assert_int_eq(ci_config_new(&config), 0);
+    int rc = ci_session_create(config, &session);
+    ck_assert_msg(rc == 0, "ci_session_create: %s: %s", ci_strerror(rc), ci_last_error());
+
+    struct streamed st = {0};
+    ck_assert_int_eq(ci_invoke_json_stream(session,
+        "{\"name\":\"executeCode\",\"arguments\":{\"code\":\"import sys\\nprint('out')\\n"
+        "print('err', file=sys.stderr)\"}}", take_stdout, take_stderr, &st, &json), 0);
+    ck_assert_str_eq(st.text[0], "out\n");
+    ck_assert_str_eq(st.text[1], "err\n");
+    cJSON *root = cJSON_Parse(json);
+    ci_free(json);
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(structured(root), "stdout")->valuestring,
+                     "out\n");
+    cJSON_Delete(root);
+
+    memset(&st, 0, sizeof st);
+    ck_assert_int_eq(ci_invoke_json_stream(session,
+        "{\"name\":\"executeCommand\",\"arguments\":{\"command\":\"echo a; echo b >&2\"}}",
+        take_stdout, NULL, &st, &json), 0);
+    ci_free(json);
+    ck_assert_str_eq(st.text[0], "a\n");
+    ck_assert_uint_eq(st.len[1], 0);
+
+    memset(&st, 0, sizeof st);
+    ck_assert_int_eq(ci_invoke_json_stream(session, "{\"name\":\"listFiles\",\"arguments\":{}}",
+                                           take_stdout, take_stderr, &st, &json), 0);
+    ci_free(json);
+    ck_assert_int_eq(st.calls, 0);
+    /* the callbacks belong to that call only */
+    ck_assert_int_eq(ci_invoke_json(session, "{\"name\":\"executeCode\",\"arguments\":"
+                                    "{\"code\":\"print(1)\"}}", &json), 0);
+    ci_free(json);
+    ck_assert_int_eq(st.calls, 0);
+    ck_assert_int_eq(ci_invoke_json_stream(NULL, "{}", NULL, NULL, NULL, &json), CI_EINVAL);
+
+    ci_session_destroy(session);
+    ci_config_free(config);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("result_json");
@@ -101,6 +175,7 @@ int main(void)
     tcase_add_test(tc, truncated_output_is_flagged);
     tcase_add_test(tc, complete_output_has_no_flags);
     tcase_add_test(tc, usage_is_a_number_or_null);
+    tcase_add_test(tc, invoke_stream_hands_over_output);
     suite_add_tcase(s, tc);
 
     SRunner *runner = srunner_create(s);
