@@ -80,6 +80,7 @@ FUNCTIONS = {
     # audit
     "ci_config_set_audit_file": (c_int, [handle, c_char_p]),
     "ci_config_set_audit_fsync": (c_int, [handle, c_int]),
+    "ci_config_set_audit_principal": (c_int, [handle, c_char_p]),
     "ci_config_set_audit_callback": (c_int, [handle, AUDIT_CALLBACK, c_void_p]),
     "ci_audit_verify_file": (c_int, [c_char_p, POINTER(c_uint64), POINTER(c_void_p)]),
     # sessions
@@ -196,6 +197,8 @@ FUNCTIONS = {
     "ci_s3_upload": (c_int, [handle, c_char_p, c_char_p]),
     # JSON tool calls
     "ci_invoke_json": (c_int, [handle, c_char_p, POINTER(c_void_p)]),
+    "ci_invoke_json_stream": (c_int, [handle, c_char_p, OUTPUT_CALLBACK, OUTPUT_CALLBACK,
+                                      c_void_p, POINTER(c_void_p)]),
 }
 
 

@@ -94,6 +94,7 @@ _OPTIONS = {
     "state_dir": ("ci_config_set_state_dir", _path),
     "audit_file": ("ci_config_set_audit_file", _path),
     "audit_fsync": ("ci_config_set_audit_fsync", _flag),
+    "audit_principal": ("ci_config_set_audit_principal", _text),
     "s3_region": ("ci_config_set_s3_region", _text),
     "s3_endpoint": ("ci_config_set_s3_endpoint", _text),
     "s3_ca_file": ("ci_config_set_s3_ca_file", _path),
@@ -148,6 +149,8 @@ class CodeInterpreterClient:
             4K .. 256M, default 1M); past it the oldest are dropped.
         env: dict of environment variables for the sandbox (None removes).
         audit_file: append audit records to this file; audit_fsync: fsync each.
+        audit_principal: who acts through the sessions (e.g. a caller's key
+            id), written as "principal" in each of their audit records.
         s3_access_key_id, s3_secret_access_key, s3_session_token: S3
             credentials (default: the AWS_* environment variables).
         s3_region, s3_endpoint (an S3-compatible store, path-style),

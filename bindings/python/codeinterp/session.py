@@ -9,7 +9,8 @@ import weakref
 from contextlib import contextmanager
 
 from . import _exec, errors
-from ._clib import check, lib, take_buffer, text
+from ._clib import OUTPUT_CALLBACK, check, lib, take_buffer, text
+from ._exec import _Stream
 from ._names import cgroup_mode_name
 from .result import FileInfo, Usage
 from .task import Task
@@ -267,19 +268,33 @@ class Session:
         with self._use() as h:
             return cgroup_mode_name(lib.ci_session_limits_mode(h))
 
-    def invoke(self, request):
+    def invoke(self, request, *, on_stdout=None, on_stderr=None):
         """One AgentCore-style tool call (ci_invoke_json): `request` is a dict
         such as {"name": "executeCode", "arguments": {"code": "1 + 1"}} or its
         JSON text; returns the MCP CallToolResult as a dict. A malformed
-        request is answered with isError true, not raised."""
+        request is answered with isError true, not raised. on_stdout and
+        on_stderr receive the output of executeCode and executeCommand as
+        it comes, as for execute() (ci_invoke_json_stream)."""
         if not isinstance(request, (str, bytes)):
             request = json.dumps(request)
         if isinstance(request, str):
             request = request.encode("utf-8")
         out = ctypes.c_void_p()
+        streams = [_Stream(fn) if fn is not None else None for fn in (on_stdout, on_stderr)]
         with self._use() as h:
-            check(lib.ci_invoke_json(h, request, ctypes.byref(out)), h)
-        return json.loads(take_buffer(out).decode("utf-8"))
+            if streams == [None, None]:
+                check(lib.ci_invoke_json(h, request, ctypes.byref(out)), h)
+            else:
+                c_out, c_err = (s.c_callback if s else OUTPUT_CALLBACK() for s in streams)
+                check(lib.ci_invoke_json_stream(h, request, c_out, c_err, None,
+                                                ctypes.byref(out)), h)
+        answer = json.loads(take_buffer(out).decode("utf-8"))
+        for s in streams:
+            if s is not None:
+                s.finish()
+                if s.error is not None:
+                    raise s.error
+        return answer
 
     def close(self):
         """Kills the sandbox, removes its files and frees the session. A call

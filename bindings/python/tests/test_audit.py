@@ -25,6 +25,18 @@ def test_audit_file_and_callback(tmp_path):
     assert verify_audit_file(str(trail)) == len(records)
 
 
+def test_principal_in_every_record():
+    lines = []
+    with CodeInterpreterClient(timeout=120, on_audit=lines.append,
+                               audit_principal="AKIAEXAMPLE") as client:
+        with client.create_session() as session:
+            session.execute(code="1")
+    records = [json.loads(line) for line in lines]
+    assert records and all(r["principal"] == "AKIAEXAMPLE" for r in records)
+    with pytest.raises(codeinterp.InvalidArgumentError):
+        CodeInterpreterClient(audit_principal="tab\there")
+
+
 def test_callback_outlives_client(tmp_path):
     lines = []
     client = CodeInterpreterClient(timeout=120, on_audit=lines.append)

@@ -64,6 +64,33 @@ def test_invoke(session):
     assert answer["structuredContent"]["error"]["name"] == "UnknownTool"
 
 
+def test_invoke_streams_output(session):
+    out, err = [], []
+    answer = session.invoke(
+        {"name": "executeCommand", "arguments": {"command": "echo one; echo two >&2"}},
+        on_stdout=out.append, on_stderr=err.append)
+    assert answer["structuredContent"]["stdout"] == "one\n"
+    assert ("".join(out), "".join(err)) == ("one\n", "two\n")
+    out.clear()
+    answer = session.invoke({"name": "executeCode", "arguments": {"code": "print('py')"}},
+                            on_stdout=out.append)
+    assert "".join(out) == "py\n"
+
+    def stop(_chunk):
+        raise codeinterp.StopExecution()
+    answer = session.invoke(
+        {"name": "executeCode",
+         "arguments": {"code": "import time\nprint('a', flush=True)\ntime.sleep(60)"}},
+        on_stdout=stop)
+    assert answer["structuredContent"]["status"] == "killed"
+
+    def boom(_chunk):
+        raise ValueError("from the callback")
+    with pytest.raises(ValueError, match="from the callback"):
+        session.invoke({"name": "executeCode", "arguments": {"code": "print(1)"}},
+                       on_stdout=boom)
+
+
 def test_close_removes_sandbox(client):
     session = client.create_session()
     path = session_dir(session.id)
