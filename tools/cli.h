@@ -71,6 +71,14 @@ int cli_write_all(int fd, const char *data, size_t len);
  */
 void cli_survive_sigpipe(void);
 
+/*
+ * Turns SIGINT, SIGTERM and SIGHUP into bytes (the signal's number) on a
+ * close-on-exec pipe, whose read end it returns (-1 with errno set): a
+ * thread or poll loop then acts on them outside the signal handler. The
+ * write end is non-blocking, so a flood of signals cannot hang the handler.
+ */
+int cli_signal_pipe(void);
+
 void cli_usage(FILE *to);
 
 int cli_exec(int argc, char **argv);

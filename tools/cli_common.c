@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers shared by the subcommands: sandbox flags, errors, output. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +141,36 @@ int cli_write_all(int fd, const char *data, size_t len)
 static void ignore_signal(int sig)
 {
     (void)sig;
+}
+
+static int signal_pipe[2] = {-1, -1};
+
+static void forward_signal(int sig)
+{
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    ssize_t n = write(signal_pipe[1], &b, 1);
+
+    (void)n; /* a full pipe already holds enough news */
+    errno = saved;
+}
+
+int cli_signal_pipe(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa;
+
+    if (signal_pipe[0] < 0 && pipe2(signal_pipe, O_CLOEXEC) < 0)
+        return -1;
+    if (fcntl(signal_pipe[1], F_SETFL, O_NONBLOCK) < 0)
+        return -1;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = forward_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &sa, NULL);
+    return signal_pipe[0];
 }
 
 void cli_survive_sigpipe(void)

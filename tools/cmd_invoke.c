@@ -32,17 +32,7 @@ typedef struct invoke_state {
     int stopping;          /* a signal came: the watcher ends the process */
 } invoke_state;
 
-static int signal_pipe[2] = {-1, -1};
-
-static void forward_signal(int sig)
-{
-    int saved = errno;
-    unsigned char b = (unsigned char)sig;
-    ssize_t n = write(signal_pipe[1], &b, 1);
-
-    (void)n;
-    errno = saved;
-}
+static int signal_fd = -1; /* cli_signal_pipe() */
 
 static void *watch_signals(void *arg)
 {
@@ -51,7 +41,7 @@ static void *watch_signals(void *arg)
     ssize_t n;
 
     do
-        n = read(signal_pipe[0], &sig, 1);
+        n = read(signal_fd, &sig, 1);
     while (n < 0 && errno == EINTR);
     if (n != 1)
         return NULL;
@@ -73,21 +63,14 @@ static void *watch_signals(void *arg)
 
 static int start_watcher(invoke_state *st)
 {
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-    struct sigaction sa;
     pthread_t thread;
 
-    if (pipe2(signal_pipe, O_CLOEXEC) < 0 || pthread_create(&thread, NULL, watch_signals, st) != 0) {
+    signal_fd = cli_signal_pipe();
+    if (signal_fd < 0 || pthread_create(&thread, NULL, watch_signals, st) != 0) {
         fprintf(stderr, "codeinterp: cannot watch for signals: %s\n", strerror(errno));
         return -1;
     }
     pthread_detach(thread);
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = forward_signal;
-    sa.sa_flags = SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        sigaction(sigs[i], &sa, NULL);
     return 0;
 }
 

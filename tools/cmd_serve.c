@@ -42,31 +42,7 @@ enum {
     OPT_STREAM_OUTPUT,
 };
 
-static int signal_pipe[2] = {-1, -1};
-
-static void forward_signal(int sig)
-{
-    int saved = errno;
-    unsigned char b = (unsigned char)sig;
-    ssize_t n = write(signal_pipe[1], &b, 1);
-    (void)n;
-    errno = saved;
-}
-
-static int catch_signals(void)
-{
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-    struct sigaction sa;
-    if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-        return -1;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = forward_signal;
-    sa.sa_flags = SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        sigaction(sigs[i], &sa, NULL);
-    return 0;
-}
+static int signal_fd = -1; /* cli_signal_pipe() */
 
 static int parse_uint(const char *option, const char *arg, unsigned min, unsigned max,
                       unsigned *out)
@@ -277,13 +253,13 @@ static void reload_keys(serve_server *srv)
 static int wait_for_signal(serve_server *srv)
 {
     for (;;) {
-        struct pollfd p = {.fd = signal_pipe[0], .events = POLLIN};
+        struct pollfd p = {.fd = signal_fd, .events = POLLIN};
         int n = poll(&p, 1, 1000);
         serve_sessions_reap(srv->sessions);
         if (n <= 0)
             continue;
         unsigned char sig;
-        while (read(signal_pipe[0], &sig, 1) == 1) {
+        while (read(signal_fd, &sig, 1) == 1) {
             if (sig == SIGHUP && srv->opt->keys_path)
                 reload_keys(srv);
             else if (sig == SIGTERM || sig == SIGINT)
@@ -515,7 +491,8 @@ int cli_serve(int argc, char **argv)
     srv.sessions = srv.metrics ? serve_sessions_new(o.max_sessions, o.max_sessions_per_key,
                                                     srv.metrics) : NULL;
     srv.inflight = serve_inflight_new();
-    if (!srv.sessions || !srv.metrics || !srv.inflight || catch_signals() < 0) {
+    if (!srv.sessions || !srv.metrics || !srv.inflight || (signal_fd = cli_signal_pipe()) < 0 ||
+        fcntl(signal_fd, F_SETFL, O_NONBLOCK) < 0 /* wait_for_signal() drains it */) {
         fprintf(stderr, "codeinterp serve: cannot start: %s\n", strerror(errno));
         return 1;
     }
