@@ -652,6 +652,42 @@ START_TEST(chain_principal)
 }
 END_TEST
 
+/* A refusal of the host, outside any session, on the same chain as the
+ * sessions' records; the claimed identity escaped like any string. */
+START_TEST(access_denied_record)
+{
+    make_tmpdir();
+    char *path = path_in_tmp("denied.jsonl");
+    ci_config *c = NULL;
+    ck_assert_int_eq(ci_config_new(&c), 0);
+    /* no sink: nothing to write, and no error */
+    ck_assert_int_eq(ci_audit_access_denied(c, "AKIA1", "signature", NULL), 0);
+    ck_assert_int_eq(ci_config_set_audit_file(c, path), 0);
+    ck_assert_int_eq(ci_audit_access_denied(NULL, "AKIA1", "signature", NULL), CI_EINVAL);
+    ck_assert_int_eq(ci_audit_access_denied(c, "AKIA1", "", NULL), CI_EINVAL);
+    ck_assert_int_eq(ci_audit_access_denied(c, "AKIA1", NULL, NULL), CI_EINVAL);
+    ck_assert_int_eq(ci_audit_access_denied(c, "AKIA\"1\n", "signature",
+                                            "POST /code-interpreters/x/tools/invoke"), 0);
+    ck_assert_int_eq(ci_audit_access_denied(c, NULL, "malformed", NULL), 0);
+    ci_config_free(c);
+    assert_verifies(path, 2);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[2048];
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_ptr_nonnull(strstr(line, "\"session\":\"\",\"principal\":\"AKIA\\\"1\\u000a\","
+                                       "\"op\":\"access_denied\",\"params\":{\"reason\":"
+                                       "\"signature\"},\"outcome\":\"error\""));
+    ck_assert_ptr_nonnull(strstr(line, "\"error_code\":-21"));
+    ck_assert_ptr_nonnull(strstr(line, "\"message\":\"POST /code-interpreters/x/tools/invoke\""));
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_ptr_null(strstr(line, "principal")); /* none claimed */
+    fclose(f);
+    free(path);
+    remove_tmpdir();
+}
+END_TEST
+
 START_TEST(chain_bad_files)
 {
     make_tmpdir();
@@ -1043,6 +1079,7 @@ static Suite *audit_suite(void)
     tcase_add_test(tc, chain_long_lines_and_odd_names);
     tcase_add_test(tc, chain_callback_only_shared_by_copies);
     tcase_add_test(tc, chain_principal);
+    tcase_add_test(tc, access_denied_record);
     tcase_add_test(tc, chain_bad_files);
     tcase_set_timeout(tc, 30);
     suite_add_tcase(s, tc);

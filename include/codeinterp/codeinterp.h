@@ -425,6 +425,25 @@ CI_EXPORT int ci_config_set_audit_callback(ci_config *config, ci_audit_callback 
 CI_EXPORT int ci_config_set_audit_principal(ci_config *config, const char *principal);
 
 /**
+ * Puts on the configuration's audit trail (its file and/or callback) that
+ * a caller was refused before reaching any session, e.g. by a server whose
+ * signature check failed: one record with op "access_denied", "session"
+ * "" (no session), "principal" the identity the caller claimed, params
+ * {"reason": reason}, error_code CI_EACCESS and the message. Nothing is
+ * written when the configuration has no audit sink.
+ * @param principal the claimed identity (an access key id), or NULL; it is
+ *        untrusted input: escaped like every string of a record and cut at
+ *        256 bytes.
+ * @param reason a short word such as "signature" or "unknown_key".
+ * @param message NULL, or a detail (the request's method and path).
+ * @return 0; CI_EINVAL for a NULL config or an empty reason; CI_EIO when
+ *         the record cannot be written; CI_ENOMEM.
+ * @since 0.2
+ */
+CI_EXPORT int ci_audit_access_denied(const ci_config *config, const char *principal,
+                                     const char *reason, const char *message);
+
+/**
  * Checks the hash chain of an audit file: every line a complete record whose
  * hash matches its contents, whose "prev" is the hash of the line before (64
  * zeros for the first) and whose "seq" is its line number.

@@ -66,6 +66,17 @@ CI_EXPORT int ci_config_set_audit_principal(ci_config *c, const char *principal)
     return CI_OK;
 }
 
+CI_EXPORT int ci_audit_access_denied(const ci_config *c, const char *principal,
+                                     const char *reason, const char *message)
+{
+    ci_error_reset();
+    if (!c || !reason || !*reason)
+        return ci_fail(NULL, CI_EINVAL, "a config and a reason are required");
+    char err[512] = "";
+    int r = ci_audit_host_denied(c, principal, reason, message, err, sizeof err);
+    return r < 0 ? ci_fail(NULL, r, "%s", err[0] ? err : "cannot write the audit record") : CI_OK;
+}
+
 CI_EXPORT int ci_audit_verify_file(const char *path, uint64_t *records, char **problem)
 {
     ci_error_reset();

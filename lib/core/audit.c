@@ -495,6 +495,28 @@ void ci_audit_session_destroyed(struct ci_audit *a, uint64_t lifetime_ms)
     ci_audit_params_free(&p);
 }
 
+int ci_audit_host_denied(const struct ci_config *cfg, const char *principal, const char *reason,
+                         const char *message, char *err, size_t errcap)
+{
+    struct ci_audit *a = NULL;
+    int r = ci_audit_open(cfg, "", &a, err, errcap);
+    if (r < 0 || !a)
+        return r;
+    /* the identity claimed, not the config's: the caller was not let in */
+    snprintf(a->principal, sizeof(a->principal), "%s", principal ? principal : "");
+    struct ci_audit_params p = {0};
+    ci_audit_param_str(&p, "reason", reason);
+    struct ci_audit_event ev = {
+        .op = "access_denied", .params = &p, .error_code = CI_EACCESS, .message = message,
+    };
+    r = ci_audit_emit(a, &ev);
+    if (r < 0)
+        snprintf(err, errcap, "%s", ci_audit_error(a));
+    ci_audit_params_free(&p);
+    ci_audit_close(a);
+    return r;
+}
+
 void ci_audit_session_expired(struct ci_audit *a, uint64_t idle_timeout_ms)
 {
     if (!a || a->expired_logged)

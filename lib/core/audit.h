@@ -88,6 +88,13 @@ void ci_audit_file_op(struct ci_audit *a, const char *op, const char *name, cons
 int ci_audit_task_start(struct ci_audit *a, const char *command);
 void ci_audit_task_op(struct ci_audit *a, const char *op, const char *task_id, const char *state,
                       int rc);
+/* access_denied: a record of the host, outside any session ("session" is
+ * ""): `principal` the identity the caller claimed (NULL: none; cut at 256
+ * bytes), `reason` a short word, `message` the detail. Opens and closes
+ * the config's sinks itself. 0, or what opening or writing them failed
+ * with (message in err). */
+int ci_audit_host_denied(const struct ci_config *cfg, const char *principal, const char *reason,
+                         const char *message, char *err, size_t errcap);
 /* list: the directory listed ("" for the workspace root) and the count. */
 void ci_audit_list(struct ci_audit *a, const char *dir, uint64_t count, int rc);
 /* s3_transfer: direction "download" (S3 to /data) or "upload" (/output to

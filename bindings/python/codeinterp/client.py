@@ -254,6 +254,16 @@ class CodeInterpreterClient:
             check(lib.ci_session_create(config, ctypes.byref(out)))
         return Session(self, out)
 
+    def audit_access_denied(self, principal, reason, message=None):
+        """Puts on this client's audit trail that a caller (claiming the
+        identity `principal`, or None) was refused before reaching any
+        session, for `reason` (a short word), with `message` as detail
+        (ci_audit_access_denied). Does nothing without an audit sink."""
+        args = [None if v is None else _text(v, k)
+                for k, v in (("principal", principal), ("reason", reason), ("message", message))]
+        with self._config_in_use() as config:
+            check(lib.ci_audit_access_denied(config, *args))
+
     def close(self):
         """Frees the settings, once one-shot executions running on other
         threads are done. Sessions made from them keep working."""

@@ -37,6 +37,21 @@ def test_principal_in_every_record():
         CodeInterpreterClient(audit_principal="tab\there")
 
 
+def test_access_denied_record(tmp_path):
+    trail = tmp_path / "audit.jsonl"
+    with CodeInterpreterClient(audit_file=str(trail)) as client:
+        client.audit_access_denied("AKIAWRONG", "signature", "POST /x")
+        client.audit_access_denied(None, "malformed")
+        with pytest.raises(codeinterp.InvalidArgumentError):
+            client.audit_access_denied("AKIA", "")
+    first, second = [json.loads(line) for line in trail.read_text().splitlines()]
+    assert (first["session"], first["principal"], first["op"], first["params"]) == \
+        ("", "AKIAWRONG", "access_denied", {"reason": "signature"})
+    assert (first["outcome"], first["message"]) == ("error", "POST /x")
+    assert "principal" not in second
+    assert verify_audit_file(str(trail)) == 2
+
+
 def test_callback_outlives_client(tmp_path):
     lines = []
     client = CodeInterpreterClient(timeout=120, on_audit=lines.append)
