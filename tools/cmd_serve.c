@@ -487,6 +487,12 @@ int cli_serve(int argc, char **argv)
         ci_config_free(probe);
     }
 
+    /* the server's own audit trail, for refusals outside any session */
+    ci_config *audit_config = make_config(NULL, NULL);
+    if (!audit_config)
+        return CLI_EXIT_USAGE;
+    srv.audit_config = audit_config;
+
     srv.metrics = serve_metrics_new();
     srv.sessions = srv.metrics ? serve_sessions_new(o.max_sessions, o.max_sessions_per_key,
                                                     srv.metrics) : NULL;
@@ -514,5 +520,6 @@ int cli_serve(int argc, char **argv)
     serve_sessions_free(srv.sessions);
     serve_metrics_free(srv.metrics);
     keyfile_free(srv.keys);
+    ci_config_free(audit_config);
     return 0;
 }

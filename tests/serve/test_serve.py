@@ -624,6 +624,40 @@ class Auth(ServerCase):
             p = subprocess.run([CODEINTERP, 'audit-verify', trail], capture_output=True)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
+    def test_refusals_are_audited(self):
+        with tempfile.TemporaryDirectory() as d:
+            trail = os.path.join(d, 'audit.jsonl')
+            server = Server('--audit-log', trail)
+            try:
+                bad = server.client(secret='wrong')
+                with self.assertRaises(bad.exceptions.AccessDeniedException):
+                    start(bad)
+                unknown = server.client(key='AKIANOTAKEY000000000', secret='x')
+                with self.assertRaises(unknown.exceptions.AccessDeniedException):
+                    unknown.list_code_interpreter_sessions(codeInterpreterIdentifier=IDENT)
+                status, _, _ = send(server, 'GET', f'/code-interpreters/{IDENT}/sessions/get'
+                                    '?sessionId=abc', {})
+                self.assertEqual(status, 403)
+                # an accepted request leaves no access_denied record
+                good = server.client()
+                good.list_code_interpreter_sessions(codeInterpreterIdentifier=IDENT)
+            finally:
+                self.assertEqual(server.stop(), 0)
+            with open(trail) as f:
+                records = [json.loads(line) for line in f]
+            denied = [r for r in records if r['op'] == 'access_denied']
+            self.assertEqual([(r['session'], r.get('principal'), r['params']['reason'])
+                              for r in denied],
+                             [('', KEY1, 'bad_signature'),
+                              ('', 'AKIANOTAKEY000000000', 'unknown_key'),
+                              ('', None, 'missing_auth')], denied)
+            self.assertEqual([r.get('message') for r in denied],
+                             [f'PUT /code-interpreters/{IDENT}/sessions/start',
+                              f'POST /code-interpreters/{IDENT}/sessions/list',
+                              f'GET /code-interpreters/{IDENT}/sessions/get'])
+            p = subprocess.run([CODEINTERP, 'audit-verify', trail], capture_output=True)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
     def test_config_file(self):
         with tempfile.TemporaryDirectory() as d:
             conf = os.path.join(d, 'serve.conf')

@@ -229,10 +229,46 @@ static void sigv4_setup(serve_request *req, sigv4_config *cfg, sigv4_request *sr
     sr->body_sha256_hex = body_hex;
 }
 
+/* The reason word of an access_denied audit record. */
+static const char *denied_reason(const serve_request *req, sigv4_result r)
+{
+    switch (r) {
+    case SIGV4_MALFORMED:
+        return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Authorization")
+                   ? "malformed" : "missing_auth";
+    case SIGV4_WRONG_SCOPE: return "wrong_scope";
+    case SIGV4_UNSIGNED_HEADER: return "unsigned_header";
+    case SIGV4_CLOCK_SKEW: return "clock_skew";
+    case SIGV4_UNKNOWN_KEY: return "unknown_key";
+    case SIGV4_PAYLOAD_MISMATCH: return "payload_mismatch";
+    case SIGV4_BAD_SIGNATURE: return "bad_signature";
+    default: return "denied";
+    }
+}
+
+/* Every refusal goes on the server's audit trail: the key id claimed (not
+ * trusted: the library escapes it), why, and the method and path. */
+static void audit_denied(serve_request *req, sigv4_result r, const sigv4_info *info)
+{
+    static int warned;
+    const ci_config *cfg = req->srv->audit_config;
+    if (!cfg)
+        return;
+    char message[400];
+    snprintf(message, sizeof message, "%s %.300s", req->method ? req->method : "-",
+             req->raw_path);
+    if (ci_audit_access_denied(cfg, info->key_id[0] ? info->key_id : NULL,
+                               denied_reason(req, r), message) < 0 &&
+        !__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+        fprintf(stderr, "codeinterp serve: cannot write the audit record of a refusal: %s\n",
+                ci_last_error());
+}
+
 static enum MHD_Result denied(serve_request *req, sigv4_result r, const sigv4_info *info)
 {
     /* the key id the client claimed, for the log line */
     snprintf(req->caller, sizeof req->caller, "%s", info->key_id[0] ? info->key_id : "-");
+    audit_denied(req, r, info);
     return serve_error(req, "AccessDeniedException", NULL,
                        "the request signature does not verify (%s)", sigv4_result_name(r));
 }

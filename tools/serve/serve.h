@@ -65,6 +65,9 @@ typedef struct serve_server {
     serve_metrics *metrics;
     serve_inflight *inflight;
     struct MHD_Daemon *daemon;
+    /* The server's own audit trail (--audit-log): refusals outside any
+     * session go there (ci_audit_access_denied). NULL: none. */
+    const ci_config *audit_config;
     int stopping;                 /* SIGTERM came: new requests refused (atomic) */
 } serve_server;
 
