@@ -40,6 +40,7 @@ enum {
     OPT_QUIET,
     OPT_CONFIG,
     OPT_STREAM_OUTPUT,
+    OPT_MAX_CALLS_PER_KEY,
 };
 
 static int signal_fd = -1; /* cli_signal_pipe() */
@@ -308,6 +309,7 @@ int cli_serve(int argc, char **argv)
         {"max-body-mib", required_argument, NULL, OPT_MAX_BODY_MIB},
         {"grace", required_argument, NULL, OPT_GRACE},
         {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+        {"max-calls-per-key", required_argument, NULL, OPT_MAX_CALLS_PER_KEY},
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"config", required_argument, NULL, OPT_CONFIG},
         {"stream-output", no_argument, NULL, OPT_STREAM_OUTPUT},
@@ -328,6 +330,7 @@ int cli_serve(int argc, char **argv)
         .max_body_bytes = 140ull << 20,
         .grace_seconds = 10,
         .max_connections = 256,
+        .max_calls_per_key = 32,
     };
     unsigned v;
     int opt;
@@ -418,6 +421,10 @@ int cli_serve(int argc, char **argv)
             if (parse_uint("--max-connections", optarg, 1, 65536, &o.max_connections) < 0)
                 return CLI_EXIT_USAGE;
             break;
+        case OPT_MAX_CALLS_PER_KEY:
+            if (parse_uint("--max-calls-per-key", optarg, 1, 65536, &o.max_calls_per_key) < 0)
+                return CLI_EXIT_USAGE;
+            break;
         case OPT_QUIET:
             o.quiet = 1;
             break;
@@ -497,7 +504,9 @@ int cli_serve(int argc, char **argv)
     srv.sessions = srv.metrics ? serve_sessions_new(o.max_sessions, o.max_sessions_per_key,
                                                     srv.metrics) : NULL;
     srv.inflight = serve_inflight_new();
-    if (!srv.sessions || !srv.metrics || !srv.inflight || (signal_fd = cli_signal_pipe()) < 0 ||
+    srv.throttle = serve_throttle_new(o.max_calls_per_key);
+    if (!srv.sessions || !srv.metrics || !srv.inflight || !srv.throttle ||
+        (signal_fd = cli_signal_pipe()) < 0 ||
         fcntl(signal_fd, F_SETFL, O_NONBLOCK) < 0 /* wait_for_signal() drains it */) {
         fprintf(stderr, "codeinterp serve: cannot start: %s\n", strerror(errno));
         return 1;
@@ -519,6 +528,7 @@ int cli_serve(int argc, char **argv)
     serve_inflight_free(srv.inflight);
     serve_sessions_free(srv.sessions);
     serve_metrics_free(srv.metrics);
+    serve_throttle_free(srv.throttle);
     keyfile_free(srv.keys);
     ci_config_free(audit_config);
     return 0;

@@ -13,7 +13,8 @@ after. Nothing leaves loopback.
              a client leaving a streamed call cancels it; SIGTERM during one
   sdk        the AgentCore SDK's CodeInterpreter (BEDROCK_AGENTCORE_DP_ENDPOINT)
   auth       wrong secret, unknown key, replay past the skew window, another
-             key's session, quotas, an expired session, refused setups
+             key's session, quotas, ThrottlingException, refusals on the audit
+             trail, an expired session, refused setups
   robust     raw sockets: malformed HTTP and JSON, oversize bodies, unknown
              routes; a client that drops mid-call cancels it; /healthz, /metrics
   parallel   8 clients x 5 calls; a slow session does not hold up another
@@ -623,6 +624,53 @@ class Auth(ServerCase):
             self.assertEqual({r.get('principal') for r in mine}, {KEY2})
             p = subprocess.run([CODEINTERP, 'audit-verify', trail], capture_output=True)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+    def test_throttling(self):
+        """--max-calls-per-key: a key with that many requests in progress gets 429
+        ThrottlingException at once, before its body is read; other keys go on."""
+        server = Server('--max-calls-per-key', '2')
+        try:
+            no_retry = botocore.config.Config(retries={'max_attempts': 1}, read_timeout=60)
+            c = boto3.client('bedrock-agentcore', endpoint_url=server.url, region_name=REGION,
+                             aws_access_key_id=KEY1, aws_secret_access_key=KEYS[KEY1],
+                             config=no_retry)
+            sids = [start(c), start(c)]
+            marker = 'throttle-' + uuid.uuid4().hex[:8]
+            done = []
+            busy = [threading.Thread(target=lambda sid=sid: done.append(one(
+                server.client(read_timeout=60), sid, 'executeCommand',
+                {'command': f'sleep 2; echo {marker}'}))) for sid in sids]
+            for t in busy:
+                t.start()
+            self.assertTrue(wait_for(lambda: len(sandbox_processes(marker)) >= 2, 10))
+            with self.assertRaises(c.exceptions.ThrottlingException) as e:
+                c.list_code_interpreter_sessions(codeInterpreterIdentifier=IDENT)
+            self.assertEqual(e.exception.response['ResponseMetadata']['HTTPStatusCode'], 429)
+            self.assertIn('retry', e.exception.response['Error']['Message'])
+            # refused from the headers: a 50 MB upload announced, never sent
+            m, p, h, _ = signed(server, 'POST', f'/code-interpreters/{IDENT}/tools/invoke',
+                                b'', {'Content-Type': 'application/json',
+                                      'x-amzn-code-interpreter-session-id': sids[0]})
+            h['Content-Length'] = str(50 << 20)
+            h['Host'] = f'127.0.0.1:{server.port}'
+            head = f'{m} {p} HTTP/1.1\r\n' + ''.join(f'{k}: {v}\r\n' for k, v in h.items())
+            t0 = time.time()
+            answer = raw(server, (head + '\r\n').encode())
+            self.assertTrue(answer.startswith(b'HTTP/1.1 429'), answer[:200])
+            self.assertIn(b'x-amzn-errortype: throttlingexception', answer.lower())
+            self.assertLess(time.time() - t0, 1.9)
+            # another key is not held up
+            server.client(KEY2).list_code_interpreter_sessions(codeInterpreterIdentifier=IDENT)
+            for t in busy:
+                t.join(30)
+            self.assertEqual([r['structuredContent']['stdout'] for r in done], [marker + '\n'] * 2)
+            # and the slots came back
+            c.list_code_interpreter_sessions(codeInterpreterIdentifier=IDENT)
+            for sid in sids:
+                c.stop_code_interpreter_session(codeInterpreterIdentifier=IDENT, sessionId=sid)
+            self.assertIn(b'error=ThrottlingException', server.stderr())
+        finally:
+            self.assertEqual(server.stop(), 0)
 
     def test_refusals_are_audited(self):
         with tempfile.TemporaryDirectory() as d:

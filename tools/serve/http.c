@@ -112,6 +112,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!req)
         return;
     *con_cls = NULL;
+    if (req->slot_key[0])
+        serve_throttle_leave(srv->throttle, req->slot_key);
     serve_metrics_request(srv->metrics, req->error_kind);
     if (!srv->opt->quiet) {
         char when[32];
@@ -310,9 +312,22 @@ static enum MHD_Result first_call(serve_request *req)
         sigv4_result r = sigv4_precheck(&cfg, &sr, time(NULL), &info);
         if (r != SIGV4_OK)
             return denied(req, r, &info);
+        snprintf(req->caller, sizeof req->caller, "%s", info.key_id);
     } else {
         strcpy(req->caller, "anonymous");
     }
+    /* the key's bound on requests in progress, before the body is read:
+     * the key is the one claimed (known to the key file, the signature not
+     * checked yet), so a refusal here costs no more than the precheck */
+    int slot = srv->throttle ? serve_throttle_enter(srv->throttle, req->caller) : 0;
+    if (slot == -1)
+        return serve_error(req, "ThrottlingException", NULL,
+                           "key %s has its maximum of %u requests in progress; retry later",
+                           req->caller, srv->opt->max_calls_per_key);
+    if (slot < 0)
+        return serve_error(req, "InternalServerException", NULL, "out of memory");
+    if (srv->throttle)
+        snprintf(req->slot_key, sizeof req->slot_key, "%s", req->caller);
     req->sha = EVP_MD_CTX_new();
     if (!req->sha || !EVP_DigestInit_ex(req->sha, EVP_sha256(), NULL))
         return serve_error(req, "InternalServerException", NULL, "out of memory");

@@ -12,6 +12,7 @@
  *   invoke.c    InvokeCodeInterpreter: ci_invoke_json's answer as an event
  *               stream, and the watch that cancels a call whose client left
  *   metrics.c   counters for /metrics
+ *   throttle.c  requests in progress per key (ThrottlingException)
  */
 #ifndef CI_SERVE_SERVE_H
 #define CI_SERVE_SERVE_H
@@ -45,6 +46,7 @@ typedef struct serve_options {
     uint64_t max_body_bytes;      /* invoke bodies */
     unsigned grace_seconds;       /* SIGTERM: running calls get this long */
     unsigned max_connections;
+    unsigned max_calls_per_key;   /* requests of one key in progress at once */
     int quiet;                    /* no access log */
     int stream_output;            /* executeCode/executeCommand output as it comes */
 } serve_options;
@@ -52,6 +54,7 @@ typedef struct serve_options {
 typedef struct serve_sessions serve_sessions;
 typedef struct serve_metrics serve_metrics;
 typedef struct serve_inflight serve_inflight;
+typedef struct serve_throttle serve_throttle;
 
 typedef struct serve_server {
     const serve_options *opt;
@@ -64,6 +67,7 @@ typedef struct serve_server {
     serve_sessions *sessions;
     serve_metrics *metrics;
     serve_inflight *inflight;
+    serve_throttle *throttle;
     struct MHD_Daemon *daemon;
     /* The server's own audit trail (--audit-log): refusals outside any
      * session go there (ci_audit_access_denied). NULL: none. */
@@ -89,6 +93,7 @@ typedef struct serve_request {
     int replied;
     void *sha;                    /* EVP_MD_CTX of the body */
     char caller[129];             /* key id, or "anonymous" */
+    char slot_key[129];           /* the throttle slot held, "" for none */
     unsigned status;              /* of the reply, for the log */
     uint64_t reply_bytes;
     uint64_t start_ns;
@@ -195,6 +200,14 @@ size_t serve_inflight_count(serve_inflight *f);
 void serve_inflight_wait_workers(serve_inflight *f);
 /* Blocks until no call runs or timeout_ms passed; 0 if none runs. */
 int serve_inflight_wait(serve_inflight *f, unsigned timeout_ms);
+
+/* ---- throttle.c */
+serve_throttle *serve_throttle_new(unsigned max_per_key);
+void serve_throttle_free(serve_throttle *t);
+/* Takes one of key's slots: 0, or -1 when it has max_per_key in use
+ * (-2 out of memory). */
+int serve_throttle_enter(serve_throttle *t, const char *key);
+void serve_throttle_leave(serve_throttle *t, const char *key);
 
 /* ---- metrics.c */
 serve_metrics *serve_metrics_new(void);
