@@ -8,7 +8,8 @@ Each case starts its own server on 127.0.0.1 (a free port the server picks,
 read from its first line on stderr) with a temporary key file, and stops it
 after. Nothing leaves loopback.
 
-  boto3      every operation of boto3's bedrock-agentcore client, every tool
+  boto3      every operation of boto3's bedrock-agentcore client, every tool;
+             ValidationException's reason and fieldList; ConflictException
   stream     --stream-output: output events while a call runs, then the result;
              a client leaving a streamed call cancels it; SIGTERM during one
   sdk        the AgentCore SDK's CodeInterpreter (BEDROCK_AGENTCORE_DP_ENDPOINT)
@@ -373,6 +374,115 @@ class Boto3(ServerCase):
             start(c, clientToken=token, sessionTimeoutSeconds=61)
         self.assertEqual(e.exception.response['reason'], 'IdempotentParameterMismatchException')
         c.stop_code_interpreter_session(codeInterpreterIdentifier=IDENT, sessionId=a)
+
+    def test_validation_reason_and_field_list(self):
+        c = self.server.client()
+
+        def field_error(call, field, **kw):
+            with self.assertRaises(c.exceptions.ValidationException) as e:
+                call(codeInterpreterIdentifier=IDENT, **kw)
+            r = e.exception.response
+            self.assertEqual(r['reason'], 'FieldValidationFailed', r)
+            self.assertEqual([f['name'] for f in r['fieldList']], [field], r)
+            self.assertTrue(r['fieldList'][0]['message'], r)
+
+        field_error(c.start_code_interpreter_session, 'sessionTimeoutSeconds',
+                    sessionTimeoutSeconds=28801)
+        field_error(c.list_code_interpreter_sessions, 'maxResults', maxResults=101)
+        field_error(c.list_code_interpreter_sessions, 'nextToken', nextToken='not-a-token')
+        for bad in ('abc-def', 'a' * 41, 'x y'):
+            field_error(c.get_code_interpreter_session, 'sessionId', sessionId=bad)
+            field_error(c.stop_code_interpreter_session, 'sessionId', sessionId=bad)
+            field_error(c.invoke_code_interpreter, 'sessionId', sessionId=bad,
+                        name='executeCode', arguments={'code': 'print(1)'})
+        # boto3 refuses these itself (the model's minimums); a raw request
+        # gets the same answer from the server
+        for method, path, body, field in (
+                ('PUT', 'sessions/start', {'sessionTimeoutSeconds': 0}, 'sessionTimeoutSeconds'),
+                ('PUT', 'sessions/start', {'sessionTimeoutSeconds': 28801},
+                 'sessionTimeoutSeconds'),
+                ('POST', 'sessions/list', {'maxResults': 0}, 'maxResults'),
+                ('POST', 'sessions/list', {'nextToken': ''}, 'nextToken'),
+                ('PUT', 'sessions/start', {'clientToken': 'short'}, 'clientToken')):
+            m, p, h, b = signed(self.server, method, f'/code-interpreters/{IDENT}/{path}',
+                                json.dumps(body).encode(), {'Content-Type': 'application/json'})
+            status, headers, data = send(self.server, m, p, h, b)
+            self.assertEqual((status, headers['x-amzn-errortype']), (400, 'ValidationException'))
+            err = json.loads(data)
+            self.assertEqual(err['reason'], 'FieldValidationFailed', err)
+            self.assertEqual(err['fieldList'][0]['name'], field, err)
+        # the server's own ids have the model's form
+        sid = start(c)
+        self.assertRegex(sid, r'^[0-9a-zA-Z]{1,40}$')
+        c.stop_code_interpreter_session(codeInterpreterIdentifier=IDENT, sessionId=sid)
+
+    def test_conflicts(self):
+        """ConflictException: a stop or invoke racing a stop of the same session, a start
+        racing a start with the same clientToken."""
+        c = self.server.client()
+        outcomes = []
+        for _ in range(4):
+            sid = start(c)
+            busy = threading.Thread(target=lambda: invoke(
+                self.server.client(), sid, 'executeCommand', {'command': 'sleep 30'}))
+            busy.start()
+            time.sleep(0.3)
+            barrier = threading.Barrier(3)
+            got = []
+
+            def race(kind):
+                cl = self.server.client()
+                barrier.wait()
+                try:
+                    if kind == 'stop':
+                        cl.stop_code_interpreter_session(codeInterpreterIdentifier=IDENT,
+                                                         sessionId=sid)
+                    else:
+                        invoke(cl, sid, 'executeCode', {'code': 'print(1)'})
+                    got.append((kind, 'ok'))
+                except botocore.exceptions.ClientError as e:
+                    got.append((kind, e.response['Error']['Code']))
+
+            racers = [threading.Thread(target=race, args=(k,)) for k in ('stop', 'stop', 'invoke')]
+            for t in racers:
+                t.start()
+            for t in racers:
+                t.join(60)
+            busy.join(60)
+            stops = sorted(o for k, o in got if k == 'stop')
+            self.assertIn(stops, (['ConflictException', 'ok'], ['ResourceNotFoundException', 'ok']),
+                          got)
+            self.assertIn([o for k, o in got if k == 'invoke'][0],
+                          ('ok', 'ConflictException', 'ResourceNotFoundException'), got)
+            outcomes += [o for _, o in got]
+            g = c.get_code_interpreter_session(codeInterpreterIdentifier=IDENT, sessionId=sid)
+            self.assertEqual(g['status'], 'TERMINATED')
+            if 'ConflictException' in outcomes:
+                break
+        self.assertIn('ConflictException', outcomes)
+        print(f'\nstop races: {outcomes}', file=sys.stderr)
+        # the same clientToken from two starts at once makes one session
+        for _ in range(3):
+            token = uuid.uuid4().hex + 'conflict'
+            barrier = threading.Barrier(2)
+            got = []
+
+            def starter():
+                cl = self.server.client()
+                barrier.wait()
+                try:
+                    got.append(start(cl, clientToken=token))
+                except cl.exceptions.ConflictException:
+                    got.append('conflict')
+
+            ts = [threading.Thread(target=starter) for _ in range(2)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join(60)
+            sids = {x for x in got if x != 'conflict'}
+            self.assertEqual(len(sids), 1, got)
+            c.stop_code_interpreter_session(codeInterpreterIdentifier=IDENT, sessionId=sids.pop())
 
 
 class Streaming(unittest.TestCase):

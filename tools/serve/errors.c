@@ -37,14 +37,11 @@ unsigned serve_error_status(const char *shape)
     return 500;
 }
 
-enum MHD_Result serve_error(serve_request *req, const char *shape, const char *reason,
-                            const char *fmt, ...)
+static enum MHD_Result verror(serve_request *req, const char *shape, const char *reason,
+                              const char *field, const char *fmt, va_list ap)
 {
     char message[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
-    va_end(ap);
 
     unsigned status = serve_error_status(shape);
     /* a body refused by its size is told apart by the status too */
@@ -55,8 +52,19 @@ enum MHD_Result serve_error(serve_request *req, const char *shape, const char *r
 
     cJSON *body = cJSON_CreateObject();
     char *json = NULL;
-    if (body && cJSON_AddStringToObject(body, "message", message) &&
-        (!reason || cJSON_AddStringToObject(body, "reason", reason)))
+    int ok = body && cJSON_AddStringToObject(body, "message", message) &&
+             (!reason || cJSON_AddStringToObject(body, "reason", reason));
+    if (ok && field) {
+        cJSON *list = cJSON_AddArrayToObject(body, "fieldList");
+        cJSON *item = cJSON_CreateObject();
+        ok = list && item && cJSON_AddStringToObject(item, "name", field) &&
+             cJSON_AddStringToObject(item, "message", message);
+        if (item && !cJSON_AddItemToArray(list, item)) {
+            cJSON_Delete(item);
+            ok = 0;
+        }
+    }
+    if (ok)
         json = cJSON_PrintUnformatted(body);
     cJSON_Delete(body);
 
@@ -67,4 +75,34 @@ enum MHD_Result serve_error(serve_request *req, const char *shape, const char *r
                                     json ? strlen(json) : strlen(fallback), headers);
     free(json);
     return r;
+}
+
+enum MHD_Result serve_error(serve_request *req, const char *shape, const char *reason,
+                            const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum MHD_Result r = verror(req, shape, reason, NULL, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+enum MHD_Result serve_field_error(serve_request *req, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum MHD_Result r = verror(req, "ValidationException", "FieldValidationFailed", field, fmt,
+                               ap);
+    va_end(ap);
+    return r;
+}
+
+int serve_session_id_valid(const char *id)
+{
+    size_t n = 0;
+    for (; id[n]; n++)
+        if (!((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'a' && id[n] <= 'z') ||
+              (id[n] >= 'A' && id[n] <= 'Z')))
+            return 0;
+    return n >= 1 && n <= 40;
 }

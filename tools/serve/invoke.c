@@ -680,8 +680,11 @@ enum MHD_Result serve_invoke(serve_request *req, const char *identifier)
     const char *sid = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
                                                   "x-amzn-code-interpreter-session-id");
     if (!sid || !*sid)
-        return serve_error(req, "ValidationException", "FieldValidationFailed",
-                           "the header x-amzn-code-interpreter-session-id is required");
+        return serve_field_error(req, "sessionId",
+                                 "the header x-amzn-code-interpreter-session-id is required");
+    if (!serve_session_id_valid(sid))
+        return serve_field_error(req, "sessionId",
+                                 "sessionId must be 1-40 letters and digits ([0-9a-zA-Z]{1,40})");
     cJSON *body = cJSON_ParseWithLength(req->body, req->body_len);
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(body, "name");
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(body, "arguments");
@@ -692,8 +695,8 @@ enum MHD_Result serve_invoke(serve_request *req, const char *identifier)
     }
     if (!cJSON_IsString(name) || (args && !cJSON_IsObject(args) && !cJSON_IsNull(args))) {
         cJSON_Delete(body);
-        return serve_error(req, "ValidationException", "FieldValidationFailed",
-                           "the body must be {\"name\": TOOL, \"arguments\": {...}}");
+        return serve_field_error(req, cJSON_IsString(name) ? "arguments" : "name",
+                                 "the body must be {\"name\": TOOL, \"arguments\": {...}}");
     }
     char tool[32];
     snprintf(tool, sizeof tool, "%s", name->valuestring);
@@ -702,10 +705,15 @@ enum MHD_Result serve_invoke(serve_request *req, const char *identifier)
     serve_session *s = serve_sessions_find(srv->sessions, sid, req->caller, identifier);
     if (!s)
         return serve_error(req, "ResourceNotFoundException", NULL, "no session %.64s", sid);
+    serve_session snap;
+    serve_session_snapshot(srv->sessions, s, &snap);
+    if (snap.stopping) {
+        serve_session_unref(srv->sessions, s);
+        return serve_error(req, "ConflictException", NULL,
+                           "session %.64s is being stopped by another request", sid);
+    }
     if (srv->opt->stream_output &&
         (strcmp(tool, "executeCode") == 0 || strcmp(tool, "executeCommand") == 0)) {
-        serve_session snap;
-        serve_session_snapshot(srv->sessions, s, &snap);
         if (snap.status != SERVE_READY) {
             serve_session_unref(srv->sessions, s);
             return serve_error(req, "ResourceNotFoundException", NULL,
@@ -717,7 +725,13 @@ enum MHD_Result serve_invoke(serve_request *req, const char *identifier)
     pthread_mutex_lock(&s->call_lock);
     if (!serve_session_usable(srv->sessions, s)) {
         pthread_mutex_unlock(&s->call_lock);
+        /* queued behind a call when a stop came: the stop may still be
+         * finishing */
+        serve_session_snapshot(srv->sessions, s, &snap);
         serve_session_unref(srv->sessions, s);
+        if (snap.stopping)
+            return serve_error(req, "ConflictException", NULL,
+                               "session %.64s is being stopped by another request", sid);
         return serve_error(req, "ResourceNotFoundException", NULL, "session %.64s has ended",
                            sid);
     }

@@ -180,22 +180,22 @@ static enum MHD_Result op_start(serve_request *req, const char *identifier)
 
     if (name && (!cJSON_IsString(name) || strlen(name->valuestring) < 1 ||
                  strlen(name->valuestring) > 100)) {
-        r = serve_error(req, "ValidationException", "FieldValidationFailed",
-                        "name must be a string of 1-100 characters");
+        r = serve_field_error(req, "name", "name must be a string of 1-100 characters");
     } else if (timeout && (!cJSON_IsNumber(timeout) || timeout->valuedouble < 1 ||
                            timeout->valuedouble > 28800 ||
                            timeout->valuedouble != (double)(int)timeout->valuedouble)) {
-        r = serve_error(req, "ValidationException", "FieldValidationFailed",
-                        "sessionTimeoutSeconds must be an integer from 1 to 28800");
-    } else if (token && (!cJSON_IsString(token) || strlen(token->valuestring) < 1 ||
+        r = serve_field_error(req, "sessionTimeoutSeconds",
+                              "sessionTimeoutSeconds must be an integer from 1 to 28800");
+    } else if (token && (!cJSON_IsString(token) || strlen(token->valuestring) < 33 ||
                          strlen(token->valuestring) > 256)) {
-        r = serve_error(req, "ValidationException", "FieldValidationFailed",
-                        "clientToken must be a string of at most 256 characters");
-    } else if ((cJSON_IsArray(certs) && cJSON_GetArraySize(certs) > 0) ||
-               (cJSON_IsArray(fs) && cJSON_GetArraySize(fs) > 0)) {
-        r = serve_error(req, "ValidationException", "FieldValidationFailed",
-                        "certificates and filesystemConfigurations are not supported by "
-                        "this server");
+        r = serve_field_error(req, "clientToken",
+                              "clientToken must be a string of 33-256 characters");
+    } else if (cJSON_IsArray(certs) && cJSON_GetArraySize(certs) > 0) {
+        r = serve_field_error(req, "certificates",
+                              "certificates are not supported by this server");
+    } else if (cJSON_IsArray(fs) && cJSON_GetArraySize(fs) > 0) {
+        r = serve_field_error(req, "filesystemConfigurations",
+                              "filesystemConfigurations are not supported by this server");
     } else {
         if (timeout)
             seconds = (unsigned)timeout->valuedouble;
@@ -215,6 +215,9 @@ static enum MHD_Result op_start(serve_request *req, const char *identifier)
         else if (rc == -4)
             r = serve_error(req, "ValidationException", "IdempotentParameterMismatchException",
                             "clientToken was used before with other parameters");
+        else if (rc == -5)
+            r = serve_error(req, "ConflictException", NULL,
+                            "a start with this clientToken is still in progress");
         else if (rc < 0)
             r = serve_error(req, "InternalServerException", NULL,
                             "the session could not be created: %s", err);
@@ -242,8 +245,12 @@ static serve_session *query_session(serve_request *req, const char *identifier,
     char id[128];
     int found = query_value(req->raw_query, "sessionId", id, sizeof id);
     if (found <= 0 || !*id) {
-        *r = serve_error(req, "ValidationException", "FieldValidationFailed",
-                         "the query parameter sessionId is required");
+        *r = serve_field_error(req, "sessionId", "the query parameter sessionId is required");
+        return NULL;
+    }
+    if (!serve_session_id_valid(id)) {
+        *r = serve_field_error(req, "sessionId",
+                               "sessionId must be 1-40 letters and digits ([0-9a-zA-Z]{1,40})");
         return NULL;
     }
     serve_session *s = serve_sessions_find(req->srv->sessions, id, req->caller, identifier);
@@ -283,13 +290,17 @@ static enum MHD_Result op_stop(serve_request *req, const char *identifier)
     if (!found)
         return r;
     serve_session snap, *s = &snap;
+    int rc = serve_sessions_stop(req->srv->sessions, found, req->srv->inflight);
     serve_session_snapshot(req->srv->sessions, found, &snap);
-    if (s->status == SERVE_TERMINATED) {
+    if (rc == -1) {
+        serve_session_unref(req->srv->sessions, found);
+        return serve_error(req, "ConflictException", NULL,
+                           "session %s is being stopped by another request", s->id);
+    }
+    if (rc == -2) {
         serve_session_unref(req->srv->sessions, found);
         return serve_error(req, "ResourceNotFoundException", NULL, "session %s has ended", s->id);
     }
-    serve_sessions_stop(req->srv->sessions, found, req->srv->inflight);
-    serve_session_snapshot(req->srv->sessions, found, &snap);
     serve_session_unref(req->srv->sessions, found);
     cJSON *out = cJSON_CreateObject();
     cJSON_AddStringToObject(out, "codeInterpreterIdentifier", s->identifier);
@@ -311,10 +322,10 @@ static enum MHD_Result op_list(serve_request *req, const char *identifier)
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(body, "status");
     int limit = LIST_DEFAULT, filter = -1;
     uint64_t after = 0;
-    const char *bad = NULL;
+    const char *bad = NULL, *field = NULL;
 
     if (max && (!cJSON_IsNumber(max) || max->valuedouble < 1 || max->valuedouble > 100))
-        bad = "maxResults must be from 1 to 100";
+        bad = "maxResults must be from 1 to 100", field = "maxResults";
     else if (max)
         limit = (int)max->valuedouble;
     if (!bad && next) {
@@ -322,7 +333,7 @@ static enum MHD_Result op_list(serve_request *req, const char *identifier)
         if (cJSON_IsString(next) && *next->valuestring)
             after = strtoull(next->valuestring, &end, 10);
         if (!end || *end)
-            bad = "nextToken is not one this server gave";
+            bad = "nextToken is not one this server gave", field = "nextToken";
     }
     if (!bad && status) {
         if (cJSON_IsString(status) && strcmp(status->valuestring, "READY") == 0)
@@ -330,11 +341,11 @@ static enum MHD_Result op_list(serve_request *req, const char *identifier)
         else if (cJSON_IsString(status) && strcmp(status->valuestring, "TERMINATED") == 0)
             filter = SERVE_TERMINATED;
         else
-            bad = "status must be READY or TERMINATED";
+            bad = "status must be READY or TERMINATED", field = "status";
     }
     cJSON_Delete(body);
     if (bad)
-        return serve_error(req, "ValidationException", "FieldValidationFailed", "%s", bad);
+        return serve_field_error(req, field, "%s", bad);
 
     serve_session *v = calloc((size_t)limit, sizeof *v);
     if (!v)

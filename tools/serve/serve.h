@@ -121,6 +121,12 @@ int64_t serve_realtime_ms(void);
  * message (and reason for ValidationException). */
 enum MHD_Result serve_error(serve_request *req, const char *shape, const char *reason,
                             const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* ValidationException (FieldValidationFailed) naming the field in the
+ * model's fieldList: [{"name": field, "message": the message}]. */
+enum MHD_Result serve_field_error(serve_request *req, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Whether id has the model's form of a session id, [0-9a-zA-Z]{1,40}. */
+int serve_session_id_valid(const char *id);
 unsigned serve_error_status(const char *shape);
 
 /* ---- routes.c */
@@ -144,6 +150,7 @@ typedef struct serve_session {
     uint64_t seq;
     int refs;
     int creating;                     /* reserved, the sandbox not made yet */
+    int stopping;                     /* a stop is destroying it now */
     pthread_mutex_t call_lock;        /* one call at a time, and destroy */
     ci_session *session;              /* NULL once destroyed */
 } serve_session;
@@ -154,8 +161,9 @@ void serve_sessions_free(serve_sessions *t);
 
 /* Creates a session; returns 0 and *out (referenced), or a negative code:
  * -1 quota of the server, -2 quota of the key, -3 library failure (message
- * in err), -4 clientToken reused with other parameters. An earlier start
- * with the same clientToken returns that session again. */
+ * in err), -4 clientToken reused with other parameters, -5 a start with
+ * the same clientToken still in progress. An earlier start with the same
+ * clientToken returns that session again. */
 int serve_sessions_start(serve_sessions *t, serve_server *srv, const char *identifier,
                          const char *name, unsigned timeout_seconds, const char *owner,
                          const char *client_token, serve_session **out, char *err,
@@ -168,8 +176,9 @@ void serve_session_unref(serve_sessions *t, serve_session *s);
 /* A copy of the session's fields, taken under the table lock. */
 void serve_session_snapshot(serve_sessions *t, serve_session *s, serve_session *copy);
 /* Marks it TERMINATED and destroys its sandbox once no call runs in it
- * (cancels the running one first). */
-void serve_sessions_stop(serve_sessions *t, serve_session *s, serve_inflight *inflight);
+ * (cancels the running one first). 0; -1 when another stop of it is in
+ * progress (ConflictException); -2 when it had ended already. */
+int serve_sessions_stop(serve_sessions *t, serve_session *s, serve_inflight *inflight);
 /* With the session's call_lock held: whether it may still be used; marks
  * it TERMINATED (and destroys it) if its lifetime ran out. */
 int serve_session_usable(serve_sessions *t, serve_session *s);

@@ -85,6 +85,7 @@ static void copy_fields(serve_session *dst, const serve_session *src)
     dst->status = src->status;
     dst->seq = src->seq;
     dst->creating = src->creating;
+    dst->stopping = src->stopping;
 }
 
 static int expired(const serve_session *s, uint64_t now)
@@ -137,8 +138,13 @@ int serve_sessions_start(serve_sessions *t, serve_server *srv, const char *ident
     for (size_t i = 0; i < t->n; i++) {
         serve_session *s = t->v[i];
         refresh(s, now);
-        if (client_token && *client_token && !s->creating && strcmp(s->owner, owner) == 0 &&
+        if (client_token && *client_token && strcmp(s->owner, owner) == 0 &&
             strcmp(s->client_token, client_token) == 0) {
+            if (s->creating) {
+                /* the same start, still making its sandbox: not a second one */
+                pthread_mutex_unlock(&t->lock);
+                return -5;
+            }
             int same = strcmp(s->identifier, identifier) == 0 && strcmp(s->name, name) == 0 &&
                        s->timeout_seconds == timeout_seconds;
             if (same) {
@@ -270,15 +276,29 @@ static void mark_ended(serve_sessions *t, serve_session *s)
     pthread_mutex_unlock(&t->lock);
 }
 
-void serve_sessions_stop(serve_sessions *t, serve_session *s, serve_inflight *inflight)
+int serve_sessions_stop(serve_sessions *t, serve_session *s, serve_inflight *inflight)
 {
-    mark_ended(t, s);
+    pthread_mutex_lock(&t->lock);
+    refresh(s, serve_now_ns());
+    int rc = s->stopping ? -1 : s->status == SERVE_TERMINATED ? -2 : 0;
+    if (rc == 0) {
+        s->status = SERVE_TERMINATED;
+        s->updated_ms = serve_realtime_ms();
+        s->stopping = 1;
+    }
+    pthread_mutex_unlock(&t->lock);
+    if (rc < 0)
+        return rc;
     ci_session *cs = __atomic_load_n(&s->session, __ATOMIC_ACQUIRE);
     if (cs)
         serve_inflight_cancel(inflight, cs);
     pthread_mutex_lock(&s->call_lock);
     destroy_sandbox(t, s);
     pthread_mutex_unlock(&s->call_lock);
+    pthread_mutex_lock(&t->lock);
+    s->stopping = 0;
+    pthread_mutex_unlock(&t->lock);
+    return 0;
 }
 
 int serve_session_usable(serve_sessions *t, serve_session *s)
