@@ -18,7 +18,7 @@ after. Nothing leaves loopback.
              trail, an expired session, refused setups
   robust     raw sockets: malformed HTTP and JSON, oversize bodies, unknown
              routes; a client that drops mid-call cancels it; /healthz, /metrics
-  parallel   8 clients x 5 calls; a slow session does not hold up another
+  parallel   32 clients x 20 calls; a slow session does not hold up another
   shutdown   SIGTERM with a call running: exit 0, no sandbox process left
 
 Runs under the test venv's Python (re-executes itself there when started by
@@ -991,15 +991,19 @@ class Robust(ServerCase):
 # -------------------------------------------------------------- parallel --
 
 class Parallel(ServerCase):
-    server_args = ('--quiet',)
+    # 32 sessions at once, 16 of each key
+    server_args = ('--quiet', '--max-sessions-per-key', '32')
 
     def test_clients_in_parallel(self):
-        n_clients, n_calls = 8, 5
+        """The issue's load: 32 boto3 clients (a thread and a session each) x 20 calls."""
+        n_clients, n_calls = 32, 20
         errors, times = [], []
+        # boto3's client creation is not thread-safe: made here, used there
+        clients = [self.server.client(KEY1 if i % 2 else KEY2) for i in range(n_clients)]
 
         def client(i):
             try:
-                c = self.server.client(KEY1 if i % 2 else KEY2)
+                c = clients[i]
                 sid = start(c)
                 for k in range(n_calls):
                     t = time.time()
@@ -1017,10 +1021,26 @@ class Parallel(ServerCase):
             t.start()
         for t in threads:
             t.join()
+        elapsed = time.time() - t0
         self.assertEqual(errors, [])
         self.assertEqual(len(times), n_clients * n_calls)
-        print(f'\n{n_clients} clients x {n_calls} calls: {time.time() - t0:.2f} s, '
+        print(f'\n{n_clients} clients x {n_calls} calls: {elapsed:.2f} s, '
               f'median call {statistics.median(times) * 1000:.1f} ms', file=sys.stderr)
+        # still healthy after: answers, no session left, nothing refused
+        status, _, body = send(self.server, 'GET', '/healthz', {})
+        self.assertEqual((status, body), (200, b'ok\n'))
+        c = self.server.client()
+        self.assertEqual(c.list_code_interpreter_sessions(codeInterpreterIdentifier=IDENT,
+                                                          status='READY')['items'], [])
+        sid = start(c)
+        self.assertEqual(one(c, sid, 'executeCode', {'code': 'print(7)'})
+                         ['structuredContent']['stdout'], '7\n')
+        c.stop_code_interpreter_session(codeInterpreterIdentifier=IDENT, sessionId=sid)
+        _, _, metrics = send(self.server, 'GET', '/metrics', {})
+        self.assertIn(b'codeinterp_serve_sessions 0', metrics)
+        for kind in (b'ThrottlingException', b'InternalServerException',
+                     b'ServiceQuotaExceededException'):
+            self.assertIn(b'codeinterp_serve_errors_total{kind="' + kind + b'"} 0\n', metrics)
 
     def test_slow_session_does_not_hold_up_another(self):
         c = self.server.client()
