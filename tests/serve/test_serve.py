@@ -9,7 +9,8 @@ read from its first line on stderr) with a temporary key file, and stops it
 after. Nothing leaves loopback.
 
   boto3      every operation of boto3's bedrock-agentcore client, every tool;
-             ValidationException's reason and fieldList; ConflictException
+             ValidationException's reason and fieldList; ConflictException;
+             a stop repeated with its clientToken
   stream     --stream-output: output events while a call runs, then the result;
              a client leaving a streamed call cancels it; SIGTERM during one
   sdk        the AgentCore SDK's CodeInterpreter (BEDROCK_AGENTCORE_DP_ENDPOINT)
@@ -483,6 +484,23 @@ class Boto3(ServerCase):
             sids = {x for x in got if x != 'conflict'}
             self.assertEqual(len(sids), 1, got)
             c.stop_code_interpreter_session(codeInterpreterIdentifier=IDENT, sessionId=sids.pop())
+
+    def test_stop_client_token(self):
+        """A stop repeated with its clientToken (a retry) is ignored without an error, as
+        the model says; another stop of the ended session is ResourceNotFoundException."""
+        c = self.server.client()
+        sid = start(c)
+        token = uuid.uuid4().hex + '-stop'
+        first = c.stop_code_interpreter_session(codeInterpreterIdentifier=IDENT, sessionId=sid,
+                                                clientToken=token)
+        again = c.stop_code_interpreter_session(codeInterpreterIdentifier=IDENT, sessionId=sid,
+                                                clientToken=token)
+        self.assertEqual((again['sessionId'], again['lastUpdatedAt']),
+                         (sid, first['lastUpdatedAt']))
+        with self.assertRaises(c.exceptions.ResourceNotFoundException):
+            c.stop_code_interpreter_session(codeInterpreterIdentifier=IDENT, sessionId=sid)
+        self.assertEqual(c.get_code_interpreter_session(codeInterpreterIdentifier=IDENT,
+                                                        sessionId=sid)['status'], 'TERMINATED')
 
 
 class Streaming(unittest.TestCase):

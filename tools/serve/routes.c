@@ -285,12 +285,24 @@ static enum MHD_Result op_stop(serve_request *req, const char *identifier)
     cJSON *body = body_object(req, &r);
     if (!body)
         return r;
+    /* the model: a stop repeated with its clientToken is ignored, without
+     * an error (boto3 sends the same token when it retries) */
+    const cJSON *token = cJSON_GetObjectItemCaseSensitive(body, "clientToken");
+    char stop_token[257] = "";
+    if (token && (!cJSON_IsString(token) || strlen(token->valuestring) < 33 ||
+                  strlen(token->valuestring) > 256)) {
+        cJSON_Delete(body);
+        return serve_field_error(req, "clientToken",
+                                 "clientToken must be a string of 33-256 characters");
+    }
+    if (token)
+        snprintf(stop_token, sizeof stop_token, "%s", token->valuestring);
     cJSON_Delete(body);
     serve_session *found = query_session(req, identifier, &r);
     if (!found)
         return r;
     serve_session snap, *s = &snap;
-    int rc = serve_sessions_stop(req->srv->sessions, found, req->srv->inflight);
+    int rc = serve_sessions_stop(req->srv->sessions, found, req->srv->inflight, stop_token);
     serve_session_snapshot(req->srv->sessions, found, &snap);
     if (rc == -1) {
         serve_session_unref(req->srv->sessions, found);

@@ -143,6 +143,7 @@ typedef struct serve_session {
     char name[128];
     char owner[129];
     char client_token[257];
+    char stop_token[257];             /* clientToken of the stop that ended it */
     unsigned timeout_seconds;
     int64_t created_ms, updated_ms;   /* realtime */
     uint64_t deadline_ns;             /* monotonic */
@@ -176,9 +177,11 @@ void serve_session_unref(serve_sessions *t, serve_session *s);
 /* A copy of the session's fields, taken under the table lock. */
 void serve_session_snapshot(serve_sessions *t, serve_session *s, serve_session *copy);
 /* Marks it TERMINATED and destroys its sandbox once no call runs in it
- * (cancels the running one first). 0; -1 when another stop of it is in
- * progress (ConflictException); -2 when it had ended already. */
-int serve_sessions_stop(serve_sessions *t, serve_session *s, serve_inflight *inflight);
+ * (cancels the running one first). 0; 1 when the stop that ended it had
+ * the same client_token (a repeat: nothing done); -1 when another stop of
+ * it is in progress (ConflictException); -2 when it had ended already. */
+int serve_sessions_stop(serve_sessions *t, serve_session *s, serve_inflight *inflight,
+                        const char *client_token);
 /* With the session's call_lock held: whether it may still be used; marks
  * it TERMINATED (and destroys it) if its lifetime ran out. */
 int serve_session_usable(serve_sessions *t, serve_session *s);

@@ -78,6 +78,7 @@ static void copy_fields(serve_session *dst, const serve_session *src)
     memcpy(dst->name, src->name, sizeof dst->name);
     memcpy(dst->owner, src->owner, sizeof dst->owner);
     memcpy(dst->client_token, src->client_token, sizeof dst->client_token);
+    memcpy(dst->stop_token, src->stop_token, sizeof dst->stop_token);
     dst->timeout_seconds = src->timeout_seconds;
     dst->created_ms = src->created_ms;
     dst->updated_ms = src->updated_ms;
@@ -276,18 +277,23 @@ static void mark_ended(serve_sessions *t, serve_session *s)
     pthread_mutex_unlock(&t->lock);
 }
 
-int serve_sessions_stop(serve_sessions *t, serve_session *s, serve_inflight *inflight)
+int serve_sessions_stop(serve_sessions *t, serve_session *s, serve_inflight *inflight,
+                        const char *client_token)
 {
     pthread_mutex_lock(&t->lock);
     refresh(s, serve_now_ns());
-    int rc = s->stopping ? -1 : s->status == SERVE_TERMINATED ? -2 : 0;
+    int rc = client_token && *client_token && strcmp(s->stop_token, client_token) == 0 ? 1
+             : s->stopping                                                        ? -1
+             : s->status == SERVE_TERMINATED                                      ? -2
+                                                                                  : 0;
     if (rc == 0) {
         s->status = SERVE_TERMINATED;
         s->updated_ms = serve_realtime_ms();
         s->stopping = 1;
+        snprintf(s->stop_token, sizeof s->stop_token, "%s", client_token ? client_token : "");
     }
     pthread_mutex_unlock(&t->lock);
-    if (rc < 0)
+    if (rc != 0)
         return rc;
     ci_session *cs = __atomic_load_n(&s->session, __ATOMIC_ACQUIRE);
     if (cs)
