@@ -22,6 +22,7 @@ typedef struct cli_sandbox_flags {
     uint64_t memory_limit; /* 0: the library's default */
     int workspace_size_set;
     uint64_t workspace_size; /* 0: uncapped directory */
+    const char *runtime_dir; /* --runtime-dir DIR, or NULL: the library's */
 } cli_sandbox_flags;
 
 /* getopt_long() values of the long-only options the subcommands share. */
@@ -37,6 +38,7 @@ enum {
     CLI_OPT_ENV,
     CLI_OPT_CWD,
     CLI_OPT_KILL_LEFTOVERS,
+    CLI_OPT_RUNTIME_DIR,
 };
 
 /* Parses the seconds (fractions allowed, 8 h at most) of the time limit

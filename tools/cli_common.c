@@ -81,6 +81,13 @@ int cli_parse_sandbox_option(int opt, const char *arg, cli_sandbox_flags *flags)
         flags->workspace_size = mib << 20;
         return 1;
     }
+    case CLI_OPT_RUNTIME_DIR:
+        if (arg[0] != '/') {
+            fprintf(stderr, "codeinterp: --runtime-dir takes an absolute path, not '%s'\n", arg);
+            return -1;
+        }
+        flags->runtime_dir = arg;
+        return 1;
     default:
         return 0;
     }
@@ -115,6 +122,8 @@ ci_config *cli_config_create(const cli_sandbox_flags *flags)
         rc = ci_config_set_memory_limit(config, flags->memory_limit);
     if (rc == 0 && flags->workspace_size_set)
         rc = ci_config_set_workspace_size(config, flags->workspace_size);
+    if (rc == 0 && flags->runtime_dir)
+        rc = ci_config_set_runtime_dir(config, flags->runtime_dir);
     if (rc < 0) {
         cli_report_error("configuration", rc, ci_last_error());
         ci_config_free(config);

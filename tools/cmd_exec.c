@@ -297,6 +297,7 @@ static int exec_main(int argc, char **argv, exec_flags *ef)
         {"cgroup", required_argument, NULL, CLI_OPT_CGROUP},
         {"memory", required_argument, NULL, CLI_OPT_MEMORY},
         {"workspace-size", required_argument, NULL, CLI_OPT_WORKSPACE_SIZE},
+        {"runtime-dir", required_argument, NULL, CLI_OPT_RUNTIME_DIR},
         {"env", required_argument, NULL, CLI_OPT_ENV},
         {"cwd", required_argument, NULL, CLI_OPT_CWD},
         {"kill-leftovers", no_argument, NULL, CLI_OPT_KILL_LEFTOVERS},

@@ -175,6 +175,7 @@ int cli_invoke(int argc, char **argv)
         {"cgroup", required_argument, NULL, CLI_OPT_CGROUP},
         {"memory", required_argument, NULL, CLI_OPT_MEMORY},
         {"workspace-size", required_argument, NULL, CLI_OPT_WORKSPACE_SIZE},
+        {"runtime-dir", required_argument, NULL, CLI_OPT_RUNTIME_DIR},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };

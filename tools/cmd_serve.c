@@ -108,7 +108,7 @@ static const struct {
 } sandbox_keys[] = {
     {"timeout", CLI_OPT_TIMEOUT},     {"network", CLI_OPT_NETWORK},
     {"cgroup", CLI_OPT_CGROUP},       {"memory", CLI_OPT_MEMORY},
-    {"workspace-size", CLI_OPT_WORKSPACE_SIZE},
+    {"workspace-size", CLI_OPT_WORKSPACE_SIZE}, {"runtime-dir", CLI_OPT_RUNTIME_DIR},
 };
 
 /* "identifier NAME key=value..." of the config file; tokens are kept. */
@@ -139,7 +139,7 @@ static int config_identifier(const char *path, unsigned line, char **tok, size_t
         }
         if (!eq || k == sizeof sandbox_keys / sizeof sandbox_keys[0]) {
             fprintf(stderr, "codeinterp serve: %s:%u: '%s': an identifier takes timeout=, "
-                    "network=, cgroup=, memory= and workspace-size=\n", path, line, tok[i]);
+                    "network=, cgroup=, memory=, workspace-size= and runtime-dir=\n", path, line, tok[i]);
             return -1;
         }
         cli_sandbox_flags scratch = sandbox_flags;
@@ -319,6 +319,7 @@ int cli_serve(int argc, char **argv)
         {"cgroup", required_argument, NULL, CLI_OPT_CGROUP},
         {"memory", required_argument, NULL, CLI_OPT_MEMORY},
         {"workspace-size", required_argument, NULL, CLI_OPT_WORKSPACE_SIZE},
+        {"runtime-dir", required_argument, NULL, CLI_OPT_RUNTIME_DIR},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };

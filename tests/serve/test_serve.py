@@ -838,8 +838,10 @@ class Auth(ServerCase):
         with tempfile.TemporaryDirectory() as d:
             conf = os.path.join(d, 'serve.conf')
             with open(conf, 'w') as f:
+                os.mkdir(os.path.join(d, 'bare'))
                 f.write('# the server\nmax-sessions-per-key 1\nquiet\n\n'
-                        'identifier tiny timeout=1 memory=256\nidentifier other\n')
+                        'identifier tiny timeout=1 memory=256\nidentifier other\n'
+                        f'identifier bare runtime-dir={d}/bare\n')
             # the command line wins over the file
             server = Server('--config', conf, '--max-sessions-per-key', '2')
             try:
@@ -859,6 +861,18 @@ class Auth(ServerCase):
                 c.stop_code_interpreter_session(codeInterpreterIdentifier='tiny', sessionId=tiny)
                 c.stop_code_interpreter_session(codeInterpreterIdentifier='other',
                                                 sessionId=other)
+                # an identifier with its own language runtimes: an empty one
+                # has no Python virtualenv (named in the error), and plain
+                # JavaScript runs without its libraries
+                bare = start(c, codeInterpreterIdentifier='bare')
+                r = invoke(c, bare, 'executeCode', {'code': 'print(1)'}, ident='bare')[0]
+                self.assertTrue(r['isError'])
+                self.assertIn(f'{d}/bare/python', r['content'][0]['text'])
+                r = invoke(c, bare, 'executeCode',
+                           {'code': 'console.log(6 * 7)', 'language': 'javascript'},
+                           ident='bare')[0]
+                self.assertEqual(r['structuredContent']['stdout'], '42\n')
+                c.stop_code_interpreter_session(codeInterpreterIdentifier='bare', sessionId=bare)
                 self.assertNotIn(b'tools/invoke', server.stderr())   # quiet
             finally:
                 self.assertEqual(server.stop(), 0)
@@ -867,7 +881,7 @@ class Auth(ServerCase):
             p = subprocess.run([CODEINTERP, 'serve', '--config', conf, '--insecure-no-auth'],
                                capture_output=True, timeout=20)
             self.assertEqual(p.returncode, 2)
-            self.assertIn(b'serve.conf:7', p.stderr)
+            self.assertIn(b'serve.conf:8', p.stderr)
 
     def test_refused_setups(self):
         def run(*args, keys_mode=0o600):
