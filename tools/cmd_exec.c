@@ -322,6 +322,7 @@ static int exec_main(int argc, char **argv, exec_flags *ef)
         case CLI_OPT_CGROUP:
         case CLI_OPT_MEMORY:
         case CLI_OPT_WORKSPACE_SIZE:
+        case CLI_OPT_RUNTIME_DIR:
             if (cli_parse_sandbox_option(opt, optarg, &flags) < 0)
                 return usage_error();
             break;

@@ -194,6 +194,7 @@ int cli_invoke(int argc, char **argv)
         case CLI_OPT_CGROUP:
         case CLI_OPT_MEMORY:
         case CLI_OPT_WORKSPACE_SIZE:
+        case CLI_OPT_RUNTIME_DIR:
             if (cli_parse_sandbox_option(opt, optarg, &flags) < 0)
                 return CLI_EXIT_USAGE;
             break;

@@ -11,6 +11,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -70,6 +71,23 @@ def live_invoke(*args):
 
 
 class Exec(unittest.TestCase):
+    def test_runtime_dir(self):
+        # another set of language runtimes: an empty one has no Python
+        # virtualenv (named in the error), plain JavaScript needs none
+        with tempfile.TemporaryDirectory() as empty:
+            p = run("exec", "--runtime-dir", empty, "-c", "print(1)")
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn(f"{empty}/python".encode(), p.stderr)
+            p = run("exec", "--runtime-dir", empty, "-l", "js", "-c", "console.log(6 * 7)")
+            self.assertEqual((p.returncode, p.stdout), (0, b"42\n"), p.stderr)
+            p, answers = invoke([call("print(2)")], "--runtime-dir", empty)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIs(answers[0]["isError"], True)
+            self.assertIn(f"{empty}/python", text_of(answers[0]))
+        p = run("exec", "--runtime-dir", "relative", "-c", "1")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"absolute path", p.stderr)
+
     def test_hello_exits_zero(self):
         p = run("exec", "-c", "print('hello')")
         self.assertEqual(p.returncode, 0, p.stderr)
