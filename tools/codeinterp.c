@@ -125,6 +125,7 @@ int main(int argc, char **argv)
      * getopt names argv[0] in its messages */
     static char exec_name[] = "codeinterp exec", invoke_name[] = "codeinterp invoke";
     static char audit_name[] = "codeinterp audit-verify", serve_name[] = "codeinterp serve";
+    static char mcp_name[] = "codeinterp mcp";
 
     if (strcmp(cmd, "exec") == 0) {
         argv[1] = exec_name;
@@ -141,6 +142,10 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "serve") == 0) {
         argv[1] = serve_name;
         return cli_serve(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "mcp") == 0) {
+        argv[1] = mcp_name;
+        return cli_mcp(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
         cli_usage(stdout);
