@@ -217,6 +217,11 @@ static int says_expired(const char *answer)
  * message, its stream is in _meta. */
 static int on_output(job *j, int stream, const char *data, size_t len)
 {
+    pthread_mutex_lock(&srv.lock);
+    int cancelled = j->cancelled;
+    pthread_mutex_unlock(&srv.lock);
+    if (cancelled)
+        return 1; /* no progress after a cancel; stop at this output */
     char *msg = NULL;
     size_t mlen = 0, mcap = 0;
     char head[64];
@@ -253,10 +258,7 @@ static int on_output(job *j, int stream, const char *data, size_t len)
     }
     free(msg);
     cJSON_free(token);
-    pthread_mutex_lock(&srv.lock);
-    int stop = j->cancelled;
-    pthread_mutex_unlock(&srv.lock);
-    return stop; /* a cancelled call stops at its next output */
+    return 0;
 }
 
 static int on_stdout(const char *data, size_t len, void *user)
