@@ -40,7 +40,10 @@ except ImportError:
 import base64
 import json
 import select
+import shutil
+import signal
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -188,6 +191,20 @@ class Sdk(unittest.TestCase):
         run(body)
 
 
+class Auto(unittest.TestCase):
+    def test_client_auto_mode(self):
+        """mcp.Client probes server/discover first (2026-07-28); the -32601 it
+        gets makes it fall back to the initialize handshake."""
+        from mcp import Client
+
+        async def body():
+            async with Client(server_params()) as client:
+                r = await client.call_tool('executeCode', {'code': '6 * 7'})
+                self.assertFalse(r.is_error, r)
+                self.assertEqual(r.structured_content['result'], '42')
+        anyio.run(body)
+
+
 class Cancel(unittest.TestCase):
     def test_cancel_while_true(self):
         async def body(s, init):
@@ -238,18 +255,29 @@ class Progress(unittest.TestCase):
         run(body)
 
 
-class Raw(unittest.TestCase):
+class RawBase(unittest.TestCase):
     """JSON-RPC written by hand to the server's stdin."""
 
+    args = ['--max-message-mib', '1']
+
     def setUp(self):
-        self.p = subprocess.Popen([CLI, 'mcp', '--max-message-mib', '1'], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, stderr=sys.stderr)
+        # a state folder of its own: the sessions in it are this server's
+        self.state = tempfile.mkdtemp(prefix='mcp-state-')
+        env = dict(os.environ, CODEINTERP_STATE_DIR=self.state)
+        self.p = subprocess.Popen([CLI, 'mcp'] + self.args, stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=sys.stderr, env=env)
         self.buf = b''
 
     def tearDown(self):
-        self.p.stdin.close()
-        self.assertEqual(self.p.wait(timeout=30), 0)
+        if self.p.poll() is None:
+            self.p.stdin.close()
+            self.assertEqual(self.p.wait(timeout=30), 0)
         self.p.stdout.close()
+        shutil.rmtree(self.state, ignore_errors=True)
+
+    def call(self, rid, name, **args):
+        return self.ask({'jsonrpc': '2.0', 'id': rid, 'method': 'tools/call',
+                         'params': {'name': name, 'arguments': args}})
 
     def send(self, data):
         if isinstance(data, (dict, list)):
@@ -285,6 +313,9 @@ class Raw(unittest.TestCase):
         self.assertEqual(answer['error']['code'], code, answer)
         return answer
 
+
+
+class Raw(RawBase):
     def test_errors(self):
         r = self.ask({'jsonrpc': '2.0', 'id': 1, 'method': 'initialize',
                       'params': {'protocolVersion': '2025-06-18', 'capabilities': {},
@@ -354,10 +385,52 @@ class Raw(unittest.TestCase):
         self.assertFalse(r['result']['isError'])
 
 
+class Lifetime(RawBase):
+    """The session's life: idle expiry, end of stdin, signals."""
+    args = ['--idle-timeout', '1']
+
+    def test_lifetime(self):
+        self.ping(1)
+        r = self.call(2, 'executeCode', code='x = 1')
+        self.assertFalse(r['result']['isError'], r)
+        r = self.call(3, 'writeFiles', content=[{'path': 'f.txt', 'text': 'x'}])
+        time.sleep(1.5)
+        r = self.call(4, 'executeCode', code='x')
+        self.assertEqual(r['result']['structuredContent']['status'], 'session_expired', r)
+        # the next call gets a new, empty session
+        r = self.call(5, 'executeCode', code='print(1)')
+        self.assertEqual(r['result']['structuredContent']['stdout'], '1\n', r)
+        r = self.call(6, 'listFiles')
+        self.assertEqual(r['result']['structuredContent']['files'], [])
+        # end of stdin: what was read is answered, then the process exits 0
+        self.send({'jsonrpc': '2.0', 'id': 7, 'method': 'tools/call',
+                   'params': {'name': 'executeCommand', 'arguments': {'command': 'sleep 0.5; echo late'}}})
+        self.p.stdin.close()
+        r = self.receive()
+        self.assertEqual(r['result']['structuredContent']['stdout'], 'late\n')
+        self.assertEqual(self.p.wait(timeout=30), 0)
+
+    def test_sigterm_during_a_call(self):
+        self.ping(1)
+        self.send({'jsonrpc': '2.0', 'id': 2, 'method': 'tools/call',
+                   'params': {'name': 'executeCode', 'arguments': {'code': 'while True: pass'}}})
+        time.sleep(1.0)
+        t = time.monotonic()
+        self.p.send_signal(signal.SIGTERM)
+        self.assertEqual(self.p.wait(timeout=20), -signal.SIGTERM)
+        self.assertLess(time.monotonic() - t, 10)
+        # the session was destroyed: nothing of it is left in its state folder
+        sessions = os.path.join(self.state, 'sessions')
+        left = os.listdir(sessions) if os.path.isdir(sessions) else []
+        self.assertEqual(left, [])
+
 if __name__ == '__main__':
     CLI = os.path.abspath(sys.argv[1])
     case = sys.argv[2]
-    cls = {'sdk': Sdk, 'cancel': Cancel, 'progress': Progress, 'raw': Raw}[case]
-    suite = unittest.defaultTestLoader.loadTestsFromTestCase(cls)
+    cls = {'sdk': [Sdk, Auto], 'cancel': [Cancel], 'progress': [Progress],
+           'raw': [Raw, Lifetime]}[case]
+    suite = unittest.TestSuite()
+    for c in cls:
+        suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(c))
     ok = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite).wasSuccessful()
     sys.exit(0 if ok else 1)
