@@ -37,10 +37,13 @@
 #define RPC_INTERNAL_ERROR -32603
 #define MCP_RESOURCE_NOT_FOUND -32002
 
-/* The handshake revisions this server speaks, oldest first. 2025-03-26 is
- * left out: it requires JSON-RPC batches, which this server refuses. */
-static const char *const protocol_versions[] = {"2024-11-05", "2025-06-18", "2025-11-25"};
+/* The handshake revisions this server speaks, oldest first. JSON-RPC
+ * batches are part of 2025-03-26 only: it added them, 2025-06-18 removed
+ * them. */
+static const char *const protocol_versions[] = {"2024-11-05", "2025-03-26", "2025-06-18",
+                                                "2025-11-25"};
 #define LATEST_VERSION "2025-11-25"
+#define BATCH_VERSION "2025-03-26"
 
 /* Largest message: a 100 MiB upload as base64 with room for the JSON. */
 #define DEFAULT_MAX_MESSAGE (150u << 20)
@@ -51,7 +54,20 @@ static const char *const protocol_versions[] = {"2024-11-05", "2025-06-18", "202
 #define MAX_RESOURCES 1000
 #define MAX_DEPTH 32
 
+/*
+ * The responses of one batch, sent as one array once every request of it
+ * has been answered (or cancelled). Each queued job of the batch holds a
+ * reference, and so does the reader while it goes through the batch.
+ * Guarded by srv.out_lock.
+ */
+typedef struct sink {
+    int refs;
+    char **items;
+    size_t n, cap;
+} sink;
+
 typedef struct job {
+    sink *batch;           /* the batch the request came in, or NULL */
     cJSON *id;             /* the request's id (NULL: warm-up job) */
     char *method;
     cJSON *params;
@@ -77,6 +93,7 @@ static struct server {
     job *running;
     int eof;               /* no more jobs: the worker ends when idle */
     int out_broken;
+    int batches;           /* the negotiated revision has batches */
     unsigned timeout_s;
 } srv = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -86,15 +103,102 @@ static struct server {
 
 /* ------------------------------------------------------------ output */
 
-/* Writes one message (a line) whole; messages of both threads never mix. */
-static void send_text(const char *text, size_t len)
+/* With srv.out_lock held: writes one message (a line) whole. */
+static void write_locked(const char *text, size_t len)
 {
-    pthread_mutex_lock(&srv.out_lock);
     if (!srv.out_broken && (cli_write_all(STDOUT_FILENO, text, len) < 0 ||
                             cli_write_all(STDOUT_FILENO, "\n", 1) < 0)) {
         fprintf(stderr, "codeinterp mcp: cannot write to stdout: %s\n", strerror(errno));
         srv.out_broken = 1;
     }
+}
+
+/* Writes one message; messages of both threads never mix. */
+static void write_line(const char *text, size_t len)
+{
+    pthread_mutex_lock(&srv.out_lock);
+    write_locked(text, len);
+    pthread_mutex_unlock(&srv.out_lock);
+}
+
+/* The batch whose responses this thread is producing, if any. */
+static __thread sink *current_batch;
+
+static sink *sink_new(void)
+{
+    sink *b = calloc(1, sizeof *b);
+    if (b)
+        b->refs = 1;
+    return b;
+}
+
+static void sink_hold(sink *b)
+{
+    pthread_mutex_lock(&srv.out_lock);
+    b->refs++;
+    pthread_mutex_unlock(&srv.out_lock);
+}
+
+/* Drops a reference; the last one sends the array (nothing when every
+ * message of the batch was a notification or cancelled). */
+static void sink_release(sink *b)
+{
+    if (!b)
+        return;
+    pthread_mutex_lock(&srv.out_lock);
+    if (--b->refs == 0) {
+        size_t len = 2;
+        for (size_t i = 0; i < b->n; i++)
+            len += strlen(b->items[i]) + 1;
+        char *all = b->n ? malloc(len + 1) : NULL;
+        if (all) {
+            size_t o = 0;
+            all[o++] = '[';
+            for (size_t i = 0; i < b->n; i++) {
+                size_t k = strlen(b->items[i]);
+                if (i)
+                    all[o++] = ',';
+                memcpy(all + o, b->items[i], k);
+                o += k;
+            }
+            all[o++] = ']';
+            write_locked(all, o);
+        } else if (b->n) {
+            fputs("codeinterp mcp: out of memory\n", stderr);
+        }
+        free(all);
+        for (size_t i = 0; i < b->n; i++)
+            free(b->items[i]);
+        free(b->items);
+        pthread_mutex_unlock(&srv.out_lock);
+        free(b);
+        return;
+    }
+    pthread_mutex_unlock(&srv.out_lock);
+}
+
+/* Sends a response: on its own line, or into the batch it answers. */
+static void send_text(const char *text, size_t len)
+{
+    sink *b = current_batch;
+    if (!b) {
+        write_line(text, len);
+        return;
+    }
+    char *copy = strndup(text, len);
+    pthread_mutex_lock(&srv.out_lock);
+    if (copy && b->n == b->cap) {
+        size_t ncap = b->cap ? b->cap * 2 : 8;
+        char **items = realloc(b->items, ncap * sizeof *items);
+        if (items) {
+            b->items = items;
+            b->cap = ncap;
+        }
+    }
+    if (copy && b->n < b->cap)
+        b->items[b->n++] = copy;
+    else
+        free(copy);
     pthread_mutex_unlock(&srv.out_lock);
 }
 
@@ -252,7 +356,7 @@ static int on_output(job *j, int stream, const char *data, size_t len)
                 memcpy(msg + mlen, "\"}}", 3);
                 mlen += 3;
                 j->progress++;
-                send_text(msg, mlen);
+                write_line(msg, mlen); /* never part of a batch response */
             }
         }
     }
@@ -529,6 +633,7 @@ static void job_free(job *j)
 {
     if (!j)
         return;
+    sink_release(j->batch);
     cJSON_Delete(j->id);
     cJSON_Delete(j->params);
     cJSON_Delete(j->token);
@@ -552,7 +657,9 @@ static void *worker(void *arg)
         srv.queued--;
         srv.running = j;
         pthread_mutex_unlock(&srv.lock);
+        current_batch = j->batch;
         run_job(j);
+        current_batch = NULL;
         pthread_mutex_lock(&srv.lock);
         srv.running = NULL;
         pthread_cond_broadcast(&srv.changed);
@@ -623,6 +730,10 @@ static void enqueue(const cJSON *id, const char *method, cJSON *params, int has_
         j->method = method ? strdup(method) : NULL;
         j->params = params;
         j->has_nul = has_nul;
+        if (method && current_batch) {
+            j->batch = current_batch;
+            sink_hold(j->batch);
+        }
         const cJSON *meta = cJSON_GetObjectItemCaseSensitive(params, "_meta");
         const cJSON *token = cJSON_GetObjectItemCaseSensitive(meta, "progressToken");
         if (cJSON_IsString(token) || cJSON_IsNumber(token))
@@ -646,6 +757,7 @@ static cJSON *initialize_result(const char *requested)
     for (size_t i = 0; requested && i < sizeof protocol_versions / sizeof *protocol_versions; i++)
         if (strcmp(requested, protocol_versions[i]) == 0)
             version = protocol_versions[i];
+    srv.batches = strcmp(version, BATCH_VERSION) == 0;
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "protocolVersion", version);
     cJSON *caps = cJSON_AddObjectToObject(r, "capabilities");
@@ -665,13 +777,45 @@ static cJSON *initialize_result(const char *requested)
     return r;
 }
 
+static void handle(cJSON *msg, int has_nul);
+
+/* A batch (2025-03-26): each message handled as if alone, the responses
+ * sent together as one array. */
+static void handle_batch(cJSON *batch, int has_nul)
+{
+    if (!srv.batches || cJSON_GetArraySize(batch) == 0) {
+        send_error(NULL, RPC_INVALID_REQUEST, srv.batches ? "Invalid Request: an empty batch"
+                   : "Invalid Request: JSON-RPC batches are not supported by the negotiated "
+                     "protocol version; send one message per line", NULL);
+        return;
+    }
+    sink *b = sink_new();
+    if (!b)
+        return;
+    current_batch = b;
+    cJSON *item;
+    cJSON_ArrayForEach(item, batch) {
+        const cJSON *method = cJSON_GetObjectItemCaseSensitive(item, "method");
+        if (cJSON_IsString(method) && strcmp(method->valuestring, "initialize") == 0) {
+            send_error(cJSON_GetObjectItemCaseSensitive(item, "id"), RPC_INVALID_REQUEST,
+                       "Invalid Request: initialize cannot be part of a batch", NULL);
+            continue;
+        }
+        if (cJSON_IsArray(item))
+            send_error(NULL, RPC_INVALID_REQUEST, "Invalid Request: a batch inside a batch",
+                       NULL);
+        else
+            handle(item, has_nul);
+    }
+    current_batch = NULL;
+    sink_release(b);
+}
+
 /* Handles one message (a parsed JSON value) of the client. */
 static void handle(cJSON *msg, int has_nul)
 {
     if (cJSON_IsArray(msg)) {
-        send_error(NULL, RPC_INVALID_REQUEST, "Invalid Request: JSON-RPC batches are not "
-                   "supported by the negotiated protocol version; send one message per line",
-                   NULL);
+        handle_batch(msg, has_nul);
         return;
     }
     if (!cJSON_IsObject(msg)) {

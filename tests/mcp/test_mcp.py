@@ -384,6 +384,34 @@ class Raw(RawBase):
         self.assertEqual(r['id'], 23)
         self.assertFalse(r['result']['isError'])
 
+    def test_batches_of_2025_03_26(self):
+        """2025-03-26 has JSON-RPC batches: answered with one array once every
+        request of it is answered; notifications get nothing."""
+        r = self.ask({'jsonrpc': '2.0', 'id': 1, 'method': 'initialize',
+                      'params': {'protocolVersion': '2025-03-26', 'capabilities': {},
+                                 'clientInfo': {'name': 'raw', 'version': '0'}}})
+        self.assertEqual(r['result']['protocolVersion'], '2025-03-26')
+        answer = self.ask([
+            {'jsonrpc': '2.0', 'id': 'a', 'method': 'ping'},
+            {'jsonrpc': '2.0', 'method': 'notifications/initialized'},
+            {'jsonrpc': '2.0', 'id': 'b', 'method': 'tools/call',
+             'params': {'name': 'executeCode', 'arguments': {'code': 'print(5)'}}},
+            1,
+            {'jsonrpc': '2.0', 'id': 'c', 'method': 'no/such'},
+            {'jsonrpc': '2.0', 'id': 'd', 'method': 'initialize', 'params': {}},
+        ])
+        self.assertIsInstance(answer, list)
+        by_id = {m['id']: m for m in answer}
+        self.assertEqual(len(answer), 5, answer)
+        self.assertEqual(by_id['a']['result'], {})
+        self.assertEqual(by_id['b']['result']['structuredContent']['stdout'], '5\n')
+        self.assertEqual(by_id[None]['error']['code'], -32600)
+        self.assertEqual(by_id['c']['error']['code'], -32601)
+        self.assertEqual(by_id['d']['error']['code'], -32600)
+        self.send([{'jsonrpc': '2.0', 'method': 'notifications/whatever'}])
+        self.error_of([], -32600)
+        self.ping(2)
+
 
 class Lifetime(RawBase):
     """The session's life: idle expiry, end of stdin, signals."""
