@@ -14,6 +14,7 @@
  * before the execution starts is discarded by the library), and its
  * answer is not sent, as the spec asks.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -53,6 +54,7 @@ static const char *const protocol_versions[] = {"2024-11-05", "2025-03-26", "202
 /* resources/list walks /workspace up to this many files and levels. */
 #define MAX_RESOURCES 1000
 #define MAX_DEPTH 32
+#define MAX_FOLDERS 1000
 
 /*
  * The responses of one batch, sent as one array once every request of it
@@ -412,8 +414,11 @@ static int percent_decode(char *s)
             *o++ = *p;
             continue;
         }
-        unsigned v;
-        if (sscanf(p + 1, "%2x", &v) != 1 || !p[1] || !p[2] || v == 0)
+        if (!isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2]))
+            return -1;
+        char hex[3] = {p[1], p[2], '\0'};
+        long v = strtol(hex, NULL, 16);
+        if (v == 0)
             return -1;
         *o++ = (char)v;
         p += 2;
@@ -441,7 +446,9 @@ static cJSON *list_dir(ci_session *s, const char *dir)
 
 /*
  * resources/list: the regular files of /workspace, breadth first, at most
- * MAX_RESOURCES of them and MAX_DEPTH levels; symbolic links are listed by
+ * MAX_RESOURCES of them, in MAX_FOLDERS folders of at most MAX_DEPTH
+ * levels (so that a sandbox full of empty folders costs a bounded number
+ * of listFiles calls); symbolic links are listed by
  * the library but never followed, and left out here.
  */
 static void list_resources(ci_session *s, job *j)
@@ -452,7 +459,7 @@ static void list_resources(ci_session *s, job *j)
     cJSON_AddItemToArray(first, cJSON_CreateString(""));
     cJSON_AddItemToArray(first, cJSON_CreateNumber(0));
     cJSON_AddItemToArray(dirs, first);
-    int count = 0, truncated = 0;
+    int count = 0, truncated = 0, folders = 1;
 
     while (cJSON_GetArraySize(dirs) > 0 && !truncated) {
         cJSON *d = cJSON_DetachItemFromArray(dirs, 0);
@@ -476,12 +483,16 @@ static void list_resources(ci_session *s, job *j)
         for (int i = 0; i < cJSON_GetArraySize(files); i++) {
             const cJSON *f = cJSON_GetArrayItem(files, i);
             const cJSON *link = cJSON_GetArrayItem(links, i);
-            const char *type = cJSON_GetObjectItemCaseSensitive(f, "type")->valuestring;
-            const char *name = cJSON_GetObjectItemCaseSensitive(f, "name")->valuestring;
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(f, "type");
+            const cJSON *nm = cJSON_GetObjectItemCaseSensitive(f, "name");
             char *path = NULL;
-            if (asprintf(&path, "%s%s%s", dir, *dir ? "/" : "", name) < 0)
+            if (!cJSON_IsString(t) || !cJSON_IsString(nm) ||
+                asprintf(&path, "%s%s%s", dir, *dir ? "/" : "", nm->valuestring) < 0)
                 continue;
-            if (strcmp(type, "directory") == 0 && depth + 1 < MAX_DEPTH) {
+            const char *type = t->valuestring;
+            if (strcmp(type, "directory") == 0 && depth + 1 < MAX_DEPTH &&
+                folders < MAX_FOLDERS) {
+                folders++;
                 cJSON *sub = cJSON_CreateArray();
                 cJSON_AddItemToArray(sub, cJSON_CreateString(path));
                 cJSON_AddItemToArray(sub, cJSON_CreateNumber(depth + 1));
@@ -751,6 +762,19 @@ static void enqueue(const cJSON *id, const char *method, cJSON *params, int has_
     pthread_mutex_unlock(&srv.lock);
 }
 
+/* The length of at most `max` bytes of s that does not end inside a UTF-8
+ * sequence, for quoting a name back. */
+static int utf8_prefix(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max + 1);
+    if (n <= max)
+        return (int)n;
+    n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return (int)n;
+}
+
 static cJSON *initialize_result(const char *requested)
 {
     const char *version = LATEST_VERSION;
@@ -893,7 +917,8 @@ static void handle(cJSON *msg, int has_nul)
             send_error(id, RPC_INVALID_PARAMS, "tools/call needs params.name, a string", NULL);
         } else if (!mcp_tool_known(name->valuestring)) {
             char text[160];
-            snprintf(text, sizeof text, "Unknown tool: %.64s", name->valuestring);
+            snprintf(text, sizeof text, "Unknown tool: %.*s", utf8_prefix(name->valuestring, 64),
+                     name->valuestring);
             send_error(id, RPC_INVALID_PARAMS, text, NULL);
         } else if (args && !cJSON_IsObject(args) && !cJSON_IsNull(args)) {
             send_error(id, RPC_INVALID_PARAMS, "tools/call: params.arguments must be an object",
@@ -910,7 +935,7 @@ static void handle(cJSON *msg, int has_nul)
         send_result(id, r);
     } else {
         char text[160];
-        snprintf(text, sizeof text, "Method not found: %.64s", m);
+        snprintf(text, sizeof text, "Method not found: %.*s", utf8_prefix(m, 64), m);
         send_error(id, RPC_METHOD_NOT_FOUND, text, NULL);
     }
 }

@@ -150,8 +150,9 @@ class Sdk(unittest.TestCase):
             png = b'\x89PNG\r\n\x1a\n\x00\xff'
             r = await call('writeFiles', {'content': [
                 {'path': 'notes/a.txt', 'text': 'hello'},
+                {'path': 'deep/er/caf\u00e9 #1.md', 'text': '# caf\u00e9'},
                 {'path': 'b.bin', 'blob': base64.b64encode(png).decode()}]})
-            self.assertEqual(len(r.structured_content['files']), 2)
+            self.assertEqual(len(r.structured_content['files']), 3)
             r = await call('readFiles', {'paths': ['notes/a.txt', 'b.bin']})
             self.assertEqual(r.content[0].resource.text, 'hello')
             self.assertEqual(base64.b64decode(r.content[1].resource.blob), png)
@@ -167,6 +168,10 @@ class Sdk(unittest.TestCase):
             self.assertIn('file:///workspace/notes/a.txt', uris)
             self.assertEqual(uris['file:///workspace/notes/a.txt'].mime_type, 'text/plain')
             self.assertIn('file:///workspace/b.bin', uris)
+            deep = [u for u in uris if 'deep/er/' in u]
+            self.assertEqual(deep, ['file:///workspace/deep/er/caf%C3%A9%20%231.md'])
+            got = await s.read_resource(deep[0])
+            self.assertEqual(got.contents[0].text, '# caf\u00e9')
             got = await s.read_resource('file:///workspace/notes/a.txt')
             self.assertEqual(got.contents[0].text, 'hello')
             got = await s.read_resource('file:///workspace/b.bin')
@@ -178,8 +183,9 @@ class Sdk(unittest.TestCase):
                 await s.read_resource('file:///etc/passwd')
             self.assertEqual(e.exception.code, -32002)
 
-            r = await call('removeFiles', {'paths': ['notes', 'b.bin']})
-            self.assertEqual(r.structured_content['removed'], ['notes', 'b.bin'])
+            r = await call('removeFiles', {'paths': ['notes', 'b.bin', 'deep']})
+            self.assertEqual(r.structured_content['removed'], ['notes', 'b.bin', 'deep'])
+            self.assertEqual((await s.list_resources()).resources, [])
             r = await call('removeFiles', {'paths': ['b.bin']}, expect_error=True)
             # a bad argument is a tool error the model can read, not a protocol error
             r = await s.call_tool('executeCode', {'code': 'pass', 'bogus': 1})
@@ -252,6 +258,19 @@ class Progress(unittest.TestCase):
             # they came while it ran, not all at the end
             self.assertLess(seen[0][0] - start, 2.0)
             self.assertGreater(end - seen[0][0], 2.0)
+
+            # a UTF-8 character cut between two chunks arrives whole; a bad
+            # byte becomes U+FFFD; stderr comes too
+            seen.clear()
+            r = await s.call_tool('executeCode', {
+                'code': 'import sys, time\nsys.stdout.buffer.write(b"\\xc3"); sys.stdout.flush()\n'
+                        'time.sleep(0.3)\nsys.stdout.buffer.write(b"\\xa9 \\xff\\n")\n'
+                        'sys.stdout.flush()\nprint("oops", file=sys.stderr)'},
+                progress_callback=on_progress)
+            self.assertFalse(r.is_error, r)
+            text = ''.join(m for _, _, m in seen)
+            self.assertIn('\u00e9 \ufffd\n', text)
+            self.assertIn('oops\n', text)
         run(body)
 
 
