@@ -75,6 +75,7 @@ typedef struct job {
     cJSON *params;
     int has_nul;           /* the message held a \u0000 escape */
     int cancelled;
+    int expired;           /* an answer said session_expired */
     struct job *next;
     /* progress */
     cJSON *token;
@@ -402,6 +403,8 @@ static char *call_tool(ci_session *s, job *j, const char *name, const cJSON *arg
         copy = strdup(answer);
         ci_free(answer);
     }
+    if (copy && says_expired(copy))
+        j->expired = 1;
     return copy;
 }
 
@@ -428,19 +431,14 @@ static int percent_decode(char *s)
 }
 
 /* One listFiles call through the library; its parsed answer or NULL. */
-static cJSON *list_dir(ci_session *s, const char *dir)
+static cJSON *list_dir(ci_session *s, job *j, const char *dir)
 {
-    cJSON *req = cJSON_CreateObject();
-    cJSON_AddStringToObject(req, "name", "listFiles");
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(req, "arguments"), "directoryPath", dir);
-    char *text = cJSON_PrintUnformatted(req);
-    cJSON_Delete(req);
-    char *answer = NULL;
-    cJSON *parsed = NULL;
-    if (text && ci_invoke_json(s, text, &answer) == 0)
-        parsed = cJSON_Parse(answer);
-    ci_free(answer);
-    cJSON_free(text);
+    cJSON *args = cJSON_CreateObject();
+    cJSON_AddStringToObject(args, "directoryPath", dir);
+    char *answer = call_tool(s, j, "listFiles", args);
+    cJSON_Delete(args);
+    cJSON *parsed = answer ? cJSON_Parse(answer) : NULL;
+    free(answer);
     return parsed;
 }
 
@@ -465,7 +463,7 @@ static void list_resources(ci_session *s, job *j)
         cJSON *d = cJSON_DetachItemFromArray(dirs, 0);
         const char *dir = cJSON_GetArrayItem(d, 0)->valuestring;
         int depth = cJSON_GetArrayItem(d, 1)->valueint;
-        cJSON *answer = list_dir(s, dir);
+        cJSON *answer = list_dir(s, j, dir);
         const cJSON *sc = cJSON_GetObjectItemCaseSensitive(answer, "structuredContent");
         const cJSON *files = cJSON_GetObjectItemCaseSensitive(sc, "files");
         const cJSON *links = cJSON_GetObjectItemCaseSensitive(answer, "content");
@@ -612,26 +610,26 @@ static void run_job(job *j)
         return;
     }
     free(why);
-    if (!is_call) {
-        if (strcmp(j->method, "resources/list") == 0)
-            list_resources(s, j);
-        else
-            read_resource(s, j);
-        return;
+    char *answer = NULL;
+    if (strcmp(j->method, "resources/list") == 0) {
+        list_resources(s, j);
+    } else if (!is_call) {
+        read_resource(s, j);
+    } else {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(j->params, "name");
+        const cJSON *args = cJSON_GetObjectItemCaseSensitive(j->params, "arguments");
+        answer = call_tool(s, j, name->valuestring, args);
     }
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(j->params, "name");
-    const cJSON *args = cJSON_GetObjectItemCaseSensitive(j->params, "arguments");
-    char *answer = call_tool(s, j, name->valuestring, args);
 
     pthread_mutex_lock(&srv.lock);
     int cancelled = j->cancelled;
-    if (answer && says_expired(answer)) {
-        /* the next call gets a new session */
+    if (j->expired) {
+        /* the session's idle lifetime ran out: the next call gets a new one */
         ci_session_destroy(srv.session);
         srv.session = NULL;
     }
     pthread_mutex_unlock(&srv.lock);
-    if (!cancelled) {
+    if (is_call && !cancelled) {
         if (answer)
             send_raw_result(j->id, answer);
         else

@@ -191,6 +191,18 @@ class Sdk(unittest.TestCase):
             r = await s.call_tool('executeCode', {'code': 'pass', 'bogus': 1})
             self.assertTrue(r.is_error)
             validators['executeCode'].validate(r.structured_content)
+            # every tool's refusals follow its outputSchema too
+            bad = [{}, {'code': 1, 'command': 1, 'taskId': 1, 'paths': 1, 'content': 1,
+                        'directoryPath': 1}, {'unknown': True}]
+            for name in TOOLS:
+                for args in bad:
+                    if name == 'listFiles' and args == {}:
+                        continue
+                    r = await s.call_tool(name, args)
+                    self.assertTrue(r.is_error, (name, args, r))
+                    if name in validators:
+                        validators[name].validate(r.structured_content)
+                        self.assertIn('name', r.structured_content['error'])
             with self.assertRaises(MCPError) as e:
                 await s.call_tool('noSuchTool', {})
             self.assertEqual(e.exception.code, -32602)
@@ -449,6 +461,13 @@ class Lifetime(RawBase):
         self.assertEqual(r['result']['structuredContent']['stdout'], '1\n', r)
         r = self.call(6, 'listFiles')
         self.assertEqual(r['result']['structuredContent']['files'], [])
+        # expiry seen by resources/list: an error, and the next one has a new session
+        time.sleep(1.5)
+        r = self.ask({'jsonrpc': '2.0', 'id': 'r1', 'method': 'resources/list'})
+        self.assertEqual(r['error']['code'], -32603, r)
+        self.assertIn('expired', r['error']['message'])
+        r = self.ask({'jsonrpc': '2.0', 'id': 'r2', 'method': 'resources/list'})
+        self.assertEqual(r['result'], {'resources': []}, r)
         # end of stdin: what was read is answered, then the process exits 0
         self.send({'jsonrpc': '2.0', 'id': 7, 'method': 'tools/call',
                    'params': {'name': 'executeCommand', 'arguments': {'command': 'sleep 0.5; echo late'}}})
