@@ -38,6 +38,7 @@ except ImportError:
     sys.exit(77)
 
 import base64
+import hashlib
 import json
 import select
 import shutil
@@ -220,6 +221,14 @@ class Auto(unittest.TestCase):
                 r = await client.call_tool('executeCode', {'code': '6 * 7'})
                 self.assertFalse(r.is_error, r)
                 self.assertEqual(r.structured_content['result'], '42')
+                # a large message (30 MiB as base64) is within the default bound
+                blob = os.urandom(30 << 20)
+                r = await client.call_tool('writeFiles', {'content': [
+                    {'path': 'big.bin', 'blob': base64.b64encode(blob).decode()}]})
+                self.assertFalse(r.is_error, r)
+                r = await client.call_tool('executeCommand', {'command': 'sha256sum big.bin'})
+                self.assertEqual(r.structured_content['stdout'].split()[0],
+                                 hashlib.sha256(blob).hexdigest())
         anyio.run(body)
 
 
