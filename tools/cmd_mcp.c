@@ -1053,6 +1053,7 @@ int cli_mcp(int argc, char **argv)
         {"cgroup", required_argument, NULL, CLI_OPT_CGROUP},
         {"memory", required_argument, NULL, CLI_OPT_MEMORY},
         {"workspace-size", required_argument, NULL, CLI_OPT_WORKSPACE_SIZE},
+        {"runtime-dir", required_argument, NULL, CLI_OPT_RUNTIME_DIR},
         {"max-message-mib", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -1073,6 +1074,7 @@ int cli_mcp(int argc, char **argv)
         case CLI_OPT_CGROUP:
         case CLI_OPT_MEMORY:
         case CLI_OPT_WORKSPACE_SIZE:
+        case CLI_OPT_RUNTIME_DIR:
             if (cli_parse_sandbox_option(opt, optarg, &flags) < 0)
                 return CLI_EXIT_USAGE;
             break;
