@@ -64,12 +64,10 @@ def server_params():
 
 
 async def with_session(body, read_timeout=None):
-    with open(os.devnull, 'w') as devnull:
-        async with stdio_client(server_params(), errlog=sys.stderr) as (r, w):
-            async with ClientSession(r, w, read_timeout_seconds=read_timeout) as s:
-                init = await s.initialize()
-                return await body(s, init)
-    del devnull
+    async with stdio_client(server_params(), errlog=sys.stderr) as (r, w):
+        async with ClientSession(r, w, read_timeout_seconds=read_timeout) as s:
+            init = await s.initialize()
+            return await body(s, init)
 
 
 def run(body, **kw):
