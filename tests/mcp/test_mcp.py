@@ -421,6 +421,16 @@ class Raw(RawBase):
                       'params': {'name': 'executeCode', 'arguments': {'code': '1'}}})
         self.assertEqual(r['id'], 23)
         self.assertFalse(r['result']['isError'])
+        # calls wait their turn in order; a waiting one cancelled is dropped
+        for rid, cmd in (('q1', 'sleep 0.5; echo 1'), ('q2', 'echo 2'), ('q3', 'echo 3')):
+            self.send({'jsonrpc': '2.0', 'id': rid, 'method': 'tools/call',
+                       'params': {'name': 'executeCommand', 'arguments': {'command': cmd}}})
+        self.send({'jsonrpc': '2.0', 'method': 'notifications/cancelled',
+                   'params': {'requestId': 'q2'}})
+        got = [self.receive() for _ in range(2)]
+        self.assertEqual([m['id'] for m in got], ['q1', 'q3'])
+        self.assertEqual(got[1]['result']['structuredContent']['stdout'], '3\n')
+        self.ping(24)
 
     def test_batches_of_2025_03_26(self):
         """2025-03-26 has JSON-RPC batches: answered with one array once every
