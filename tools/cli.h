@@ -87,3 +87,4 @@ int cli_exec(int argc, char **argv);
 int cli_invoke(int argc, char **argv);
 int cli_audit_verify(int argc, char **argv);
 int cli_serve(int argc, char **argv);
+int cli_mcp(int argc, char **argv);

@@ -17,6 +17,7 @@ void cli_usage(FILE *to)
           "  codeinterp invoke [--timeout SECONDS] [--idle-timeout SECONDS] [--network MODE]\n"
           "                    [--cgroup MODE] [--memory MIB] [--workspace-size MIB]\n"
           "                    [--runtime-dir DIR] [--audit-log FILE]\n"
+          "  codeinterp mcp [--max-message-mib MIB] [sandbox options of invoke]\n"
           "  codeinterp audit-verify FILE\n"
           "  codeinterp serve (--keys FILE | --insecure-no-auth) [--listen ADDRESS]\n"
           "                   [--port PORT] [--tls-cert FILE --tls-key FILE]\n"
@@ -50,6 +51,11 @@ void cli_usage(FILE *to)
           "         (KEYID SECRET [NAME] per line, mode 0600). SIGTERM or SIGINT:\n"
           "         stop accepting, cancel calls after the grace period, destroy\n"
           "         every session, exit 0; SIGHUP reloads the keys. See doc/serve.md.\n"
+          "mcp      an MCP server on stdin/stdout (JSON-RPC 2.0, one message per\n"
+          "         line) for MCP clients such as desktop agents and IDEs: the tools\n"
+          "         above with schemas, /workspace files as resources, cancellation\n"
+          "         and progress; one sandbox session per connection, destroyed at\n"
+          "         the end of stdin or on SIGINT, SIGTERM, SIGHUP. See doc/mcp.md.\n"
           "audit-verify  checks the hash chain of an audit trail file: prints\n"
           "         \"ok: N records\" and exits 0, or names the first line that does\n"
           "         not verify and exits 1.\n"
@@ -83,6 +89,9 @@ void cli_usage(FILE *to)
           "      --json               print the result as JSON (exec)\n"
           "      --audit-log FILE     append an audit record of every operation to\n"
           "                           FILE (hash-chained JSON lines, mode 0600)\n"
+          "\n"
+          "Options of mcp:\n"
+          "      --max-message-mib MIB  largest JSON-RPC message (default 150)\n"
           "\n"
           "Options of serve:\n"
           "      --keys FILE          access keys for SigV4 (refused unless 0600/0400)\n"
@@ -125,6 +134,7 @@ int main(int argc, char **argv)
      * getopt names argv[0] in its messages */
     static char exec_name[] = "codeinterp exec", invoke_name[] = "codeinterp invoke";
     static char audit_name[] = "codeinterp audit-verify", serve_name[] = "codeinterp serve";
+    static char mcp_name[] = "codeinterp mcp";
 
     if (strcmp(cmd, "exec") == 0) {
         argv[1] = exec_name;
@@ -141,6 +151,10 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "serve") == 0) {
         argv[1] = serve_name;
         return cli_serve(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "mcp") == 0) {
+        argv[1] = mcp_name;
+        return cli_mcp(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
         cli_usage(stdout);
