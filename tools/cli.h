@@ -41,6 +41,17 @@ enum {
     CLI_OPT_RUNTIME_DIR,
 };
 
+/* The getopt_long() entries of the sandbox options above that every
+ * subcommand running code takes; cli_parse_sandbox_option() reads them. */
+#define CLI_SANDBOX_LONGOPTS                                                   \
+    {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},                     \
+    {"network", required_argument, NULL, CLI_OPT_NETWORK},                     \
+    {"audit-log", required_argument, NULL, CLI_OPT_AUDIT_LOG},                 \
+    {"cgroup", required_argument, NULL, CLI_OPT_CGROUP},                       \
+    {"memory", required_argument, NULL, CLI_OPT_MEMORY},                       \
+    {"workspace-size", required_argument, NULL, CLI_OPT_WORKSPACE_SIZE},       \
+    {"runtime-dir", required_argument, NULL, CLI_OPT_RUNTIME_DIR}
+
 /* Parses the seconds (fractions allowed, 8 h at most) of the time limit
  * `option` into *ms, or --network into `flags`; prints why and returns -1
  * if the argument is invalid. */

@@ -290,14 +290,8 @@ static int exec_main(int argc, char **argv, exec_flags *ef)
 {
     static const struct option longopts[] = {
         {"language", required_argument, NULL, 'l'},
-        {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
-        {"network", required_argument, NULL, CLI_OPT_NETWORK},
+        CLI_SANDBOX_LONGOPTS,
         {"json", no_argument, NULL, CLI_OPT_JSON},
-        {"audit-log", required_argument, NULL, CLI_OPT_AUDIT_LOG},
-        {"cgroup", required_argument, NULL, CLI_OPT_CGROUP},
-        {"memory", required_argument, NULL, CLI_OPT_MEMORY},
-        {"workspace-size", required_argument, NULL, CLI_OPT_WORKSPACE_SIZE},
-        {"runtime-dir", required_argument, NULL, CLI_OPT_RUNTIME_DIR},
         {"env", required_argument, NULL, CLI_OPT_ENV},
         {"cwd", required_argument, NULL, CLI_OPT_CWD},
         {"kill-leftovers", no_argument, NULL, CLI_OPT_KILL_LEFTOVERS},
@@ -316,16 +310,6 @@ static int exec_main(int argc, char **argv, exec_flags *ef)
         case 'c':
             code_arg = optarg;
             break;
-        case CLI_OPT_TIMEOUT:
-        case CLI_OPT_NETWORK:
-        case CLI_OPT_AUDIT_LOG:
-        case CLI_OPT_CGROUP:
-        case CLI_OPT_MEMORY:
-        case CLI_OPT_WORKSPACE_SIZE:
-        case CLI_OPT_RUNTIME_DIR:
-            if (cli_parse_sandbox_option(opt, optarg, &flags) < 0)
-                return usage_error();
-            break;
         case CLI_OPT_ENV:
             ef->env[ef->env_count++] = optarg;
             break;
@@ -342,6 +326,8 @@ static int exec_main(int argc, char **argv, exec_flags *ef)
             cli_usage(stdout);
             return 0;
         default:
+            if (cli_parse_sandbox_option(opt, optarg, &flags) > 0)
+                break;
             return usage_error();
         }
     }

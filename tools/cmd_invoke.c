@@ -168,14 +168,8 @@ static int serve(invoke_state *st)
 int cli_invoke(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
+        CLI_SANDBOX_LONGOPTS,
         {"idle-timeout", required_argument, NULL, CLI_OPT_IDLE_TIMEOUT},
-        {"network", required_argument, NULL, CLI_OPT_NETWORK},
-        {"audit-log", required_argument, NULL, CLI_OPT_AUDIT_LOG},
-        {"cgroup", required_argument, NULL, CLI_OPT_CGROUP},
-        {"memory", required_argument, NULL, CLI_OPT_MEMORY},
-        {"workspace-size", required_argument, NULL, CLI_OPT_WORKSPACE_SIZE},
-        {"runtime-dir", required_argument, NULL, CLI_OPT_RUNTIME_DIR},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -188,22 +182,17 @@ int cli_invoke(int argc, char **argv)
             if (cli_parse_seconds("--idle-timeout", optarg, &flags.idle_timeout_ms) < 0)
                 return CLI_EXIT_USAGE;
             break;
-        case CLI_OPT_TIMEOUT:
-        case CLI_OPT_NETWORK:
-        case CLI_OPT_AUDIT_LOG:
-        case CLI_OPT_CGROUP:
-        case CLI_OPT_MEMORY:
-        case CLI_OPT_WORKSPACE_SIZE:
-        case CLI_OPT_RUNTIME_DIR:
-            if (cli_parse_sandbox_option(opt, optarg, &flags) < 0)
-                return CLI_EXIT_USAGE;
-            break;
         case 'h':
             cli_usage(stdout);
             return 0;
-        default:
-            fputs("Try 'codeinterp help' for more information.\n", stderr);
+        default: {
+            int r = cli_parse_sandbox_option(opt, optarg, &flags);
+            if (r > 0)
+                break;
+            if (r == 0)
+                fputs("Try 'codeinterp help' for more information.\n", stderr);
             return CLI_EXIT_USAGE;
+        }
         }
     }
     if (optind != argc) {
