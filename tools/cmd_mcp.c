@@ -30,22 +30,6 @@
 #include "cli.h"
 #include "mcp/mcp.h"
 
-/* JSON-RPC 2.0 and MCP error codes */
-#define RPC_PARSE_ERROR -32700
-#define RPC_INVALID_REQUEST -32600
-#define RPC_METHOD_NOT_FOUND -32601
-#define RPC_INVALID_PARAMS -32602
-#define RPC_INTERNAL_ERROR -32603
-#define MCP_RESOURCE_NOT_FOUND -32002
-
-/* The handshake revisions this server speaks, oldest first. JSON-RPC
- * batches are part of 2025-03-26 only: it added them, 2025-06-18 removed
- * them. */
-static const char *const protocol_versions[] = {"2024-11-05", "2025-03-26", "2025-06-18",
-                                                "2025-11-25"};
-#define LATEST_VERSION "2025-11-25"
-#define BATCH_VERSION "2025-03-26"
-
 /* Largest message: a 100 MiB upload as base64 with room for the JSON. */
 #define DEFAULT_MAX_MESSAGE (150u << 20)
 /* Jobs waiting for the worker past which requests are refused. */
@@ -259,21 +243,10 @@ static void send_raw_result(const cJSON *id, const char *result)
     cJSON_free(idtext);
 }
 
-/* A tool failure the library never saw, shaped as its answers are. */
+/* A tool failure the library never saw, as text. */
 static char *tool_problem(const char *name, const char *message)
 {
-    cJSON *r = cJSON_CreateObject();
-    cJSON *content = cJSON_AddArrayToObject(r, "content");
-    cJSON *block = cJSON_CreateObject();
-    cJSON_AddItemToArray(content, block);
-    cJSON_AddStringToObject(block, "type", "text");
-    cJSON_AddStringToObject(block, "text", message);
-    cJSON *sc = cJSON_AddObjectToObject(r, "structuredContent");
-    cJSON_AddStringToObject(sc, "status", "error");
-    cJSON *e = cJSON_AddObjectToObject(sc, "error");
-    cJSON_AddStringToObject(e, "name", name);
-    cJSON_AddStringToObject(e, "value", message);
-    cJSON_AddTrueToObject(r, "isError");
+    cJSON *r = mcp_tool_problem(name, message);
     char *text = cJSON_PrintUnformatted(r);
     cJSON_Delete(r);
     return text;
@@ -760,43 +733,11 @@ static void enqueue(const cJSON *id, const char *method, cJSON *params, int has_
     pthread_mutex_unlock(&srv.lock);
 }
 
-/* The length of at most `max` bytes of s that does not end inside a UTF-8
- * sequence, for quoting a name back. */
-static int utf8_prefix(const char *s, size_t max)
-{
-    size_t n = strnlen(s, max + 1);
-    if (n <= max)
-        return (int)n;
-    n = max;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    return (int)n;
-}
-
 static cJSON *initialize_result(const char *requested)
 {
-    const char *version = LATEST_VERSION;
-    for (size_t i = 0; requested && i < sizeof protocol_versions / sizeof *protocol_versions; i++)
-        if (strcmp(requested, protocol_versions[i]) == 0)
-            version = protocol_versions[i];
-    srv.batches = strcmp(version, BATCH_VERSION) == 0;
-    cJSON *r = cJSON_CreateObject();
-    cJSON_AddStringToObject(r, "protocolVersion", version);
-    cJSON *caps = cJSON_AddObjectToObject(r, "capabilities");
-    cJSON_AddFalseToObject(cJSON_AddObjectToObject(caps, "tools"), "listChanged");
-    cJSON *res = cJSON_AddObjectToObject(caps, "resources");
-    cJSON_AddFalseToObject(res, "subscribe");
-    cJSON_AddFalseToObject(res, "listChanged");
-    cJSON *info = cJSON_AddObjectToObject(r, "serverInfo");
-    cJSON_AddStringToObject(info, "name", "codeinterp");
-    cJSON_AddStringToObject(info, "title", "libcodeinterp sandbox");
-    cJSON_AddStringToObject(info, "version", ci_version());
-    cJSON_AddStringToObject(r, "instructions",
-        "Runs Python, JavaScript, TypeScript and shell commands in a sandbox on this host. "
-        "One sandbox per connection: files in /workspace and each language's variables "
-        "persist between calls until the client disconnects. Paths of the file tools are "
-        "relative to /workspace; files are also listed as file:///workspace/ resources.");
-    return r;
+    const char *version = mcp_protocol_version(requested);
+    srv.batches = version && strcmp(version, MCP_BATCH_VERSION) == 0;
+    return mcp_initialize_result(requested, NULL);
 }
 
 static void handle(cJSON *msg, int has_nul);
@@ -915,7 +856,7 @@ static void handle(cJSON *msg, int has_nul)
             send_error(id, RPC_INVALID_PARAMS, "tools/call needs params.name, a string", NULL);
         } else if (!mcp_tool_known(name->valuestring)) {
             char text[160];
-            snprintf(text, sizeof text, "Unknown tool: %.*s", utf8_prefix(name->valuestring, 64),
+            snprintf(text, sizeof text, "Unknown tool: %.*s", mcp_utf8_prefix(name->valuestring, 64),
                      name->valuestring);
             send_error(id, RPC_INVALID_PARAMS, text, NULL);
         } else if (args && !cJSON_IsObject(args) && !cJSON_IsNull(args)) {
@@ -933,7 +874,7 @@ static void handle(cJSON *msg, int has_nul)
         send_result(id, r);
     } else {
         char text[160];
-        snprintf(text, sizeof text, "Method not found: %.*s", utf8_prefix(m, 64), m);
+        snprintf(text, sizeof text, "Method not found: %.*s", mcp_utf8_prefix(m, 64), m);
         send_error(id, RPC_METHOD_NOT_FOUND, text, NULL);
     }
 }

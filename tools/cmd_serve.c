@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mcp/mcp.h"
 #include "serve/serve.h"
 
 enum {
@@ -474,6 +475,13 @@ int cli_serve(int argc, char **argv)
     char err[512];
     srv.opt = &o;
     srv.make_config = make_config;
+    /* the tool catalog of /mcp names the execution time limit: parsed once,
+     * here */
+    if (!mcp_tool_catalog((unsigned)((sandbox_flags.timeout_ms ? sandbox_flags.timeout_ms
+                                                               : 900000) + 999) / 1000)) {
+        fputs("codeinterp serve: out of memory\n", stderr);
+        return CLI_EXIT_LIBRARY;
+    }
     if (o.keys_path) {
         srv.keys = keyfile_load(o.keys_path, err, sizeof err);
         if (!srv.keys) {

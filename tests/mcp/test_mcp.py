@@ -40,6 +40,7 @@ except ImportError:
 import base64
 import hashlib
 import json
+import re
 import select
 import shutil
 import signal
@@ -507,11 +508,189 @@ class Lifetime(RawBase):
         left = os.listdir(sessions) if os.path.isdir(sessions) else []
         self.assertEqual(left, [])
 
+
+class Http(unittest.TestCase):
+    """`codeinterp serve` with /mcp: the SDK's streamable_http_client."""
+    KEY, SECRET = 'MCPHTTPKEY1', 'mcp-http-secret/1'
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory(prefix='mcp-http-')
+        keys = os.path.join(self.dir.name, 'keys')
+        with open(keys, 'w') as f:
+            f.write(f'{self.KEY} {self.SECRET}\n')
+        os.chmod(keys, 0o600)
+        self.log = open(os.path.join(self.dir.name, 'stderr'), 'w+b')
+        self.proc = subprocess.Popen([CLI, 'serve', '--port', '0', '--keys', keys],
+                                     stdout=subprocess.DEVNULL, stderr=self.log)
+        deadline = time.time() + 20
+        self.url = None
+        while time.time() < deadline and not self.url:
+            m = re.search(rb'listening on (http://127\.0\.0\.1:\d+)', self.stderr())
+            if m:
+                self.url = m.group(1).decode() + '/mcp'
+            elif self.proc.poll() is not None:
+                raise AssertionError('server exited: ' + self.stderr().decode(errors='replace'))
+            else:
+                time.sleep(0.05)
+        assert self.url, 'server did not say where it listens'
+
+    def stderr(self):
+        self.log.flush()
+        with open(self.log.name, 'rb') as f:
+            return f.read()
+
+    def tearDown(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        self.dir.cleanup()
+
+    def client(self, token=None):
+        from mcp.shared._httpx_utils import create_mcp_http_client
+        token = token or f'{self.KEY}:{self.SECRET}'
+        return create_mcp_http_client(headers={'Authorization': f'Bearer {token}'})
+
+    async def session(self, body, token=None, read_timeout=None):
+        from mcp.client.streamable_http import streamable_http_client
+        async with self.client(token) as http:
+            async with streamable_http_client(self.url, http_client=http) as (r, w):
+                async with ClientSession(r, w, read_timeout_seconds=read_timeout) as s:
+                    init = await s.initialize()
+                    return await body(s, init)
+
+    def raw(self, method, body=None, headers=None):
+        import urllib.request
+        import urllib.error
+        data = json.dumps(body).encode() if body is not None else None
+        h = {'Content-Type': 'application/json',
+             'Accept': 'application/json, text/event-stream'}
+        h.update(headers or {})
+        req = urllib.request.Request(self.url, data=data, method=method, headers=h)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, dict(resp.headers), resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+    def test_sdk_calls_progress_cancel(self):
+        async def body(s, init):
+            self.assertEqual(init.server_info.name, 'codeinterp')
+            tools = await s.list_tools()
+            self.assertEqual(sorted(t.name for t in tools.tools), sorted(TOOLS))
+            r = await s.call_tool('executeCode', {'code': 'x = 6 * 7\nprint(x)'})
+            self.assertFalse(r.is_error, r)
+            self.assertEqual(r.structured_content['stdout'], '42\n')
+            # the session keeps its state between calls
+            r = await s.call_tool('executeCode', {'code': 'print(x + 1)'})
+            self.assertEqual(r.structured_content['stdout'], '43\n')
+            r = await s.call_tool('executeCommand', {'command': 'echo hi; pwd'})
+            self.assertFalse(r.is_error, r)
+            self.assertEqual(r.structured_content['stdout'], 'hi\n/workspace\n')
+            # progress: an SSE response carries notifications/progress as it runs
+            seen = []
+
+            async def on_progress(progress, total, message):
+                seen.append((time.monotonic(), progress, message))
+            start = time.monotonic()
+            r = await s.call_tool('executeCode', {
+                'code': 'import time\nfor i in range(6):\n    print("tick", i, flush=True)\n'
+                        '    time.sleep(0.5)'}, progress_callback=on_progress)
+            end = time.monotonic()
+            self.assertFalse(r.is_error, r)
+            self.assertGreaterEqual(len(seen), 3, seen)
+            self.assertLess(seen[0][0], end - 1.5, 'the first progress came at the end')
+            self.assertIn('tick 0', ''.join(m or '' for _, _, m in seen))
+            progress = [p for _, p, _ in seen]
+            self.assertEqual(progress, sorted(set(progress)))
+            del start
+            # cancel: the SDK's request timeout sends notifications/cancelled
+            t0 = time.monotonic()
+            with self.assertRaises(MCPError):
+                await s.call_tool('executeCode', {'code': 'while True:\n    pass'},
+                                  read_timeout_seconds=1.5)
+            r = await s.call_tool('executeCode', {'code': 'print("after")'})
+            self.assertEqual(r.structured_content['stdout'], 'after\n')
+            self.assertLess(time.monotonic() - t0, 15)
+            await s.send_ping()
+        anyio.run(lambda: self.session(body))
+        # the client's DELETE ended the session: the server has none left
+        self.assertIn(b'"DELETE /mcp" 200', self.stderr())
+
+    def test_http_rules(self):
+        init = {'jsonrpc': '2.0', 'id': 1, 'method': 'initialize',
+                'params': {'protocolVersion': '2025-06-18', 'capabilities': {},
+                           'clientInfo': {'name': 't', 'version': '1'}}}
+        auth = {'Authorization': f'Bearer {self.KEY}:{self.SECRET}'}
+        # a wrong or missing token: 401, and the SDK fails at initialize
+        for h in [{}, {'Authorization': f'Bearer {self.KEY}:wrong'},
+                  {'Authorization': f'Bearer NOSUCHKEY:{self.SECRET}'},
+                  {'Authorization': f'Basic {self.KEY}:{self.SECRET}'}]:
+            status, headers, _ = self.raw('POST', init, h)
+            self.assertEqual(status, 401, h)
+            self.assertIn('Bearer', headers.get('WWW-Authenticate', ''))
+
+        async def nothing(s, init):
+            return init
+        with self.assertRaises(BaseException):
+            anyio.run(lambda: self.session(nothing, token=f'{self.KEY}:nope'))
+        # GET: no server-initiated stream
+        status, _, _ = self.raw('GET', None, auth)
+        self.assertEqual(status, 405)
+        # initialize issues Mcp-Session-Id
+        status, headers, data = self.raw('POST', init, auth)
+        self.assertEqual(status, 200, data)
+        sid = {k.lower(): v for k, v in headers.items()}['mcp-session-id']
+        self.assertEqual(json.loads(data)['result']['protocolVersion'], '2025-06-18')
+        h = dict(auth, **{'Mcp-Session-Id': sid, 'MCP-Protocol-Version': '2025-06-18'})
+        status, _, _ = self.raw('POST', {'jsonrpc': '2.0', 'method': 'notifications/initialized'},
+                                h)
+        self.assertEqual(status, 202)
+        status, _, data = self.raw('POST', {'jsonrpc': '2.0', 'id': 2, 'method': 'ping'}, h)
+        self.assertEqual((status, json.loads(data)['result']), (200, {}))
+        # no session header: 400; unknown session: 404; bad version header: 400
+        status, _, _ = self.raw('POST', {'jsonrpc': '2.0', 'id': 3, 'method': 'ping'}, auth)
+        self.assertEqual(status, 400)
+        status, _, _ = self.raw('POST', {'jsonrpc': '2.0', 'id': 3, 'method': 'ping'},
+                                dict(auth, **{'Mcp-Session-Id': 'nosuchsession'}))
+        self.assertEqual(status, 404)
+        status, _, _ = self.raw('POST', {'jsonrpc': '2.0', 'id': 3, 'method': 'ping'},
+                                dict(h, **{'MCP-Protocol-Version': '1999-01-01'}))
+        self.assertEqual(status, 400)
+        # parse error, batch
+        status, _, data = self.raw('POST', None, h)
+        self.assertEqual(status, 400)
+        status, _, data = self.raw('POST', [{'jsonrpc': '2.0', 'id': 4, 'method': 'ping'}], h)
+        self.assertEqual((status, json.loads(data)['error']['code']), (400, -32600))
+        # another key's token cannot use the session: the same 401 first
+        # a call without progress: application/json
+        status, headers, data = self.raw('POST', {
+            'jsonrpc': '2.0', 'id': 5, 'method': 'tools/call',
+            'params': {'name': 'executeCommand', 'arguments': {'command': 'echo raw'}}}, h)
+        self.assertEqual(status, 200)
+        self.assertTrue(headers['Content-Type'].startswith('application/json'))
+        self.assertEqual(json.loads(data)['result']['structuredContent']['stdout'], 'raw\n')
+        # DELETE ends it: the id is unknown afterwards
+        status, _, _ = self.raw('DELETE', None, h)
+        self.assertEqual(status, 200)
+        status, _, _ = self.raw('POST', {'jsonrpc': '2.0', 'id': 6, 'method': 'ping'}, h)
+        self.assertEqual(status, 404)
+        status, _, _ = self.raw('DELETE', None, h)
+        self.assertEqual(status, 404)
+        # the server stops cleanly
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.proc.wait(30), 0, self.stderr().decode(errors='replace')[-2000:])
+
+
 if __name__ == '__main__':
     CLI = os.path.abspath(sys.argv[1])
     case = sys.argv[2]
     cls = {'sdk': [Sdk, Auto], 'cancel': [Cancel], 'progress': [Progress],
-           'raw': [Raw, Lifetime]}[case]
+           'raw': [Raw, Lifetime], 'http': [Http]}[case]
     suite = unittest.TestSuite()
     for c in cls:
         suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(c))

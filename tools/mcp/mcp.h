@@ -31,3 +31,35 @@ int mcp_json_escape(char **out, size_t *out_len, size_t *out_cap, const char *da
 /* Non-zero if the JSON text holds a \u0000 escape inside a string (which
  * cJSON would cut the string at). */
 int mcp_has_nul_escape(const char *json, size_t len);
+
+/* ---- core.c: shared by the stdio and Streamable HTTP transports */
+
+/* JSON-RPC 2.0 and MCP error codes */
+#define RPC_PARSE_ERROR -32700
+#define RPC_INVALID_REQUEST -32600
+#define RPC_METHOD_NOT_FOUND -32601
+#define RPC_INVALID_PARAMS -32602
+#define RPC_INTERNAL_ERROR -32603
+#define MCP_RESOURCE_NOT_FOUND -32002
+
+#define MCP_LATEST_VERSION "2025-11-25"
+/* JSON-RPC batches are part of 2025-03-26 only: it added them, 2025-06-18
+ * removed them. */
+#define MCP_BATCH_VERSION "2025-03-26"
+
+/* The revision of the handshake this server speaks that equals
+ * `requested` (static), or NULL when it speaks no such revision. */
+const char *mcp_protocol_version(const char *requested);
+
+/* The result of initialize: the requested revision if spoken, else the
+ * latest; capabilities, serverInfo, instructions. `lifetime` says until
+ * when the sandbox lasts (NULL: "the client disconnects", per connection). */
+cJSON *mcp_initialize_result(const char *requested, const char *lifetime);
+
+/* The length of at most `max` bytes of s that does not end inside a UTF-8
+ * sequence, for quoting a name back. */
+int mcp_utf8_prefix(const char *s, size_t max);
+
+/* A CallToolResult for a tool failure the library never saw, shaped as its
+ * answers are (isError, structuredContent.error {name, value}). */
+cJSON *mcp_tool_problem(const char *name, const char *message);

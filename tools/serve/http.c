@@ -304,7 +304,12 @@ static enum MHD_Result first_call(serve_request *req)
                                (unsigned long long)req->body_limit);
         }
     }
-    if (!srv->opt->insecure_no_auth) {
+    int mcp = strcmp(req->raw_path, "/mcp") == 0;
+    if (mcp && !srv->opt->insecure_no_auth) {
+        enum MHD_Result reply;
+        if (serve_mcp_authenticate(req, &reply) < 0)
+            return reply;
+    } else if (!srv->opt->insecure_no_auth) {
         sigv4_config cfg;
         sigv4_request sr;
         sigv4_info info;
@@ -328,6 +333,8 @@ static enum MHD_Result first_call(serve_request *req)
         return serve_error(req, "InternalServerException", NULL, "out of memory");
     if (srv->throttle)
         snprintf(req->slot_key, sizeof req->slot_key, "%s", req->caller);
+    if (mcp)
+        return MHD_YES; /* no signature: the bearer token was the proof */
     req->sha = EVP_MD_CTX_new();
     if (!req->sha || !EVP_DigestInit_ex(req->sha, EVP_sha256(), NULL))
         return serve_error(req, "InternalServerException", NULL, "out of memory");

@@ -29,13 +29,9 @@ enum MHD_Result serve_reply_owned(serve_request *req, unsigned status, const cha
 
 /* ------------------------------------------------------------- registry */
 
-typedef struct call {
-    int fd;
-    ci_session *session;
-    int client_gone;              /* its client hung up */
-    int cancel;                   /* cancel it (again every round) */
-    struct call *next;
-} call;
+typedef serve_call call;
+
+static void worker_done(serve_inflight *f);
 
 struct serve_inflight {
     pthread_mutex_t lock;
@@ -141,6 +137,39 @@ static void remove_call(serve_inflight *f, call *c)
             break;
         }
     pthread_cond_broadcast(&f->changed);
+    pthread_mutex_unlock(&f->lock);
+}
+
+void serve_inflight_add(serve_inflight *f, serve_call *c)
+{
+    add_call(f, c);
+}
+
+void serve_inflight_remove(serve_inflight *f, serve_call *c)
+{
+    remove_call(f, c);
+}
+
+void serve_inflight_worker_begin(serve_inflight *f)
+{
+    pthread_mutex_lock(&f->lock);
+    f->workers++;
+    pthread_mutex_unlock(&f->lock);
+}
+
+void serve_inflight_worker_end(serve_inflight *f)
+{
+    worker_done(f);
+}
+
+void serve_inflight_cancel_call(serve_inflight *f, serve_call *c)
+{
+    pthread_mutex_lock(&f->lock);
+    for (call *p = f->head; p; p = p->next)
+        if (p == c) {
+            c->cancel = 1;
+            ci_session_cancel(c->session);
+        }
     pthread_mutex_unlock(&f->lock);
 }
 

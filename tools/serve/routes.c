@@ -110,6 +110,8 @@ uint64_t serve_route_body_limit(serve_request *req)
 {
     size_t len = strlen(req->raw_path);
     static const char invoke[] = "/tools/invoke";
+    if (strcmp(req->raw_path, "/mcp") == 0)
+        return req->srv->opt->max_body_bytes;
     if (len >= sizeof invoke - 1 && strcmp(req->raw_path + len - (sizeof invoke - 1), invoke) == 0)
         return req->srv->opt->max_body_bytes;
     return SMALL_BODY_LIMIT;
@@ -404,6 +406,9 @@ enum MHD_Result serve_route(serve_request *req)
         free(text);
         return r;
     }
+
+    if (strcmp(req->raw_path, "/mcp") == 0)
+        return serve_mcp(req);
 
     char identifier[256];
     int wrong_method;

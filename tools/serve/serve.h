@@ -201,6 +201,24 @@ void serve_sessions_reap(serve_sessions *t);
 void serve_sessions_destroy_all(serve_sessions *t);
 
 /* ---- invoke.c */
+/* A call in progress: cancelled at shutdown, when asked, or when the
+ * client behind fd (-1: none watched) hangs up. */
+typedef struct serve_call {
+    int fd;
+    ci_session *session;
+    int client_gone;              /* its client hung up */
+    int cancel;                   /* cancel it (again every round) */
+    struct serve_call *next;
+} serve_call;
+void serve_inflight_add(serve_inflight *f, serve_call *c);
+void serve_inflight_remove(serve_inflight *f, serve_call *c);
+/* Cancels that call (again every 100 ms while it runs) if it is still
+ * registered. */
+void serve_inflight_cancel_call(serve_inflight *f, serve_call *c);
+/* A thread that runs a call and answers through a response callback
+ * starts and ends: serve_inflight_wait_workers() waits for it. */
+void serve_inflight_worker_begin(serve_inflight *f);
+void serve_inflight_worker_end(serve_inflight *f);
 enum MHD_Result serve_invoke(serve_request *req, const char *identifier);
 serve_inflight *serve_inflight_new(void);
 void serve_inflight_free(serve_inflight *f);
@@ -212,6 +230,13 @@ size_t serve_inflight_count(serve_inflight *f);
 void serve_inflight_wait_workers(serve_inflight *f);
 /* Blocks until no call runs or timeout_ms passed; 0 if none runs. */
 int serve_inflight_wait(serve_inflight *f, unsigned timeout_ms);
+
+/* ---- tools/mcp/http.c (linked into the codeinterp binary) */
+/* POST/GET/DELETE /mcp: MCP's Streamable HTTP transport (doc/mcp.md). */
+enum MHD_Result serve_mcp(serve_request *req);
+/* Bearer authentication of /mcp at the first call: 0 with req->caller
+ * set, or -1 after queueing the 401 reply. */
+int serve_mcp_authenticate(serve_request *req, enum MHD_Result *reply);
 
 /* ---- throttle.c */
 serve_throttle *serve_throttle_new(unsigned max_per_key);
