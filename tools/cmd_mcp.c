@@ -35,10 +35,6 @@
 /* Jobs waiting for the worker past which requests are refused. */
 #define MAX_QUEUED 64
 #define CANCEL_RETRY_MS 50
-/* resources/list walks /workspace up to this many files and levels. */
-#define MAX_RESOURCES 1000
-#define MAX_DEPTH 32
-#define MAX_FOLDERS 1000
 
 /*
  * The responses of one batch, sent as one array once every request of it
@@ -381,179 +377,27 @@ static char *call_tool(ci_session *s, job *j, const char *name, const cJSON *arg
     return copy;
 }
 
-/* Percent-decodes a URI path in place; -1 for a bad escape or a NUL. */
-static int percent_decode(char *s)
+/* The tool calls of resources/list and resources/read (core.c). */
+typedef struct resource_ctx {
+    ci_session *s;
+    job *j;
+} resource_ctx;
+
+static char *resource_call(const char *name, const cJSON *arguments, void *cls)
 {
-    char *o = s;
-    for (const char *p = s; *p; p++) {
-        if (*p != '%') {
-            *o++ = *p;
-            continue;
-        }
-        if (!isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2]))
-            return -1;
-        char hex[3] = {p[1], p[2], '\0'};
-        long v = strtol(hex, NULL, 16);
-        if (v == 0)
-            return -1;
-        *o++ = (char)v;
-        p += 2;
-    }
-    *o = '\0';
-    return 0;
+    resource_ctx *c = cls;
+    return call_tool(c->s, c->j, name, arguments);
 }
 
-/* One listFiles call through the library; its parsed answer or NULL. */
-static cJSON *list_dir(ci_session *s, job *j, const char *dir)
+static void answer_resources(ci_session *s, job *j)
 {
-    cJSON *args = cJSON_CreateObject();
-    cJSON_AddStringToObject(args, "directoryPath", dir);
-    char *answer = call_tool(s, j, "listFiles", args);
-    cJSON_Delete(args);
-    cJSON *parsed = answer ? cJSON_Parse(answer) : NULL;
-    free(answer);
-    return parsed;
-}
-
-/*
- * resources/list: the regular files of /workspace, breadth first, at most
- * MAX_RESOURCES of them, in MAX_FOLDERS folders of at most MAX_DEPTH
- * levels (so that a sandbox full of empty folders costs a bounded number
- * of listFiles calls); symbolic links are listed by
- * the library but never followed, and left out here.
- */
-static void list_resources(ci_session *s, job *j)
-{
-    cJSON *resources = cJSON_CreateArray();
-    cJSON *dirs = cJSON_CreateArray();   /* queue of [path, depth] */
-    cJSON *first = cJSON_CreateArray();
-    cJSON_AddItemToArray(first, cJSON_CreateString(""));
-    cJSON_AddItemToArray(first, cJSON_CreateNumber(0));
-    cJSON_AddItemToArray(dirs, first);
-    int count = 0, truncated = 0, folders = 1;
-
-    while (cJSON_GetArraySize(dirs) > 0 && !truncated) {
-        cJSON *d = cJSON_DetachItemFromArray(dirs, 0);
-        const char *dir = cJSON_GetArrayItem(d, 0)->valuestring;
-        int depth = cJSON_GetArrayItem(d, 1)->valueint;
-        cJSON *answer = list_dir(s, j, dir);
-        const cJSON *sc = cJSON_GetObjectItemCaseSensitive(answer, "structuredContent");
-        const cJSON *files = cJSON_GetObjectItemCaseSensitive(sc, "files");
-        const cJSON *links = cJSON_GetObjectItemCaseSensitive(answer, "content");
-        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "isError")) && !*dir) {
-            const cJSON *block = cJSON_GetArrayItem(links, 0);
-            const cJSON *t = cJSON_GetObjectItemCaseSensitive(block, "text");
-            send_error(j->id, RPC_INTERNAL_ERROR,
-                       cJSON_IsString(t) ? t->valuestring : "cannot list /workspace", NULL);
-            cJSON_Delete(answer);
-            cJSON_Delete(d);
-            cJSON_Delete(dirs);
-            cJSON_Delete(resources);
-            return;
-        }
-        for (int i = 0; i < cJSON_GetArraySize(files); i++) {
-            const cJSON *f = cJSON_GetArrayItem(files, i);
-            const cJSON *link = cJSON_GetArrayItem(links, i);
-            const cJSON *t = cJSON_GetObjectItemCaseSensitive(f, "type");
-            const cJSON *nm = cJSON_GetObjectItemCaseSensitive(f, "name");
-            char *path = NULL;
-            if (!cJSON_IsString(t) || !cJSON_IsString(nm) ||
-                asprintf(&path, "%s%s%s", dir, *dir ? "/" : "", nm->valuestring) < 0)
-                continue;
-            const char *type = t->valuestring;
-            if (strcmp(type, "directory") == 0 && depth + 1 < MAX_DEPTH &&
-                folders < MAX_FOLDERS) {
-                folders++;
-                cJSON *sub = cJSON_CreateArray();
-                cJSON_AddItemToArray(sub, cJSON_CreateString(path));
-                cJSON_AddItemToArray(sub, cJSON_CreateNumber(depth + 1));
-                cJSON_AddItemToArray(dirs, sub);
-            } else if (strcmp(type, "file") == 0) {
-                if (count == MAX_RESOURCES) {
-                    truncated = 1;
-                    free(path);
-                    break;
-                }
-                cJSON *r = cJSON_CreateObject();
-                cJSON_AddItemToObject(r, "uri", cJSON_Duplicate(
-                    cJSON_GetObjectItemCaseSensitive(link, "uri"), 1));
-                cJSON_AddStringToObject(r, "name", path);
-                cJSON_AddItemToObject(r, "mimeType", cJSON_Duplicate(
-                    cJSON_GetObjectItemCaseSensitive(link, "mimeType"), 1));
-                cJSON_AddItemToObject(r, "size", cJSON_Duplicate(
-                    cJSON_GetObjectItemCaseSensitive(f, "size"), 1));
-                cJSON_AddItemToArray(resources, r);
-                count++;
-            }
-            free(path);
-        }
-        cJSON_Delete(answer);
-        cJSON_Delete(d);
-    }
-    cJSON_Delete(dirs);
-    if (truncated)
-        fprintf(stderr, "codeinterp mcp: resources/list: more than %d files in /workspace; "
-                "the first %d are listed\n", MAX_RESOURCES, MAX_RESOURCES);
-    cJSON *result = cJSON_CreateObject();
-    cJSON_AddItemToObject(result, "resources", resources);
-    send_result(j->id, result);
-}
-
-/* resources/read of file:///workspace/PATH through readFiles: the same
- * safe paths and caps as the tool. */
-static void read_resource(ci_session *s, job *j)
-{
-    static const char prefix[] = "file:///workspace/";
-    const cJSON *uri = cJSON_GetObjectItemCaseSensitive(j->params, "uri");
-    if (!cJSON_IsString(uri)) {
-        send_error(j->id, RPC_INVALID_PARAMS, "resources/read needs params.uri, a string", NULL);
-        return;
-    }
-    cJSON *data = cJSON_CreateObject();
-    cJSON_AddStringToObject(data, "uri", uri->valuestring);
-    if (strncmp(uri->valuestring, prefix, sizeof prefix - 1) != 0 || j->has_nul) {
-        send_error(j->id, MCP_RESOURCE_NOT_FOUND, "Resource not found: only file:///workspace/... "
-                   "URIs are served", data);
-        return;
-    }
-    char *path = strdup(uri->valuestring + sizeof prefix - 1);
-    if (!path || percent_decode(path) < 0) {
-        free(path);
-        send_error(j->id, RPC_INVALID_PARAMS, "invalid percent-encoding in the URI", data);
-        return;
-    }
-    cJSON *args = cJSON_CreateObject();
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(args, "paths"), cJSON_CreateString(path));
-    free(path);
-    char *answer = call_tool(s, j, "readFiles", args);
-    cJSON_Delete(args);
-    cJSON *parsed = answer ? cJSON_Parse(answer) : NULL;
-    free(answer);
-    const cJSON *content = cJSON_GetObjectItemCaseSensitive(parsed, "content");
-    const cJSON *block = cJSON_GetArrayItem(content, 0);
-    if (!parsed) {
-        send_error(j->id, RPC_INTERNAL_ERROR, "out of memory", data);
-    } else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(parsed, "isError"))) {
-        const cJSON *sc = cJSON_GetObjectItemCaseSensitive(parsed, "structuredContent");
-        const cJSON *e = cJSON_GetObjectItemCaseSensitive(sc, "error");
-        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(e, "name");
-        const cJSON *text = cJSON_GetObjectItemCaseSensitive(block, "text");
-        const char *k = cJSON_IsString(kind) ? kind->valuestring : "";
-        int code = strcmp(k, "FileNotFound") == 0 ? MCP_RESOURCE_NOT_FOUND
-                   : strcmp(k, "InvalidPath") == 0 || strcmp(k, "NotRegularFile") == 0
-                       ? RPC_INVALID_PARAMS : RPC_INTERNAL_ERROR;
-        cJSON_AddItemToObject(data, "error", cJSON_Duplicate(e, 1));
-        send_error(j->id, code, cJSON_IsString(text) ? text->valuestring : "read failed", data);
-    } else {
-        cJSON *contents = cJSON_CreateArray();
-        cJSON_AddItemToArray(contents, cJSON_DetachItemFromObject(
-            (cJSON *)block, "resource"));
-        cJSON *result = cJSON_CreateObject();
-        cJSON_AddItemToObject(result, "contents", contents);
-        send_result(j->id, result);
-        cJSON_Delete(data);
-    }
-    cJSON_Delete(parsed);
+    resource_ctx c = {s, j};
+    char *text = mcp_resources_answer(j->method, j->id, j->params, j->has_nul, resource_call, &c);
+    if (text)
+        send_text(text, strlen(text));
+    else
+        fputs("codeinterp mcp: out of memory\n", stderr);
+    free(text);
 }
 
 /* Runs one job with the session; the answer is not sent if the job was
@@ -584,10 +428,8 @@ static void run_job(job *j)
     }
     free(why);
     char *answer = NULL;
-    if (strcmp(j->method, "resources/list") == 0) {
-        list_resources(s, j);
-    } else if (!is_call) {
-        read_resource(s, j);
+    if (!is_call) {
+        answer_resources(s, j);
     } else {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(j->params, "name");
         const cJSON *args = cJSON_GetObjectItemCaseSensitive(j->params, "arguments");

@@ -591,6 +591,16 @@ class Http(unittest.TestCase):
             r = await s.call_tool('executeCommand', {'command': 'echo hi; pwd'})
             self.assertFalse(r.is_error, r)
             self.assertEqual(r.structured_content['stdout'], 'hi\n/workspace\n')
+            # resources, as over stdio
+            r = await s.call_tool('executeCommand', {'command': 'mkdir -p d && echo -n hello > d/a.txt'})
+            self.assertFalse(r.is_error, r)
+            res = await s.list_resources()
+            self.assertEqual([str(x.uri) for x in res.resources], ['file:///workspace/d/a.txt'])
+            got = await s.read_resource('file:///workspace/d/a.txt')
+            self.assertEqual(got.contents[0].text, 'hello')
+            with self.assertRaises(MCPError) as e:
+                await s.read_resource('file:///workspace/nope.txt')
+            self.assertEqual(e.exception.code, -32002)
             # progress: an SSE response carries notifications/progress as it runs
             seen = []
 

@@ -4,7 +4,9 @@
  * tools/mcp/http.c) answer alike: the handshake revisions, the initialize
  * result, the answers that need no sandbox.
  */
+#include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <codeinterp/codeinterp.h>
@@ -74,4 +76,230 @@ cJSON *mcp_tool_problem(const char *name, const char *message)
     cJSON_AddStringToObject(e, "value", message);
     cJSON_AddTrueToObject(r, "isError");
     return r;
+}
+
+/* ------------------------------------------------------------ messages */
+
+char *mcp_error_text(const cJSON *id, int code, const char *message, cJSON *data)
+{
+    cJSON *msg = cJSON_CreateObject();
+    cJSON_AddStringToObject(msg, "jsonrpc", "2.0");
+    cJSON_AddItemToObject(msg, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
+    cJSON *err = cJSON_AddObjectToObject(msg, "error");
+    cJSON_AddNumberToObject(err, "code", code);
+    cJSON_AddStringToObject(err, "message", message);
+    if (data)
+        cJSON_AddItemToObject(err, "data", data);
+    char *text = cJSON_PrintUnformatted(msg);
+    cJSON_Delete(msg);
+    return text;
+}
+
+char *mcp_result_text(const cJSON *id, cJSON *result)
+{
+    cJSON *msg = cJSON_CreateObject();
+    cJSON_AddStringToObject(msg, "jsonrpc", "2.0");
+    cJSON_AddItemToObject(msg, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
+    cJSON_AddItemToObject(msg, "result", result ? result : cJSON_CreateObject());
+    char *text = cJSON_PrintUnformatted(msg);
+    cJSON_Delete(msg);
+    return text;
+}
+
+#define error_text mcp_error_text
+#define result_text mcp_result_text
+
+/* ------------------------------------------------------------ resources */
+
+/* resources/list walks /workspace up to this many files and levels. */
+#define MAX_RESOURCES 1000
+#define MAX_DEPTH 32
+#define MAX_FOLDERS 1000
+
+/* Percent-decodes a URI path in place; -1 for a bad escape or a NUL. */
+static int percent_decode(char *s)
+{
+    char *o = s;
+    for (const char *p = s; *p; p++) {
+        if (*p != '%') {
+            *o++ = *p;
+            continue;
+        }
+        if (!isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2]))
+            return -1;
+        char hex[3] = {p[1], p[2], '\0'};
+        long v = strtol(hex, NULL, 16);
+        if (v == 0)
+            return -1;
+        *o++ = (char)v;
+        p += 2;
+    }
+    *o = '\0';
+    return 0;
+}
+
+/* One listFiles call through the library; its parsed answer or NULL. */
+static cJSON *list_dir(mcp_tool_fn call, void *cls, const char *dir)
+{
+    cJSON *args = cJSON_CreateObject();
+    cJSON_AddStringToObject(args, "directoryPath", dir);
+    char *answer = call("listFiles", args, cls);
+    cJSON_Delete(args);
+    cJSON *parsed = answer ? cJSON_Parse(answer) : NULL;
+    free(answer);
+    return parsed;
+}
+
+/*
+ * resources/list: the regular files of /workspace, breadth first, at most
+ * MAX_RESOURCES of them, in MAX_FOLDERS folders of at most MAX_DEPTH
+ * levels (so that a sandbox full of empty folders costs a bounded number
+ * of listFiles calls); symbolic links are listed by
+ * the library but never followed, and left out here.
+ */
+static void list_resources(const cJSON *id, mcp_tool_fn call, void *cls, char **out)
+{
+    cJSON *resources = cJSON_CreateArray();
+    cJSON *dirs = cJSON_CreateArray();   /* queue of [path, depth] */
+    cJSON *first = cJSON_CreateArray();
+    cJSON_AddItemToArray(first, cJSON_CreateString(""));
+    cJSON_AddItemToArray(first, cJSON_CreateNumber(0));
+    cJSON_AddItemToArray(dirs, first);
+    int count = 0, truncated = 0, folders = 1;
+
+    while (cJSON_GetArraySize(dirs) > 0 && !truncated) {
+        cJSON *d = cJSON_DetachItemFromArray(dirs, 0);
+        const char *dir = cJSON_GetArrayItem(d, 0)->valuestring;
+        int depth = cJSON_GetArrayItem(d, 1)->valueint;
+        cJSON *answer = list_dir(call, cls, dir);
+        const cJSON *sc = cJSON_GetObjectItemCaseSensitive(answer, "structuredContent");
+        const cJSON *files = cJSON_GetObjectItemCaseSensitive(sc, "files");
+        const cJSON *links = cJSON_GetObjectItemCaseSensitive(answer, "content");
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "isError")) && !*dir) {
+            const cJSON *block = cJSON_GetArrayItem(links, 0);
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(block, "text");
+            *out = error_text(id, RPC_INTERNAL_ERROR,
+                       cJSON_IsString(t) ? t->valuestring : "cannot list /workspace", NULL);
+            cJSON_Delete(answer);
+            cJSON_Delete(d);
+            cJSON_Delete(dirs);
+            cJSON_Delete(resources);
+            return;
+        }
+        for (int i = 0; i < cJSON_GetArraySize(files); i++) {
+            const cJSON *f = cJSON_GetArrayItem(files, i);
+            const cJSON *link = cJSON_GetArrayItem(links, i);
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(f, "type");
+            const cJSON *nm = cJSON_GetObjectItemCaseSensitive(f, "name");
+            char *path = NULL;
+            if (!cJSON_IsString(t) || !cJSON_IsString(nm) ||
+                asprintf(&path, "%s%s%s", dir, *dir ? "/" : "", nm->valuestring) < 0)
+                continue;
+            const char *type = t->valuestring;
+            if (strcmp(type, "directory") == 0 && depth + 1 < MAX_DEPTH &&
+                folders < MAX_FOLDERS) {
+                folders++;
+                cJSON *sub = cJSON_CreateArray();
+                cJSON_AddItemToArray(sub, cJSON_CreateString(path));
+                cJSON_AddItemToArray(sub, cJSON_CreateNumber(depth + 1));
+                cJSON_AddItemToArray(dirs, sub);
+            } else if (strcmp(type, "file") == 0) {
+                if (count == MAX_RESOURCES) {
+                    truncated = 1;
+                    free(path);
+                    break;
+                }
+                cJSON *r = cJSON_CreateObject();
+                cJSON_AddItemToObject(r, "uri", cJSON_Duplicate(
+                    cJSON_GetObjectItemCaseSensitive(link, "uri"), 1));
+                cJSON_AddStringToObject(r, "name", path);
+                cJSON_AddItemToObject(r, "mimeType", cJSON_Duplicate(
+                    cJSON_GetObjectItemCaseSensitive(link, "mimeType"), 1));
+                cJSON_AddItemToObject(r, "size", cJSON_Duplicate(
+                    cJSON_GetObjectItemCaseSensitive(f, "size"), 1));
+                cJSON_AddItemToArray(resources, r);
+                count++;
+            }
+            free(path);
+        }
+        cJSON_Delete(answer);
+        cJSON_Delete(d);
+    }
+    cJSON_Delete(dirs);
+    if (truncated)
+        fprintf(stderr, "codeinterp mcp: resources/list: more than %d files in /workspace; "
+                "the first %d are listed\n", MAX_RESOURCES, MAX_RESOURCES);
+    cJSON *result = cJSON_CreateObject();
+    cJSON_AddItemToObject(result, "resources", resources);
+    *out = result_text(id, result);
+}
+
+/* resources/read of file:///workspace/PATH through readFiles: the same
+ * safe paths and caps as the tool. */
+static void read_resource(const cJSON *id, const cJSON *params, int has_nul, mcp_tool_fn call,
+                          void *cls, char **out)
+{
+    static const char prefix[] = "file:///workspace/";
+    const cJSON *uri = cJSON_GetObjectItemCaseSensitive(params, "uri");
+    if (!cJSON_IsString(uri)) {
+        *out = error_text(id, RPC_INVALID_PARAMS, "resources/read needs params.uri, a string", NULL);
+        return;
+    }
+    cJSON *data = cJSON_CreateObject();
+    cJSON_AddStringToObject(data, "uri", uri->valuestring);
+    if (strncmp(uri->valuestring, prefix, sizeof prefix - 1) != 0 || has_nul) {
+        *out = error_text(id, MCP_RESOURCE_NOT_FOUND, "Resource not found: only file:///workspace/... "
+                   "URIs are served", data);
+        return;
+    }
+    char *path = strdup(uri->valuestring + sizeof prefix - 1);
+    if (!path || percent_decode(path) < 0) {
+        free(path);
+        *out = error_text(id, RPC_INVALID_PARAMS, "invalid percent-encoding in the URI", data);
+        return;
+    }
+    cJSON *args = cJSON_CreateObject();
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(args, "paths"), cJSON_CreateString(path));
+    free(path);
+    char *answer = call("readFiles", args, cls);
+    cJSON_Delete(args);
+    cJSON *parsed = answer ? cJSON_Parse(answer) : NULL;
+    free(answer);
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(parsed, "content");
+    const cJSON *block = cJSON_GetArrayItem(content, 0);
+    if (!parsed) {
+        *out = error_text(id, RPC_INTERNAL_ERROR, "out of memory", data);
+    } else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(parsed, "isError"))) {
+        const cJSON *sc = cJSON_GetObjectItemCaseSensitive(parsed, "structuredContent");
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(sc, "error");
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(e, "name");
+        const cJSON *text = cJSON_GetObjectItemCaseSensitive(block, "text");
+        const char *k = cJSON_IsString(kind) ? kind->valuestring : "";
+        int code = strcmp(k, "FileNotFound") == 0 ? MCP_RESOURCE_NOT_FOUND
+                   : strcmp(k, "InvalidPath") == 0 || strcmp(k, "NotRegularFile") == 0
+                       ? RPC_INVALID_PARAMS : RPC_INTERNAL_ERROR;
+        cJSON_AddItemToObject(data, "error", cJSON_Duplicate(e, 1));
+        *out = error_text(id, code, cJSON_IsString(text) ? text->valuestring : "read failed", data);
+    } else {
+        cJSON *contents = cJSON_CreateArray();
+        cJSON_AddItemToArray(contents, cJSON_DetachItemFromObject(
+            (cJSON *)block, "resource"));
+        cJSON *result = cJSON_CreateObject();
+        cJSON_AddItemToObject(result, "contents", contents);
+        *out = result_text(id, result);
+        cJSON_Delete(data);
+    }
+    cJSON_Delete(parsed);
+}
+
+
+char *mcp_resources_answer(const char *method, const cJSON *id, const cJSON *params, int has_nul,
+                           mcp_tool_fn call, void *cls)
+{
+    char *out = NULL;
+    if (strcmp(method, "resources/list") == 0)
+        list_resources(id, call, cls, &out);
+    else
+        read_resource(id, params, has_nul, call, cls, &out);
+    return out;
 }

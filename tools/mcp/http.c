@@ -545,6 +545,48 @@ static enum MHD_Result tools_call(serve_request *req, serve_session *s, const cJ
     return r;
 }
 
+/* ------------------------------------------------------------ resources */
+
+static char *resource_call(const char *name, const cJSON *arguments, void *cls)
+{
+    serve_session *s = cls;
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "name", name);
+    if (arguments)
+        cJSON_AddItemToObject(req, "arguments", cJSON_Duplicate(arguments, 1));
+    char *text = cJSON_PrintUnformatted(req);
+    cJSON_Delete(req);
+    char *answer = NULL, *copy = NULL;
+    if (text && ci_invoke_json(s->session, text, &answer) == 0) {
+        copy = strdup(answer);
+        ci_free(answer);
+    }
+    free(text);
+    return copy;
+}
+
+/* resources/list and resources/read, as over stdio (tools/mcp/core.c),
+ * in the session's turn; takes s. */
+static enum MHD_Result resources(serve_request *req, serve_session *s, const char *m,
+                                 const cJSON *id, const cJSON *params)
+{
+    serve_server *srv = req->srv;
+    char *text = NULL;
+    int usable;
+    pthread_mutex_lock(&s->call_lock);
+    usable = !__atomic_load_n(&srv->stopping, __ATOMIC_ACQUIRE) &&
+             serve_session_usable(srv->sessions, s);
+    if (usable)
+        text = mcp_resources_answer(m, id, params, mcp_has_nul_escape(req->body, req->body_len),
+                                    resource_call, s);
+    pthread_mutex_unlock(&s->call_lock);
+    serve_session_unref(srv->sessions, s);
+    if (!usable)
+        return reply_error(req, 404, id, RPC_INVALID_REQUEST,
+                           "the MCP session has ended; initialize a new one");
+    return reply_text(req, 200, text, NULL);
+}
+
 /* ------------------------------------------------------------ messages */
 
 static enum MHD_Result initialize(serve_request *req, const cJSON *id, const cJSON *params)
@@ -712,6 +754,8 @@ static enum MHD_Result post(serve_request *req)
             r = serve_reply(req, 202, NULL, "", 0, NULL);
         } else if (strcmp(m, "tools/call") == 0) {
             r = tools_call(req, s, id, params); /* takes s */
+        } else if (strcmp(m, "resources/list") == 0 || strcmp(m, "resources/read") == 0) {
+            r = resources(req, s, m, id, params); /* takes s */
         } else {
             serve_session_unref(srv->sessions, s);
             if (strcmp(m, "ping") == 0) {
@@ -719,10 +763,6 @@ static enum MHD_Result post(serve_request *req)
             } else if (strcmp(m, "tools/list") == 0) {
                 cJSON *res = cJSON_CreateObject();
                 cJSON_AddItemToObject(res, "tools", cJSON_Duplicate(mcp_tool_catalog(0), 1));
-                r = reply_text(req, 200, result_text(id, res), NULL);
-            } else if (strcmp(m, "resources/list") == 0) {
-                cJSON *res = cJSON_CreateObject();
-                cJSON_AddArrayToObject(res, "resources");
                 r = reply_text(req, 200, result_text(id, res), NULL);
             } else if (strcmp(m, "resources/templates/list") == 0) {
                 cJSON *res = cJSON_CreateObject();

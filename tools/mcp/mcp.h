@@ -63,3 +63,22 @@ int mcp_utf8_prefix(const char *s, size_t max);
 /* A CallToolResult for a tool failure the library never saw, shaped as its
  * answers are (isError, structuredContent.error {name, value}). */
 cJSON *mcp_tool_problem(const char *name, const char *message);
+
+/* The response messages {"jsonrpc":"2.0","id":id,...} as text (free()
+ * them), id NULL for null; `data` and `result` are taken (NULL: none, {}). */
+char *mcp_error_text(const cJSON *id, int code, const char *message, cJSON *data);
+char *mcp_result_text(const cJSON *id, cJSON *result);
+
+/* A tool call in the session of the connection: the CallToolResult text
+ * (malloc'd), or NULL. */
+typedef char *(*mcp_tool_fn)(const char *name, const cJSON *arguments, void *cls);
+
+/*
+ * Answers resources/list (the regular files of /workspace through
+ * listFiles, breadth first, bounded) or resources/read (file:///workspace/
+ * URIs through readFiles: the same safe paths and caps) with the tool
+ * calls of `call`: the response message as text (free() it), or NULL if
+ * out of memory. `has_nul`: the message held a \u0000 escape.
+ */
+char *mcp_resources_answer(const char *method, const cJSON *id, const cJSON *params, int has_nul,
+                           mcp_tool_fn call, void *cls);
