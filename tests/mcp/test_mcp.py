@@ -512,15 +512,17 @@ class Lifetime(RawBase):
 class Http(unittest.TestCase):
     """`codeinterp serve` with /mcp: the SDK's streamable_http_client."""
     KEY, SECRET = 'MCPHTTPKEY1', 'mcp-http-secret/1'
+    KEY2, SECRET2 = 'MCPHTTPKEY2', 'mcp-http-secret/2'
 
-    def setUp(self):
+    def setUp(self, *extra):
         self.dir = tempfile.TemporaryDirectory(prefix='mcp-http-')
         keys = os.path.join(self.dir.name, 'keys')
         with open(keys, 'w') as f:
-            f.write(f'{self.KEY} {self.SECRET}\n')
+            f.write(f'{self.KEY} {self.SECRET}\n{self.KEY2} {self.SECRET2}\n')
         os.chmod(keys, 0o600)
         self.log = open(os.path.join(self.dir.name, 'stderr'), 'w+b')
-        self.proc = subprocess.Popen([CLI, 'serve', '--port', '0', '--keys', keys],
+        auth = list(extra) or ['--keys', keys]
+        self.proc = subprocess.Popen([CLI, 'serve', '--port', '0'] + auth,
                                      stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.time() + 20
         self.url = None
@@ -676,7 +678,10 @@ class Http(unittest.TestCase):
         self.assertEqual(status, 400)
         status, _, data = self.raw('POST', [{'jsonrpc': '2.0', 'id': 4, 'method': 'ping'}], h)
         self.assertEqual((status, json.loads(data)['error']['code']), (400, -32600))
-        # another key's token cannot use the session: the same 401 first
+        # the session is bound to its key: another key's token finds no such session
+        status, _, _ = self.raw('POST', {'jsonrpc': '2.0', 'id': 4, 'method': 'ping'},
+                                dict(h, Authorization=f'Bearer {self.KEY2}:{self.SECRET2}'))
+        self.assertEqual(status, 404)
         # a call without progress: application/json
         status, headers, data = self.raw('POST', {
             'jsonrpc': '2.0', 'id': 5, 'method': 'tools/call',
@@ -694,6 +699,21 @@ class Http(unittest.TestCase):
         # the server stops cleanly
         self.proc.send_signal(signal.SIGTERM)
         self.assertEqual(self.proc.wait(30), 0, self.stderr().decode(errors='replace')[-2000:])
+
+    def test_insecure_no_auth(self):
+        self.tearDown()
+        self.setUp('--insecure-no-auth')
+
+        async def body(s, init):
+            r = await s.call_tool('executeCommand', {'command': 'echo open'})
+            self.assertEqual(r.structured_content['stdout'], 'open\n')
+        # any token, or none, is accepted
+        anyio.run(lambda: self.session(body, token='whatever:x'))
+        init = {'jsonrpc': '2.0', 'id': 1, 'method': 'initialize',
+                'params': {'protocolVersion': '2025-06-18', 'capabilities': {},
+                           'clientInfo': {'name': 't', 'version': '1'}}}
+        status, _, _ = self.raw('POST', init)
+        self.assertEqual(status, 200)
 
 
 if __name__ == '__main__':

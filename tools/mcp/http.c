@@ -335,33 +335,23 @@ static void run_call(mcp_call *k)
     pthread_mutex_unlock(&s->call_lock);
     if (!ran)
         k->gone = 1;
+    /* the response: the result spliced in, or an error */
+    const char *err = k->c.cancel ? "{\"code\":-32800,\"message\":\"Request cancelled\"}"
+                      : k->gone   ? "{\"code\":-32603,\"message\":\"the sandbox session has "
+                                    "ended\"}"
+                      : rc != 0   ? "{\"code\":-32603,\"message\":\"the call failed\"}"
+                                  : NULL;
     char *text = NULL;
-    if (k->c.cancel)
-        text = error_text(NULL, -32800, "Request cancelled");
-    else if (rc == 0 && !k->gone)
+    if (err) {
+        size_t n = strlen(k->idtext) + strlen(err) + 48;
+        text = malloc(n);
+        if (text)
+            snprintf(text, n, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":%s}", k->idtext, err);
+    } else {
         text = raw_result_text(k->idtext, answer);
+    }
     if (rc == 0)
         ci_free(answer);
-    if (text && k->c.cancel) { /* the id spliced in */
-        free(text);
-        size_t n = strlen(k->idtext) + 100;
-        text = malloc(n);
-        if (text)
-            snprintf(text, n, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":{\"code\":-32800,"
-                     "\"message\":\"Request cancelled\"}}", k->idtext);
-    } else if (!text && !k->gone) {
-        size_t n = strlen(k->idtext) + 100;
-        text = malloc(n);
-        if (text)
-            snprintf(text, n, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":{\"code\":-32603,"
-                     "\"message\":\"the call failed\"}}", k->idtext);
-    } else if (!text) {
-        size_t n = strlen(k->idtext) + 120;
-        text = malloc(n);
-        if (text)
-            snprintf(text, n, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":{\"code\":-32603,"
-                     "\"message\":\"the sandbox session has ended\"}}", k->idtext);
-    }
     k->answer = text;
 }
 
