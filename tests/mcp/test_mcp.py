@@ -521,7 +521,7 @@ class Http(unittest.TestCase):
             f.write(f'{self.KEY} {self.SECRET}\n{self.KEY2} {self.SECRET2}\n')
         os.chmod(keys, 0o600)
         self.log = open(os.path.join(self.dir.name, 'stderr'), 'w+b')
-        auth = list(extra) or ['--keys', keys]
+        auth = [keys if a == '{keys}' else a for a in extra] or ['--keys', keys]
         self.proc = subprocess.Popen([CLI, 'serve', '--port', '0'] + auth,
                                      stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.time() + 20
@@ -699,6 +699,28 @@ class Http(unittest.TestCase):
         # the server stops cleanly
         self.proc.send_signal(signal.SIGTERM)
         self.assertEqual(self.proc.wait(30), 0, self.stderr().decode(errors='replace')[-2000:])
+
+    def test_session_quota_of_a_key(self):
+        self.tearDown()
+        self.setUp('--keys', '{keys}', '--max-sessions-per-key', '1')
+        init = {'jsonrpc': '2.0', 'id': 1, 'method': 'initialize',
+                'params': {'protocolVersion': '2025-06-18', 'capabilities': {},
+                           'clientInfo': {'name': 't', 'version': '1'}}}
+        auth = {'Authorization': f'Bearer {self.KEY}:{self.SECRET}'}
+        status, headers, _ = self.raw('POST', init, auth)
+        self.assertEqual(status, 200)
+        sid = {k.lower(): v for k, v in headers.items()}['mcp-session-id']
+        status, _, data = self.raw('POST', init, auth)
+        self.assertEqual(status, 429, data)
+        self.assertIn('maximum of 1 sessions', json.loads(data)['error']['message'])
+        # another key has its own quota; a DELETE frees the slot
+        status, _, _ = self.raw('POST', init,
+                                {'Authorization': f'Bearer {self.KEY2}:{self.SECRET2}'})
+        self.assertEqual(status, 200)
+        status, _, _ = self.raw('DELETE', None, dict(auth, **{'Mcp-Session-Id': sid}))
+        self.assertEqual(status, 200)
+        status, _, _ = self.raw('POST', init, auth)
+        self.assertEqual(status, 200)
 
     def test_insecure_no_auth(self):
         self.tearDown()
