@@ -722,6 +722,32 @@ class Http(unittest.TestCase):
         status, _, _ = self.raw('POST', init, auth)
         self.assertEqual(status, 200)
 
+    def test_sigterm_during_calls(self):
+        self.tearDown()
+        self.setUp('--keys', '{keys}', '--grace', '1')
+
+        async def body(s, init):
+            async with anyio.create_task_group() as tg:
+                async def spin():
+                    try:
+                        await s.call_tool('executeCode', {'code': 'while True:\n    pass'},
+                                          progress_callback=lambda *a: None)
+                    except BaseException:
+                        pass
+                tg.start_soon(spin)
+                await anyio.sleep(1.5)
+                t0 = time.monotonic()
+                self.proc.send_signal(signal.SIGTERM)
+                while self.proc.poll() is None and time.monotonic() - t0 < 30:
+                    await anyio.sleep(0.1)
+                tg.cancel_scope.cancel()
+            return self.proc.returncode
+        try:
+            rc = anyio.run(lambda: self.session(body))
+        except BaseException:
+            rc = self.proc.wait(30)
+        self.assertEqual(rc, 0, self.stderr().decode(errors='replace')[-2000:])
+
     def test_insecure_no_auth(self):
         self.tearDown()
         self.setUp('--insecure-no-auth')
