@@ -314,6 +314,12 @@ static void run_call(mcp_call *k)
             cn->running = &k->c;
         }
         pthread_mutex_unlock(&conns_lock);
+        /* a streamed call whose client left while it waited its turn */
+        pthread_mutex_lock(&k->lock);
+        int left = k->response_gone;
+        pthread_mutex_unlock(&k->lock);
+        if (left)
+            serve_inflight_cancel_call(srv->inflight, &k->c);
         rc = k->sse ? ci_invoke_json_stream(s->session, k->body, on_stdout, on_stderr, k,
                                             &answer)
                     : ci_invoke_json(s->session, k->body, &answer);
