@@ -829,14 +829,8 @@ static int read_loop(int sigfd, size_t max)
 int cli_mcp(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
+        CLI_SANDBOX_LONGOPTS,
         {"idle-timeout", required_argument, NULL, CLI_OPT_IDLE_TIMEOUT},
-        {"network", required_argument, NULL, CLI_OPT_NETWORK},
-        {"audit-log", required_argument, NULL, CLI_OPT_AUDIT_LOG},
-        {"cgroup", required_argument, NULL, CLI_OPT_CGROUP},
-        {"memory", required_argument, NULL, CLI_OPT_MEMORY},
-        {"workspace-size", required_argument, NULL, CLI_OPT_WORKSPACE_SIZE},
-        {"runtime-dir", required_argument, NULL, CLI_OPT_RUNTIME_DIR},
         {"max-message-mib", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -849,16 +843,6 @@ int cli_mcp(int argc, char **argv)
         switch (opt) {
         case CLI_OPT_IDLE_TIMEOUT:
             if (cli_parse_seconds("--idle-timeout", optarg, &flags.idle_timeout_ms) < 0)
-                return CLI_EXIT_USAGE;
-            break;
-        case CLI_OPT_TIMEOUT:
-        case CLI_OPT_NETWORK:
-        case CLI_OPT_AUDIT_LOG:
-        case CLI_OPT_CGROUP:
-        case CLI_OPT_MEMORY:
-        case CLI_OPT_WORKSPACE_SIZE:
-        case CLI_OPT_RUNTIME_DIR:
-            if (cli_parse_sandbox_option(opt, optarg, &flags) < 0)
                 return CLI_EXIT_USAGE;
             break;
         case 'm': {
@@ -876,9 +860,14 @@ int cli_mcp(int argc, char **argv)
         case 'h':
             cli_usage(stdout);
             return 0;
-        default:
-            fputs("Try 'codeinterp help' for more information.\n", stderr);
+        default: {
+            int r = cli_parse_sandbox_option(opt, optarg, &flags);
+            if (r > 0)
+                break;
+            if (r == 0)
+                fputs("Try 'codeinterp help' for more information.\n", stderr);
             return CLI_EXIT_USAGE;
+        }
         }
     }
     if (optind != argc) {
