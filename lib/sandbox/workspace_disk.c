@@ -89,8 +89,14 @@ static int attach_loop(int imgfd, char *dev, size_t devlen, char *err, size_t er
         snprintf(err, errlen, "workspace disk: /dev/loop-control: %s", strerror(errno));
         return -1;
     }
+    /* Sandboxes built at once race for the free device LOOP_CTL_GET_FREE
+     * names: the loser gets EBUSY and asks again, backing off a little so
+     * that a crowd spreads out. */
+    enum { LOOP_ATTEMPTS = 128 };
     int loopfd = -1;
-    for (int attempt = 0; attempt < 16 && loopfd < 0; attempt++) {
+    snprintf(err, errlen, "workspace disk: no loop device could be taken in %d tries: other "
+             "processes took each free one first", LOOP_ATTEMPTS);
+    for (int attempt = 0; attempt < LOOP_ATTEMPTS && loopfd < 0; attempt++) {
         int n = ioctl(ctl, LOOP_CTL_GET_FREE);
         if (n < 0) {
             snprintf(err, errlen, "workspace disk: no free loop device: %s", strerror(errno));
@@ -114,6 +120,8 @@ static int attach_loop(int imgfd, char *dev, size_t devlen, char *err, size_t er
             snprintf(err, errlen, "workspace disk: LOOP_CONFIGURE on %s: %s", dev, strerror(e));
             break;
         }
+        if (attempt >= 2)
+            usleep(attempt < 25 ? 200u * (unsigned)attempt : 5000u);
     }
     close(ctl);
     return loopfd;
