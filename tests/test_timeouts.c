@@ -317,6 +317,7 @@ END_TEST
 
 struct canceller {
     ci_session *session;
+    ci_cancel *handle;  /* fired instead of ci_session_cancel() when set */
     volatile int started;
     double canceled_at;
     int rc;
@@ -339,15 +340,21 @@ static void *cancel_later(void *arg)
         usleep(10000);
     usleep(300 * 1000);
     c->canceled_at = tc_now_ms();
-    c->rc = ci_session_cancel(c->session);
+    c->rc = c->handle ? ci_cancel_request(c->handle) : ci_session_cancel(c->session);
     return NULL;
 }
 
-START_TEST(cancel_from_another_thread)
+/* The cell spins until the other thread cancels it, with
+ * ci_session_cancel() or with a handle of the options. */
+static void cancel_spinning_cell(int with_handle)
 {
     struct canceller c = {.session = tc_session_new(NULL), .rc = 1};
     ci_exec_options *o = tc_options_new(120000);
     ck_assert_int_eq(ci_exec_options_set_stdout_callback(o, started_cb, &c), 0);
+    if (with_handle) {
+        ck_assert_int_eq(ci_cancel_create(&c.handle), 0);
+        ck_assert_int_eq(ci_exec_options_set_cancel(o, c.handle), 0);
+    }
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, cancel_later, &c), 0);
     ci_result *r = tc_exec(c.session, "print('spinning', flush=True)\nwhile True:\n    pass", o);
@@ -366,6 +373,68 @@ START_TEST(cancel_from_another_thread)
     ck_assert_str_eq(tc_stdout(r), "after cancel\n");
     ci_result_free(r);
     ci_session_destroy(c.session);
+    ci_cancel_free(c.handle);
+}
+
+START_TEST(cancel_from_another_thread)
+{
+    cancel_spinning_cell(0);
+}
+END_TEST
+
+START_TEST(cancel_handle_from_another_thread)
+{
+    cancel_spinning_cell(1);
+}
+END_TEST
+
+/* A handle fired before the call starts stops it there: nothing runs, the
+ * interpreter and its state stay, and the handle stays fired. This is what
+ * a host needs for a call queued behind its own lock, which
+ * ci_session_cancel() cannot reach (see cancel_when_idle_is_harmless). */
+START_TEST(cancel_handle_before_the_call)
+{
+    ci_session *s = tc_session_new(NULL);
+    ci_result_free(tc_exec_ok(s, "x = 3", NULL));
+    ci_cancel *h;
+    ck_assert_int_eq(ci_cancel_create(&h), 0);
+    ck_assert_int_eq(ci_cancel_requested(h), 0);
+    ck_assert_int_eq(ci_cancel_request(h), 0);
+    ck_assert_int_eq(ci_cancel_request(h), 0); /* again: harmless */
+    ck_assert_int_ne(ci_cancel_requested(h), 0);
+    ci_exec_options *o = tc_options_new(60000);
+    ck_assert_int_eq(ci_exec_options_set_cancel(o, h), 0);
+
+    double t0 = tc_now_ms();
+    ci_result *r = tc_exec(s, "open('ran', 'w').write('1')\nprint('ran')", o);
+    tc_assert_status(r, CI_STATUS_KILLED);
+    ck_assert_str_eq(tc_stdout(r), "");
+    ci_result_free(r);
+    r = NULL;
+    ck_assert_int_eq(ci_execute_command(s, "touch ran; echo ran", o, &r), 0);
+    tc_assert_status(r, CI_STATUS_KILLED);
+    ck_assert_str_eq(tc_stdout(r), "");
+    ci_result_free(r);
+    ck_assert_msg(tc_now_ms() - t0 < 5000.0, "two cancelled calls took %.0f ms",
+                  tc_now_ms() - t0);
+
+    char *json = NULL;
+    ck_assert_int_eq(ci_invoke_json_stream(s, "{\"name\":\"executeCode\",\"arguments\":"
+                                           "{\"code\":\"print(4)\"}}", NULL, NULL, NULL, h,
+                                           &json), 0);
+    ck_assert_msg(strstr(json, "\"status\":\"killed\"") != NULL, "answer: %s", json);
+    ci_free(json);
+
+    /* nothing ran, and the interpreter was left alone */
+    r = tc_exec_ok(s, "import os\nprint(x, os.path.exists('ran'))", NULL);
+    ck_assert_str_eq(tc_stdout(r), "3 False\n");
+    ci_result_free(r);
+    ci_exec_options_free(o);
+    ci_cancel_free(h);
+    ck_assert_int_eq(ci_cancel_request(NULL), CI_EINVAL);
+    ck_assert_int_eq(ci_cancel_requested(NULL), 0);
+    ci_cancel_free(NULL);
+    ci_session_destroy(s);
 }
 END_TEST
 
@@ -417,6 +486,8 @@ static Suite *timeouts_suite(void)
     tc = tcase_create("cancel");
     tcase_set_timeout(tc, 90);
     tcase_add_test(tc, cancel_from_another_thread);
+    tcase_add_test(tc, cancel_handle_from_another_thread);
+    tcase_add_test(tc, cancel_handle_before_the_call);
     tcase_add_test(tc, cancel_when_idle_is_harmless);
     suite_add_tcase(s, tc);
 

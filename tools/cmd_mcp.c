@@ -9,10 +9,9 @@
  * applies notifications/cancelled and watches the signal pipe. The worker
  * runs what needs the session (tools/call, resources/list, resources/read)
  * one job after the other, in arrival order: a session is used from one
- * thread at a time. A cancel of the running job calls ci_session_cancel(),
- * again every CANCEL_RETRY_MS while the job runs (a cancel that comes
- * before the execution starts is discarded by the library), and its
- * answer is not sent, as the spec asks.
+ * thread at a time. Each job has a cancel handle: a cancel fires it, which
+ * kills the job's execution, or stops it before it runs if it has not
+ * started yet; its answer is not sent, as the spec asks.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -34,7 +33,6 @@
 #define DEFAULT_MAX_MESSAGE (150u << 20)
 /* Jobs waiting for the worker past which requests are refused. */
 #define MAX_QUEUED 64
-#define CANCEL_RETRY_MS 50
 
 /*
  * The responses of one batch, sent as one array once every request of it
@@ -54,7 +52,7 @@ typedef struct job {
     char *method;
     cJSON *params;
     int has_nul;           /* the message held a \u0000 escape */
-    int cancelled;
+    ci_cancel *cancel;     /* fired by notifications/cancelled or a signal */
     int expired;           /* an answer said session_expired */
     struct job *next;
     /* progress */
@@ -293,10 +291,7 @@ static int says_expired(const char *answer)
  * message, its stream is in _meta. */
 static int on_output(job *j, int stream, const char *data, size_t len)
 {
-    pthread_mutex_lock(&srv.lock);
-    int cancelled = j->cancelled;
-    pthread_mutex_unlock(&srv.lock);
-    if (cancelled)
+    if (ci_cancel_requested(j->cancel))
         return 1; /* no progress after a cancel; stop at this output */
     char *msg = NULL;
     size_t mlen = 0, mcap = 0;
@@ -365,8 +360,8 @@ static char *call_tool(ci_session *s, job *j, const char *name, const cJSON *arg
     if (!text)
         return NULL;
     char *answer = NULL, *copy = NULL;
-    int rc = j->token ? ci_invoke_json_stream(s, text, on_stdout, on_stderr, j, &answer)
-                      : ci_invoke_json(s, text, &answer);
+    int rc = ci_invoke_json_stream(s, text, j->token ? on_stdout : NULL,
+                                   j->token ? on_stderr : NULL, j, j->cancel, &answer);
     cJSON_free(text);
     if (rc == 0) {
         copy = strdup(answer);
@@ -436,8 +431,8 @@ static void run_job(job *j)
         answer = call_tool(s, j, name->valuestring, args);
     }
 
+    int cancelled = ci_cancel_requested(j->cancel);
     pthread_mutex_lock(&srv.lock);
-    int cancelled = j->cancelled;
     if (j->expired) {
         /* the session's idle lifetime ran out: the next call gets a new one */
         ci_session_destroy(srv.session);
@@ -462,6 +457,7 @@ static void job_free(job *j)
     cJSON_Delete(j->params);
     cJSON_Delete(j->token);
     free(j->method);
+    ci_cancel_free(j->cancel);
     free(j);
 }
 
@@ -515,9 +511,7 @@ static void cancel_request(const cJSON *params)
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(params, "requestId");
     pthread_mutex_lock(&srv.lock);
     if (srv.running && same_id(srv.running->id, id)) {
-        srv.running->cancelled = 1;
-        if (srv.session)
-            ci_session_cancel(srv.session);
+        ci_cancel_request(srv.running->cancel);
     } else {
         for (job **p = &srv.head; *p; p = &(*p)->next) {
             if (!same_id((*p)->id, id))
@@ -549,6 +543,10 @@ static void enqueue(const cJSON *id, const char *method, cJSON *params, int has_
         return;
     }
     job *j = calloc(1, sizeof *j);
+    if (j && ci_cancel_create(&j->cancel) < 0) {
+        free(j);
+        j = NULL;
+    }
     if (j) {
         j->id = id ? cJSON_Duplicate(id, 1) : NULL;
         j->method = method ? strdup(method) : NULL;
@@ -753,14 +751,8 @@ static int read_loop(int sigfd, size_t max)
     if (!buf)
         return 0;
     for (;;) {
-        pthread_mutex_lock(&srv.lock);
-        int retry = srv.running && srv.running->cancelled;
-        if (retry && srv.session)
-            ci_session_cancel(srv.session);
-        pthread_mutex_unlock(&srv.lock);
-
         struct pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {sigfd, POLLIN, 0}};
-        int n = poll(fds, 2, retry ? CANCEL_RETRY_MS : -1);
+        int n = poll(fds, 2, -1);
         if (n < 0 && errno != EINTR)
             break;
         if (n <= 0)
@@ -906,27 +898,11 @@ int cli_mcp(int argc, char **argv)
         }
         srv.tail = NULL;
         srv.queued = 0;
-        if (srv.running) {
-            srv.running->cancelled = 1;
-            if (srv.session)
-                ci_session_cancel(srv.session);
-        }
+        if (srv.running)
+            ci_cancel_request(srv.running->cancel);
     }
     pthread_cond_broadcast(&srv.changed);
     pthread_mutex_unlock(&srv.lock);
-    if (sig) {
-        /* keep cancelling until the worker is out of the library */
-        for (;;) {
-            pthread_mutex_lock(&srv.lock);
-            int busy = srv.running != NULL;
-            if (busy && srv.session)
-                ci_session_cancel(srv.session);
-            pthread_mutex_unlock(&srv.lock);
-            if (!busy)
-                break;
-            usleep(CANCEL_RETRY_MS * 1000);
-        }
-    }
     pthread_join(thread, NULL);
     ci_config_free(srv.config);
     free(srv.session_error);

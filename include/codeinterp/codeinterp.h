@@ -492,6 +492,34 @@ CI_EXPORT void ci_session_destroy(ci_session *session);
  */
 CI_EXPORT int ci_session_cancel(ci_session *session);
 
+/**
+ * A cancel handle: a request to stop one call that is remembered. Give it
+ * to a call (ci_exec_options_set_cancel(), ci_invoke_json_stream()) and
+ * fire it with ci_cancel_request() from any thread, at any time: while the
+ * call runs, its sandbox processes are killed as by ci_session_cancel();
+ * before the call starts (it waits for a lock of the host's, or for the
+ * session), the call returns a result with status CI_STATUS_KILLED without
+ * running anything or touching the sandbox. ci_session_cancel() cannot do
+ * the second: a cancel made while nothing runs is dropped, so that a late
+ * one never stops the next call. A fired handle stays fired; use one per
+ * call. The handle must outlive the calls it was given to.
+ * @since 0.2
+ */
+typedef struct ci_cancel ci_cancel;
+
+/** A new handle, not fired. Free it with ci_cancel_free().
+ *  @return 0; CI_ENOMEM; CI_EIO (no event descriptor); CI_EINVAL.
+ *  @since 0.2 */
+CI_EXPORT int ci_cancel_create(ci_cancel **out);
+/** Fires the handle; firing again is harmless. Safe from any thread, from
+ *  callbacks and from a signal handler.
+ *  @return 0; CI_EINVAL if cancel is NULL. @since 0.2 */
+CI_EXPORT int ci_cancel_request(ci_cancel *cancel);
+/** Non-zero once the handle has been fired; 0 for NULL. @since 0.2 */
+CI_EXPORT int ci_cancel_requested(const ci_cancel *cancel);
+/** Frees a handle no call uses any more. NULL is a no-op. @since 0.2 */
+CI_EXPORT void ci_cancel_free(ci_cancel *cancel);
+
 /** Detailed message of the session's last failure, or "". Owned by the
  *  session. @since 0.1 */
 CI_EXPORT const char *ci_session_last_error(const ci_session *session);
@@ -607,6 +635,14 @@ CI_EXPORT int ci_exec_options_set_cwd(ci_exec_options *options, const char *dir)
  * @since 0.2
  */
 CI_EXPORT int ci_exec_options_set_kill_leftovers(ci_exec_options *options, int kill);
+/**
+ * Gives the execution a cancel handle (see ci_cancel_create()); NULL, the
+ * default, gives none. The handle is not copied: it must live until the
+ * call returns.
+ * @return 0; CI_EINVAL if options is NULL.
+ * @since 0.2
+ */
+CI_EXPORT int ci_exec_options_set_cancel(ci_exec_options *options, ci_cancel *cancel);
 
 /* ------------------------------------------------------------------------ */
 /* Execution                                                                 */
@@ -1236,12 +1272,16 @@ CI_EXPORT int ci_invoke_json(ci_session *session, const char *request, char **ou
  * they come (see ci_exec_options_set_stdout_callback(); a callback that
  * returns non-zero stops the execution). The other tools run no code and
  * call neither. The answer in *out is the same as ci_invoke_json()'s.
+ * When `cancel` is fired (before the call reaches its execution or while
+ * it runs), executeCode and executeCommand end with status "killed"; the
+ * other tools are short and finish.
  * @param on_stdout, on_stderr NULL for none.
+ * @param cancel NULL for none; see ci_cancel_create().
  * @since 0.2
  */
 CI_EXPORT int ci_invoke_json_stream(ci_session *session, const char *request,
                                     ci_output_callback on_stdout, ci_output_callback on_stderr,
-                                    void *user_data, char **out);
+                                    void *user_data, ci_cancel *cancel, char **out);
 
 #ifdef __cplusplus
 }

@@ -215,3 +215,12 @@ CI_EXPORT int ci_exec_options_set_kill_leftovers(ci_exec_options *o, int kill)
     o->kill_leftovers = kill != 0;
     return CI_OK;
 }
+
+CI_EXPORT int ci_exec_options_set_cancel(ci_exec_options *o, ci_cancel *cancel)
+{
+    ci_error_reset();
+    if (!o)
+        return ci_fail(NULL, CI_EINVAL, "options is NULL");
+    o->cancel = cancel;
+    return CI_OK;
+}

@@ -90,7 +90,8 @@ static int task_problem(ci_session *s, const char *tool, int rc, const char *tas
 
 /* ------------------------------------------------------- executeCommand */
 
-int ci_invoke_execute_command(ci_session *s, const cJSON *args, int has_nul, char **out)
+int ci_invoke_execute_command(ci_session *s, const cJSON *args, int has_nul,
+                              const struct ci_invoke_stream *st, char **out)
 {
     const char *command;
     int rc = string_arg(args, "command", has_nul, "executeCommand", &command, out);
@@ -109,7 +110,7 @@ int ci_invoke_execute_command(ci_session *s, const cJSON *args, int has_nul, cha
     if (timeout_ms > 0)
         rc = ci_exec_options_set_timeout_ms(options, timeout_ms);
     if (rc == 0)
-        rc = ci_invoke_stream_options(options);
+        rc = ci_invoke_stream_options(st, options);
     if (rc == 0)
         rc = ci_execute_command(s, command, options, &result);
     ci_exec_options_free(options);

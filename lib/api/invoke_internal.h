@@ -52,19 +52,28 @@ int ci_invoke_read_files(ci_session *s, const cJSON *args, int has_nul, char **o
 int ci_invoke_list_files(ci_session *s, const cJSON *args, int has_nul, char **out);
 int ci_invoke_remove_files(ci_session *s, const cJSON *args, int has_nul, char **out);
 
-/* invoke_commands.c: executeCommand, startCommandExecution, getTask and
- * stopTask. */
-int ci_invoke_execute_command(ci_session *s, const cJSON *args, int has_nul, char **out);
+/* What ci_invoke_json_stream() gives the tools that run code: output
+ * callbacks and a cancel handle, each optional (all NULL for
+ * ci_invoke_json()). */
+struct ci_invoke_stream {
+    ci_output_callback on_stdout, on_stderr;
+    void *user_data;
+    ci_cancel *cancel;
+};
+
+/* invoke_commands.c: executeCommand (it runs code: it takes the stream),
+ * startCommandExecution, getTask and stopTask. */
+int ci_invoke_execute_command(ci_session *s, const cJSON *args, int has_nul,
+                              const struct ci_invoke_stream *st, char **out);
 int ci_invoke_start_task(ci_session *s, const cJSON *args, int has_nul, char **out);
 int ci_invoke_get_task(ci_session *s, const cJSON *args, int has_nul, char **out);
 int ci_invoke_stop_task(ci_session *s, const cJSON *args, int has_nul, char **out);
 
 /*
- * invoke_json.c: gives the options of an execution the output callbacks of
- * the ci_invoke_json_stream() call running on this thread, if any. 0 or
- * the setters' error.
+ * invoke_json.c: gives the options of an execution the callbacks and the
+ * cancel handle of `st`. 0 or the setters' error.
  */
-int ci_invoke_stream_options(ci_exec_options *options);
+int ci_invoke_stream_options(const struct ci_invoke_stream *st, ci_exec_options *options);
 
 /* Non-zero if the JSON text holds a \u0000 escape inside a string. */
 int ci_json_has_nul_escape(const char *json);

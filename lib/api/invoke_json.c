@@ -140,28 +140,19 @@ int ci_invoke_timeout_arg(const cJSON *args, uint64_t *ms, char **out)
                              "than 0 and at most %u", (unsigned)(CI_MAX_TIMEOUT_MS / 1000));
 }
 
-/* The callbacks of the ci_invoke_json_stream() call on this thread: a call
- * runs on its caller's thread from start to end, so the tools reach them
- * without a parameter of their own. */
-struct invoke_stream {
-    ci_output_callback on_stdout, on_stderr;
-    void *user_data;
-};
-static __thread const struct invoke_stream *current_stream;
-
-int ci_invoke_stream_options(ci_exec_options *options)
+int ci_invoke_stream_options(const struct ci_invoke_stream *st, ci_exec_options *options)
 {
-    const struct invoke_stream *st = current_stream;
-    int rc = 0;
-    if (st && st->on_stdout)
+    int rc = ci_exec_options_set_cancel(options, st->cancel);
+    if (rc == 0 && st->on_stdout)
         rc = ci_exec_options_set_stdout_callback(options, st->on_stdout, st->user_data);
-    if (rc == 0 && st && st->on_stderr)
+    if (rc == 0 && st->on_stderr)
         rc = ci_exec_options_set_stderr_callback(options, st->on_stderr, st->user_data);
     return rc;
 }
 
 static int run_code(ci_session *session, const char *code, ci_language language,
-                    int clear_context, uint64_t timeout_ms, const char *const s3[2], char **out)
+                    int clear_context, uint64_t timeout_ms, const char *const s3[2],
+                    const struct ci_invoke_stream *st, char **out)
 {
     ci_exec_options *options;
     ci_result *result;
@@ -179,7 +170,7 @@ static int run_code(ci_session *session, const char *code, ci_language language,
     if (rc == 0 && s3[1])
         rc = ci_exec_options_set_output_s3_uri(options, s3[1]);
     if (rc == 0)
-        rc = ci_invoke_stream_options(options);
+        rc = ci_invoke_stream_options(st, options);
     if (rc == CI_EINVAL) {
         ci_exec_options_free(options);
         return ci_invoke_problem("error", "InvalidRequest", 0, out, "invalid request: %s",
@@ -239,7 +230,8 @@ static int apply_runtime(const cJSON *item, int language_given, ci_language *lan
     return 1;
 }
 
-static int execute_code(ci_session *session, const cJSON *args, int has_nul, char **out)
+static int execute_code(ci_session *session, const cJSON *args, int has_nul,
+                        const struct ci_invoke_stream *st, char **out)
 {
     if (!cJSON_IsObject(args))
         return invalid_request(out, "\"arguments\" must be an object");
@@ -298,28 +290,31 @@ static int execute_code(ci_session *session, const cJSON *args, int has_nul, cha
                                      s3_names[i]);
         s3[i] = item->valuestring;
     }
-    return run_code(session, code->valuestring, language, clear_context, timeout_ms, s3, out);
+    return run_code(session, code->valuestring, language, clear_context, timeout_ms, s3, st, out);
 }
 
 /* The tools, with the arguments each takes (AgentCore's ToolArguments
  * names, and this library's timeout / S3 extras of executeCode). */
 typedef int (*tool_fn)(ci_session *, const cJSON *, int, char **);
+typedef int (*code_fn)(ci_session *, const cJSON *, int, const struct ci_invoke_stream *,
+                       char **);
 static const struct tool {
     const char *name;
-    tool_fn run;
+    tool_fn run;       /* one of run and run_code is set */
+    code_fn run_code;  /* the tools that run code take the stream */
     const char *const *args; /* NULL-terminated */
 } tools[] = {
-    {"executeCode", execute_code, (const char *const[]){"code", "language", "runtime",
+    {"executeCode", NULL, execute_code, (const char *const[]){"code", "language", "runtime",
         "clearContext", "timeout", "inputS3Uri", "outputS3Uri", NULL}},
-    {"executeCommand", ci_invoke_execute_command,
+    {"executeCommand", NULL, ci_invoke_execute_command,
         (const char *const[]){"command", "timeout", NULL}},
-    {"startCommandExecution", ci_invoke_start_task, (const char *const[]){"command", NULL}},
-    {"getTask", ci_invoke_get_task, (const char *const[]){"taskId", NULL}},
-    {"stopTask", ci_invoke_stop_task, (const char *const[]){"taskId", NULL}},
-    {"writeFiles", ci_invoke_write_files, (const char *const[]){"content", NULL}},
-    {"readFiles", ci_invoke_read_files, (const char *const[]){"paths", NULL}},
-    {"listFiles", ci_invoke_list_files, (const char *const[]){"directoryPath", NULL}},
-    {"removeFiles", ci_invoke_remove_files, (const char *const[]){"paths", NULL}},
+    {"startCommandExecution", ci_invoke_start_task, NULL, (const char *const[]){"command", NULL}},
+    {"getTask", ci_invoke_get_task, NULL, (const char *const[]){"taskId", NULL}},
+    {"stopTask", ci_invoke_stop_task, NULL, (const char *const[]){"taskId", NULL}},
+    {"writeFiles", ci_invoke_write_files, NULL, (const char *const[]){"content", NULL}},
+    {"readFiles", ci_invoke_read_files, NULL, (const char *const[]){"paths", NULL}},
+    {"listFiles", ci_invoke_list_files, NULL, (const char *const[]){"directoryPath", NULL}},
+    {"removeFiles", ci_invoke_remove_files, NULL, (const char *const[]){"paths", NULL}},
 };
 
 /*
@@ -355,7 +350,8 @@ static int check_arguments(const struct tool *tool, const cJSON *args, char **ou
     return 1;
 }
 
-static int dispatch(ci_session *session, const cJSON *request, int has_nul, char **out)
+static int dispatch(ci_session *session, const cJSON *request, int has_nul,
+                    const struct ci_invoke_stream *st, char **out)
 {
     if (!cJSON_IsObject(request))
         return invalid_request(out, "the request must be a JSON object");
@@ -368,14 +364,19 @@ static int dispatch(ci_session *session, const cJSON *request, int has_nul, char
         if (strcmp(name->valuestring, tools[i].name) != 0)
             continue;
         int rc = check_arguments(&tools[i], args, out);
-        return rc <= 0 ? rc : tools[i].run(session, args, has_nul, out);
+        if (rc <= 0)
+            return rc;
+        return tools[i].run ? tools[i].run(session, args, has_nul, out)
+                            : tools[i].run_code(session, args, has_nul, st, out);
     }
     return ci_invoke_problem("error", "UnknownTool", 0, out,
                              "unknown tool \"%.*s\"; known tools: " KNOWN_TOOLS,
                              ECHO_MAX, name->valuestring);
 }
 
-CI_EXPORT int ci_invoke_json(ci_session *session, const char *request, char **out)
+/* ci_invoke_json() and ci_invoke_json_stream(). */
+static int invoke(ci_session *session, const char *request, const struct ci_invoke_stream *st,
+                  char **out)
 {
     ci_error_reset();
     if (!session || !request || !out)
@@ -388,7 +389,7 @@ CI_EXPORT int ci_invoke_json(ci_session *session, const char *request, char **ou
     int rc;
 
     if (parsed)
-        rc = dispatch(session, parsed, ci_json_has_nul_escape(request), out);
+        rc = dispatch(session, parsed, ci_json_has_nul_escape(request), st, out);
     else
         rc = ci_invoke_problem("error", "InvalidRequest", 0, out,
                                "invalid request: malformed JSON at byte %zu",
@@ -399,14 +400,16 @@ CI_EXPORT int ci_invoke_json(ci_session *session, const char *request, char **ou
     return 0;
 }
 
+CI_EXPORT int ci_invoke_json(ci_session *session, const char *request, char **out)
+{
+    static const struct ci_invoke_stream none = { NULL, NULL, NULL, NULL };
+    return invoke(session, request, &none, out);
+}
+
 CI_EXPORT int ci_invoke_json_stream(ci_session *session, const char *request,
                                     ci_output_callback on_stdout, ci_output_callback on_stderr,
-                                    void *user_data, char **out)
+                                    void *user_data, ci_cancel *cancel, char **out)
 {
-    const struct invoke_stream st = {on_stdout, on_stderr, user_data};
-    const struct invoke_stream *saved = current_stream;
-    current_stream = &st;
-    int rc = ci_invoke_json(session, request, out);
-    current_stream = saved;
-    return rc;
+    const struct ci_invoke_stream st = { on_stdout, on_stderr, user_data, cancel };
+    return invoke(session, request, &st, out);
 }

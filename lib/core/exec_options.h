@@ -28,4 +28,5 @@ struct ci_exec_options {
     size_t env_bytes;
     char *cwd;            /* absolute, beneath /workspace; NULL: /workspace */
     int kill_leftovers;
+    struct ci_cancel *cancel; /* NULL: none; not owned */
 };

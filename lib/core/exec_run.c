@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "core/artifacts.h"
+#include "core/cancel.h"
 #include "core/error.h"
 #include "core/exec.h"
 #include "core/exec_io.h"
@@ -187,7 +188,7 @@ static void step(struct run *x)
         x->why = TIMED_OUT;
         return;
     }
-    struct pollfd p[7 + CI_MAX_STRAY_PIPES] = {
+    struct pollfd p[8 + CI_MAX_STRAY_PIPES] = {
         { .fd = ctx->ctl, .events = POLLIN | (x->sent < x->req.len ? POLLOUT : 0) },
         { .fd = ctx->out, .events = POLLIN },
         { .fd = ctx->err, .events = POLLIN },
@@ -195,8 +196,9 @@ static void step(struct run *x)
         { .fd = x->call_err, .events = POLLIN },
         { .fd = s->cancel_fd, .events = POLLIN },
         { .fd = s->ops->event_fd(s->sb), .events = POLLIN },
+        { .fd = ci_cancel_fd(x->o->cancel), .events = POLLIN },
     };
-    nfds_t np = 7;
+    nfds_t np = 8;
     for (size_t i = 0; i < s->stray_count; i++)
         p[np++] = (struct pollfd){ .fd = s->strays[i], .events = POLLIN };
     uint64_t wait = x->deadline_ms - now;
@@ -206,7 +208,7 @@ static void step(struct run *x)
             x->why = SANDBOX_GONE;
         return;
     }
-    if (p[5].revents & POLLIN) {
+    if ((p[5].revents | p[7].revents) & POLLIN) {
         x->why = CANCELED;
         return;
     }
@@ -215,7 +217,7 @@ static void step(struct run *x)
         if ((p[k].revents & (POLLIN | POLLHUP | POLLERR)) &&
             ci_exec_pump(fds[k - 1], k % 2 ? &x->out : &x->err) == 2)
             x->why = CALLBACK_STOP;
-    if (np > 7)
+    if (np > 8)
         ci_strays_pump(s, &x->res->stray_bytes);
     if (x->why != RUNNING)
         return;
@@ -352,11 +354,27 @@ static void leave(struct run *x)
     ci_strays_add(s, &x->call_err);
 }
 
+/* The result of an execution cancelled before it started: nothing ran and
+ * the sandbox was not touched. */
+static int cancelled_before(struct ci_session *s, const struct ci_exec_options *o,
+                            struct ci_result **out)
+{
+    struct ci_result *res = ci_result_alloc(o->language);
+    if (!res)
+        return ci_fail(s, CI_ENOMEM, "out of memory");
+    res->limits_mode = s->ops->limits_mode(s->sb);
+    set_status(res, CI_STATUS_KILLED, -1);
+    *out = res;
+    return CI_OK;
+}
+
 int ci_exec_run(struct ci_session *s, const char *code, const struct ci_exec_options *o,
                 struct ci_result **out)
 {
     struct run x = { .s = s, .o = o, .why = RUNNING, .call_out = -1, .call_err = -1,
                      .send_fds = { -1, -1 } };
+    if (ci_cancel_fired(o->cancel))
+        return cancelled_before(s, o, out);
     int r = ci_exec_s3_fetch(s, o); /* S3 inputs into /data first */
     if (r == CI_OK)
         r = prepare(&x, code);

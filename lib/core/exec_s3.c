@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/audit.h"
+#include "core/cancel.h"
 #include "core/error.h"
 #include "core/exec_options.h"
 #include "core/exec_s3.h"
@@ -39,6 +40,7 @@ void ci_s3_uploads_free(struct ci_s3_uploads *u)
 
 struct progress_ctx {
     struct ci_session *s;
+    const struct ci_cancel *cancel; /* the call's handle, or NULL */
     ci_progress_callback cb;
     void *cb_data;
     const char *uri;
@@ -48,7 +50,7 @@ struct progress_ctx {
 static int on_progress(uint64_t done, uint64_t total, void *data)
 {
     struct progress_ctx *pc = data;
-    if (ci_session_cancel_pending(pc->s)) {
+    if (ci_session_cancel_pending(pc->s) || ci_cancel_fired(pc->cancel)) {
         pc->canceled = 1;
         return 1;
     }
@@ -79,7 +81,7 @@ struct transfer {
 static int transfer_open(struct ci_session *s, const char *uri, int prefix,
                          ci_progress_callback cb, void *cb_data, struct transfer *x)
 {
-    x->pc = (struct progress_ctx){ s, cb, cb_data, NULL, 0 };
+    x->pc = (struct progress_ctx){ s, NULL, cb, cb_data, NULL, 0 };
     int r = ci_exec_s3_check_uri(s, uri, prefix);
     if (r < 0)
         return r;
@@ -165,6 +167,7 @@ static int fetch_inputs(struct ci_session *s, const struct ci_exec_options *o)
     int r = transfer_open(s, o->input_s3_uri, -1, o->on_progress, o->progress_data, &x);
     if (r < 0)
         return r;
+    x.pc.cancel = o->cancel;
     char err[1024];
     struct ci_transfer_listing l = { 0 };
     r = x.ops->list(x.t, o->input_s3_uri, &l, err, sizeof(err));
@@ -270,6 +273,7 @@ static int send_outputs(struct ci_session *s, const struct ci_exec_options *o,
         free(prefix);
         return r;
     }
+    x.pc.cancel = o->cancel;
     char err[512];
     struct ci_safe_walk w = { 0 };
     r = s->ops->walk(s->sb, CI_AREA_OUTPUT, CI_TRANSFER_MAX_OBJECTS, MAX_DEPTH, &w, err,

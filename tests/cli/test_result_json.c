@@ -132,7 +132,7 @@ START_TEST(invoke_stream_hands_over_output)
     struct streamed st = {0};
     ck_assert_int_eq(ci_invoke_json_stream(session,
         "{\"name\":\"executeCode\",\"arguments\":{\"code\":\"import sys\\nprint('out')\\n"
-        "print('err', file=sys.stderr)\"}}", take_stdout, take_stderr, &st, &json), 0);
+        "print('err', file=sys.stderr)\"}}", take_stdout, take_stderr, &st, NULL, &json), 0);
     ck_assert_str_eq(st.text[0], "out\n");
     ck_assert_str_eq(st.text[1], "err\n");
     cJSON *root = cJSON_Parse(json);
@@ -144,14 +144,14 @@ START_TEST(invoke_stream_hands_over_output)
     memset(&st, 0, sizeof st);
     ck_assert_int_eq(ci_invoke_json_stream(session,
         "{\"name\":\"executeCommand\",\"arguments\":{\"command\":\"echo a; echo b >&2\"}}",
-        take_stdout, NULL, &st, &json), 0);
+        take_stdout, NULL, &st, NULL, &json), 0);
     ci_free(json);
     ck_assert_str_eq(st.text[0], "a\n");
     ck_assert_uint_eq(st.len[1], 0);
 
     memset(&st, 0, sizeof st);
     ck_assert_int_eq(ci_invoke_json_stream(session, "{\"name\":\"listFiles\",\"arguments\":{}}",
-                                           take_stdout, take_stderr, &st, &json), 0);
+                                           take_stdout, take_stderr, &st, NULL, &json), 0);
     ci_free(json);
     ck_assert_int_eq(st.calls, 0);
     /* the callbacks belong to that call only */
@@ -159,7 +159,7 @@ START_TEST(invoke_stream_hands_over_output)
                                     "{\"code\":\"print(1)\"}}", &json), 0);
     ci_free(json);
     ck_assert_int_eq(st.calls, 0);
-    ck_assert_int_eq(ci_invoke_json_stream(NULL, "{}", NULL, NULL, NULL, &json), CI_EINVAL);
+    ck_assert_int_eq(ci_invoke_json_stream(NULL, "{}", NULL, NULL, NULL, NULL, &json), CI_EINVAL);
 
     ci_session_destroy(session);
     ci_config_free(config);

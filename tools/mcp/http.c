@@ -33,12 +33,14 @@
  * allows). */
 #define MCP_SESSION_SECONDS 28800
 
-/* The MCP state of a session: its revision and the call it runs. */
+struct mcp_call;
+
+/* The MCP state of a session: its revision and its calls, queued or
+ * running (what notifications/cancelled can reach). */
 typedef struct mcp_conn {
     char id[64];
     char version[16];
-    char *running_id;      /* JSON text of the id of the call running, or NULL */
-    serve_call *running;
+    struct mcp_call *calls;
     struct mcp_conn *next;
 } mcp_conn;
 
@@ -61,7 +63,6 @@ static void conn_remove(const char *id)
         if (strcmp((*p)->id, id) == 0) {
             mcp_conn *c = *p;
             *p = c->next;
-            free(c->running_id);
             free(c);
             break;
         }
@@ -186,7 +187,8 @@ typedef struct mcp_call {
     char *idtext;          /* the request's id as JSON */
     char *token;           /* progressToken as JSON, or NULL */
     int sse;
-    serve_call c;
+    serve_call c;          /* its cancel handle lives as long as the call */
+    struct mcp_call *conn_next; /* in its mcp_conn's calls, while listed */
     unsigned long progress;
     unsigned char carry[2][4];
     size_t carry_len[2];
@@ -208,6 +210,7 @@ static void call_unref(mcp_call *k)
     free(k->token);
     free(k->out);
     free(k->answer);
+    serve_call_close(&k->c);
     pthread_cond_destroy(&k->changed);
     pthread_mutex_destroy(&k->lock);
     free(k);
@@ -240,7 +243,7 @@ static void sse_event(mcp_call *k, const char *json, size_t len)
 static int on_output(mcp_call *k, int stream, const char *data, size_t len)
 {
     pthread_mutex_lock(&k->lock);
-    if (k->response_gone || k->c.cancel) {
+    if (k->response_gone || ci_cancel_requested(k->c.cancel)) {
         pthread_mutex_unlock(&k->lock);
         return 0;
     }
@@ -293,6 +296,31 @@ static int says_gone(const char *answer)
     return gone;
 }
 
+/* Lists a call in its MCP session, where notifications/cancelled finds
+ * it by id, from its arrival until it is answered. */
+static void conn_list(mcp_call *k)
+{
+    pthread_mutex_lock(&conns_lock);
+    mcp_conn *cn = conn_find(k->sid);
+    if (cn) {
+        k->conn_next = cn->calls;
+        cn->calls = k;
+    }
+    pthread_mutex_unlock(&conns_lock);
+}
+
+static void conn_unlist(mcp_call *k)
+{
+    pthread_mutex_lock(&conns_lock);
+    mcp_conn *cn = conn_find(k->sid);
+    for (mcp_call **p = cn ? &cn->calls : NULL; p && *p; p = &(*p)->conn_next)
+        if (*p == k) {
+            *p = k->conn_next;
+            break;
+        }
+    pthread_mutex_unlock(&conns_lock);
+}
+
 /* Runs the call in its session; sets k->answer (the response) or k->gone. */
 static void run_call(mcp_call *k)
 {
@@ -304,33 +332,10 @@ static void run_call(mcp_call *k)
     pthread_mutex_lock(&s->call_lock);
     if (!__atomic_load_n(&srv->stopping, __ATOMIC_ACQUIRE) &&
         serve_session_usable(srv->sessions, s)) {
-        k->c.session = s->session;
+        /* a call cancelled while it waited its turn stops at once */
         serve_inflight_add(srv->inflight, &k->c);
-        pthread_mutex_lock(&conns_lock);
-        mcp_conn *cn = conn_find(k->sid);
-        if (cn) {
-            free(cn->running_id);
-            cn->running_id = strdup(k->idtext);
-            cn->running = &k->c;
-        }
-        pthread_mutex_unlock(&conns_lock);
-        /* a streamed call whose client left while it waited its turn */
-        pthread_mutex_lock(&k->lock);
-        int left = k->response_gone;
-        pthread_mutex_unlock(&k->lock);
-        if (left)
-            serve_inflight_cancel_call(srv->inflight, &k->c);
-        rc = k->sse ? ci_invoke_json_stream(s->session, k->body, on_stdout, on_stderr, k,
-                                            &answer)
-                    : ci_invoke_json(s->session, k->body, &answer);
-        pthread_mutex_lock(&conns_lock);
-        cn = conn_find(k->sid);
-        if (cn && cn->running == &k->c) {
-            free(cn->running_id);
-            cn->running_id = NULL;
-            cn->running = NULL;
-        }
-        pthread_mutex_unlock(&conns_lock);
+        rc = ci_invoke_json_stream(s->session, k->body, k->sse ? on_stdout : NULL,
+                                   k->sse ? on_stderr : NULL, k, k->c.cancel, &answer);
         serve_inflight_remove(srv->inflight, &k->c);
         ran = 1;
         if (rc == 0 && says_gone(answer)) {
@@ -339,10 +344,11 @@ static void run_call(mcp_call *k)
         }
     }
     pthread_mutex_unlock(&s->call_lock);
+    conn_unlist(k);
     if (!ran)
         k->gone = 1;
     /* the response: the result spliced in, or an error */
-    const char *err = k->c.cancel ? "{\"code\":-32800,\"message\":\"Request cancelled\"}"
+    const char *err = ci_cancel_requested(k->c.cancel) ? "{\"code\":-32800,\"message\":\"Request cancelled\"}"
                       : k->gone   ? "{\"code\":-32603,\"message\":\"the sandbox session has "
                                     "ended\"}"
                       : rc != 0   ? "{\"code\":-32603,\"message\":\"the call failed\"}"
@@ -412,8 +418,8 @@ static void sse_free(void *cls)
     k->response_gone = 1;
     int running = !k->done;
     pthread_mutex_unlock(&k->lock);
-    if (running)
-        serve_inflight_cancel_call(k->srv->inflight, &k->c);
+    if (running) /* also while it waits for the session: it stops there */
+        ci_cancel_request(k->c.cancel);
     call_unref(k);
 }
 
@@ -464,8 +470,12 @@ static enum MHD_Result tools_call(serve_request *req, serve_session *s, const cJ
                        ? cJSON_PrintUnformatted(token) : NULL;
     }
     cJSON_Delete(call);
-    if (!k || !k->body || !k->idtext) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!k || !k->body || !k->idtext ||
+        serve_call_open(&k->c, ci ? ci->connect_fd : -1, s->session) < 0) {
         if (k) {
+            serve_call_close(&k->c);
             free(k->body);
             free(k->idtext);
             free(k->token);
@@ -479,11 +489,9 @@ static enum MHD_Result tools_call(serve_request *req, serve_session *s, const cJ
     k->srv = srv;
     k->s = s;
     snprintf(k->sid, sizeof k->sid, "%s", s->id);
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    k->c.fd = ci ? ci->connect_fd : -1;
     const char *accept = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Accept");
     k->sse = k->token && accept && strstr(accept, "text/event-stream");
+    conn_list(k);
 
     if (!k->sse) {
         k->refs = 1;
@@ -626,8 +634,9 @@ static enum MHD_Result initialize(serve_request *req, const cJSON *id, const cJS
     return reply_text(req, 200, result_text(id, r), sid);
 }
 
-/* notifications/cancelled of the call running in that session. */
-static void cancel(serve_server *srv, const char *sid, const cJSON *params)
+/* notifications/cancelled of a call of that session, queued or running:
+ * a running one is killed, a queued one ends before it runs. */
+static void cancel(const char *sid, const cJSON *params)
 {
     const cJSON *rid = cJSON_GetObjectItemCaseSensitive(params, "requestId");
     char *idtext = rid ? cJSON_PrintUnformatted(rid) : NULL;
@@ -635,8 +644,9 @@ static void cancel(serve_server *srv, const char *sid, const cJSON *params)
         return;
     pthread_mutex_lock(&conns_lock);
     mcp_conn *c = conn_find(sid);
-    if (c && c->running && c->running_id && strcmp(c->running_id, idtext) == 0)
-        serve_inflight_cancel_call(srv->inflight, c->running);
+    for (mcp_call *k = c ? c->calls : NULL; k; k = k->conn_next)
+        if (strcmp(k->idtext, idtext) == 0)
+            ci_cancel_request(k->c.cancel);
     pthread_mutex_unlock(&conns_lock);
     free(idtext);
 }
@@ -745,7 +755,7 @@ static enum MHD_Result post(serve_request *req)
             /* replied */
         } else if (!id) {
             if (strcmp(m, "notifications/cancelled") == 0)
-                cancel(srv, s->id, params);
+                cancel(s->id, params);
             serve_session_unref(srv->sessions, s);
             r = serve_reply(req, 202, NULL, "", 0, NULL);
         } else if (strcmp(m, "tools/call") == 0) {

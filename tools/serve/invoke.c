@@ -8,8 +8,10 @@
  * A client that goes away cancels its call. While a call runs its
  * connection thread is inside ci_invoke_json, so MHD cannot see the socket:
  * a watcher thread polls the sockets of the running calls for POLLRDHUP and
- * calls ci_session_cancel() for a peer that hung up. The same registry lets
- * SIGTERM cancel what still runs after the grace period.
+ * fires the call's cancel handle for a peer that hung up. The same registry
+ * lets SIGTERM cancel what still runs after the grace period. A handle
+ * fired before its call reaches the sandbox (it waits for the session's
+ * lock) stops it before anything runs.
  */
 #include <errno.h>
 #include <poll.h>
@@ -61,14 +63,9 @@ static void *watch(void *arg)
                 cap = f->n;
             }
         }
-        for (call *c = f->head; c; c = c->next) {
-            /* again every round: a cancel that came while the call was
-             * not executing yet is cleared when its execution starts */
-            if (c->cancel || f->cancel_all)
-                ci_session_cancel(c->session);
+        for (call *c = f->head; c; c = c->next)
             if (c->fd >= 0 && !c->client_gone && n < cap)
                 fds[n++] = (struct pollfd){.fd = c->fd, .events = POLLRDHUP};
-        }
         pthread_mutex_unlock(&f->lock);
         if (n > 0 && poll(fds, n, 0) > 0) {
             pthread_mutex_lock(&f->lock);
@@ -77,8 +74,8 @@ static void *watch(void *arg)
                     continue;
                 for (call *c = f->head; c; c = c->next)
                     if (c->fd == fds[i].fd && !c->client_gone) {
-                        c->client_gone = c->cancel = 1;
-                        ci_session_cancel(c->session);
+                        c->client_gone = 1;
+                        ci_cancel_request(c->cancel);
                     }
             }
             pthread_mutex_unlock(&f->lock);
@@ -118,9 +115,23 @@ void serve_inflight_free(serve_inflight *f)
     free(f);
 }
 
+int serve_call_open(serve_call *c, int fd, ci_session *session)
+{
+    *c = (serve_call){.fd = fd, .session = session};
+    return ci_cancel_create(&c->cancel) == 0 ? 0 : -1;
+}
+
+void serve_call_close(serve_call *c)
+{
+    ci_cancel_free(c->cancel);
+    c->cancel = NULL;
+}
+
 static void add_call(serve_inflight *f, call *c)
 {
     pthread_mutex_lock(&f->lock);
+    if (f->cancel_all)
+        ci_cancel_request(c->cancel);
     c->next = f->head;
     f->head = c;
     f->n++;
@@ -166,10 +177,8 @@ void serve_inflight_cancel_call(serve_inflight *f, serve_call *c)
 {
     pthread_mutex_lock(&f->lock);
     for (call *p = f->head; p; p = p->next)
-        if (p == c) {
-            c->cancel = 1;
-            ci_session_cancel(c->session);
-        }
+        if (p == c)
+            ci_cancel_request(c->cancel);
     pthread_mutex_unlock(&f->lock);
 }
 
@@ -179,10 +188,8 @@ void serve_inflight_cancel(serve_inflight *f, ci_session *only)
     if (!only)
         f->cancel_all = 1;
     for (call *c = f->head; c; c = c->next)
-        if (!only || c->session == only) {
-            c->cancel = 1;
-            ci_session_cancel(c->session);
-        }
+        if (!only || c->session == only)
+            ci_cancel_request(c->cancel);
     pthread_mutex_unlock(&f->lock);
 }
 
@@ -419,6 +426,7 @@ static void stream_unref(stream_state *st)
     free(st->cur.data);
     free(st->final.data);
     free(st->body);
+    serve_call_close(&st->c);
     pthread_cond_destroy(&st->changed);
     pthread_mutex_destroy(&st->lock);
     free(st);
@@ -568,14 +576,12 @@ static void stream_free(void *cls)
     int running = !st->done;
     pthread_mutex_unlock(&st->lock);
     if (running) {
+        /* also when the call still waits for the session: it stops there */
+        ci_cancel_request(st->c.cancel);
         serve_inflight *f = st->srv->inflight;
         pthread_mutex_lock(&f->lock);
-        for (call *c = f->head; c; c = c->next)
-            if (c == &st->c) {
-                c->fd = -1;       /* the descriptor is MHD's to reuse now */
-                c->client_gone = c->cancel = 1;
-                ci_session_cancel(c->session);
-            }
+        st->c.fd = -1; /* the descriptor is MHD's to reuse now */
+        st->c.client_gone = 1;
         pthread_mutex_unlock(&f->lock);
     }
     stream_unref(st);
@@ -611,10 +617,10 @@ static void *stream_worker(void *arg)
     pthread_mutex_lock(&s->call_lock);
     if (!__atomic_load_n(&srv->stopping, __ATOMIC_ACQUIRE) &&
         serve_session_usable(srv->sessions, s)) {
-        st->c.session = s->session;
         add_call(srv->inflight, &st->c);
         uint64_t t0 = serve_now_ns();
-        rc = ci_invoke_json_stream(s->session, st->body, on_stdout, on_stderr, st, &answer_text);
+        rc = ci_invoke_json_stream(s->session, st->body, on_stdout, on_stderr, st, st->c.cancel,
+                                   &answer_text);
         seconds = (double)(serve_now_ns() - t0) / 1e9;
         remove_call(srv->inflight, &st->c);
         ran = 1;
@@ -650,7 +656,12 @@ static enum MHD_Result invoke_streamed(serve_request *req, serve_session *s, con
 {
     serve_server *srv = req->srv;
     stream_state *st = calloc(1, sizeof *st);
-    if (!st || !(st->body = strdup(req->body))) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!st || serve_call_open(&st->c, ci ? ci->connect_fd : -1, s->session) < 0 ||
+        !(st->body = strdup(req->body))) {
+        if (st)
+            serve_call_close(&st->c);
         free(st);
         serve_session_unref(srv->sessions, s);
         return serve_error(req, "InternalServerException", NULL, "out of memory");
@@ -662,9 +673,6 @@ static enum MHD_Result invoke_streamed(serve_request *req, serve_session *s, con
     st->s = s;
     snprintf(st->sid, sizeof st->sid, "%s", sid);
     snprintf(st->tool, sizeof st->tool, "%s", tool);
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    st->c.fd = ci ? ci->connect_fd : -1;
 
     struct MHD_Response *resp = MHD_create_response_from_callback(
         MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, st, stream_free);
@@ -772,13 +780,18 @@ enum MHD_Result serve_invoke(serve_request *req, const char *identifier)
     }
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    call c = {.fd = ci ? ci->connect_fd : -1, .session = s->session};
-    add_call(srv->inflight, &c);
-    uint64_t t0 = serve_now_ns();
+    call c;
     char *answer_text = NULL;
-    int rc = ci_invoke_json(s->session, req->body, &answer_text);
+    int rc = CI_ENOMEM;
+    uint64_t t0 = serve_now_ns();
+    if (serve_call_open(&c, ci ? ci->connect_fd : -1, s->session) == 0) {
+        add_call(srv->inflight, &c);
+        rc = ci_invoke_json_stream(s->session, req->body, NULL, NULL, NULL, c.cancel,
+                                   &answer_text);
+        remove_call(srv->inflight, &c);
+    }
+    serve_call_close(&c);
     double seconds = (double)(serve_now_ns() - t0) / 1e9;
-    remove_call(srv->inflight, &c);
 
     cJSON *answer = rc == 0 ? cJSON_Parse(answer_text) : NULL;
     ci_free(answer_text);

@@ -207,13 +207,18 @@ typedef struct serve_call {
     int fd;
     ci_session *session;
     int client_gone;              /* its client hung up */
-    int cancel;                   /* cancel it (again every round) */
+    ci_cancel *cancel;            /* fired to cancel it, before or while it runs */
     struct serve_call *next;
 } serve_call;
+/* Sets a call up with its own cancel handle (fd -1 for none): 0, or -1
+ * out of memory. serve_call_close() frees the handle. */
+int serve_call_open(serve_call *c, int fd, ci_session *session);
+void serve_call_close(serve_call *c);
+/* Registers a running call (one added while shutting down is cancelled
+ * at once), and removes it. */
 void serve_inflight_add(serve_inflight *f, serve_call *c);
 void serve_inflight_remove(serve_inflight *f, serve_call *c);
-/* Cancels that call (again every 100 ms while it runs) if it is still
- * registered. */
+/* Cancels that call: whether it runs yet or not, it ends as "killed". */
 void serve_inflight_cancel_call(serve_inflight *f, serve_call *c);
 /* A thread that runs a call and answers through a response callback
  * starts and ends: serve_inflight_wait_workers() waits for it. */

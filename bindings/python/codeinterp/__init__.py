@@ -20,6 +20,7 @@ CodeInterpreterError subclass (see codeinterp.errors); an exception in the
 sandboxed code is a result with status "error".
 """
 from . import errors
+from .cancel import Cancel
 from .client import CodeInterpreterClient, verify_audit_file, version
 from .errors import *  # noqa: F401,F403 - the hierarchy is part of the API
 from .result import (Artifact, DeniedSyscall, ExecutionError, ExecutionResult, FileInfo, Image,
@@ -32,6 +33,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CodeInterpreterClient",
     "Session",
+    "Cancel",
     "Task",
     "TaskOutput",
     "ExecutionResult",

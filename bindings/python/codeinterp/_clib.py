@@ -199,7 +199,13 @@ FUNCTIONS = {
     # JSON tool calls
     "ci_invoke_json": (c_int, [handle, c_char_p, POINTER(c_void_p)]),
     "ci_invoke_json_stream": (c_int, [handle, c_char_p, OUTPUT_CALLBACK, OUTPUT_CALLBACK,
-                                      c_void_p, POINTER(c_void_p)]),
+                                      c_void_p, handle, POINTER(c_void_p)]),
+    # cancel handles
+    "ci_cancel_create": (c_int, [handle_out]),
+    "ci_cancel_request": (c_int, [handle]),
+    "ci_cancel_requested": (c_int, [handle]),
+    "ci_cancel_free": (None, [handle]),
+    "ci_exec_options_set_cancel": (c_int, [handle, handle]),
 }
 
 

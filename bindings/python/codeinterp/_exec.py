@@ -88,8 +88,9 @@ class ExecOptions:
 
     def __init__(self, language="python", timeout=None, clear_context=False,
                  on_stdout=None, on_stderr=None, input_s3_uri=None, output_s3_uri=None,
-                 on_progress=None, env=None, cwd=None, kill_leftovers=False):
+                 on_progress=None, env=None, cwd=None, kill_leftovers=False, cancel=None):
         self.streams = []  # the callback objects C holds while the options live
+        self.cancel = None
         out = ctypes.c_void_p()
         check(lib.ci_exec_options_new(ctypes.byref(out)))
         self.handle = out
@@ -126,6 +127,9 @@ class ExecOptions:
                 check(lib.ci_exec_options_set_cwd(self.handle, _c_string(cwd, "cwd")))
             if kill_leftovers:
                 check(lib.ci_exec_options_set_kill_leftovers(self.handle, 1))
+            if cancel is not None:
+                check(lib.ci_exec_options_set_cancel(self.handle, cancel.handle))
+                self.cancel = cancel  # C holds its handle while the options live
         except BaseException:
             self.close()
             raise

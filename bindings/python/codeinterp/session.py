@@ -78,7 +78,7 @@ class Session:
 
     def execute(self, code, language="python", timeout=None, clear_context=False,
                 on_stdout=None, on_stderr=None, input_s3_uri=None, output_s3_uri=None,
-                on_progress=None, *, env=None, cwd=None, kill_leftovers=False):
+                on_progress=None, *, env=None, cwd=None, kill_leftovers=False, cancel=None):
         """Runs `code` in this session's interpreter for `language` and returns
         an ExecutionResult, whatever the code did (check result.status).
 
@@ -110,6 +110,9 @@ class Session:
         on_progress: called as fn(uri, bytes_done, bytes_total) during the
             transfers (bytes_total None while unknown); StopExecution stops
             the transfer.
+        cancel: a codeinterp.Cancel; its request() stops this execution,
+            also when made before the execution started (then nothing runs
+            and the status is "killed").
         Raises SessionExpiredError when the idle lifetime ran out,
         SessionClosedError when the sandbox is gone, RunnerError when the
         interpreter could not be started, UnknownNameError for a language.
@@ -120,11 +123,12 @@ class Session:
                                  on_stdout=on_stdout, on_stderr=on_stderr,
                                  input_s3_uri=input_s3_uri, output_s3_uri=output_s3_uri,
                                  on_progress=on_progress, env=env, cwd=cwd,
-                                 kill_leftovers=kill_leftovers)
+                                 kill_leftovers=kill_leftovers, cancel=cancel)
 
     def execute_command(self, command, *, timeout=None, env=None, cwd=None,
                         kill_leftovers=False, on_stdout=None, on_stderr=None,
-                        input_s3_uri=None, output_s3_uri=None, on_progress=None):
+                        input_s3_uri=None, output_s3_uri=None, on_progress=None,
+                        cancel=None):
         """Runs one shell command line with /bin/sh -c inside the sandbox
         (never on the host) and returns an ExecutionResult like execute():
         stdout, stderr, exit_code (the shell's; 128+n when killed by signal
@@ -144,7 +148,7 @@ class Session:
                                  on_stdout=on_stdout, on_stderr=on_stderr,
                                  input_s3_uri=input_s3_uri, output_s3_uri=output_s3_uri,
                                  on_progress=on_progress, env=env, cwd=cwd,
-                                 kill_leftovers=kill_leftovers)
+                                 kill_leftovers=kill_leftovers, cancel=cancel)
 
     def start_task(self, command, *, env=None, cwd=None):
         """Starts `command` (/bin/sh -c in the sandbox) as a background task
@@ -165,7 +169,9 @@ class Session:
     def cancel(self):
         """Stops the execution running in this session on another thread, if
         any: its result has status "killed". Safe from any thread and from an
-        output callback; does nothing when nothing runs or after close()."""
+        output callback; does nothing when nothing runs or after close().
+        To stop a call that may not have started yet, give it a
+        codeinterp.Cancel instead."""
         with self._handle_lock:
             if self._handle is not None:
                 check(lib.ci_session_cancel(self._handle))
@@ -268,13 +274,14 @@ class Session:
         with self._use() as h:
             return cgroup_mode_name(lib.ci_session_limits_mode(h))
 
-    def invoke(self, request, *, on_stdout=None, on_stderr=None):
+    def invoke(self, request, *, on_stdout=None, on_stderr=None, cancel=None):
         """One AgentCore-style tool call (ci_invoke_json): `request` is a dict
         such as {"name": "executeCode", "arguments": {"code": "1 + 1"}} or its
         JSON text; returns the MCP CallToolResult as a dict. A malformed
         request is answered with isError true, not raised. on_stdout and
         on_stderr receive the output of executeCode and executeCommand as
-        it comes, as for execute() (ci_invoke_json_stream)."""
+        it comes, as for execute() (ci_invoke_json_stream); a
+        codeinterp.Cancel given as `cancel` stops them (status "killed")."""
         if not isinstance(request, (str, bytes)):
             request = json.dumps(request)
         if isinstance(request, str):
@@ -282,11 +289,12 @@ class Session:
         out = ctypes.c_void_p()
         streams = [_Stream(fn) if fn is not None else None for fn in (on_stdout, on_stderr)]
         with self._use() as h:
-            if streams == [None, None]:
+            if streams == [None, None] and cancel is None:
                 check(lib.ci_invoke_json(h, request, ctypes.byref(out)), h)
             else:
                 c_out, c_err = (s.c_callback if s else OUTPUT_CALLBACK() for s in streams)
                 check(lib.ci_invoke_json_stream(h, request, c_out, c_err, None,
+                                                cancel.handle if cancel is not None else None,
                                                 ctypes.byref(out)), h)
         answer = json.loads(take_buffer(out).decode("utf-8"))
         for s in streams:

@@ -109,6 +109,43 @@ def test_cancel_when_idle_is_discarded(session):
     assert session.execute(code="'ran'").value == "'ran'"
 
 
+def test_cancel_handle_from_another_thread(session):
+    stop = codeinterp.Cancel()
+    assert not stop.requested
+    started = threading.Event()
+
+    def on_out(text):
+        started.set()
+
+    timer = threading.Timer(0.3, lambda: started.wait(60) and stop.request())
+    timer.start()
+    result = session.execute(code="print('go', flush=True)\nimport time; time.sleep(60)",
+                             on_stdout=on_out, cancel=stop)
+    timer.join()
+    assert stop.requested
+    assert result.status == "killed"
+    assert result.output == "go\n"
+
+
+def test_cancel_handle_before_the_call(session):
+    session.execute(code="x = 5")
+    stop = codeinterp.Cancel()
+    stop.request()
+    stop.request()  # again: harmless
+    assert session.execute(code="x = 6\nprint('ran')", cancel=stop).status == "killed"
+    assert session.execute_command("echo ran > ran.txt", cancel=stop).status == "killed"
+    answer = session.invoke({"name": "executeCode", "arguments": {"code": "x = 7"}},
+                            cancel=stop)
+    assert answer["structuredContent"]["status"] == "killed"
+    # nothing ran and the interpreter kept its state
+    assert session.execute(code="import os\n(x, os.path.exists('ran.txt'))").value \
+        == "(5, False)"
+    stop.close()
+    stop.request()  # after close: a no-op
+    with pytest.raises(ValueError):
+        session.execute(code="1", cancel=stop)
+
+
 def test_callback_must_be_callable(session):
     with pytest.raises(TypeError):
         session.execute(code="1", on_stdout="not callable")
