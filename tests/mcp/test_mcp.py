@@ -19,21 +19,16 @@ raw: JSON-RPC written by hand: bad version, missing id or method, a batch,
   spec's error code (or no answer, for a notification) and the server keeps
   answering.
 
-Runs under the test venv's Python (re-executes itself there when started by
-another); exits 77 (skipped) when that venv is missing.
+Meson runs it with the test venv's Python (tests/meson.build,
+test_venv_python); it exits 77 (skipped) when that venv is missing.
 """
 import os
 import sys
 
-VENV_PY = os.path.join(os.environ.get('CODEINTERP_RUNTIME_DIR', '/opt/codeinterp'),
-                       'test', 'venv', 'bin', 'python')
 try:
     import mcp  # noqa: F401
     import jsonschema  # noqa: F401
 except ImportError:
-    if os.path.exists(VENV_PY) and os.environ.get('MCP_TEST_REEXEC') != '1':
-        os.environ['MCP_TEST_REEXEC'] = '1'
-        os.execv(VENV_PY, [VENV_PY] + sys.argv)
     print('SKIP: the mcp SDK is not installed; run scripts/setup')
     sys.exit(77)
 

@@ -22,20 +22,15 @@ after. Nothing leaves loopback.
   parallel   32 clients x 20 calls; a slow session does not hold up another
   shutdown   SIGTERM with a call running: exit 0, no sandbox process left
 
-Runs under the test venv's Python (re-executes itself there when started by
-another); exits 77 (skipped) when that venv is missing.
+Meson runs it with the test venv's Python (tests/meson.build,
+test_venv_python); it exits 77 (skipped) when that venv is missing.
 """
 import os
 import sys
 
-VENV_PY = os.path.join(os.environ.get('CODEINTERP_RUNTIME_DIR', '/opt/codeinterp'),
-                       'test', 'venv', 'bin', 'python')
 try:
     import boto3  # noqa: F401
 except ImportError:
-    if os.path.exists(VENV_PY) and os.environ.get('SERVE_REEXEC') != '1':
-        os.environ['SERVE_REEXEC'] = '1'
-        os.execv(VENV_PY, [VENV_PY] + sys.argv)
     print('SKIP: boto3 is not installed; run scripts/setup')
     sys.exit(77)
 

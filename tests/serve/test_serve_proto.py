@@ -14,20 +14,15 @@ sigv4: requests that a real boto3 bedrock-agentcore client signs (captured
   each kind of failure is told apart.
 keyfile: mode, owner and line checks of the access key file.
 
-Runs under the test venv's Python (re-executes itself there when started by
-another); exits 77 (skipped) when that venv is missing.
+Meson runs it with the test venv's Python (tests/meson.build,
+test_venv_python); it exits 77 (skipped) when that venv is missing.
 """
 import os
 import sys
 
-VENV_PY = os.path.join(os.environ.get('CODEINTERP_RUNTIME_DIR', '/opt/codeinterp'),
-                       'test', 'venv', 'bin', 'python')
 try:
     import botocore  # noqa: F401
 except ImportError:
-    if os.path.exists(VENV_PY) and os.environ.get('SERVE_PROTO_REEXEC') != '1':
-        os.environ['SERVE_PROTO_REEXEC'] = '1'
-        os.execv(VENV_PY, [VENV_PY] + sys.argv)
     print('SKIP: botocore is not installed; run scripts/setup')
     sys.exit(77)
 
