@@ -41,6 +41,10 @@ enum {
     CLI_OPT_RUNTIME_DIR,
 };
 
+/* --idle-timeout, for the commands that keep a session between calls
+ * (invoke, mcp); parsed by cli_parse_sandbox_option() too. */
+#define CLI_IDLE_TIMEOUT_LONGOPT {"idle-timeout", required_argument, NULL, CLI_OPT_IDLE_TIMEOUT}
+
 /* The getopt_long() entries of the sandbox options above that every
  * subcommand running code takes; cli_parse_sandbox_option() reads them. */
 #define CLI_SANDBOX_LONGOPTS                                                   \

@@ -59,6 +59,8 @@ int cli_parse_sandbox_option(int opt, const char *arg, cli_sandbox_flags *flags)
     switch (opt) {
     case CLI_OPT_TIMEOUT:
         return cli_parse_seconds("--timeout", arg, &flags->timeout_ms) < 0 ? -1 : 1;
+    case CLI_OPT_IDLE_TIMEOUT:
+        return cli_parse_seconds("--idle-timeout", arg, &flags->idle_timeout_ms) < 0 ? -1 : 1;
     case CLI_OPT_NETWORK:
         return cli_parse_network(arg, flags) < 0 ? -1 : 1;
     case CLI_OPT_AUDIT_LOG:

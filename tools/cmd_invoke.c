@@ -169,7 +169,7 @@ int cli_invoke(int argc, char **argv)
 {
     static const struct option longopts[] = {
         CLI_SANDBOX_LONGOPTS,
-        {"idle-timeout", required_argument, NULL, CLI_OPT_IDLE_TIMEOUT},
+        CLI_IDLE_TIMEOUT_LONGOPT,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -178,10 +178,6 @@ int cli_invoke(int argc, char **argv)
 
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (opt) {
-        case CLI_OPT_IDLE_TIMEOUT:
-            if (cli_parse_seconds("--idle-timeout", optarg, &flags.idle_timeout_ms) < 0)
-                return CLI_EXIT_USAGE;
-            break;
         case 'h':
             cli_usage(stdout);
             return 0;

@@ -183,41 +183,27 @@ static void send_text(const char *text, size_t len)
     pthread_mutex_unlock(&srv.out_lock);
 }
 
-static void send_json(const cJSON *msg)
+/* Sends a response message made by core.c; takes it (NULL: out of memory). */
+static void send_message(char *text)
 {
-    char *text = cJSON_PrintUnformatted(msg);
     if (!text) {
         fputs("codeinterp mcp: out of memory\n", stderr);
         return;
     }
     send_text(text, strlen(text));
-    cJSON_free(text);
+    free(text);
 }
 
 /* {"jsonrpc":"2.0","id":id,"result":result}; takes result. */
 static void send_result(const cJSON *id, cJSON *result)
 {
-    cJSON *msg = cJSON_CreateObject();
-    cJSON_AddStringToObject(msg, "jsonrpc", "2.0");
-    cJSON_AddItemToObject(msg, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
-    cJSON_AddItemToObject(msg, "result", result ? result : cJSON_CreateObject());
-    send_json(msg);
-    cJSON_Delete(msg);
+    send_message(mcp_result_text(id, result));
 }
 
 /* An error response; id NULL for null. `data` (taken) may be NULL. */
 static void send_error(const cJSON *id, int code, const char *message, cJSON *data)
 {
-    cJSON *msg = cJSON_CreateObject();
-    cJSON_AddStringToObject(msg, "jsonrpc", "2.0");
-    cJSON_AddItemToObject(msg, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
-    cJSON *err = cJSON_AddObjectToObject(msg, "error");
-    cJSON_AddNumberToObject(err, "code", code);
-    cJSON_AddStringToObject(err, "message", message);
-    if (data)
-        cJSON_AddItemToObject(err, "data", data);
-    send_json(msg);
-    cJSON_Delete(msg);
+    send_message(mcp_error_text(id, code, message, data));
 }
 
 /* The response around a CallToolResult the library printed, spliced in as
@@ -621,56 +607,27 @@ static void handle(cJSON *msg, int has_nul)
         handle_batch(msg, has_nul);
         return;
     }
-    if (!cJSON_IsObject(msg)) {
-        send_error(NULL, RPC_INVALID_REQUEST, "Invalid Request: a message is a JSON object",
-                   NULL);
+    mcp_message mm;
+    mcp_message_classify(msg, &mm);
+    const cJSON *id = mm.id;
+    const char *m = mm.method;
+    switch (mm.kind) {
+    case MCP_MSG_INVALID:
+        send_error(mm.id, mm.code, mm.error, NULL);
         return;
-    }
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
-    const cJSON *version = cJSON_GetObjectItemCaseSensitive(msg, "jsonrpc");
-    const cJSON *method = cJSON_GetObjectItemCaseSensitive(msg, "method");
-    cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
-    int valid_id = cJSON_IsString(id) || cJSON_IsNumber(id);
-    const cJSON *reply_id = valid_id ? id : NULL;
-
-    if (!cJSON_IsString(version) || strcmp(version->valuestring, "2.0") != 0) {
-        send_error(reply_id, RPC_INVALID_REQUEST, "Invalid Request: \"jsonrpc\" must be \"2.0\"",
-                   NULL);
-        return;
-    }
-    if (id && !valid_id) {
-        send_error(NULL, RPC_INVALID_REQUEST, "Invalid Request: \"id\" must be a string or "
-                   "a number", NULL);
-        return;
-    }
-    if (!method) {
-        /* a response to a request of ours: this server sends none */
-        if (cJSON_GetObjectItemCaseSensitive(msg, "result") ||
-            cJSON_GetObjectItemCaseSensitive(msg, "error"))
-            return;
-        send_error(reply_id, RPC_INVALID_REQUEST, "Invalid Request: no \"method\"", NULL);
-        return;
-    }
-    if (!cJSON_IsString(method)) {
-        send_error(reply_id, RPC_INVALID_REQUEST, "Invalid Request: \"method\" must be a string",
-                   NULL);
-        return;
-    }
-    if (params && !cJSON_IsObject(params) && !cJSON_IsNull(params)) {
-        if (id)
-            send_error(id, cJSON_IsArray(params) ? RPC_INVALID_PARAMS : RPC_INVALID_REQUEST,
-                       "\"params\" must be an object", NULL);
-        return;
-    }
-    const char *m = method->valuestring;
-    if (!id) {
-        /* a notification: never answered */
+    case MCP_MSG_RESPONSE:
+        return; /* to a request of ours: this server sends none */
+    case MCP_MSG_NOTIFICATION:
         if (strcmp(m, "notifications/cancelled") == 0)
-            cancel_request(params);
+            cancel_request(mm.params);
         return;
+    case MCP_MSG_REQUEST:
+        break;
     }
+    char text[160];
+    int code;
     if (strcmp(m, "initialize") == 0) {
-        const cJSON *pv = cJSON_GetObjectItemCaseSensitive(params, "protocolVersion");
+        const cJSON *pv = cJSON_GetObjectItemCaseSensitive(mm.params, "protocolVersion");
         if (!cJSON_IsString(pv)) {
             send_error(id, RPC_INVALID_PARAMS, "initialize needs params.protocolVersion", NULL);
             return;
@@ -682,40 +639,16 @@ static void handle(cJSON *msg, int has_nul)
         pthread_mutex_unlock(&srv.lock);
         if (warm)
             enqueue(NULL, NULL, NULL, 0);
-    } else if (strcmp(m, "ping") == 0) {
-        send_result(id, NULL);
-    } else if (strcmp(m, "tools/list") == 0) {
-        const cJSON *tools = mcp_tool_catalog(srv.timeout_s);
-        cJSON *r = cJSON_CreateObject();
-        cJSON_AddItemToObject(r, "tools", cJSON_Duplicate(tools, 1));
-        send_result(id, r);
     } else if (strcmp(m, "tools/call") == 0) {
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(params, "name");
-        const cJSON *args = cJSON_GetObjectItemCaseSensitive(params, "arguments");
-        if (!cJSON_IsString(name)) {
-            send_error(id, RPC_INVALID_PARAMS, "tools/call needs params.name, a string", NULL);
-        } else if (!mcp_tool_known(name->valuestring)) {
-            char text[160];
-            snprintf(text, sizeof text, "Unknown tool: %.*s", mcp_utf8_prefix(name->valuestring, 64),
-                     name->valuestring);
-            send_error(id, RPC_INVALID_PARAMS, text, NULL);
-        } else if (args && !cJSON_IsObject(args) && !cJSON_IsNull(args)) {
-            send_error(id, RPC_INVALID_PARAMS, "tools/call: params.arguments must be an object",
-                       NULL);
-        } else {
+        if (!mcp_tool_call_check(mm.params, &code, text, sizeof text))
+            send_error(id, code, text, NULL);
+        else
             enqueue(id, m, cJSON_DetachItemFromObjectCaseSensitive(msg, "params"), has_nul);
-        }
     } else if (strcmp(m, "resources/list") == 0 || strcmp(m, "resources/read") == 0) {
-        enqueue(id, m, params ? cJSON_DetachItemFromObjectCaseSensitive(msg, "params")
-                              : cJSON_CreateObject(), has_nul);
-    } else if (strcmp(m, "resources/templates/list") == 0) {
-        cJSON *r = cJSON_CreateObject();
-        cJSON_AddArrayToObject(r, "resourceTemplates");
-        send_result(id, r);
+        enqueue(id, m, mm.params ? cJSON_DetachItemFromObjectCaseSensitive(msg, "params")
+                                 : cJSON_CreateObject(), has_nul);
     } else {
-        char text[160];
-        snprintf(text, sizeof text, "Method not found: %.*s", mcp_utf8_prefix(m, 64), m);
-        send_error(id, RPC_METHOD_NOT_FOUND, text, NULL);
+        send_message(mcp_local_answer(id, m, srv.timeout_s));
     }
 }
 
@@ -822,7 +755,7 @@ int cli_mcp(int argc, char **argv)
 {
     static const struct option longopts[] = {
         CLI_SANDBOX_LONGOPTS,
-        {"idle-timeout", required_argument, NULL, CLI_OPT_IDLE_TIMEOUT},
+        CLI_IDLE_TIMEOUT_LONGOPT,
         {"max-message-mib", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -833,10 +766,6 @@ int cli_mcp(int argc, char **argv)
 
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (opt) {
-        case CLI_OPT_IDLE_TIMEOUT:
-            if (cli_parse_seconds("--idle-timeout", optarg, &flags.idle_timeout_ms) < 0)
-                return CLI_EXIT_USAGE;
-            break;
         case 'm': {
             char *end;
             errno = 0;

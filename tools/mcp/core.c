@@ -106,6 +106,83 @@ char *mcp_result_text(const cJSON *id, cJSON *result)
     return text;
 }
 
+/* ------------------------------------------------------------ dispatch */
+
+void mcp_message_classify(const cJSON *msg, mcp_message *m)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+    const cJSON *version = cJSON_GetObjectItemCaseSensitive(msg, "jsonrpc");
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(msg, "method");
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
+    int valid_id = cJSON_IsString(id) || cJSON_IsNumber(id);
+    *m = (mcp_message){ .kind = MCP_MSG_INVALID, .id = valid_id ? id : NULL,
+                        .code = RPC_INVALID_REQUEST };
+
+    if (!cJSON_IsObject(msg)) {
+        m->error = "Invalid Request: a message is a JSON object";
+    } else if (!cJSON_IsString(version) || strcmp(version->valuestring, "2.0") != 0) {
+        m->error = "Invalid Request: \"jsonrpc\" must be \"2.0\"";
+    } else if (id && !valid_id) {
+        m->error = "Invalid Request: \"id\" must be a string or a number";
+    } else if (!method && (cJSON_GetObjectItemCaseSensitive(msg, "result") ||
+                           cJSON_GetObjectItemCaseSensitive(msg, "error"))) {
+        m->kind = MCP_MSG_RESPONSE;
+    } else if (!method) {
+        m->error = "Invalid Request: no \"method\"";
+    } else if (!cJSON_IsString(method)) {
+        m->error = "Invalid Request: \"method\" must be a string";
+    } else if (params && !cJSON_IsObject(params) && !cJSON_IsNull(params)) {
+        /* an array is a valid JSON-RPC params, but not MCP's */
+        m->code = id && cJSON_IsArray(params) ? RPC_INVALID_PARAMS : RPC_INVALID_REQUEST;
+        m->error = "\"params\" must be an object";
+    } else {
+        m->kind = id ? MCP_MSG_REQUEST : MCP_MSG_NOTIFICATION;
+        m->method = method->valuestring;
+        m->params = cJSON_IsObject(params) ? params : NULL;
+    }
+}
+
+int mcp_tool_call_check(const cJSON *params, int *code, char *text, size_t size)
+{
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(params, "name");
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(params, "arguments");
+    *code = RPC_INVALID_PARAMS;
+    if (!cJSON_IsString(name))
+        snprintf(text, size, "tools/call needs params.name, a string");
+    else if (!mcp_tool_known(name->valuestring))
+        snprintf(text, size, "Unknown tool: %.*s", mcp_utf8_prefix(name->valuestring, 64),
+                 name->valuestring);
+    else if (args && !cJSON_IsObject(args) && !cJSON_IsNull(args))
+        snprintf(text, size, "tools/call: params.arguments must be an object");
+    else
+        return 1;
+    return 0;
+}
+
+char *mcp_local_answer(const cJSON *id, const char *method, unsigned timeout_s)
+{
+    static const char *const session_methods[] = {"initialize", "tools/call", "resources/list",
+                                                  "resources/read"};
+    for (size_t i = 0; i < sizeof session_methods / sizeof *session_methods; i++)
+        if (strcmp(method, session_methods[i]) == 0)
+            return NULL;
+    if (strcmp(method, "ping") == 0)
+        return mcp_result_text(id, NULL);
+    if (strcmp(method, "tools/list") == 0) {
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddItemToObject(r, "tools", cJSON_Duplicate(mcp_tool_catalog(timeout_s), 1));
+        return mcp_result_text(id, r);
+    }
+    if (strcmp(method, "resources/templates/list") == 0) {
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddArrayToObject(r, "resourceTemplates");
+        return mcp_result_text(id, r);
+    }
+    char text[160];
+    snprintf(text, sizeof text, "Method not found: %.*s", mcp_utf8_prefix(method, 64), method);
+    return mcp_error_text(id, RPC_METHOD_NOT_FOUND, text, NULL);
+}
+
 #define error_text mcp_error_text
 #define result_text mcp_result_text
 

@@ -71,19 +71,6 @@ static void conn_remove(const char *id)
 
 /* ------------------------------------------------------------- replies */
 
-static char *error_text(const cJSON *id, int code, const char *message)
-{
-    cJSON *msg = cJSON_CreateObject();
-    cJSON_AddStringToObject(msg, "jsonrpc", "2.0");
-    cJSON_AddItemToObject(msg, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
-    cJSON *err = cJSON_AddObjectToObject(msg, "error");
-    cJSON_AddNumberToObject(err, "code", code);
-    cJSON_AddStringToObject(err, "message", message);
-    char *text = cJSON_PrintUnformatted(msg);
-    cJSON_Delete(msg);
-    return text;
-}
-
 static enum MHD_Result reply_text(serve_request *req, unsigned status, char *text,
                                   const char *session_id)
 {
@@ -99,19 +86,7 @@ static enum MHD_Result reply_text(serve_request *req, unsigned status, char *tex
 static enum MHD_Result reply_error(serve_request *req, unsigned status, const cJSON *id,
                                    int code, const char *message)
 {
-    return reply_text(req, status, error_text(id, code, message), NULL);
-}
-
-/* {"jsonrpc":"2.0","id":id,"result":result}; takes result. */
-static char *result_text(const cJSON *id, cJSON *result)
-{
-    cJSON *msg = cJSON_CreateObject();
-    cJSON_AddStringToObject(msg, "jsonrpc", "2.0");
-    cJSON_AddItemToObject(msg, "id", cJSON_Duplicate(id, 1));
-    cJSON_AddItemToObject(msg, "result", result ? result : cJSON_CreateObject());
-    char *text = cJSON_PrintUnformatted(msg);
-    cJSON_Delete(msg);
-    return text;
+    return reply_text(req, status, mcp_error_text(id, code, message, NULL), NULL);
 }
 
 /* The response around a CallToolResult the library printed, spliced in. */
@@ -164,8 +139,8 @@ int serve_mcp_authenticate(serve_request *req, enum MHD_Result *reply)
     snprintf(req->caller, sizeof req->caller, "%s", key_id[0] ? key_id : "-");
     req->error_kind = "Unauthorized";
     static const char *const extra[] = {"WWW-Authenticate", "Bearer realm=\"codeinterp\"", NULL};
-    char *text = error_text(NULL, -32001, "Unauthorized: send \"Authorization: Bearer "
-                            "KEYID:SECRET\" with a key of the server's key file");
+    char *text = mcp_error_text(NULL, -32001, "Unauthorized: send \"Authorization: Bearer "
+                            "KEYID:SECRET\" with a key of the server's key file", NULL);
     *reply = text ? serve_reply(req, 401, "application/json", text, strlen(text), extra)
                   : MHD_NO;
     free(text);
@@ -432,22 +407,11 @@ static enum MHD_Result tools_call(serve_request *req, serve_session *s, const cJ
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(params, "_meta");
     const cJSON *token = cJSON_GetObjectItemCaseSensitive(meta, "progressToken");
     char text[160];
+    int code;
 
-    if (!cJSON_IsString(name)) {
+    if (!mcp_tool_call_check(params, &code, text, sizeof text)) {
         serve_session_unref(srv->sessions, s);
-        return reply_error(req, 200, id, RPC_INVALID_PARAMS,
-                           "tools/call needs params.name, a string");
-    }
-    if (!mcp_tool_known(name->valuestring)) {
-        serve_session_unref(srv->sessions, s);
-        snprintf(text, sizeof text, "Unknown tool: %.*s", mcp_utf8_prefix(name->valuestring, 64),
-                 name->valuestring);
-        return reply_error(req, 200, id, RPC_INVALID_PARAMS, text);
-    }
-    if (args && !cJSON_IsObject(args) && !cJSON_IsNull(args)) {
-        serve_session_unref(srv->sessions, s);
-        return reply_error(req, 200, id, RPC_INVALID_PARAMS,
-                           "tools/call: params.arguments must be an object");
+        return reply_error(req, 200, id, code, text);
     }
     if (mcp_has_nul_escape(req->body, req->body_len)) {
         serve_session_unref(srv->sessions, s);
@@ -455,7 +419,7 @@ static enum MHD_Result tools_call(serve_request *req, serve_session *s, const cJ
                                     "character (\\u0000); code, commands and paths cannot "
                                     "contain one, and binary file content must be sent "
                                     "base64-encoded as \"blob\"");
-        return reply_text(req, 200, result_text(id, r), NULL);
+        return reply_text(req, 200, mcp_result_text(id, r), NULL);
     }
 
     mcp_call *k = calloc(1, sizeof *k);
@@ -532,7 +496,7 @@ static enum MHD_Result tools_call(serve_request *req, serve_session *s, const cJ
         serve_session_unref(srv->sessions, s);
         pthread_mutex_lock(&k->lock);
         k->refs--;
-        char *t = error_text(id, RPC_INTERNAL_ERROR, "no thread for the call");
+        char *t = mcp_error_text(id, RPC_INTERNAL_ERROR, "no thread for the call", NULL);
         if (t)
             sse_event(k, t, strlen(t));
         free(t);
@@ -631,7 +595,7 @@ static enum MHD_Result initialize(serve_request *req, const cJSON *id, const cJS
     serve_session_unref(srv->sessions, s);
     cJSON *r = mcp_initialize_result(pv->valuestring,
                                      "the client ends the MCP session (DELETE /mcp)");
-    return reply_text(req, 200, result_text(id, r), sid);
+    return reply_text(req, 200, mcp_result_text(id, r), sid);
 }
 
 /* notifications/cancelled of a call of that session, queued or running:
@@ -725,60 +689,34 @@ static enum MHD_Result post(serve_request *req)
         cJSON_Delete(msg);
         return r;
     }
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
-    const cJSON *version = cJSON_GetObjectItemCaseSensitive(msg, "jsonrpc");
-    const cJSON *method = cJSON_GetObjectItemCaseSensitive(msg, "method");
-    const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
-    int valid_id = cJSON_IsString(id) || cJSON_IsNumber(id);
-    const char *m = cJSON_IsString(method) ? method->valuestring : NULL;
-
-    if (!cJSON_IsString(version) || strcmp(version->valuestring, "2.0") != 0) {
-        r = reply_error(req, 400, valid_id ? id : NULL, RPC_INVALID_REQUEST,
-                        "Invalid Request: \"jsonrpc\" must be \"2.0\"");
-    } else if (id && !valid_id) {
-        r = reply_error(req, 400, NULL, RPC_INVALID_REQUEST,
-                        "Invalid Request: \"id\" must be a string or a number");
-    } else if (!method && (cJSON_GetObjectItemCaseSensitive(msg, "result") ||
-                           cJSON_GetObjectItemCaseSensitive(msg, "error"))) {
-        r = serve_reply(req, 202, NULL, "", 0, NULL); /* a response: none expected */
-    } else if (!m) {
-        r = reply_error(req, 400, valid_id ? id : NULL, RPC_INVALID_REQUEST,
-                        "Invalid Request: \"method\" must be a string");
-    } else if (params && !cJSON_IsObject(params) && !cJSON_IsNull(params)) {
-        r = reply_error(req, 400, id, id ? RPC_INVALID_PARAMS : RPC_INVALID_REQUEST,
-                        "\"params\" must be an object");
-    } else if (id && strcmp(m, "initialize") == 0) {
-        r = initialize(req, id, params);
+    mcp_message mm;
+    mcp_message_classify(msg, &mm);
+    const cJSON *id = mm.id;
+    const char *m = mm.method;
+    if (mm.kind == MCP_MSG_INVALID) {
+        r = reply_error(req, 400, mm.id, mm.code, mm.error);
+    } else if (mm.kind == MCP_MSG_RESPONSE) {
+        r = serve_reply(req, 202, NULL, "", 0, NULL); /* none expected */
+    } else if (mm.kind == MCP_MSG_REQUEST && strcmp(m, "initialize") == 0) {
+        r = initialize(req, id, mm.params);
     } else {
         serve_session *s = session_of(req, &r);
+        char *local;
         if (!s) {
             /* replied */
-        } else if (!id) {
+        } else if (mm.kind == MCP_MSG_NOTIFICATION) {
             if (strcmp(m, "notifications/cancelled") == 0)
-                cancel(s->id, params);
+                cancel(s->id, mm.params);
             serve_session_unref(srv->sessions, s);
             r = serve_reply(req, 202, NULL, "", 0, NULL);
         } else if (strcmp(m, "tools/call") == 0) {
-            r = tools_call(req, s, id, params); /* takes s */
+            r = tools_call(req, s, id, mm.params); /* takes s */
         } else if (strcmp(m, "resources/list") == 0 || strcmp(m, "resources/read") == 0) {
-            r = resources(req, s, m, id, params); /* takes s */
+            r = resources(req, s, m, id, mm.params); /* takes s */
         } else {
             serve_session_unref(srv->sessions, s);
-            if (strcmp(m, "ping") == 0) {
-                r = reply_text(req, 200, result_text(id, NULL), NULL);
-            } else if (strcmp(m, "tools/list") == 0) {
-                cJSON *res = cJSON_CreateObject();
-                cJSON_AddItemToObject(res, "tools", cJSON_Duplicate(mcp_tool_catalog(0), 1));
-                r = reply_text(req, 200, result_text(id, res), NULL);
-            } else if (strcmp(m, "resources/templates/list") == 0) {
-                cJSON *res = cJSON_CreateObject();
-                cJSON_AddArrayToObject(res, "resourceTemplates");
-                r = reply_text(req, 200, result_text(id, res), NULL);
-            } else {
-                char text[160];
-                snprintf(text, sizeof text, "Method not found: %.*s", mcp_utf8_prefix(m, 64), m);
-                r = reply_error(req, 200, id, RPC_METHOD_NOT_FOUND, text);
-            }
+            local = mcp_local_answer(id, m, 0);
+            r = reply_text(req, 200, local, NULL);
         }
     }
     cJSON_Delete(msg);

@@ -69,6 +69,43 @@ cJSON *mcp_tool_problem(const char *name, const char *message);
 char *mcp_error_text(const cJSON *id, int code, const char *message, cJSON *data);
 char *mcp_result_text(const cJSON *id, cJSON *result);
 
+/* What a message of the client is, once its JSON-RPC envelope is checked
+ * (the same rules on both transports). */
+typedef enum mcp_message_kind {
+    MCP_MSG_REQUEST,      /* method and id: answer it */
+    MCP_MSG_NOTIFICATION, /* method, no id: never answered */
+    MCP_MSG_RESPONSE,     /* result or error: this server asks nothing, ignore it */
+    MCP_MSG_INVALID       /* answer `code` and `error` to `id` (NULL: null) */
+} mcp_message_kind;
+
+typedef struct mcp_message {
+    mcp_message_kind kind;
+    const cJSON *id;      /* the request's id; for INVALID the one to answer, or NULL */
+    const char *method;   /* REQUEST, NOTIFICATION */
+    const cJSON *params;  /* an object, or NULL */
+    int code;             /* INVALID */
+    const char *error;    /* INVALID: the message (static) */
+} mcp_message;
+
+/* Classifies `msg` (a parsed message, not a batch). */
+void mcp_message_classify(const cJSON *msg, mcp_message *m);
+
+/*
+ * Checks the params of tools/call: 1 when they name a known tool with
+ * object (or absent) arguments, else 0 with the JSON-RPC error's code and
+ * message in *code and text.
+ */
+int mcp_tool_call_check(const cJSON *params, int *code, char *text, size_t size);
+
+/*
+ * Answers a request that needs no sandbox (ping, tools/list,
+ * resources/templates/list, and any method not known): the response
+ * message as text (free() it), or NULL when `method` is one of the
+ * methods that need the session (initialize, tools/call, resources/list,
+ * resources/read), which the transport handles.
+ */
+char *mcp_local_answer(const cJSON *id, const char *method, unsigned timeout_s);
+
 /* A tool call in the session of the connection: the CallToolResult text
  * (malloc'd), or NULL. */
 typedef char *(*mcp_tool_fn)(const char *name, const cJSON *arguments, void *cls);
