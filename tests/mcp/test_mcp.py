@@ -70,138 +70,145 @@ def run(body, **kw):
     return anyio.run(lambda: with_session(body, **kw))
 
 
+async def every_tool(tc, s, init):
+    """initialize's answer, ping, tools/list (every schema checked), every
+    tool called with its answer validated against the tool's outputSchema,
+    a chart as an image block, resources: the same over both transports.
+    `tc` is the TestCase that asserts."""
+    self = tc
+    self.assertEqual(init.server_info.name, 'codeinterp')
+    self.assertIn(init.protocol_version, ('2025-11-25',))
+    self.assertIsNotNone(init.capabilities.tools)
+    self.assertIsNotNone(init.capabilities.resources)
+    await s.send_ping()
+
+    listed = await s.list_tools()
+    tools = {t.name: t for t in listed.tools}
+    self.assertEqual(sorted(tools), sorted(TOOLS))
+    validators = {}
+    for t in listed.tools:
+        self.assertGreater(len(t.description or ''), 80, t.name)
+        jsonschema.Draft202012Validator.check_schema(t.input_schema)
+        self.assertEqual(t.input_schema['type'], 'object')
+        if t.output_schema is not None:
+            jsonschema.Draft202012Validator.check_schema(t.output_schema)
+            self.assertEqual(t.output_schema['type'], 'object')
+            validators[t.name] = jsonschema.Draft202012Validator(t.output_schema)
+        jsonschema.Draft202012Validator(t.input_schema)
+    self.assertIn('900', tools['executeCode'].description)
+    self.assertIn('/workspace', tools['writeFiles'].description)
+
+    async def call(name, args, expect_error=False):
+        jsonschema.Draft202012Validator(tools[name].input_schema).validate(args)
+        r = await s.call_tool(name, args)
+        self.assertEqual(bool(r.is_error), expect_error, (name, args, r))
+        if name in validators:
+            validators[name].validate(r.structured_content)
+        return r
+
+    r = await call('executeCode', {'code': 'x = 41\nx + 1'})
+    self.assertEqual(r.structured_content['result'], '42')
+    r = await call('executeCode', {'code': 'print(x)'})
+    self.assertEqual(r.content[0].text.strip(), '41')
+    r = await call('executeCode', {'code': 'const a: number = 2; a * 21',
+                                   'language': 'typescript'})
+    self.assertEqual(r.structured_content['result'], '42')
+    r = await call('executeCode', {'code': 'console.log("js"); 1 + 1',
+                                   'language': 'javascript'})
+    self.assertEqual(r.structured_content['stdout'], 'js\n')
+    r = await call('executeCode', {'code': '1/0'}, expect_error=True)
+    self.assertEqual(r.structured_content['error']['name'], 'ZeroDivisionError')
+    r = await call('executeCode', {'code': 'import sys; sys.exit(3)'}, expect_error=True)
+    # a chart comes back as an image block
+    r = await call('executeCode', {'code': 'import matplotlib.pyplot as plt\n'
+                                           'plt.plot([1, 2, 3], [1, 4, 9])'})
+    images = [c for c in r.content if c.type == 'image']
+    self.assertEqual(len(images), 1)
+    self.assertEqual(images[0].mime_type, 'image/png')
+    self.assertTrue(base64.b64decode(images[0].data).startswith(b'\x89PNG'))
+
+    r = await call('executeCommand', {'command': 'echo hi; echo err >&2'})
+    self.assertEqual(r.structured_content['stdout'], 'hi\n')
+    r = await call('executeCommand', {'command': 'exit 3'}, expect_error=True)
+    self.assertEqual(r.structured_content['exitCode'], 3)
+
+    r = await call('startCommandExecution', {'command': 'echo one; sleep 30'})
+    task = r.structured_content['taskId']
+    for _ in range(50):
+        r = await call('getTask', {'taskId': task})
+        if r.structured_content['stdout']:
+            break
+        await anyio.sleep(0.1)
+    self.assertEqual(r.structured_content['stdout'], 'one\n')
+    r = await call('stopTask', {'taskId': task})
+    self.assertEqual(r.structured_content['taskStatus'], 'canceled')
+    r = await call('getTask', {'taskId': 'task-99'}, expect_error=True)
+    self.assertEqual(r.structured_content['error']['name'], 'NoSuchTask')
+
+    png = b'\x89PNG\r\n\x1a\n\x00\xff'
+    r = await call('writeFiles', {'content': [
+        {'path': 'notes/a.txt', 'text': 'hello'},
+        {'path': 'deep/er/caf\u00e9 #1.md', 'text': '# caf\u00e9'},
+        {'path': 'b.bin', 'blob': base64.b64encode(png).decode()}]})
+    self.assertEqual(len(r.structured_content['files']), 3)
+    r = await call('readFiles', {'paths': ['notes/a.txt', 'b.bin']})
+    self.assertEqual(r.content[0].resource.text, 'hello')
+    self.assertEqual(base64.b64decode(r.content[1].resource.blob), png)
+    r = await call('readFiles', {'paths': ['../etc/passwd']}, expect_error=True)
+    r = await call('listFiles', {'directoryPath': ''})
+    names = {f['name']: f['type'] for f in r.structured_content['files']}
+    self.assertEqual(names['notes'], 'directory')
+    self.assertEqual(names['b.bin'], 'file')
+    r = await call('listFiles', {'directoryPath': 'missing'}, expect_error=True)
+
+    res = await s.list_resources()
+    uris = {str(x.uri): x for x in res.resources}
+    self.assertIn('file:///workspace/notes/a.txt', uris)
+    self.assertEqual(uris['file:///workspace/notes/a.txt'].mime_type, 'text/plain')
+    self.assertIn('file:///workspace/b.bin', uris)
+    deep = [u for u in uris if 'deep/er/' in u]
+    self.assertEqual(deep, ['file:///workspace/deep/er/caf%C3%A9%20%231.md'])
+    got = await s.read_resource(deep[0])
+    self.assertEqual(got.contents[0].text, '# caf\u00e9')
+    got = await s.read_resource('file:///workspace/notes/a.txt')
+    self.assertEqual(got.contents[0].text, 'hello')
+    got = await s.read_resource('file:///workspace/b.bin')
+    self.assertEqual(base64.b64decode(got.contents[0].blob), png)
+    with self.assertRaises(MCPError) as e:
+        await s.read_resource('file:///workspace/nope.txt')
+    self.assertEqual(e.exception.code, -32002)
+    with self.assertRaises(MCPError) as e:
+        await s.read_resource('file:///etc/passwd')
+    self.assertEqual(e.exception.code, -32002)
+
+    r = await call('removeFiles', {'paths': ['notes', 'b.bin', 'deep']})
+    self.assertEqual(r.structured_content['removed'], ['notes', 'b.bin', 'deep'])
+    self.assertEqual((await s.list_resources()).resources, [])
+    r = await call('removeFiles', {'paths': ['b.bin']}, expect_error=True)
+    # a bad argument is a tool error the model can read, not a protocol error
+    r = await s.call_tool('executeCode', {'code': 'pass', 'bogus': 1})
+    self.assertTrue(r.is_error)
+    validators['executeCode'].validate(r.structured_content)
+    # every tool's refusals follow its outputSchema too
+    bad = [{}, {'code': 1, 'command': 1, 'taskId': 1, 'paths': 1, 'content': 1,
+                'directoryPath': 1}, {'unknown': True}]
+    for name in TOOLS:
+        for args in bad:
+            if name == 'listFiles' and args == {}:
+                continue
+            r = await s.call_tool(name, args)
+            self.assertTrue(r.is_error, (name, args, r))
+            if name in validators:
+                validators[name].validate(r.structured_content)
+                self.assertIn('name', r.structured_content['error'])
+    with self.assertRaises(MCPError) as e:
+        await s.call_tool('noSuchTool', {})
+    self.assertEqual(e.exception.code, -32602)
+
+
 class Sdk(unittest.TestCase):
     def test_everything(self):
-        async def body(s, init):
-            self.assertEqual(init.server_info.name, 'codeinterp')
-            self.assertIn(init.protocol_version, ('2025-11-25',))
-            self.assertIsNotNone(init.capabilities.tools)
-            self.assertIsNotNone(init.capabilities.resources)
-            await s.send_ping()
-
-            listed = await s.list_tools()
-            tools = {t.name: t for t in listed.tools}
-            self.assertEqual(sorted(tools), sorted(TOOLS))
-            validators = {}
-            for t in listed.tools:
-                self.assertGreater(len(t.description or ''), 80, t.name)
-                jsonschema.Draft202012Validator.check_schema(t.input_schema)
-                self.assertEqual(t.input_schema['type'], 'object')
-                if t.output_schema is not None:
-                    jsonschema.Draft202012Validator.check_schema(t.output_schema)
-                    self.assertEqual(t.output_schema['type'], 'object')
-                    validators[t.name] = jsonschema.Draft202012Validator(t.output_schema)
-                jsonschema.Draft202012Validator(t.input_schema)
-            self.assertIn('900', tools['executeCode'].description)
-            self.assertIn('/workspace', tools['writeFiles'].description)
-
-            async def call(name, args, expect_error=False):
-                jsonschema.Draft202012Validator(tools[name].input_schema).validate(args)
-                r = await s.call_tool(name, args)
-                self.assertEqual(bool(r.is_error), expect_error, (name, args, r))
-                if name in validators:
-                    validators[name].validate(r.structured_content)
-                return r
-
-            r = await call('executeCode', {'code': 'x = 41\nx + 1'})
-            self.assertEqual(r.structured_content['result'], '42')
-            r = await call('executeCode', {'code': 'print(x)'})
-            self.assertEqual(r.content[0].text.strip(), '41')
-            r = await call('executeCode', {'code': 'const a: number = 2; a * 21',
-                                           'language': 'typescript'})
-            self.assertEqual(r.structured_content['result'], '42')
-            r = await call('executeCode', {'code': 'console.log("js"); 1 + 1',
-                                           'language': 'javascript'})
-            self.assertEqual(r.structured_content['stdout'], 'js\n')
-            r = await call('executeCode', {'code': '1/0'}, expect_error=True)
-            self.assertEqual(r.structured_content['error']['name'], 'ZeroDivisionError')
-            r = await call('executeCode', {'code': 'import sys; sys.exit(3)'}, expect_error=True)
-            # a chart comes back as an image block
-            r = await call('executeCode', {'code': 'import matplotlib.pyplot as plt\n'
-                                                   'plt.plot([1, 2, 3], [1, 4, 9])'})
-            images = [c for c in r.content if c.type == 'image']
-            self.assertEqual(len(images), 1)
-            self.assertEqual(images[0].mime_type, 'image/png')
-            self.assertTrue(base64.b64decode(images[0].data).startswith(b'\x89PNG'))
-
-            r = await call('executeCommand', {'command': 'echo hi; echo err >&2'})
-            self.assertEqual(r.structured_content['stdout'], 'hi\n')
-            r = await call('executeCommand', {'command': 'exit 3'}, expect_error=True)
-            self.assertEqual(r.structured_content['exitCode'], 3)
-
-            r = await call('startCommandExecution', {'command': 'echo one; sleep 30'})
-            task = r.structured_content['taskId']
-            for _ in range(50):
-                r = await call('getTask', {'taskId': task})
-                if r.structured_content['stdout']:
-                    break
-                await anyio.sleep(0.1)
-            self.assertEqual(r.structured_content['stdout'], 'one\n')
-            r = await call('stopTask', {'taskId': task})
-            self.assertEqual(r.structured_content['taskStatus'], 'canceled')
-            r = await call('getTask', {'taskId': 'task-99'}, expect_error=True)
-            self.assertEqual(r.structured_content['error']['name'], 'NoSuchTask')
-
-            png = b'\x89PNG\r\n\x1a\n\x00\xff'
-            r = await call('writeFiles', {'content': [
-                {'path': 'notes/a.txt', 'text': 'hello'},
-                {'path': 'deep/er/caf\u00e9 #1.md', 'text': '# caf\u00e9'},
-                {'path': 'b.bin', 'blob': base64.b64encode(png).decode()}]})
-            self.assertEqual(len(r.structured_content['files']), 3)
-            r = await call('readFiles', {'paths': ['notes/a.txt', 'b.bin']})
-            self.assertEqual(r.content[0].resource.text, 'hello')
-            self.assertEqual(base64.b64decode(r.content[1].resource.blob), png)
-            r = await call('readFiles', {'paths': ['../etc/passwd']}, expect_error=True)
-            r = await call('listFiles', {'directoryPath': ''})
-            names = {f['name']: f['type'] for f in r.structured_content['files']}
-            self.assertEqual(names['notes'], 'directory')
-            self.assertEqual(names['b.bin'], 'file')
-            r = await call('listFiles', {'directoryPath': 'missing'}, expect_error=True)
-
-            res = await s.list_resources()
-            uris = {str(x.uri): x for x in res.resources}
-            self.assertIn('file:///workspace/notes/a.txt', uris)
-            self.assertEqual(uris['file:///workspace/notes/a.txt'].mime_type, 'text/plain')
-            self.assertIn('file:///workspace/b.bin', uris)
-            deep = [u for u in uris if 'deep/er/' in u]
-            self.assertEqual(deep, ['file:///workspace/deep/er/caf%C3%A9%20%231.md'])
-            got = await s.read_resource(deep[0])
-            self.assertEqual(got.contents[0].text, '# caf\u00e9')
-            got = await s.read_resource('file:///workspace/notes/a.txt')
-            self.assertEqual(got.contents[0].text, 'hello')
-            got = await s.read_resource('file:///workspace/b.bin')
-            self.assertEqual(base64.b64decode(got.contents[0].blob), png)
-            with self.assertRaises(MCPError) as e:
-                await s.read_resource('file:///workspace/nope.txt')
-            self.assertEqual(e.exception.code, -32002)
-            with self.assertRaises(MCPError) as e:
-                await s.read_resource('file:///etc/passwd')
-            self.assertEqual(e.exception.code, -32002)
-
-            r = await call('removeFiles', {'paths': ['notes', 'b.bin', 'deep']})
-            self.assertEqual(r.structured_content['removed'], ['notes', 'b.bin', 'deep'])
-            self.assertEqual((await s.list_resources()).resources, [])
-            r = await call('removeFiles', {'paths': ['b.bin']}, expect_error=True)
-            # a bad argument is a tool error the model can read, not a protocol error
-            r = await s.call_tool('executeCode', {'code': 'pass', 'bogus': 1})
-            self.assertTrue(r.is_error)
-            validators['executeCode'].validate(r.structured_content)
-            # every tool's refusals follow its outputSchema too
-            bad = [{}, {'code': 1, 'command': 1, 'taskId': 1, 'paths': 1, 'content': 1,
-                        'directoryPath': 1}, {'unknown': True}]
-            for name in TOOLS:
-                for args in bad:
-                    if name == 'listFiles' and args == {}:
-                        continue
-                    r = await s.call_tool(name, args)
-                    self.assertTrue(r.is_error, (name, args, r))
-                    if name in validators:
-                        validators[name].validate(r.structured_content)
-                        self.assertIn('name', r.structured_content['error'])
-            with self.assertRaises(MCPError) as e:
-                await s.call_tool('noSuchTool', {})
-            self.assertEqual(e.exception.code, -32602)
-        run(body)
+        run(lambda s, init: every_tool(self, s, init))
 
 
 class Auto(unittest.TestCase):
@@ -573,6 +580,39 @@ class Http(unittest.TestCase):
                 return resp.status, dict(resp.headers), resp.read()
         except urllib.error.HTTPError as e:
             return e.code, dict(e.headers), e.read()
+
+    def test_every_tool(self):
+        anyio.run(lambda: self.session(lambda s, init: every_tool(self, s, init)))
+
+    def test_cancel_of_a_queued_call(self):
+        """A call queued behind another in the same MCP session and
+        cancelled while it waits never runs, and comes back at once when
+        its turn comes."""
+        async def body(s, init):
+            outcome = {}
+
+            async def spin():
+                try:
+                    await s.call_tool('executeCode', {'code': 'while True:\n    pass'},
+                                      read_timeout_seconds=6)
+                except MCPError as e:
+                    outcome['spin'] = e
+
+            async def queued():
+                await anyio.sleep(1)  # behind spin
+                try:
+                    await s.call_tool('executeCommand', {'command': 'touch queued-ran'},
+                                      read_timeout_seconds=1.5)
+                except MCPError as e:
+                    outcome['queued'] = e
+            async with anyio.create_task_group() as g:
+                g.start_soon(spin)
+                g.start_soon(queued)
+            self.assertIn('queued', outcome)
+            self.assertIn('spin', outcome)
+            r = await s.call_tool('executeCommand', {'command': 'ls queued-ran || echo none'})
+            self.assertEqual(r.structured_content['stdout'], 'none\n', r)
+        anyio.run(lambda: self.session(body))
 
     def test_sdk_calls_progress_cancel(self):
         async def body(s, init):
