@@ -39,6 +39,7 @@ enum {
     CLI_OPT_CWD,
     CLI_OPT_KILL_LEFTOVERS,
     CLI_OPT_RUNTIME_DIR,
+    CLI_OPT_RAW_OUTPUT,
 };
 
 /* --idle-timeout, for the commands that keep a session between calls
@@ -79,6 +80,24 @@ void cli_report_error(const char *what, int code, const char *detail);
 
 /* Writes all of data, retrying short writes; 0 or -1 with errno set. */
 int cli_write_all(int fd, const char *data, size_t len);
+
+/*
+ * Sandbox output on its way to the host's terminal (cli_term.c): with
+ * `filter` set, control characters and escape sequences other than SGR
+ * colours are shown in caret notation instead of being obeyed (so code in
+ * the sandbox cannot write the clipboard with OSC 52, retitle the window
+ * or repaint the screen); without it, bytes pass as they are. A sequence
+ * cut between two writes is held until the next; cli_term_finish() writes
+ * what is still held. Both return 0 or -1 with errno set.
+ */
+typedef struct cli_term {
+    int fd;
+    int filter;
+    char held[32];
+    size_t held_len;
+} cli_term;
+int cli_term_write(cli_term *t, const char *data, size_t len);
+int cli_term_finish(cli_term *t);
 
 /*
  * Makes a reader that went away (EPIPE) an error the caller handles, so

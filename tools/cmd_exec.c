@@ -9,10 +9,11 @@
 
 #include "cli.h"
 
-/* Where a stream of the program goes, and whether its last byte ended a
- * line, so that what the CLI adds after it starts on a line of its own. */
+/* Where a stream of the program goes (shown safely on a terminal, see
+ * cli_term.c), and whether its last byte ended a line, so that what the
+ * CLI adds after it starts on a line of its own. */
 typedef struct stream {
-    int fd;
+    cli_term term;
     int at_line_start;
 } stream;
 
@@ -23,7 +24,7 @@ static int stream_output(const char *data, size_t len, void *user_data)
 
     if (len == 0)
         return 0;
-    if (cli_write_all(s->fd, data, len) < 0)
+    if (cli_term_write(&s->term, data, len) < 0)
         return 1;
     s->at_line_start = data[len - 1] == '\n';
     return 0;
@@ -33,11 +34,13 @@ static void stream_line(stream *s, const char *text)
 {
     size_t len = strlen(text);
 
+    cli_term_finish(&s->term);
     if (!s->at_line_start)
-        cli_write_all(s->fd, "\n", 1);
-    cli_write_all(s->fd, text, len);
+        cli_write_all(s->term.fd, "\n", 1);
+    cli_term_write(&s->term, text, len);
+    cli_term_finish(&s->term);
     if (len == 0 || text[len - 1] != '\n')
-        cli_write_all(s->fd, "\n", 1);
+        cli_write_all(s->term.fd, "\n", 1);
     s->at_line_start = 1;
 }
 
@@ -207,12 +210,13 @@ static int usage_error(void)
 }
 
 /* What exec passes to the execution besides the code: --env, --cwd and
- * --kill-leftovers. */
+ * --kill-leftovers (and --raw-output, which is the CLI's). */
 typedef struct exec_flags {
     const char **env; /* the NAME=VALUE arguments, in order */
     size_t env_count;
     const char *cwd;
     int kill_leftovers;
+    int raw_output;   /* --raw-output: no filter on a terminal */
 } exec_flags;
 
 /* The execution options of the flags; NULL after saying why (a bad --env
@@ -255,9 +259,10 @@ static ci_exec_options *make_options(ci_language language, const exec_flags *ef)
 
 /* Runs the code; returns the CLI's exit code. */
 static int run(const char *code, ci_exec_options *options, const cli_sandbox_flags *flags,
-               int json)
+               int json, int raw_output)
 {
-    stream out = {STDOUT_FILENO, 1}, err = {STDERR_FILENO, 1};
+    stream out = {{.fd = STDOUT_FILENO, .filter = !raw_output && isatty(STDOUT_FILENO)}, 1};
+    stream err = {{.fd = STDERR_FILENO, .filter = !raw_output && isatty(STDERR_FILENO)}, 1};
     ci_config *config = cli_config_create(flags);
     ci_result *result = NULL;
     int rc = 0, status = CLI_EXIT_LIBRARY;
@@ -277,6 +282,8 @@ static int run(const char *code, ci_exec_options *options, const cli_sandbox_fla
         if (print_json(result) == 0)
             status = exit_status(result, flags, 1);
     } else if (result) {
+        cli_term_finish(&out.term);
+        cli_term_finish(&err.term);
         print_outcome(result, &out, &err);
         status = exit_status(result, flags, 0);
     }
@@ -295,6 +302,7 @@ static int exec_main(int argc, char **argv, exec_flags *ef)
         {"env", required_argument, NULL, CLI_OPT_ENV},
         {"cwd", required_argument, NULL, CLI_OPT_CWD},
         {"kill-leftovers", no_argument, NULL, CLI_OPT_KILL_LEFTOVERS},
+        {"raw-output", no_argument, NULL, CLI_OPT_RAW_OUTPUT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -315,6 +323,9 @@ static int exec_main(int argc, char **argv, exec_flags *ef)
             break;
         case CLI_OPT_CWD:
             ef->cwd = optarg;
+            break;
+        case CLI_OPT_RAW_OUTPUT:
+            ef->raw_output = 1;
             break;
         case CLI_OPT_KILL_LEFTOVERS:
             ef->kill_leftovers = 1;
@@ -353,7 +364,7 @@ static int exec_main(int argc, char **argv, exec_flags *ef)
     int status = CLI_EXIT_USAGE;
     if (!path || code) {
         cli_survive_sigpipe();
-        status = run(code ? code : code_arg, options, &flags, json);
+        status = run(code ? code : code_arg, options, &flags, json, ef->raw_output);
     }
     free(code);
     ci_exec_options_free(options);

@@ -70,6 +70,78 @@ def live_invoke(*args):
                 pass
 
 
+def run_on_terminal(*args):
+    """Runs codeinterp with stdout and stderr on a pseudo-terminal; returns
+    (exit code, what the terminal received)."""
+    import pty
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen([CLI, *args], stdin=subprocess.DEVNULL, stdout=slave,
+                                stderr=slave)
+        os.close(slave)
+        slave = -1
+        got = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: every writer closed the terminal
+                break
+            if not chunk:
+                break
+            got += chunk
+        return proc.wait(timeout=RUN_TIMEOUT), got
+    finally:
+        os.close(master)
+        if slave >= 0:
+            os.close(slave)
+
+
+# Escape sequences sandboxed code might send to the user's terminal: an OSC
+# 52 clipboard write, a window title, a screen clear, a DCS string, a C1
+# CSI (U+009B), a bell; and an SGR colour, which is let through.
+HOSTILE = ("import sys\n"
+           "sys.stdout.write('a\\x1b]52;c;ZXZpbA==\\x07b\\x1b]0;pwned\\x07c\\n')\n"
+           "sys.stdout.write('\\x1b[2J\\x1bP1$qm\\x1b\\\\\\u009b31m\\x07\\n')\n"
+           "sys.stdout.write('\\x1b[1;31mred\\x1b[0m\\n')\n"
+           "sys.stderr.write('e\\x1b]52;c;ZXZpbA==\\x07\\n')\n")
+
+
+class Terminal(unittest.TestCase):
+    def test_escape_sequences_are_shown_not_obeyed(self):
+        code, got = run_on_terminal("exec", "-c", HOSTILE)
+        self.assertEqual(code, 0, got)
+        self.assertNotIn(b"\x1b]", got)
+        self.assertNotIn(b"\x1bP", got)
+        self.assertNotIn(b"\x1b[2J", got)
+        self.assertNotIn("\u009b".encode(), got)
+        self.assertNotIn(b"\x07", got)
+        # shown instead, nothing dropped
+        self.assertIn(b"a^[]52;c;ZXZpbA==^Gb^[]0;pwned^Gc", got)
+        self.assertIn(b"^[[2J^[P1$qm^[\\<U+009B>31m^G", got)
+        self.assertIn(b"e^[]52;c;ZXZpbA==^G", got)
+        # colours pass
+        self.assertIn(b"\x1b[1;31mred\x1b[0m", got)
+
+    def test_raw_output_and_pipes_pass_bytes(self):
+        code, got = run_on_terminal("exec", "--raw-output", "-c", HOSTILE)
+        self.assertEqual(code, 0, got)
+        self.assertIn(b"a\x1b]52;c;ZXZpbA==\x07b", got)
+        p = run("exec", "-c", HOSTILE)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(b"\x1b]0;pwned\x07", p.stdout)
+        self.assertIn(b"\x1b]52;c;ZXZpbA==\x07", p.stderr)
+
+    def test_a_sequence_cut_between_writes(self):
+        code, got = run_on_terminal("exec", "-c", "import sys, time\n"
+                                    "sys.stdout.write('x\\x1b'); sys.stdout.flush()\n"
+                                    "time.sleep(0.3)\n"
+                                    "sys.stdout.write(']2;t\\x07 \\x1b[3'); sys.stdout.flush()\n"
+                                    "time.sleep(0.3)\n"
+                                    "sys.stdout.write('2mgreen\\x1b[0m\\n')\n")
+        self.assertEqual(code, 0, got)
+        self.assertIn(b"x^[]2;t^G \x1b[32mgreen\x1b[0m", got)
+
+
 class Exec(unittest.TestCase):
     def test_runtime_dir(self):
         # another set of language runtimes: an empty one has no Python
