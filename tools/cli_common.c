@@ -101,6 +101,36 @@ void cli_report_error(const char *what, int code, const char *detail)
             detail && *detail ? ": " : "", detail ? detail : "");
 }
 
+/*
+ * A codeinterp run from its own build tree (the very file the build made,
+ * /proc/self/exe) uses the sandbox helper and the kernels of that tree, so
+ * that build/tools/codeinterp works as built, with no variable to set. An
+ * installed binary is another file and never looks there. The variables
+ * CODEINTERP_HELPER and CODEINTERP_KERNEL_DIR still win (ci_config_new()
+ * read them).
+ */
+static int use_build_tree(ci_config *config)
+{
+#if defined(CLI_BUILD_EXE) && defined(CLI_BUILD_HELPER) && defined(CLI_BUILD_KERNEL_DIR)
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return 0;
+    self[n] = '\0';
+    if (strcmp(self, CLI_BUILD_EXE) != 0)
+        return 0;
+    int rc = 0;
+    if (!getenv("CODEINTERP_HELPER"))
+        rc = ci_config_set_helper_path(config, CLI_BUILD_HELPER);
+    if (rc == 0 && !getenv("CODEINTERP_KERNEL_DIR"))
+        rc = ci_config_set_kernel_dir(config, CLI_BUILD_KERNEL_DIR);
+    return rc;
+#else
+    (void)config;
+    return 0;
+#endif
+}
+
 ci_config *cli_config_create(const cli_sandbox_flags *flags)
 {
     ci_config *config;
@@ -110,7 +140,8 @@ ci_config *cli_config_create(const cli_sandbox_flags *flags)
         cli_report_error("configuration", rc, ci_last_error());
         return NULL;
     }
-    if (flags->timeout_ms)
+    rc = use_build_tree(config);
+    if (rc == 0 && flags->timeout_ms)
         rc = ci_config_set_exec_timeout_ms(config, flags->timeout_ms);
     if (rc == 0 && flags->idle_timeout_ms)
         rc = ci_config_set_idle_timeout_ms(config, flags->idle_timeout_ms);

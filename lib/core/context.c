@@ -134,7 +134,8 @@ static int start_context(struct ci_session *s, const struct ci_runner_ops *runne
         if (access(path, X_OK) < 0)
             return ci_fail(s, CI_ERUNNER,
                            "the %s runtime environment is missing (%s: %s); install it with "
-                           "scripts/setup or point ci_config_set_runtime_dir at one",
+                           "scripts/setup, or point CODEINTERP_RUNTIME_DIR, "
+                           "ci_config_set_runtime_dir() or codeinterp --runtime-dir at one",
                            ci_names_language(runner->language), path, strerror(errno));
     }
     struct runner_env env = { 0 };

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/audit.h"
@@ -73,6 +74,16 @@ static int start_sandbox(struct ci_session *s, char *err, size_t errlen)
         snprintf(err, errlen, "no sandbox backend \"%s\" in this build",
                  c->sandbox_backend ? c->sandbox_backend : "process");
         return CI_EUNSUPPORTED;
+    }
+    struct stat st;
+    int found = stat(c->kernel_dir, &st);
+    if (found < 0 || !S_ISDIR(st.st_mode)) {
+        /* said here, with its remedy, rather than by the mounts layer */
+        snprintf(err, errlen, "the language kernels folder %s is missing (%s); set "
+                 "CODEINTERP_KERNEL_DIR or ci_config_set_kernel_dir() to the installed one "
+                 "(share/codeinterp/kernels)", c->kernel_dir,
+                 found < 0 ? strerror(errno) : "not a folder");
+        return CI_ESANDBOX;
     }
     struct ci_sandbox_bind binds[CI_SANDBOX_MAX_BINDS];
     char *paths[CI_SANDBOX_MAX_BINDS] = { NULL };

@@ -194,7 +194,9 @@ int ci_process_spawn_helper(struct ci_sandbox *sb, const char *helper, int child
     char *envp[] = { NULL };
     int r = ci_spawn_clean(&sb->helper_pid, helper, argv, envp, child_sock, CI_PROTO_FD, 1);
     if (r != 0) {
-        snprintf(err, errlen, "cannot start the sandbox helper %s: %s", helper, strerror(r));
+        snprintf(err, errlen, "cannot start the sandbox helper %s: %s; set CODEINTERP_HELPER "
+                 "or ci_config_set_helper_path() to the installed codeinterp-sandbox "
+                 "(libexec)", helper, strerror(r));
         return CI_ESANDBOX;
     }
     sb->helper_pidfd = pidfd_open_(sb->helper_pid);

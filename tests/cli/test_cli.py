@@ -142,6 +142,38 @@ class Terminal(unittest.TestCase):
         self.assertIn(b"x^[]2;t^G \x1b[32mgreen\x1b[0m", got)
 
 
+class BuildTree(unittest.TestCase):
+    """build/tools/codeinterp runs as built; a copy of it (an installed
+    binary is another file) never looks into the build tree, and each
+    error names what fixes it."""
+
+    def env_without(self, *names):
+        env = {k: v for k, v in os.environ.items() if k not in names}
+        env["LD_LIBRARY_PATH"] = os.path.join(os.path.dirname(os.path.dirname(CLI)), "lib")
+        return env
+
+    def test_build_tree_binary_needs_no_variable(self):
+        p = subprocess.run([CLI, "exec", "-c", "print(6 * 7)"], capture_output=True,
+                           env=self.env_without("CODEINTERP_HELPER", "CODEINTERP_KERNEL_DIR"),
+                           timeout=RUN_TIMEOUT)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, b"42\n")
+
+    def test_a_copy_does_not_use_the_build_tree(self):
+        with tempfile.TemporaryDirectory() as d:
+            copy = os.path.join(d, "codeinterp")
+            subprocess.run(["cp", CLI, copy], check=True)
+            p = subprocess.run([copy, "exec", "-c", "print(1)"], capture_output=True,
+                               env=self.env_without("CODEINTERP_HELPER", "CODEINTERP_KERNEL_DIR"),
+                               timeout=RUN_TIMEOUT)
+            self.assertEqual(p.returncode, 125, p.stderr)
+            self.assertIn(b"CODEINTERP_KERNEL_DIR", p.stderr)
+            p = subprocess.run([copy, "exec", "-c", "print(1)"], capture_output=True,
+                               env=self.env_without("CODEINTERP_HELPER"), timeout=RUN_TIMEOUT)
+            self.assertEqual(p.returncode, 125, p.stderr)
+            self.assertIn(b"CODEINTERP_HELPER", p.stderr)
+
+
 class Exec(unittest.TestCase):
     def test_runtime_dir(self):
         # another set of language runtimes: an empty one has no Python
