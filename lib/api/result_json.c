@@ -128,6 +128,18 @@ static int append_line(ci_buf *b, const char *text)
  * traceback: its stderr, where a command says what went wrong, follows its
  * stdout. 0 or a negative errno.
  */
+/* After a stream that was cut at the output cap, a line that says so: the
+ * reader of the text must not take the part for the whole. */
+static int cut_marker(ci_buf *text, const char *stream, int truncated, size_t kept)
+{
+    if (!truncated)
+        return 0;
+    char line[160];
+    snprintf(line, sizeof line, "[%s truncated: only its first %zu bytes are kept; "
+             "write large output to a file]", stream, kept);
+    return append_line(text, line);
+}
+
 static int content_text(const ci_result *r, ci_buf *text)
 {
     size_t out_len;
@@ -138,6 +150,8 @@ static int content_text(const ci_result *r, ci_buf *text)
     const char *tb = ci_result_error_traceback(r);
     int rc = ci_buf_append(text, out, out_len);
 
+    if (rc == 0)
+        rc = cut_marker(text, "stdout", ci_result_stdout_truncated(r), out_len);
     if (rc == 0 && ci_result_language(r) == CI_LANGUAGE_SHELL) {
         size_t err_len;
         const char *err = ci_result_stderr(r, &err_len);
@@ -145,6 +159,8 @@ static int content_text(const ci_result *r, ci_buf *text)
             rc = ci_buf_append(text, "\n", 1);
         if (rc == 0)
             rc = ci_buf_append(text, err, err_len);
+        if (rc == 0)
+            rc = cut_marker(text, "stderr", ci_result_stderr_truncated(r), err_len);
     }
     if (rc == 0 && value)
         rc = append_line(text, value);

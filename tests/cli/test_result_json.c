@@ -7,6 +7,7 @@
  */
 #include <check.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -58,6 +59,14 @@ START_TEST(truncated_output_is_flagged)
     ck_assert(cJSON_IsString(out));
     ck_assert_uint_le(strlen(out->valuestring), OUTPUT_LIMIT);
     ck_assert(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(root, "isError")));
+    /* and the text an agent reads says so after the part it got */
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "content"), 0), "text");
+    ck_assert(cJSON_IsString(text));
+    char marker[128];
+    snprintf(marker, sizeof marker, "\n[stdout truncated: only its first %zu bytes are kept",
+             strlen(out->valuestring));
+    ck_assert_msg(strstr(text->valuestring, marker) != NULL, "text: %s", text->valuestring);
     cJSON_Delete(root);
 }
 END_TEST
@@ -70,6 +79,9 @@ START_TEST(complete_output_has_no_flags)
     ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(sc, "stdoutTruncated"));
     ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(sc, "stderrTruncated"));
     ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(sc, "stdout")->valuestring, "short\n");
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "content"), 0), "text");
+    ck_assert_ptr_null(strstr(text->valuestring, "truncated"));
     cJSON_Delete(root);
 }
 END_TEST
