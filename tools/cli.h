@@ -116,6 +116,8 @@ void cli_survive_sigpipe(void);
 int cli_signal_pipe(void);
 
 void cli_usage(FILE *to);
+/* The help of one subcommand ("exec", "invoke", ...). */
+void cli_command_usage(FILE *to, const char *name);
 
 int cli_exec(int argc, char **argv);
 int cli_invoke(int argc, char **argv);

@@ -16,7 +16,7 @@ int cli_audit_verify(int argc, char **argv)
 
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         if (opt == 'h') {
-            cli_usage(stdout);
+            cli_command_usage(stdout, "audit-verify");
             return 0;
         }
         fputs("Try 'codeinterp help' for more information.\n", stderr);

@@ -334,7 +334,7 @@ static int exec_main(int argc, char **argv, exec_flags *ef)
             json = 1;
             break;
         case 'h':
-            cli_usage(stdout);
+            cli_command_usage(stdout, "exec");
             return 0;
         default:
             if (cli_parse_sandbox_option(opt, optarg, &flags) > 0)

@@ -179,7 +179,7 @@ int cli_invoke(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'h':
-            cli_usage(stdout);
+            cli_command_usage(stdout, "invoke");
             return 0;
         default: {
             int r = cli_parse_sandbox_option(opt, optarg, &flags);

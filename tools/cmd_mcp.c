@@ -779,7 +779,7 @@ int cli_mcp(int argc, char **argv)
             break;
         }
         case 'h':
-            cli_usage(stdout);
+            cli_command_usage(stdout, "mcp");
             return 0;
         default: {
             int r = cli_parse_sandbox_option(opt, optarg, &flags);

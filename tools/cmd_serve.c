@@ -428,7 +428,7 @@ int cli_serve(int argc, char **argv)
             o.stream_output = 1;
             break;
         case 'h':
-            cli_usage(stdout);
+            cli_command_usage(stdout, "serve");
             return 0;
         default: {
             int r = cli_parse_sandbox_option(opt, optarg, &sandbox_flags);

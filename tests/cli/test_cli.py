@@ -338,6 +338,33 @@ class Exec(unittest.TestCase):
             self.assertIn(b"codeinterp exec", p.stdout)
             self.assertIn(b"codeinterp invoke", p.stdout)
 
+    def test_each_command_has_its_own_help(self):
+        texts = {}
+        for cmd in ("exec", "invoke", "mcp", "serve", "audit-verify"):
+            p = run(cmd, "--help")
+            self.assertEqual(p.returncode, 0, (cmd, p.stderr))
+            self.assertEqual(p.stdout, run("help", cmd).stdout)
+            out = p.stdout.decode()
+            self.assertIn("codeinterp " + cmd, out)
+            others = {"exec", "invoke", "mcp", "serve", "audit-verify"} - {cmd}
+            for other in others:
+                self.assertNotIn("codeinterp %s " % other, out, (cmd, other))
+            texts[cmd] = out
+        self.assertIn("--raw-output", texts["exec"])
+        self.assertNotIn("--raw-output", texts["invoke"])
+        self.assertIn("--keys FILE", texts["serve"])
+        self.assertIn("--idle-timeout", texts["invoke"])
+        self.assertNotIn("--idle-timeout", texts["exec"])
+        # invoke's help lists every tool with its arguments, from the catalog
+        for line in ("executeCode {code, language?,", "executeCommand {command, timeout?}",
+                     "startCommandExecution {command}", "getTask {taskId}",
+                     "stopTask {taskId}", "writeFiles {content}", "readFiles {paths}",
+                     "listFiles {directoryPath?}", "removeFiles {paths}"):
+            self.assertIn(line, texts["invoke"])
+        p = run("help", "nope")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"no command 'nope'", p.stderr)
+
     def test_sandbox_failure_exits_125(self):
         env = dict(os.environ, CODEINTERP_HELPER="/nonexistent/codeinterp-sandbox")
         p = subprocess.run([CLI, "exec", "-c", "print(1)"], env=env,

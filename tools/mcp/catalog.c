@@ -81,8 +81,8 @@ static const char catalog_text[] =
     "["
     /* ------------------------------------------------------ executeCode */
     "{'name':'executeCode','title':'Run code',"
-    "'description':'Runs Python (default), JavaScript or TypeScript code in this connection "
-    "sandbox and returns its stdout, stderr, the value of the last expression and any error "
+    "'description':'Runs Python (default), JavaScript or TypeScript code in the sandbox of this "
+    "connection and returns its stdout, stderr, the value of the last expression and any error "
     "with its traceback. Each language keeps one interpreter for the whole connection, so "
     "variables, imports and functions persist between calls (clearContext: true restarts it). "
     "The working directory is /workspace, shared by all tools and languages; files persist "
