@@ -23,6 +23,10 @@ typedef struct cli_sandbox_flags {
     int workspace_size_set;
     uint64_t workspace_size; /* 0: uncapped directory */
     const char *runtime_dir; /* --runtime-dir DIR, or NULL: the library's */
+    int output_limit_set;
+    uint64_t output_limit;   /* --output-limit, bytes of stdout and of stderr */
+    uint64_t upload_limit;   /* --upload-limit; 0: the library's default */
+    uint32_t cpu_millis;     /* --cpu; 0: the library's default */
 } cli_sandbox_flags;
 
 /* getopt_long() values of the long-only options the subcommands share. */
@@ -40,6 +44,12 @@ enum {
     CLI_OPT_KILL_LEFTOVERS,
     CLI_OPT_RUNTIME_DIR,
     CLI_OPT_RAW_OUTPUT,
+    CLI_OPT_OUTPUT_LIMIT,
+    CLI_OPT_UPLOAD_LIMIT,
+    CLI_OPT_CPU,
+    CLI_OPT_INPUT_S3,
+    CLI_OPT_OUTPUT_S3,
+    CLI_OPT_SAVE_ARTIFACTS,
 };
 
 /* --idle-timeout, for the commands that keep a session between calls
@@ -55,7 +65,10 @@ enum {
     {"cgroup", required_argument, NULL, CLI_OPT_CGROUP},                       \
     {"memory", required_argument, NULL, CLI_OPT_MEMORY},                       \
     {"workspace-size", required_argument, NULL, CLI_OPT_WORKSPACE_SIZE},       \
-    {"runtime-dir", required_argument, NULL, CLI_OPT_RUNTIME_DIR}
+    {"runtime-dir", required_argument, NULL, CLI_OPT_RUNTIME_DIR},            \
+    {"output-limit", required_argument, NULL, CLI_OPT_OUTPUT_LIMIT},          \
+    {"upload-limit", required_argument, NULL, CLI_OPT_UPLOAD_LIMIT},          \
+    {"cpu", required_argument, NULL, CLI_OPT_CPU}
 
 /* Parses the seconds (fractions allowed, 8 h at most) of the time limit
  * `option` into *ms, or --network into `flags`; prints why and returns -1
@@ -114,6 +127,15 @@ void cli_survive_sigpipe(void);
  * write end is non-blocking, so a flood of signals cannot hang the handler.
  */
 int cli_signal_pipe(void);
+
+/* cli_artifacts.c: saves the charts of r as DIR/chart-N.EXT and the files
+ * it left under /output as DIR/PATH (folders made, links never followed),
+ * saying each on stderr: how many, or -1 if any failed (after saying
+ * why). */
+int cli_save_artifacts(ci_session *session, const ci_result *r, const char *dir);
+/* A ci_progress_callback drawing one line on stderr (a terminal); its
+ * user_data is an int, -1 at first. */
+int cli_progress(const char *uri, uint64_t done, uint64_t total, void *user_data);
 
 void cli_usage(FILE *to);
 /* The help of one subcommand ("exec", "invoke", ...). */

@@ -54,6 +54,38 @@ int cli_parse_memory(const char *arg, cli_sandbox_flags *flags)
     return 0;
 }
 
+/* A count of MiB for `option`, min .. max, into *bytes; -1 after saying
+ * why. */
+static int parse_mib(const char *option, const char *arg, uint64_t min, uint64_t max,
+                     uint64_t *bytes)
+{
+    char *end;
+    errno = 0;
+    unsigned long long mib = strtoull(arg, &end, 10);
+    if (errno || end == arg || *end || arg[0] == '-' || mib < min || mib > max) {
+        fprintf(stderr, "codeinterp: %s takes MiB from %llu to %llu, not '%s'\n", option,
+                (unsigned long long)min, (unsigned long long)max, arg);
+        return -1;
+    }
+    *bytes = (uint64_t)mib << 20;
+    return 0;
+}
+
+/* --cpu: CPUs, fractions allowed (0.5), as thousandths; -1 after saying
+ * why (the library checks the range). */
+static int parse_cpus(const char *arg, uint32_t *millis)
+{
+    char *end;
+    double cpus = strtod(arg, &end);
+    if (end == arg || *end || !(cpus > 0) || cpus > 1024.0) {
+        fprintf(stderr, "codeinterp: --cpu takes a number of CPUs such as 0.5 or 2 "
+                "(at most 1024), not '%s'\n", arg);
+        return -1;
+    }
+    *millis = (uint32_t)(cpus * 1000.0 + 0.5);
+    return 0;
+}
+
 int cli_parse_sandbox_option(int opt, const char *arg, cli_sandbox_flags *flags)
 {
     switch (opt) {
@@ -83,6 +115,13 @@ int cli_parse_sandbox_option(int opt, const char *arg, cli_sandbox_flags *flags)
         flags->workspace_size = mib << 20;
         return 1;
     }
+    case CLI_OPT_OUTPUT_LIMIT:
+        flags->output_limit_set = 1;
+        return parse_mib("--output-limit", arg, 0, 1024, &flags->output_limit) < 0 ? -1 : 1;
+    case CLI_OPT_UPLOAD_LIMIT:
+        return parse_mib("--upload-limit", arg, 1, 5u << 10, &flags->upload_limit) < 0 ? -1 : 1;
+    case CLI_OPT_CPU:
+        return parse_cpus(arg, &flags->cpu_millis) < 0 ? -1 : 1;
     case CLI_OPT_RUNTIME_DIR:
         if (arg[0] != '/') {
             fprintf(stderr, "codeinterp: --runtime-dir takes an absolute path, not '%s'\n", arg);
@@ -157,6 +196,12 @@ ci_config *cli_config_create(const cli_sandbox_flags *flags)
         rc = ci_config_set_workspace_size(config, flags->workspace_size);
     if (rc == 0 && flags->runtime_dir)
         rc = ci_config_set_runtime_dir(config, flags->runtime_dir);
+    if (rc == 0 && flags->output_limit_set)
+        rc = ci_config_set_output_limit(config, (size_t)flags->output_limit);
+    if (rc == 0 && flags->upload_limit)
+        rc = ci_config_set_upload_limit(config, flags->upload_limit);
+    if (rc == 0 && flags->cpu_millis)
+        rc = ci_config_set_cpu_limit(config, flags->cpu_millis);
     if (rc < 0) {
         cli_report_error("configuration", rc, ci_last_error());
         ci_config_free(config);

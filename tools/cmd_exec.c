@@ -217,11 +217,14 @@ typedef struct exec_flags {
     const char *cwd;
     int kill_leftovers;
     int raw_output;   /* --raw-output: no filter on a terminal */
+    const char *input_s3, *output_s3; /* --input-s3, --output-s3 URIs */
+    const char *save_dir; /* --save-artifacts DIR */
+    int progress_shown; /* the percentage the progress line shows (cli_progress) */
 } exec_flags;
 
 /* The execution options of the flags; NULL after saying why (a bad --env
  * name, a --cwd outside /workspace: the library's rules). */
-static ci_exec_options *make_options(ci_language language, const exec_flags *ef)
+static ci_exec_options *make_options(ci_language language, exec_flags *ef)
 {
     ci_exec_options *options;
     int rc = ci_exec_options_new(&options);
@@ -250,6 +253,16 @@ static ci_exec_options *make_options(ci_language language, const exec_flags *ef)
     }
     if (rc == 0 && ef->kill_leftovers)
         rc = ci_exec_options_set_kill_leftovers(options, 1);
+    if (rc == 0 && ef->input_s3 && (rc = ci_exec_options_set_input_s3_uri(options, ef->input_s3)))
+        fprintf(stderr, "codeinterp exec: --input-s3 %s: %s\n", ef->input_s3, ci_last_error());
+    if (rc == 0 && ef->output_s3 &&
+        (rc = ci_exec_options_set_output_s3_uri(options, ef->output_s3)))
+        fprintf(stderr, "codeinterp exec: --output-s3 %s: %s\n", ef->output_s3, ci_last_error());
+    /* a progress line on a terminal; nothing on a pipe or a file */
+    if (rc == 0 && (ef->input_s3 || ef->output_s3) && isatty(STDERR_FILENO)) {
+        ef->progress_shown = -1;
+        rc = ci_exec_options_set_progress_callback(options, cli_progress, &ef->progress_shown);
+    }
     if (rc < 0) {
         ci_exec_options_free(options);
         return NULL;
@@ -257,15 +270,59 @@ static ci_exec_options *make_options(ci_language language, const exec_flags *ef)
     return options;
 }
 
+/* What went wrong with --output-s3, if anything: 0, or the exit code. */
+static int output_s3_status(const ci_result *r, const exec_flags *ef)
+{
+    if (!ef->output_s3 || ci_result_status(r) != CI_STATUS_OK)
+        return 0;
+    if (ci_result_s3_upload_error(r) != 0) {
+        fprintf(stderr, "codeinterp: --output-s3 %s: %s\n", ef->output_s3,
+                ci_result_s3_upload_error_message(r) ? ci_result_s3_upload_error_message(r)
+                                                      : "the upload failed");
+        return CLI_EXIT_LIBRARY;
+    }
+    size_t n = ci_result_s3_upload_count(r);
+    fprintf(stderr, "codeinterp: sent %zu file%s of /output to %s\n", n, n == 1 ? "" : "s",
+            ef->output_s3);
+    return 0;
+}
+
+/* Runs the code: one-shot, or in a session kept until the artifacts are
+ * saved. The result, or NULL after saying why. */
+static ci_result *execute(const ci_config *config, const char *code, ci_exec_options *options,
+                          const exec_flags *ef, int *save_failed)
+{
+    ci_result *result = NULL;
+    int rc;
+    if (!ef->save_dir) {
+        rc = ci_execute_oneshot(config, code, options, &result);
+    } else {
+        ci_session *session = NULL;
+        rc = ci_session_create(config, &session);
+        if (rc == 0)
+            rc = ci_execute(session, code, options, &result);
+        if (rc < 0 && session)
+            cli_report_error("cannot run the code", rc, ci_session_last_error(session));
+        if (rc == 0)
+            *save_failed = cli_save_artifacts(session, result, ef->save_dir) < 0;
+        ci_session_destroy(session);
+        if (rc < 0 && session)
+            return NULL;
+    }
+    if (rc < 0)
+        cli_report_error("cannot run the code", rc, ci_last_error());
+    return result;
+}
+
 /* Runs the code; returns the CLI's exit code. */
 static int run(const char *code, ci_exec_options *options, const cli_sandbox_flags *flags,
-               int json, int raw_output)
+               int json, const exec_flags *ef)
 {
-    stream out = {{.fd = STDOUT_FILENO, .filter = !raw_output && isatty(STDOUT_FILENO)}, 1};
-    stream err = {{.fd = STDERR_FILENO, .filter = !raw_output && isatty(STDERR_FILENO)}, 1};
+    stream out = {{.fd = STDOUT_FILENO, .filter = !ef->raw_output && isatty(STDOUT_FILENO)}, 1};
+    stream err = {{.fd = STDERR_FILENO, .filter = !ef->raw_output && isatty(STDERR_FILENO)}, 1};
     ci_config *config = cli_config_create(flags);
     ci_result *result = NULL;
-    int rc = 0, status = CLI_EXIT_LIBRARY;
+    int rc = 0, status = CLI_EXIT_LIBRARY, save_failed = 0;
 
     if (!config)
         return CLI_EXIT_LIBRARY;
@@ -274,8 +331,8 @@ static int run(const char *code, ci_exec_options *options, const cli_sandbox_fla
     if (rc == 0 && !json)
         rc = ci_exec_options_set_stderr_callback(options, stream_output, &err);
     if (rc == 0)
-        rc = ci_execute_oneshot(config, code, options, &result);
-    if (rc < 0)
+        result = execute(config, code, options, ef, &save_failed);
+    else
         cli_report_error("cannot run the code", rc, ci_last_error());
 
     if (result && json) {
@@ -286,6 +343,11 @@ static int run(const char *code, ci_exec_options *options, const cli_sandbox_fla
         cli_term_finish(&err.term);
         print_outcome(result, &out, &err);
         status = exit_status(result, flags, 0);
+    }
+    if (result && status == 0) {
+        status = output_s3_status(result, ef);
+        if (status == 0 && save_failed)
+            status = CLI_EXIT_LIBRARY;
     }
     ci_result_free(result);
     ci_config_free(config);
@@ -303,6 +365,9 @@ static int exec_main(int argc, char **argv, exec_flags *ef)
         {"cwd", required_argument, NULL, CLI_OPT_CWD},
         {"kill-leftovers", no_argument, NULL, CLI_OPT_KILL_LEFTOVERS},
         {"raw-output", no_argument, NULL, CLI_OPT_RAW_OUTPUT},
+        {"input-s3", required_argument, NULL, CLI_OPT_INPUT_S3},
+        {"output-s3", required_argument, NULL, CLI_OPT_OUTPUT_S3},
+        {"save-artifacts", required_argument, NULL, CLI_OPT_SAVE_ARTIFACTS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -326,6 +391,15 @@ static int exec_main(int argc, char **argv, exec_flags *ef)
             break;
         case CLI_OPT_RAW_OUTPUT:
             ef->raw_output = 1;
+            break;
+        case CLI_OPT_INPUT_S3:
+            ef->input_s3 = optarg;
+            break;
+        case CLI_OPT_OUTPUT_S3:
+            ef->output_s3 = optarg;
+            break;
+        case CLI_OPT_SAVE_ARTIFACTS:
+            ef->save_dir = optarg;
             break;
         case CLI_OPT_KILL_LEFTOVERS:
             ef->kill_leftovers = 1;
@@ -364,7 +438,7 @@ static int exec_main(int argc, char **argv, exec_flags *ef)
     int status = CLI_EXIT_USAGE;
     if (!path || code) {
         cli_survive_sigpipe();
-        status = run(code ? code : code_arg, options, &flags, json, ef->raw_output);
+        status = run(code ? code : code_arg, options, &flags, json, ef);
     }
     free(code);
     ci_exec_options_free(options);

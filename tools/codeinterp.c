@@ -23,6 +23,12 @@ static const char sandbox_options[] =
     "      --runtime-dir DIR    the language runtimes (python/ virtualenv,\n"
     "                           node/node_modules) the sandbox mounts\n"
     "                           (default /opt/codeinterp)\n"
+    "      --cpu CPUS           CPU quota of the sandbox, fractions allowed\n"
+    "                           (default 2)\n"
+    "      --output-limit MIB   stdout and stderr kept per execution, each\n"
+    "                           (default 16; what is cut is flagged)\n"
+    "      --upload-limit MIB   largest file uploaded or written by a tool\n"
+    "                           (default 100)\n"
     "      --audit-log FILE     append an audit record of every operation to\n"
     "                           FILE (hash-chained JSON lines, mode 0600)\n";
 
@@ -43,7 +49,9 @@ static const struct command_help {
      "  codeinterp exec [-l LANGUAGE] [--timeout SECONDS] [--network MODE] [--json]\n"
      "                  [--cgroup MODE] [--memory MIB] [--workspace-size MIB]\n"
      "                  [--env NAME=VALUE]... [--cwd DIR] [--kill-leftovers]\n"
-     "                  [--raw-output] [--runtime-dir DIR] [--audit-log FILE]\n"
+     "                  [--raw-output] [--input-s3 URI] [--output-s3 URI]\n"
+     "                  [--save-artifacts DIR] [--cpu CPUS] [--output-limit MIB]\n"
+     "                  [--upload-limit MIB] [--runtime-dir DIR] [--audit-log FILE]\n"
      "                  (-c CODE | FILE | -)\n",
      "exec     runs code (or, with -l shell, a command line for /bin/sh) once\n"
      "         in a fresh sandbox. Its stdout and stderr are\n"
@@ -65,7 +73,15 @@ static const struct command_help {
      "      --raw-output         copy the code's output to a terminal as it is;\n"
      "                           by default escape sequences other than colours\n"
      "                           are shown (^[), not obeyed, on a terminal\n"
-     "      --json               print the result as JSON\n",
+     "      --json               print the result as JSON\n"
+     "      --input-s3 URI       fetch s3://bucket/key (or every object under\n"
+     "                           s3://bucket/prefix/) into /data first\n"
+     "      --output-s3 URI      after a successful run, send every file of\n"
+     "                           /output to s3://bucket/prefix/ (credentials,\n"
+     "                           region, endpoint: the AWS_* variables); a\n"
+     "                           progress line on a terminal\n"
+     "      --save-artifacts DIR save the charts (DIR/chart-N.png) and the files\n"
+     "                           of /output (DIR/PATH) to a host folder\n",
      1},
     {"invoke",
      "  codeinterp invoke [--timeout SECONDS] [--idle-timeout SECONDS] [--network MODE]\n"

@@ -174,6 +174,106 @@ class BuildTree(unittest.TestCase):
             self.assertIn(b"CODEINTERP_HELPER", p.stderr)
 
 
+TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TEST_PYTHON = os.path.join(os.environ.get("CODEINTERP_RUNTIME_DIR") or "/opt/codeinterp",
+                           "test", "venv", "bin", "python")
+
+
+class Limits(unittest.TestCase):
+    """--output-limit, --upload-limit and --cpu reach the sandbox."""
+
+    def test_output_limit_cuts_and_says_so(self):
+        p = run("exec", "--output-limit", "1", "--json", "-c", "print('x' * (3 << 20))")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        answer = json.loads(p.stdout)
+        self.assertTrue(answer["structuredContent"]["stdoutTruncated"])
+        self.assertEqual(len(answer["structuredContent"]["stdout"]), 1 << 20)
+        self.assertIn("[stdout truncated: only its first 1048576 bytes are kept",
+                      answer["content"][0]["text"])
+
+    def test_cpu_quota(self):
+        # a half-CPU quota: two busy processes for 1 s of wall time get
+        # about 0.5 s of CPU, far below the 2 s they would get unlimited
+        code = ("import multiprocessing, time, resource\n"
+                "def spin():\n"
+                "    end = time.time() + 1.5\n"
+                "    while time.time() < end: pass\n"
+                "ps = [multiprocessing.Process(target=spin) for _ in range(2)]\n"
+                "[p.start() for p in ps]; [p.join() for p in ps]\n"
+                "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+                "print(round(u.ru_utime + u.ru_stime, 2))\n")
+        p = run("exec", "--cpu", "0.5", "-c", code)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertLess(float(p.stdout), 1.6, "two spinners used %s s of CPU" % p.stdout)
+
+    def test_bad_values_are_usage_errors(self):
+        for args in (("--cpu", "0"), ("--cpu", "x"), ("--output-limit", "-1"),
+                     ("--upload-limit", "0"), ("--upload-limit", "9999999")):
+            p = run("exec", *args, "-c", "1")
+            self.assertEqual(p.returncode, 2, (args, p.stderr))
+            self.assertIn(args[0].encode(), p.stderr)
+
+
+class S3(unittest.TestCase):
+    """--input-s3 and --output-s3 against a signature-checking S3 server
+    (moto with IAM, tests/moto_server.py), checked with boto3."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.access(TEST_PYTHON, os.X_OK):
+            raise unittest.SkipTest("no test venv (%s); run scripts/setup" % TEST_PYTHON)
+        sys.path.insert(0, TESTS_DIR)
+        from moto_server import Moto
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.moto = Moto(cls.tmp.name, TEST_PYTHON, os.path.join(TESTS_DIR, "s3_tool.py"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.moto.stop()
+        cls.tmp.cleanup()
+
+    def env(self):
+        return dict(os.environ, AWS_ACCESS_KEY_ID=self.moto.ak,
+                    AWS_SECRET_ACCESS_KEY=self.moto.sk, AWS_REGION="us-east-1",
+                    AWS_ENDPOINT_URL_S3=self.moto.endpoint)
+
+    def test_input_and_output(self):
+        self.moto.put_text("in/n.txt", "20\n")
+        p = subprocess.run([CLI, "exec", "--input-s3", "s3://bkt/in/n.txt",
+                            "--output-s3", "s3://bkt/out/", "-c",
+                            "n = int(open('/data/n.txt').read())\n"
+                            "open('/output/double.txt', 'w').write(str(2 * n))\nn"],
+                           capture_output=True, env=self.env(), timeout=RUN_TIMEOUT)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, b"20\n")
+        self.assertEqual(self.moto.tool("cat", "bkt", "out/double.txt"), "40")
+        self.assertIn(b"sent 1 file of /output to s3://bkt/out/", p.stderr)
+        # not a terminal: no progress line
+        self.assertNotIn(b"\r", p.stderr)
+
+    def test_progress_on_a_terminal(self):
+        self.moto.put_text("in/big.txt", "y" * (3 << 20))
+        env = self.env()
+        saved = os.environ.copy()
+        os.environ.update(env)
+        try:
+            code, got = run_on_terminal("exec", "--input-s3", "s3://bkt/in/big.txt", "-c",
+                                        "import os; os.path.getsize('/data/big.txt')")
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        self.assertEqual(code, 0, got)
+        self.assertIn(b"s3://bkt/in/big.txt", got)
+        self.assertIn(b"3.0 / 3.0 MiB  100%", got)
+        self.assertIn(b"3145728", got)
+
+    def test_missing_input_fails_clearly(self):
+        p = subprocess.run([CLI, "exec", "--input-s3", "s3://bkt/in/none.txt", "-c", "1"],
+                           capture_output=True, env=self.env(), timeout=RUN_TIMEOUT)
+        self.assertEqual(p.returncode, 125, p.stderr)
+        self.assertIn(b'"in/none.txt": no such key', p.stderr)
+
+
 class Exec(unittest.TestCase):
     def test_runtime_dir(self):
         # another set of language runtimes: an empty one has no Python

@@ -5,11 +5,8 @@ independent boto3 client that puts inputs in place and checks what was sent)
 come from the test environment scripts/setup installs in
 $CODEINTERP_RUNTIME_DIR/test; without it the tests are skipped."""
 import os
-import signal
-import socket
 import subprocess
-import tempfile
-import time
+import sys
 
 import pytest
 
@@ -22,59 +19,8 @@ RUNTIME = os.environ.get("CODEINTERP_RUNTIME_DIR") or "/opt/codeinterp"
 TEST_PYTHON = os.path.join(RUNTIME, "test", "venv", "bin", "python")
 RUNTIME_PYTHON = os.path.join(RUNTIME, "python", "bin", "python3")
 S3_TOOL = os.environ.get("CODEINTERP_S3_TOOL", "")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Moto:
-    def __init__(self, tmp):
-        self.port = free_port()
-        self.endpoint = "http://127.0.0.1:%d" % self.port
-        self.ak = self.sk = "unused"
-        self.log = open(os.path.join(tmp, "moto.log"), "wb")
-        env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3")
-        self.proc = subprocess.Popen(
-            [TEST_PYTHON, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            env=env, stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log,
-            start_new_session=True)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                break
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError("moto did not start; see %s" % self.log.name)
-                time.sleep(0.1)
-        # the IAM set-up's three calls go through unsigned; every later request
-        # must be signed with the key it makes
-        self.ak, self.sk = self.tool("moto-setup").split()
-        self.tool("mb", "bkt")
-
-    def tool(self, *args):
-        return subprocess.run([TEST_PYTHON, S3_TOOL, self.endpoint, self.ak, self.sk, *args],
-                              check=True, capture_output=True, timeout=120).stdout.decode()
-
-    def put_text(self, key, text):
-        with tempfile.NamedTemporaryFile("w", delete=False) as f:
-            f.write(text)
-        try:
-            self.tool("put", "bkt", key, f.name)
-        finally:
-            os.unlink(f.name)
-
-    def stop(self):
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait()
-        self.log.close()
+sys.path.insert(0, os.path.dirname(S3_TOOL) or ".")
+from moto_server import Moto  # noqa: E402  (tests/moto_server.py, beside S3_TOOL)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +28,7 @@ def moto(tmp_path_factory):
     if not (os.access(TEST_PYTHON, os.X_OK) and os.path.isfile(S3_TOOL)):
         pytest.skip("no S3 test environment (%s, CODEINTERP_S3_TOOL); run scripts/setup"
                     % TEST_PYTHON)
-    server = Moto(str(tmp_path_factory.mktemp("moto")))
+    server = Moto(str(tmp_path_factory.mktemp("moto")), TEST_PYTHON, S3_TOOL)
     yield server
     server.stop()
 
