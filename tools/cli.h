@@ -50,6 +50,7 @@ enum {
     CLI_OPT_INPUT_S3,
     CLI_OPT_OUTPUT_S3,
     CLI_OPT_SAVE_ARTIFACTS,
+    CLI_OPT_STREAM,
 };
 
 /* --idle-timeout, for the commands that keep a session between calls

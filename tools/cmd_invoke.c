@@ -8,6 +8,11 @@
  * running call, waits until the main thread is out of the library, destroys
  * the session and then dies of the signal. The state below is what the two
  * threads share.
+ *
+ * With --stream, the output of executeCode and executeCommand comes as it
+ * is written, one line per chunk, before the call's answer:
+ *   {"type":"output","stream":"stdout","text":"..."}
+ * The answer is the one line with "content".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +27,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "mcp/mcp.h"
 
 typedef struct invoke_state {
     pthread_mutex_t lock;
@@ -30,6 +36,10 @@ typedef struct invoke_state {
     ci_session *session;   /* NULL until needed, and after it expired */
     int busy;              /* the main thread is inside ci_invoke_json() */
     int stopping;          /* a signal came: the watcher ends the process */
+    ci_cancel *cancel;     /* the running call's, while busy */
+    int stream;            /* --stream */
+    unsigned char carry[2][4]; /* a UTF-8 sequence cut between chunks */
+    size_t carry_len[2];
 } invoke_state;
 
 static int signal_fd = -1; /* cli_signal_pipe() */
@@ -48,8 +58,8 @@ static void *watch_signals(void *arg)
 
     pthread_mutex_lock(&st->lock);
     st->stopping = 1;
-    if (st->busy)
-        ci_session_cancel(st->session);
+    if (st->busy) /* also before its execution started */
+        ci_cancel_request(st->cancel);
     while (st->busy)
         pthread_cond_wait(&st->changed, &st->lock);
     ci_session_destroy(st->session);
@@ -107,6 +117,42 @@ static ci_session *ensure_session(invoke_state *st)
     return st->session;
 }
 
+/* --stream: one output line per chunk (on the calling thread, before the
+ * answer). A reader that went away stops the execution. */
+static int stream_chunk(invoke_state *st, int which, const char *data, size_t len)
+{
+    static const char *const names[2] = {"stdout", "stderr"};
+    size_t cap = len + 96, used;
+    char *line = malloc(cap);
+    if (!line)
+        return 0; /* the answer still carries all of it */
+    used = (size_t)snprintf(line, cap, "{\"type\":\"output\",\"stream\":\"%s\",\"text\":\"",
+                            names[which]);
+    size_t start = used;
+    int rc = 0;
+    if (mcp_json_escape(&line, &used, &cap, data, len, st->carry[which],
+                        &st->carry_len[which]) == 0 && used > start) {
+        char *grown = cap >= used + 3 ? line : realloc(line, used + 3);
+        if (grown) {
+            line = grown;
+            memcpy(line + used, "\"}\n", 3);
+            rc = cli_write_all(STDOUT_FILENO, line, used + 3) < 0;
+        }
+    }
+    free(line);
+    return rc;
+}
+
+static int on_stdout(const char *data, size_t len, void *user_data)
+{
+    return stream_chunk(user_data, 0, data, len);
+}
+
+static int on_stderr(const char *data, size_t len, void *user_data)
+{
+    return stream_chunk(user_data, 1, data, len);
+}
+
 /* Answers one call; 0, or the CLI's exit code when it must stop. */
 static int answer(invoke_state *st, const char *request)
 {
@@ -117,17 +163,29 @@ static int answer(invoke_state *st, const char *request)
     char *reply = NULL;
     int rc, status = 0;
 
+    ci_cancel *cancel;
+    if (ci_cancel_create(&cancel) < 0) {
+        cli_report_error("cannot answer", CI_ENOMEM, ci_last_error());
+        return CLI_EXIT_LIBRARY;
+    }
     pthread_mutex_lock(&st->lock);
     ci_session *session = ensure_session(st);
     st->busy = session != NULL;
+    st->cancel = cancel;
     pthread_mutex_unlock(&st->lock);
-    if (!session)
+    if (!session) {
+        ci_cancel_free(cancel);
         return CLI_EXIT_LIBRARY;
+    }
 
-    rc = ci_invoke_json(session, request, &reply);
+    memset(st->carry_len, 0, sizeof st->carry_len);
+    rc = ci_invoke_json_stream(session, request, st->stream ? on_stdout : NULL,
+                               st->stream ? on_stderr : NULL, st, cancel, &reply);
 
     pthread_mutex_lock(&st->lock);
     st->busy = 0;
+    st->cancel = NULL;
+    ci_cancel_free(cancel);
     if (fputs(rc == 0 ? reply : out_of_memory, stdout) == EOF || putchar('\n') == EOF ||
         fflush(stdout) == EOF) {
         fprintf(stderr, "codeinterp: cannot write the answer: %s\n", strerror(errno));
@@ -170,14 +228,18 @@ int cli_invoke(int argc, char **argv)
     static const struct option longopts[] = {
         CLI_SANDBOX_LONGOPTS,
         CLI_IDLE_TIMEOUT_LONGOPT,
+        {"stream", no_argument, NULL, CLI_OPT_STREAM},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     cli_sandbox_flags flags = {.network = CI_NETWORK_NONE};
-    int opt;
+    int opt, stream = 0;
 
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (opt) {
+        case CLI_OPT_STREAM:
+            stream = 1;
+            break;
         case 'h':
             cli_command_usage(stdout, "invoke");
             return 0;
@@ -203,6 +265,7 @@ int cli_invoke(int argc, char **argv)
     };
     int status = CLI_EXIT_LIBRARY;
 
+    st.stream = stream;
     st.config = cli_config_create(&flags);
     if (!st.config)
         return CLI_EXIT_LIBRARY;

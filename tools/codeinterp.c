@@ -86,7 +86,7 @@ static const struct command_help {
     {"invoke",
      "  codeinterp invoke [--timeout SECONDS] [--idle-timeout SECONDS] [--network MODE]\n"
      "                    [--cgroup MODE] [--memory MIB] [--workspace-size MIB]\n"
-     "                    [--runtime-dir DIR] [--audit-log FILE]\n",
+     "                    [--runtime-dir DIR] [--audit-log FILE] [--stream]\n",
      "invoke   keeps one sandbox session for the whole run and answers each\n"
      "         JSON tool call read from stdin, one per line, e.g.\n"
      "           {\"name\":\"executeCode\",\"arguments\":{\"code\":\"x = 1\"}}\n"
@@ -95,7 +95,12 @@ static const struct command_help {
      "         writeFiles, readFiles, listFiles, removeFiles. If the session's idle\n"
      "         lifetime runs out, that call is answered with status\n"
      "         \"session_expired\" and the next one starts a new session.\n",
-     NULL, 2},
+     "      --stream             before each answer, the output of executeCode and\n"
+     "                           executeCommand as it is written, one line per\n"
+     "                           chunk: {\"type\":\"output\",\"stream\":\"stdout\",\n"
+     "                           \"text\":\"...\"}; the answer is the line with\n"
+     "                           \"content\"\n",
+     2},
     {"mcp",
      "  codeinterp mcp [--max-message-mib MIB] [sandbox options] [--idle-timeout SECONDS]\n",
      "mcp      an MCP server on stdin/stdout (JSON-RPC 2.0, one message per\n"

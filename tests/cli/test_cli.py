@@ -513,6 +513,41 @@ class Invoke(unittest.TestCase):
             self.assertEqual(after["structuredContent"]["stdout"], "still here\n")
         self.assertIn("executeCode", text_of(answers[6]))  # lists the known tools
 
+    def test_stream_writes_output_before_the_answer(self):
+        proc = subprocess.Popen([CLI, "invoke", "--stream"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            proc.stdin.write((call("import sys, time\nfor i in range(3):\n"
+                                   "    print('tick', i, flush=True)\n"
+                                   "    print('e', file=sys.stderr, flush=True)\n"
+                                   "    time.sleep(0.5)\n'caf\u00e9'") + "\n").encode())
+            proc.stdin.flush()
+            lines = []
+            while True:
+                line = proc.stdout.readline()
+                self.assertTrue(line, "the answer never came")
+                lines.append((time.monotonic(), json.loads(line)))
+                if "content" in lines[-1][1]:
+                    break
+            chunks = [m for _, m in lines[:-1]]
+            self.assertEqual({m["type"] for m in chunks}, {"output"})
+            out = "".join(m["text"] for m in chunks if m["stream"] == "stdout")
+            self.assertEqual(out, "tick 0\ntick 1\ntick 2\n")
+            self.assertEqual("".join(m["text"] for m in chunks if m["stream"] == "stderr"),
+                             "e\ne\ne\n")
+            # the first chunk came while the code still ran
+            self.assertLess(lines[0][0], lines[-1][0] - 0.5)
+            self.assertEqual(lines[-1][1]["structuredContent"]["result"], "'caf\u00e9'")
+            # tools that run no code answer with one line
+            proc.stdin.write((tool("listFiles") + "\n").encode())
+            proc.stdin.flush()
+            self.assertIn("content", json.loads(proc.stdout.readline()))
+        finally:
+            proc.kill()
+            proc.wait()
+            for f in (proc.stdin, proc.stdout, proc.stderr):
+                f.close()
+
     def test_blank_lines_are_skipped(self):
         p, answers = invoke(["", "   ", call("print(1)"), "\t"])
         self.assertEqual(p.returncode, 0, p.stderr)
