@@ -84,6 +84,10 @@ int cli_parse_memory(const char *arg, cli_sandbox_flags *flags);
 /* Handles the option shared by exec and invoke; 1 if `opt` is one of them
  * (and was valid), 0 if not ours, -1 if invalid. */
 int cli_parse_sandbox_option(int opt, const char *arg, cli_sandbox_flags *flags);
+/* The default case of a command's getopt loop: 1 when `opt` was a valid
+ * sandbox option; 0 after saying what was wrong (with a hint for an
+ * unknown option), for a usage error. */
+int cli_take_sandbox_option(int opt, const char *arg, cli_sandbox_flags *flags);
 
 /* A configuration from the environment (ci_config_new()) and the flags;
  * NULL after printing why. */

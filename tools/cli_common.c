@@ -134,6 +134,14 @@ int cli_parse_sandbox_option(int opt, const char *arg, cli_sandbox_flags *flags)
     }
 }
 
+int cli_take_sandbox_option(int opt, const char *arg, cli_sandbox_flags *flags)
+{
+    int r = cli_parse_sandbox_option(opt, arg, flags);
+    if (r == 0)
+        fputs("Try 'codeinterp help' for more information.\n", stderr);
+    return r > 0;
+}
+
 void cli_report_error(const char *what, int code, const char *detail)
 {
     fprintf(stderr, "codeinterp: %s: %s%s%s\n", what, ci_strerror(code),

@@ -411,9 +411,9 @@ static int exec_main(int argc, char **argv, exec_flags *ef)
             cli_command_usage(stdout, "exec");
             return 0;
         default:
-            if (cli_parse_sandbox_option(opt, optarg, &flags) > 0)
+            if (cli_take_sandbox_option(opt, optarg, &flags))
                 break;
-            return usage_error();
+            return CLI_EXIT_USAGE;
         }
     }
     int operands = argc - optind;

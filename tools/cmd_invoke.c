@@ -121,24 +121,15 @@ static ci_session *ensure_session(invoke_state *st)
  * answer). A reader that went away stops the execution. */
 static int stream_chunk(invoke_state *st, int which, const char *data, size_t len)
 {
-    static const char *const names[2] = {"stdout", "stderr"};
-    size_t cap = len + 96, used;
-    char *line = malloc(cap);
-    if (!line)
-        return 0; /* the answer still carries all of it */
-    used = (size_t)snprintf(line, cap, "{\"type\":\"output\",\"stream\":\"%s\",\"text\":\"",
-                            names[which]);
-    size_t start = used;
-    int rc = 0;
-    if (mcp_json_escape(&line, &used, &cap, data, len, st->carry[which],
-                        &st->carry_len[which]) == 0 && used > start) {
-        char *grown = cap >= used + 3 ? line : realloc(line, used + 3);
-        if (grown) {
-            line = grown;
-            memcpy(line + used, "\"}\n", 3);
-            rc = cli_write_all(STDOUT_FILENO, line, used + 3) < 0;
-        }
-    }
+    static const char *const prefixes[2] = {
+        "{\"type\":\"output\",\"stream\":\"stdout\",\"text\":\"",
+        "{\"type\":\"output\",\"stream\":\"stderr\",\"text\":\"",
+    };
+    size_t n;
+    char *line = mcp_json_chunk(prefixes[which], data, len, st->carry[which],
+                                &st->carry_len[which], "\"}\n", &n);
+    /* none (out of memory, or a cut UTF-8 sequence): the answer has it all */
+    int rc = line && cli_write_all(STDOUT_FILENO, line, n) < 0;
     free(line);
     return rc;
 }
@@ -243,14 +234,10 @@ int cli_invoke(int argc, char **argv)
         case 'h':
             cli_command_usage(stdout, "invoke");
             return 0;
-        default: {
-            int r = cli_parse_sandbox_option(opt, optarg, &flags);
-            if (r > 0)
+        default:
+            if (cli_take_sandbox_option(opt, optarg, &flags))
                 break;
-            if (r == 0)
-                fputs("Try 'codeinterp help' for more information.\n", stderr);
             return CLI_EXIT_USAGE;
-        }
         }
     }
     if (optind != argc) {

@@ -279,39 +279,14 @@ static int on_output(job *j, int stream, const char *data, size_t len)
 {
     if (ci_cancel_requested(j->cancel))
         return 1; /* no progress after a cancel; stop at this output */
-    char *msg = NULL;
-    size_t mlen = 0, mcap = 0;
-    char head[64];
     char *token = cJSON_PrintUnformatted(j->token);
-    int hn = snprintf(head, sizeof head, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",");
-    size_t before;
-    int ok = token != NULL;
-
-    if (ok) {
-        size_t need = (size_t)hn + strlen(token) + 160;
-        msg = malloc(need);
-        mcap = msg ? need : 0;
-        ok = msg != NULL;
-    }
-    if (ok) {
-        mlen = (size_t)snprintf(msg, mcap, "%s\"params\":{\"progressToken\":%s,\"progress\":%lu,"
-                                "\"_meta\":{\"dev.codeinterp/stream\":\"%s\"},\"message\":\"",
-                                head, token, j->progress + 1, stream ? "stderr" : "stdout");
-        before = mlen;
-        ok = mcp_json_escape(&msg, &mlen, &mcap, data, len, j->carry[stream],
-                             &j->carry_len[stream]) == 0;
-        /* nothing whole yet (a cut UTF-8 sequence): wait for the rest */
-        if (ok && mlen > before) {
-            char *grown = mcap >= mlen + 4 ? msg : realloc(msg, mlen + 4);
-            ok = grown != NULL;
-            if (ok) {
-                msg = grown;
-                memcpy(msg + mlen, "\"}}", 3);
-                mlen += 3;
-                j->progress++;
-                write_line(msg, mlen); /* never part of a batch response */
-            }
-        }
+    size_t mlen;
+    char *msg = token ? mcp_progress_text(token, j->progress + 1, stream, data, len,
+                                          j->carry[stream], &j->carry_len[stream], &mlen)
+                      : NULL;
+    if (msg) {
+        j->progress++;
+        write_line(msg, mlen); /* never part of a batch response */
     }
     free(msg);
     cJSON_free(token);
@@ -781,14 +756,10 @@ int cli_mcp(int argc, char **argv)
         case 'h':
             cli_command_usage(stdout, "mcp");
             return 0;
-        default: {
-            int r = cli_parse_sandbox_option(opt, optarg, &flags);
-            if (r > 0)
+        default:
+            if (cli_take_sandbox_option(opt, optarg, &flags))
                 break;
-            if (r == 0)
-                fputs("Try 'codeinterp help' for more information.\n", stderr);
             return CLI_EXIT_USAGE;
-        }
         }
     }
     if (optind != argc) {

@@ -183,6 +183,20 @@ char *mcp_local_answer(const cJSON *id, const char *method, unsigned timeout_s)
     return mcp_error_text(id, RPC_METHOD_NOT_FOUND, text, NULL);
 }
 
+char *mcp_progress_text(const char *token, unsigned long progress, int stream, const char *data,
+                        size_t len, unsigned char *carry, size_t *carry_len, size_t *out_len)
+{
+    char *prefix = NULL;
+    if (asprintf(&prefix, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\","
+                 "\"params\":{\"progressToken\":%s,\"progress\":%lu,\"_meta\":"
+                 "{\"dev.codeinterp/stream\":\"%s\"},\"message\":\"", token, progress,
+                 stream ? "stderr" : "stdout") < 0)
+        return NULL;
+    char *text = mcp_json_chunk(prefix, data, len, carry, carry_len, "\"}}", out_len);
+    free(prefix);
+    return text;
+}
+
 #define error_text mcp_error_text
 #define result_text mcp_result_text
 

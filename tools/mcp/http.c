@@ -222,25 +222,12 @@ static int on_output(mcp_call *k, int stream, const char *data, size_t len)
         pthread_mutex_unlock(&k->lock);
         return 0;
     }
-    size_t cap = strlen(k->token) + 200, mlen;
-    char *msg = malloc(cap);
+    size_t mlen;
+    char *msg = mcp_progress_text(k->token, k->progress + 1, stream, data, len,
+                                  k->carry[stream], &k->carry_len[stream], &mlen);
     if (msg) {
-        mlen = (size_t)snprintf(msg, cap, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/"
-                                "progress\",\"params\":{\"progressToken\":%s,\"progress\":%lu,"
-                                "\"_meta\":{\"dev.codeinterp/stream\":\"%s\"},\"message\":\"",
-                                k->token, k->progress + 1, stream ? "stderr" : "stdout");
-        size_t before = mlen;
-        if (mcp_json_escape(&msg, &mlen, &cap, data, len, k->carry[stream],
-                            &k->carry_len[stream]) == 0 && mlen > before) {
-            char *grown = cap >= mlen + 4 ? msg : realloc(msg, mlen + 4);
-            if (grown) {
-                msg = grown;
-                memcpy(msg + mlen, "\"}}", 3);
-                mlen += 3;
-                k->progress++;
-                sse_event(k, msg, mlen);
-            }
-        }
+        k->progress++;
+        sse_event(k, msg, mlen);
     }
     pthread_mutex_unlock(&k->lock);
     free(msg);

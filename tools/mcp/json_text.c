@@ -153,3 +153,22 @@ int mcp_has_nul_escape(const char *p, size_t len)
     }
     return 0;
 }
+
+char *mcp_json_chunk(const char *prefix, const char *data, size_t len, unsigned char *carry,
+                     size_t *carry_len, const char *suffix, size_t *out_len)
+{
+    size_t plen = strlen(prefix), slen = strlen(suffix);
+    size_t cap = plen + len + slen + 16, used = plen;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    memcpy(out, prefix, plen);
+    if (mcp_json_escape(&out, &used, &cap, data, len, carry, carry_len) < 0 || used == plen ||
+        reserve(&out, &cap, used + slen + 1) < 0) {
+        free(out); /* out of memory, or nothing whole yet: it waits in carry */
+        return NULL;
+    }
+    memcpy(out + used, suffix, slen + 1);
+    *out_len = used + slen;
+    return out;
+}

@@ -28,6 +28,24 @@ int mcp_tool_known(const char *name);
 int mcp_json_escape(char **out, size_t *out_len, size_t *out_cap, const char *data, size_t len,
                     unsigned char *carry, size_t *carry_len);
 
+/*
+ * `prefix`, the chunk as the contents of a JSON string (mcp_json_escape),
+ * then `suffix`, as one malloc'd text of *out_len bytes; NULL when out of
+ * memory or when the chunk held nothing whole yet (a cut UTF-8 sequence
+ * waits in carry for the next one).
+ */
+char *mcp_json_chunk(const char *prefix, const char *data, size_t len, unsigned char *carry,
+                     size_t *carry_len, const char *suffix, size_t *out_len);
+
+/*
+ * core.c: the notifications/progress message for an output chunk of a
+ * call that asked for progress: `token` is the progressToken as JSON,
+ * `progress` the counter (one up per chunk), the chunk is the message and
+ * its stream (0 stdout, 1 stderr) is in _meta. As mcp_json_chunk().
+ */
+char *mcp_progress_text(const char *token, unsigned long progress, int stream, const char *data,
+                        size_t len, unsigned char *carry, size_t *carry_len, size_t *out_len);
+
 /* Non-zero if the JSON text holds a \u0000 escape inside a string (which
  * cJSON would cut the string at). */
 int mcp_has_nul_escape(const char *json, size_t len);
