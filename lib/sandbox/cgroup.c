@@ -318,7 +318,9 @@ int ci_cgroup_create(struct ci_cgroup *cg, const struct ci_sandbox_params *cfg, 
             r = setup_v1(cg, cfg, id, mountinfo, self_cgroup, err, errlen);
             if (r < 0) {
                 size_t l = strlen(err);
-                snprintf(err + l, errlen - l, "; %s (set CI_CGROUP_NONE to accept rlimit-only limits)", err2);
+                snprintf(err + l, errlen - l, "; %s (to accept rlimit-only limits: "
+                         "ci_config_set_cgroup_mode(CI_CGROUP_NONE); codeinterp --cgroup none; "
+                         "cgroup_mode=\"none\" in Python)", err2);
             }
         }
     }

@@ -170,8 +170,9 @@ int ci_process_prepare_dirs(const struct ci_sandbox_params *cfg, struct ci_sandb
     if (cfg->workspace_size != 0) {
         if (!is_root) {
             snprintf(err, errlen, "a size-capped workspace needs a root host (it is a loop-mounted "
-                     "filesystem image); set the workspace size to 0 to accept an uncapped "
-                     "directory");
+                     "filesystem image); to accept an uncapped directory, set the workspace "
+                     "size to 0 (ci_config_set_workspace_size(config, 0); codeinterp "
+                     "--workspace-size 0; workspace_size=0 in Python)");
             return CI_ELIMIT;
         }
         /* mke2fs runs while the caller goes on; ci_process_finish_volume() waits */
