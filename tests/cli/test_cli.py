@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -177,6 +178,31 @@ class BuildTree(unittest.TestCase):
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEST_PYTHON = os.path.join(os.environ.get("CODEINTERP_RUNTIME_DIR") or "/opt/codeinterp",
                            "test", "venv", "bin", "python")
+
+
+class NonRoot(unittest.TestCase):
+    """A non-root user is told, flag by flag, how to run without root."""
+
+    def setUp(self):
+        if os.geteuid() != 0 or not shutil.which("setpriv"):
+            self.skipTest("needs root (to become nobody) and setpriv")
+
+    def as_nobody(self, *args):
+        env = {k: v for k, v in os.environ.items() if k != "CODEINTERP_STATE_DIR"}
+        return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                               CLI, "exec", *args, "-c", "print(1)"], capture_output=True,
+                              env=env, timeout=RUN_TIMEOUT)
+
+    def test_each_error_names_its_flag(self):
+        p = self.as_nobody()
+        self.assertEqual(p.returncode, 125)
+        self.assertIn(b"codeinterp --workspace-size 0", p.stderr)
+        p = self.as_nobody("--workspace-size", "0")
+        self.assertEqual(p.returncode, 125)
+        self.assertIn(b"codeinterp --cgroup none", p.stderr)
+        p = self.as_nobody("--workspace-size", "0", "--cgroup", "none")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, b"1\n")
 
 
 class Limits(unittest.TestCase):
