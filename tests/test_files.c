@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Suite 'files': uploads, downloads, listing and removal in a session's
- * /workspace through the public API and the invoke tools: names, the upload
- * limit, atomicity, the files seen from inside the sandbox and the formats
- * pandas reads there. The links and FIFOs sandboxed code can plant are
+ * /workspace and /output through the public API and the invoke tools:
+ * names, the upload limit, atomicity, listings in pages and the caps of
+ * readFiles, the files seen from inside the sandbox and the formats pandas
+ * reads there. The links and FIFOs sandboxed code can plant are
  * test_links.c's. */
 #include "test_common.h"
 
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -155,10 +157,18 @@ START_TEST(bad_names_refused)
     char long_comp_in_dir[320];
     snprintf(long_comp_in_dir, sizeof(long_comp_in_dir), "d/%s", long_comp);
 
+    char too_long_abs[4200];
+    snprintf(too_long_abs, sizeof(too_long_abs), "/output/%s", too_long);
+    /* the areas' roots ("", ".", "/workspace", "/output") are folders: only
+     * a listing takes them */
     const char *bad[] = {
-        "", "/", "/etc/passwd", "/workspace/a", "..", "../x", "a/..", "a/../../x", "a/../b",
-        ".", "./a", "a/./b", "a/.", "a//b", "a/", "//", too_long, long_comp, long_comp_in_dir,
+        "", "/", "/etc/passwd", "/workspacex/a", "/outputs/a", "/data/in.csv", "/tmp/x",
+        "/proc/self/environ", "..", "../x", "a/..", "a/../../x", "a/../b", ".", "./a",
+        "a/./b", "a/.", "a//b", "a/", "//", "/workspace", "/workspace/", "/output", "/output/",
+        "/workspace/../x", "/output/../workspace/a", "/workspace//a", "/output/a/", "/output/.",
+        too_long, too_long_abs, long_comp, long_comp_in_dir,
     };
+    const char *roots[] = { "", ".", "/workspace", "/workspace/", "/output", "/output/" };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         const char *n = bad[i];
         void *data = NULL;
@@ -171,13 +181,24 @@ START_TEST(bad_names_refused)
         ck_assert_ptr_null(data);
         tc_expect_rc(ci_download_to_file(s, n, dst), CI_EPATH, n);
         tc_expect_rc(ci_remove_file(s, n), CI_EPATH, n);
-        /* "" and "." name /workspace itself for a listing */
-        if (strcmp(n, "") != 0 && strcmp(n, ".") != 0) {
+        int root = 0;
+        for (size_t k = 0; k < sizeof(roots) / sizeof(roots[0]); k++)
+            root |= !strcmp(n, roots[k]);
+        if (!root) {
             tc_expect_rc(ci_list_files(s, n, &list), CI_EPATH, n);
             ck_assert_ptr_null(list);
         }
         ck_assert_str_eq(ci_session_last_error(s), ci_last_error());
     }
+    /* an absolute name elsewhere says where names may be */
+    tc_expect_rc(ci_download(s, "/etc/passwd", &(void *){ NULL }, &(size_t){ 0 }), CI_EPATH,
+                 "/etc/passwd");
+    ck_assert_msg(strstr(ci_last_error(), "/workspace/") && strstr(ci_last_error(), "/output/"),
+                  "message: %s", ci_last_error());
+    tc_expect_rc(ci_remove_file(s, "/output"), CI_EPATH, "remove /output");
+    ck_assert_msg(strstr(ci_last_error(), "itself"), "message: %s", ci_last_error());
+    for (size_t k = 0; k < sizeof(roots) / sizeof(roots[0]); k++)
+        tc_assert_names(s, roots[k], "");
     ck_assert_int_eq(access(dst, F_OK), -1);
     tc_assert_names(s, NULL, "");
 
@@ -641,6 +662,355 @@ START_TEST(invoke_list_remove_and_batches)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- /output */
+
+/* The artifacts are named as the sandbox sees them; each of those names
+ * works with the file calls, and /output is a second area for them. */
+START_TEST(output_area_round_trip)
+{
+    ci_session *s = tc_session_new(NULL);
+    char *tmp = tc_make_temp_dir("ci-files-output");
+    ci_result *r = tc_exec_ok(s, "import os\n"
+                                 "open('/output/x.txt', 'w').write('from code')\n"
+                                 "os.makedirs('/output/sub')\n"
+                                 "open('/output/sub/y.csv', 'w').write('a\\n1\\n')\n"
+                                 "open('w.txt', 'w').write('in workspace')\n", NULL);
+    ck_assert_uint_eq(ci_result_artifact_count(r), 3);
+    for (size_t i = 0; i < ci_result_artifact_count(r); i++) {
+        const char *path = ci_result_artifact_path(r, i);
+        void *data = NULL;
+        size_t len = 0;
+        tc_expect_rc(ci_download(s, path, &data, &len), 0, path);
+        ck_assert_uint_eq(len, ci_result_artifact_size(r, i));
+        ci_free(data);
+    }
+    ci_result_free(r);
+    void *data = NULL;
+    size_t len = 0;
+    tc_expect_rc(ci_download(s, "/output/x.txt", &data, &len), 0, "download /output/x.txt");
+    ck_assert_str_eq(data, "from code");
+    ci_free(data);
+    tc_expect_rc(ci_download(s, "/workspace/w.txt", &data, &len), 0, "download /workspace/w.txt");
+    ck_assert_str_eq(data, "in workspace");
+    ci_free(data);
+    char *host = tc_printf("%s/y.csv", tmp);
+    tc_expect_rc(ci_download_to_file(s, "/output/sub/y.csv", host), 0, "download_to_file");
+    tc_assert_host_file(host, "a\n1\n");
+
+    /* uploads to /output; /workspace/... is the relative name */
+    tc_expect_rc(ci_upload(s, "/output/up/in.txt", "up", 2), 0, "upload to /output");
+    tc_expect_rc(ci_upload_file(s, host, "/output/copy.csv"), 0, "upload_file to /output");
+    tc_expect_rc(ci_upload(s, "/workspace/in/a.txt", "ws", 2), 0, "upload to /workspace/...");
+    tc_assert_py(s, "print(open('/output/up/in.txt').read(), open('/output/copy.csv').read() == "
+                    "'a\\n1\\n', open('in/a.txt').read())", "up True ws\n");
+    tc_assert_names(s, "/output", "copy.csv,sub,up,x.txt");
+    tc_assert_names(s, "/output/", "copy.csv,sub,up,x.txt");
+    tc_assert_names(s, "/output/sub", "y.csv");
+    tc_assert_names(s, "/workspace", "in,w.txt");
+    tc_assert_names(s, "/workspace/in", "a.txt");
+    ci_file_list *list = NULL;
+    tc_expect_rc(ci_list_files(s, "/output/x.txt", &list), CI_EPATH, "list a file of /output");
+    tc_expect_rc(ci_list_files(s, "/output/none", &list), CI_ENOENT, "list a missing folder");
+    tc_expect_rc(ci_list_files(s, "/etc", &list), CI_EPATH, "list /etc");
+
+    /* the same rules as in /workspace: no link followed, one name only */
+    ci_result_free(tc_exec_ok(s, "import os\nos.symlink('/etc/passwd', '/output/pw')\n"
+                                 "os.link('/output/x.txt', '/output/hard')\n", NULL));
+    tc_expect_rc(ci_download(s, "/output/pw", &data, &len), CI_EPATH, "symlink in /output");
+    tc_expect_rc(ci_download(s, "/output/hard", &data, &len), CI_EFILETYPE, "hard link");
+    tc_expect_rc(ci_upload(s, "/output/pw/x", "x", 1), CI_EPATH, "upload through a link");
+
+    tc_expect_rc(ci_remove_file(s, "/output/sub"), 0, "remove a folder of /output");
+    tc_expect_rc(ci_remove_file(s, "/output/pw"), 0, "remove a link of /output");
+    tc_expect_rc(ci_remove_file(s, "/output/hard"), 0, "remove a hard link of /output");
+    tc_expect_rc(ci_remove_file(s, "/workspace/in"), 0, "remove /workspace/in");
+    tc_assert_names(s, "/output", "copy.csv,up,x.txt");
+    tc_assert_names(s, NULL, "w.txt");
+    tc_assert_py(s, "import os\nprint(sorted(os.listdir('/output')))",
+                 "['copy.csv', 'up', 'x.txt']\n");
+
+    /* the invoke tools take the same names, with file:///output/ URIs */
+    cJSON *a = tc_invoke(s, "{\"name\":\"readFiles\",\"arguments\":{\"paths\":"
+                            "[\"/output/x.txt\",\"/workspace/w.txt\",\"w.txt\"]}}");
+    ck_assert_msg(tc_invoke_is_error(a), "a file named twice was read");
+    ck_assert_ptr_nonnull(strstr(tc_invoke_text(a), "same file"));
+    cJSON_Delete(a);
+    a = tc_invoke(s, "{\"name\":\"readFiles\",\"arguments\":{\"paths\":"
+                     "[\"/output/x.txt\",\"/workspace/w.txt\"]}}");
+    ck_assert_msg(!tc_invoke_is_error(a), "readFiles: %s", tc_invoke_text(a));
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(a, "content");
+    ck_assert_str_eq(str_at(cJSON_GetArrayItem(content, 0), "resource", "uri"),
+                     "file:///output/x.txt");
+    ck_assert_str_eq(str_at(cJSON_GetArrayItem(content, 0), "resource", "text"), "from code");
+    ck_assert_str_eq(str_at(cJSON_GetArrayItem(content, 1), "resource", "uri"),
+                     "file:///workspace/w.txt");
+    cJSON_Delete(a);
+    a = tc_invoke(s, "{\"name\":\"writeFiles\",\"arguments\":{\"content\":"
+                     "[{\"path\":\"/output/w/new.txt\",\"text\":\"n\"}]}}");
+    ck_assert_msg(!tc_invoke_is_error(a), "writeFiles: %s", tc_invoke_text(a));
+    cJSON_Delete(a);
+    a = tc_invoke(s, "{\"name\":\"listFiles\",\"arguments\":{\"directoryPath\":\"/output/w\"}}");
+    ck_assert_msg(!tc_invoke_is_error(a), "listFiles: %s", tc_invoke_text(a));
+    content = cJSON_GetObjectItemCaseSensitive(a, "content");
+    ck_assert_int_eq(cJSON_GetArraySize(content), 1);
+    ck_assert_str_eq(str_at(cJSON_GetArrayItem(content, 0), "uri", NULL),
+                     "file:///output/w/new.txt");
+    cJSON_Delete(a);
+    a = tc_invoke(s, "{\"name\":\"listFiles\",\"arguments\":{\"directoryPath\":\"/output\"}}");
+    content = cJSON_GetObjectItemCaseSensitive(a, "content");
+    ck_assert_str_eq(str_at(cJSON_GetArrayItem(content, 0), "uri", NULL),
+                     "file:///output/copy.csv");
+    cJSON_Delete(a);
+    a = tc_invoke(s, "{\"name\":\"removeFiles\",\"arguments\":{\"paths\":"
+                     "[\"/output/w\",\"/etc/passwd\"]}}");
+    ck_assert(tc_invoke_is_error(a));
+    ck_assert_str_eq(str_at(cJSON_GetObjectItemCaseSensitive(a, "structuredContent"), "error",
+                            "name"), "InvalidPath");
+    cJSON_Delete(a);
+    a = tc_invoke(s, "{\"name\":\"removeFiles\",\"arguments\":{\"paths\":[\"/output/w\"]}}");
+    ck_assert_msg(!tc_invoke_is_error(a), "removeFiles: %s", tc_invoke_text(a));
+    cJSON_Delete(a);
+    tc_assert_names(s, "/output", "copy.csv,up,x.txt");
+
+    ci_session_destroy(s);
+    tc_remove_tree(tmp);
+    free(tmp);
+    free(host);
+}
+END_TEST
+
+/* ------------------------------------------------------- bounded answers */
+
+/* Peak resident memory of this process (the test's fork) so far, in KiB. */
+static long peak_kib(void)
+{
+    struct rusage ru;
+    ck_assert_int_eq(getrusage(RUSAGE_SELF, &ru), 0);
+    return ru.ru_maxrss;
+}
+
+#define MANY 100000
+
+/* Walks the folder "many" (MANY entries f000000 ...) with pages of
+ * `limit` through the C API, checking each page; returns the entries seen.
+ * `gone` (or NULL) is removed after the first page. */
+static size_t walk_pages(ci_session *s, size_t limit, const char *gone)
+{
+    char *after = NULL;
+    size_t total = 0, expect = 0;
+    for (int first = 1;; first = 0) {
+        ci_file_list *list = NULL;
+        tc_expect_rc(ci_list_files_page(s, "many", after, limit, &list), 0, "a page");
+        size_t n = ci_file_list_count(list);
+        for (size_t i = 0; i < n; i++, expect++) {
+            char want[16];
+            snprintf(want, sizeof(want), "f%06zu", expect);
+            if (gone && !first && !strcmp(want, gone))
+                snprintf(want, sizeof(want), "f%06zu", ++expect);
+            ck_assert_str_eq(ci_file_list_name(list, i), want);
+        }
+        total += n;
+        free(after);
+        const char *next = ci_file_list_next_token(list);
+        ck_assert_int_eq(ci_file_list_truncated(list), next != NULL);
+        if (next) {
+            ck_assert_uint_eq(n, limit);
+            ck_assert_str_eq(next, ci_file_list_name(list, n - 1));
+        }
+        after = next ? strdup(next) : NULL;
+        ci_file_list_free(list);
+        if (first && gone) {
+            char path[32];
+            snprintf(path, sizeof(path), "many/%s", gone);
+            tc_expect_rc(ci_remove_file(s, path), 0, "remove between pages");
+        }
+        if (!after)
+            return total;
+    }
+}
+
+/* A folder of 100,000 entries (the 138 MB answer of issue 15): every
+ * listing holds at most a page, the pages cover the folder once in name
+ * order, and the host's memory stays far below what holding it all took. */
+START_TEST(listing_in_pages)
+{
+    ci_session *s = tc_session_new(NULL);
+    ci_result_free(tc_exec_ok(s, "import os\nos.mkdir('many')\n"
+                                 "for i in range(100000):\n"
+                                 "    os.close(os.open('many/f%06d' % i, os.O_CREAT | os.O_WRONLY))\n",
+                              NULL));
+    long before = peak_kib();
+
+    /* the plain listing stops at CI_FILE_LIST_MAX and says so */
+    ci_file_list *list = NULL;
+    tc_expect_rc(ci_list_files(s, "many", &list), 0, "list 100,000 entries");
+    ck_assert_uint_eq(ci_file_list_count(list), CI_FILE_LIST_MAX);
+    ck_assert_int_eq(ci_file_list_truncated(list), 1);
+    ck_assert_str_eq(ci_file_list_name(list, 0), "f000000");
+    ck_assert_str_eq(ci_file_list_name(list, CI_FILE_LIST_MAX - 1), "f009999");
+    ck_assert_str_eq(ci_file_list_next_token(list), "f009999");
+    ci_file_list_free(list);
+    tc_expect_rc(ci_list_files_page(s, "many", "f009999", CI_FILE_LIST_MAX, &list), 0, "next");
+    ck_assert_str_eq(ci_file_list_name(list, 0), "f010000");
+    ci_file_list_free(list);
+    tc_expect_rc(ci_list_files_page(s, "many", "f099998", 5, &list), 0, "the last page");
+    ck_assert_uint_eq(ci_file_list_count(list), 1);
+    ck_assert_int_eq(ci_file_list_truncated(list), 0);
+    ck_assert_ptr_null(ci_file_list_next_token(list));
+    ci_file_list_free(list);
+    tc_expect_rc(ci_list_files_page(s, "many", "g", 5, &list), 0, "after the last name");
+    ck_assert_uint_eq(ci_file_list_count(list), 0);
+    ck_assert_ptr_null(ci_file_list_next_token(list));
+    ci_file_list_free(list);
+    tc_expect_rc(ci_list_files_page(s, "many", NULL, 0, &list), CI_EINVAL, "limit 0");
+    tc_expect_rc(ci_list_files_page(s, "many", NULL, CI_FILE_LIST_MAX + 1, &list), CI_EINVAL,
+                 "limit over the maximum");
+    ck_assert_msg(strstr(ci_last_error(), "10000"), "message: %s", ci_last_error());
+
+    /* pages of an odd size; then again with an entry removed meanwhile */
+    ck_assert_uint_eq(walk_pages(s, 777, NULL), MANY);
+    ck_assert_uint_eq(walk_pages(s, 4999, "f050000"), MANY - 1);
+
+    /* listFiles: a default page of 1000 that says how to go on, then
+     * pages of CI_FILE_LIST_MAX through nextToken */
+    cJSON *a = tc_invoke(s, "{\"name\":\"listFiles\",\"arguments\":{\"directoryPath\":\"many\"}}");
+    ck_assert_msg(!tc_invoke_is_error(a), "listFiles: %s", tc_invoke_text(a));
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(a, "structuredContent");
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(a, "content");
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sc, "files")), 1000);
+    ck_assert_int_eq(cJSON_GetArraySize(content), 1001);
+    const char *more = str_at(cJSON_GetArrayItem(content, 1000), "text", NULL);
+    ck_assert_msg(more && strstr(more, "nextToken") && strstr(more, str_at(sc, "nextToken", NULL)),
+                  "last block: %s", more ? more : "(none)");
+    cJSON_Delete(a);
+    char *token = NULL;
+    size_t total = 0;
+    for (int page = 0;; page++) {
+        char *req = token ? tc_printf("{\"name\":\"listFiles\",\"arguments\":{\"directoryPath\":"
+                                      "\"many\",\"limit\":%d,\"nextToken\":\"%s\"}}",
+                                      CI_FILE_LIST_MAX, token)
+                          : tc_printf("{\"name\":\"listFiles\",\"arguments\":{\"directoryPath\":"
+                                      "\"many\",\"limit\":%d,\"nextToken\":null}}",
+                                      CI_FILE_LIST_MAX);
+        a = tc_invoke(s, req);
+        free(req);
+        ck_assert_msg(!tc_invoke_is_error(a), "page %d: %s", page, tc_invoke_text(a));
+        sc = cJSON_GetObjectItemCaseSensitive(a, "structuredContent");
+        const cJSON *files = cJSON_GetObjectItemCaseSensitive(sc, "files");
+        char want[16];
+        snprintf(want, sizeof(want), "f%06zu", total + (total >= 50000));
+        ck_assert_str_eq(str_at(cJSON_GetArrayItem(files, 0), "name", NULL), want);
+        total += (size_t)cJSON_GetArraySize(files);
+        free(token);
+        token = str_at(sc, "nextToken", NULL) ? strdup(str_at(sc, "nextToken", NULL)) : NULL;
+        cJSON_Delete(a);
+        if (!token)
+            break;
+        ck_assert_int_lt(page, 20);
+    }
+    ck_assert_uint_eq(total, MANY - 1);
+
+    /* what the listings held at most: pages, never the folder (holding
+     * it all took over 500 MB through listFiles) */
+    long grown = peak_kib() - before;
+    ck_assert_msg(grown < 64 * 1024, "listing grew the peak memory by %ld KiB", grown);
+
+    static const char *const bad[] = {
+        "\"limit\":0", "\"limit\":10001", "\"limit\":2.5", "\"limit\":\"10\"",
+        "\"nextToken\":\"@@@@\"", "\"nextToken\":5", "\"nextToken\":\"YS9i\"",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *req = tc_printf("{\"name\":\"listFiles\",\"arguments\":{\"directoryPath\":"
+                              "\"many\",%s}}", bad[i]);
+        a = tc_invoke(s, req);
+        ck_assert_msg(tc_invoke_is_error(a), "accepted: %s", req);
+        ck_assert_str_eq(str_at(cJSON_GetObjectItemCaseSensitive(a, "structuredContent"),
+                                "error", "name"), "InvalidRequest");
+        cJSON_Delete(a);
+        free(req);
+    }
+    ci_session_destroy(s);
+}
+END_TEST
+
+/* readFiles reads at most 16 MiB of files in all per call, each named
+ * once: a sparse 256 MiB file (which once took 1 GB of host memory) is
+ * refused before a byte of it is read. */
+START_TEST(read_files_caps)
+{
+    ci_session *s = tc_session_new(NULL);
+    ci_result_free(tc_exec_ok(s, "open('sparse.bin', 'wb').truncate(256 << 20)\n"
+                                 "open('a.bin', 'wb').truncate(12 << 20)\n"
+                                 "open('b.bin', 'wb').truncate(4 << 20)\n"
+                                 "open('c.txt', 'w').write('c')\n"
+                                 "open('/output/c.txt', 'w').write('o')\n", NULL));
+    long before = peak_kib();
+    cJSON *a = tc_invoke(s, "{\"name\":\"readFiles\",\"arguments\":{\"paths\":[\"sparse.bin\"]}}");
+    ck_assert(tc_invoke_is_error(a));
+    ck_assert_str_eq(str_at(cJSON_GetObjectItemCaseSensitive(a, "structuredContent"), "error",
+                            "name"), "FileTooLarge");
+    ck_assert_msg(strstr(tc_invoke_text(a), "16777216") && strstr(tc_invoke_text(a), "sparse.bin"),
+                  "text: %s", tc_invoke_text(a));
+    cJSON_Delete(a);
+    long grown = peak_kib() - before;
+    ck_assert_msg(grown < 16 * 1024, "refusing grew the peak memory by %ld KiB", grown);
+
+    /* 16 MiB in all is fine; one byte more is refused, naming the file */
+    a = tc_invoke(s, "{\"name\":\"readFiles\",\"arguments\":{\"paths\":[\"a.bin\",\"b.bin\"]}}");
+    ck_assert_msg(!tc_invoke_is_error(a), "readFiles: %s", tc_invoke_text(a));
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(a, "content");
+    ck_assert_uint_eq(strlen(str_at(cJSON_GetArrayItem(content, 0), "resource", "blob")),
+                      (12u * MIB + 2) / 3 * 4);
+    ck_assert_uint_eq(strlen(str_at(cJSON_GetArrayItem(content, 1), "resource", "blob")),
+                      (4u * MIB + 2) / 3 * 4);
+    cJSON_Delete(a);
+    a = tc_invoke(s, "{\"name\":\"readFiles\",\"arguments\":{\"paths\":"
+                     "[\"a.bin\",\"b.bin\",\"c.txt\"]}}");
+    ck_assert(tc_invoke_is_error(a));
+    ck_assert_msg(strstr(tc_invoke_text(a), "16777216") && strstr(tc_invoke_text(a), "c.txt"),
+                  "text: %s", tc_invoke_text(a));
+    cJSON_Delete(a);
+
+    /* each file once, however it is named; the same name in two areas is
+     * two files */
+    static const char *const twice[] = {
+        "[\"c.txt\",\"c.txt\"]", "[\"c.txt\",\"/workspace/c.txt\"]",
+        "[\"/output/c.txt\",\"b.bin\",\"/output/c.txt\"]",
+    };
+    for (size_t i = 0; i < sizeof(twice) / sizeof(twice[0]); i++) {
+        char *req = tc_printf("{\"name\":\"readFiles\",\"arguments\":{\"paths\":%s}}", twice[i]);
+        a = tc_invoke(s, req);
+        ck_assert_msg(tc_invoke_is_error(a), "accepted: %s", req);
+        ck_assert_str_eq(str_at(cJSON_GetObjectItemCaseSensitive(a, "structuredContent"),
+                                "error", "name"), "InvalidRequest");
+        ck_assert_msg(strstr(tc_invoke_text(a), "same file"), "text: %s", tc_invoke_text(a));
+        cJSON_Delete(a);
+        free(req);
+    }
+    a = tc_invoke(s, "{\"name\":\"readFiles\",\"arguments\":{\"paths\":[\"c.txt\",\"/output/c.txt\"]}}");
+    ck_assert_msg(!tc_invoke_is_error(a), "readFiles: %s", tc_invoke_text(a));
+    content = cJSON_GetObjectItemCaseSensitive(a, "content");
+    ck_assert_str_eq(str_at(cJSON_GetArrayItem(content, 0), "resource", "text"), "c");
+    ck_assert_str_eq(str_at(cJSON_GetArrayItem(content, 1), "resource", "text"), "o");
+    cJSON_Delete(a);
+
+    /* at most 1000 paths a call */
+    size_t cap = 16 * 1024, used = 0;
+    char *req = malloc(cap);
+    ck_assert_ptr_nonnull(req);
+    used += (size_t)snprintf(req, cap, "{\"name\":\"readFiles\",\"arguments\":{\"paths\":[");
+    for (int i = 0; i <= 1000; i++)
+        used += (size_t)snprintf(req + used, cap - used, "%s\"p%d\"", i ? "," : "", i);
+    snprintf(req + used, cap - used, "]}}");
+    a = tc_invoke(s, req);
+    ck_assert(tc_invoke_is_error(a));
+    ck_assert_msg(strstr(tc_invoke_text(a), "at most 1000 paths"), "text: %s", tc_invoke_text(a));
+    cJSON_Delete(a);
+    free(req);
+    ci_session_destroy(s);
+}
+END_TEST
+
 /* ------------------------------------------------------------ from Python */
 
 START_TEST(pandas_reads_uploaded_csv)
@@ -736,6 +1106,21 @@ static Suite *files_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, invoke_binary_round_trip);
     tcase_add_test(tc, invoke_list_remove_and_batches);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("areas");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, output_area_round_trip);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("paging");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, listing_in_pages);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("caps");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, read_files_caps);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("python");

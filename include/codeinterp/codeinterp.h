@@ -955,10 +955,17 @@ CI_EXPORT int ci_task_info_to_json(const ci_task_info *info, char **out);
 
 /*
  * A session's files live in its /workspace, the working directory of every
- * execution. File calls name them with paths relative to /workspace, such as
- * "data.csv" or "in/2024/data.csv": an absolute name, a "." or ".."
+ * execution, and in /output, where code leaves files to be sent to S3
+ * after an execution. File calls name them with paths relative to
+ * /workspace, such as "data.csv" or "in/2024/data.csv", or with the
+ * absolute names the sandbox and the artifacts use (ci_result_artifact_path()):
+ * "/workspace/data.csv", "/output/chart.png" (since 0.2). Any other
+ * absolute name ("/etc/passwd", "/tmp/x", "/data/in.csv"), a "." or ".."
  * component, an empty component ("a//b", "a/"), a name longer than 4095
- * bytes or a component longer than 255 bytes is refused with CI_EPATH.
+ * bytes or a component longer than 255 bytes (not counting the
+ * "/workspace/" or "/output/" in front) is refused with CI_EPATH. The
+ * listing calls also take "/workspace" and "/output" (with or without a
+ * trailing '/') for the folders themselves.
  *
  * Sandboxed code can put anything in /workspace, including symbolic links,
  * hard links and FIFOs. The file calls never follow a symbolic link (a name
@@ -978,7 +985,8 @@ CI_EXPORT int ci_task_info_to_json(const ci_task_info *info, char **out);
 CI_EXPORT int ci_config_set_upload_limit(ci_config *config, uint64_t bytes);
 
 /**
- * Writes `len` bytes as /workspace/`name`, creating missing folders on the
+ * Writes `len` bytes as the file `name` (e.g. /workspace/`name` for a
+ * relative name, or "/output/report.csv"), creating missing folders on the
  * way and replacing an existing file. The file appears whole or not at all:
  * it is written under a temporary name and renamed into place, and a
  * failed upload leaves nothing behind. On a root host the file (and any
@@ -989,7 +997,7 @@ CI_EXPORT int ci_config_set_upload_limit(ci_config *config, uint64_t bytes);
  *         link or a file, or one naming a directory; CI_ETOOBIG when len is
  *         over the upload limit; CI_EIO (e.g. disk full); CI_EINVAL,
  *         CI_EBUSY, CI_EEXPIRED, CI_ECLOSED.
- * @since 0.1
+ * @since 0.1 (names under /workspace/ and /output/ since 0.2)
  */
 CI_EXPORT int ci_upload(ci_session *session, const char *name, const void *data, size_t len);
 
@@ -1005,9 +1013,11 @@ CI_EXPORT int ci_upload(ci_session *session, const char *name, const void *data,
 CI_EXPORT int ci_upload_file(ci_session *session, const char *host_path, const char *name);
 
 /**
- * Reads the regular file /workspace/`name` into a new buffer. *data is
- * followed by a NUL byte not counted in *len, so text can be used as a C
- * string (it may hold other NUL bytes). Free *data with ci_free().
+ * Reads the regular file `name` (relative to /workspace, or under
+ * /workspace/ or /output/) into a new buffer holding the whole file (for
+ * large files ci_download_to_file() streams instead). *data is followed by
+ * a NUL byte not counted in *len, so text can be used as a C string (it
+ * may hold other NUL bytes). Free *data with ci_free().
  *
  * Only a plain regular file is read: a directory, a FIFO, a device or a
  * socket is refused with CI_EFILETYPE, and so is a regular file with more
@@ -1023,10 +1033,11 @@ CI_EXPORT int ci_upload_file(ci_session *session, const char *host_path, const c
 CI_EXPORT int ci_download(ci_session *session, const char *name, void **data, size_t *len);
 
 /**
- * Copies the regular file /workspace/`name` to the host file `host_path`,
- * which is replaced in one step (written under a temporary name in its
- * folder, then renamed; created with mode 0666 less the umask). The same
- * files as ci_download() are refused.
+ * Copies the regular file `name` (as for ci_download()) to the host file
+ * `host_path`, streamed (never held in memory whole). host_path is
+ * replaced in one step (written under a temporary name in its folder, then
+ * renamed; created with mode 0666 less the umask). The same files as
+ * ci_download() are refused.
  * @return as ci_download(); CI_EIO when host_path cannot be written.
  * @since 0.1
  */
@@ -1042,16 +1053,49 @@ typedef enum ci_file_type {
 
 typedef struct ci_file_list ci_file_list;
 
+/** Most entries one listing holds: ci_list_files() stops there and flags
+ *  the list truncated; ci_list_files_page() takes at most this limit.
+ *  @since 0.2 */
+#define CI_FILE_LIST_MAX 10000
+
 /**
- * Lists the entries of the folder /workspace/`dir` (not recursive), sorted
- * by name, without following symbolic links. Free the list with
- * ci_file_list_free().
- * @param dir a relative folder name; NULL, "" or "." for /workspace itself.
+ * Lists the entries of the folder `dir` (not recursive), sorted by name
+ * (byte order, as strcmp), without following symbolic links: the first
+ * CI_FILE_LIST_MAX of them. A folder with more is listed that far and the
+ * list says so (ci_file_list_truncated()); ci_list_files_page() goes on
+ * from there. Sandboxed code can fill a folder with millions of entries:
+ * the memory a listing takes is bounded by the entries it holds, never by
+ * the folder. Free the list with ci_file_list_free().
+ * @param dir a folder name as for ci_download(), or "/workspace" or
+ *        "/output"; NULL, "" or "." for /workspace itself.
  * @return 0; CI_ENOENT; CI_EPATH (also when dir is not a directory);
  *         CI_ENOMEM; CI_EIO; CI_EINVAL, CI_EBUSY, CI_EEXPIRED, CI_ECLOSED.
- * @since 0.1
+ * @since 0.1 (the cap, /workspace/ and /output/ names since 0.2)
  */
 CI_EXPORT int ci_list_files(ci_session *session, const char *dir, ci_file_list **out);
+/**
+ * One page of a listing: the entries of `dir` whose names sort after
+ * `after` (all of them for NULL or ""), at most `limit` of them, sorted by
+ * name. Pass ci_file_list_next_token() of a page as `after` to get the next
+ * one, until it is NULL. Paging by name needs no state in the session and
+ * stays correct while the folder changes: an entry present from the first
+ * page to the last is listed exactly once; one created or removed
+ * meanwhile may or may not be. Each page reads the whole folder (its
+ * entries are in no order on disk) but holds only `limit` names.
+ * @param limit 1 .. CI_FILE_LIST_MAX, else CI_EINVAL.
+ * @return as ci_list_files().
+ * @since 0.2
+ */
+CI_EXPORT int ci_list_files_page(ci_session *session, const char *dir, const char *after,
+                                 size_t limit, ci_file_list **out);
+/** 1 when the folder has entries after the last one of this list (ask for
+ *  them with ci_list_files_page()), 0 when the list ends the folder or is
+ *  NULL. @since 0.2 */
+CI_EXPORT int ci_file_list_truncated(const ci_file_list *list);
+/** The `after` of the next page, owned by the list: NULL when the list
+ *  ends the folder. It is the last name the page took, which an entry
+ *  removed meanwhile may leave out of the list itself. @since 0.2 */
+CI_EXPORT const char *ci_file_list_next_token(const ci_file_list *list);
 /** Number of entries; 0 for NULL. @since 0.1 */
 CI_EXPORT size_t ci_file_list_count(const ci_file_list *list);
 /** Name of entry i inside the listed folder (one component), or NULL when i
@@ -1069,7 +1113,8 @@ CI_EXPORT int64_t ci_file_list_mtime(const ci_file_list *list, size_t i);
 CI_EXPORT void ci_file_list_free(ci_file_list *list);
 
 /**
- * Removes /workspace/`name`: a file, a symbolic link (not its target) or a
+ * Removes the session file `name` (as for ci_download(); never the area
+ * folders themselves): a file, a symbolic link (not its target) or a
  * whole directory tree, never following a link inside it.
  * @return 0; CI_ENOENT; CI_EPATH; CI_EIO; CI_EINVAL, CI_EBUSY, CI_EEXPIRED,
  *         CI_ECLOSED.

@@ -2,11 +2,18 @@
 /*
  * The file tools of ci_invoke_json(), with AgentCore's argument names:
  * writeFiles {"content":[{"path","text"|"blob"}]}, readFiles {"paths"},
- * listFiles {"directoryPath"}, removeFiles {"paths"}. Files are read back
- * as MCP "resource" blocks (text when the bytes are UTF-8, base64 "blob"
- * otherwise, so binary content round-trips byte-exact) and listed as
- * "resource_link" blocks, with file:///workspace/... URIs.
+ * listFiles {"directoryPath"} (and this library's "limit" and "nextToken"
+ * pages), removeFiles {"paths"}. Files are read back as MCP "resource"
+ * blocks (text when the bytes are UTF-8, base64 "blob" otherwise, so
+ * binary content round-trips byte-exact) and listed as "resource_link"
+ * blocks, with file:///workspace/... or file:///output/... URIs.
+ *
+ * One answer is one JSON text in memory, so readFiles and listFiles are
+ * bounded per call: READ_FILES_MAX_BYTES of files in all, READ_FILES_MAX_PATHS
+ * paths, each named once; LIST_FILES_DEFAULT entries a page unless "limit"
+ * asks for up to CI_FILE_LIST_MAX.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +27,13 @@
 #include "util/safe_path.h"
 #include "util/utf8.h"
 
-#define URI_PREFIX "file:///workspace/"
+/* readFiles: the most bytes of files one call reads, and the most paths
+ * it names. The answer is about 4/3 of the bytes (base64), and it is
+ * printed once and copied once. */
+#define READ_FILES_MAX_BYTES ((uint64_t)16 << 20)
+#define READ_FILES_MAX_PATHS 1000
+/* listFiles: entries per page without a "limit". */
+#define LIST_FILES_DEFAULT 1000
 
 int ci_json_has_nul_escape(const char *p)
 {
@@ -144,13 +157,15 @@ static int append_uri_path(ci_buf *b, const char *s)
     return 0;
 }
 
-/* file:///workspace/<dir>/<name> (dir may be empty); malloc'd or NULL. */
-static char *file_uri(const char *dir, const char *name)
+/* file://<area>/<name inside it>[/<entry>] for a name ci_files_where()
+ * took (entry: one of the folder's, or NULL); malloc'd or NULL. */
+static char *file_uri(const struct ci_file_where *at, const char *entry)
 {
     ci_buf b = { 0 };
-    int ok = ci_buf_append(&b, URI_PREFIX, strlen(URI_PREFIX)) == 0 &&
-             (!*dir || (append_uri_path(&b, dir) == 0 && ci_buf_append(&b, "/", 1) == 0)) &&
-             append_uri_path(&b, name) == 0;
+    int root = !strcmp(at->rel, ".");
+    int ok = ci_buf_append(&b, "file://", 7) == 0 && append_uri_path(&b, at->root) == 0 &&
+             (root || (ci_buf_append(&b, "/", 1) == 0 && append_uri_path(&b, at->rel) == 0)) &&
+             (!entry || (ci_buf_append(&b, "/", 1) == 0 && append_uri_path(&b, entry) == 0));
     if (!ok) {
         ci_buf_free(&b);
         return NULL;
@@ -253,28 +268,50 @@ done:
 
 /* ------------------------------------------------------------- readFiles */
 
-/* {"type":"resource","resource":{"uri","mimeType","text"|"blob"}} */
-static cJSON *resource_block(const char *path, const unsigned char *data, size_t len)
+/* {"type":"resource","resource":{"uri","mimeType","text"|"blob"}}; the
+ * text or blob is `payload`, referred to, not copied: it must outlive the
+ * block. */
+static cJSON *resource_block(const struct ci_file_where *at, const char *payload, int is_text)
 {
     cJSON *block = cJSON_CreateObject();
     cJSON *res = block && cJSON_AddStringToObject(block, "type", "resource")
                      ? cJSON_AddObjectToObject(block, "resource") : NULL;
-    char *uri = res ? file_uri("", path) : NULL;
-    int ok = uri && cJSON_AddStringToObject(res, "uri", uri) &&
-             cJSON_AddStringToObject(res, "mimeType", ci_mime_type(path));
+    char *uri = res ? file_uri(at, NULL) : NULL;
+    cJSON *bytes = uri ? cJSON_CreateStringReference(payload) : NULL;
+    int ok = bytes && cJSON_AddStringToObject(res, "uri", uri) &&
+             cJSON_AddStringToObject(res, "mimeType", ci_mime_type(at->rel)) &&
+             cJSON_AddItemToObject(res, is_text ? "text" : "blob", bytes);
     free(uri);
-    if (ok && ci_utf8_is_plain(data, len)) {
-        ok = ci_json_add_bytes(res, "text", (const char *)data, len) != NULL;
-    } else if (ok) {
-        char *b64 = ci_b64_encode(data, len);
-        ok = b64 && cJSON_AddStringToObject(res, "blob", b64);
-        free(b64);
+    if (ok)
+        return block;
+    if (!cJSON_GetObjectItemCaseSensitive(res, is_text ? "text" : "blob"))
+        cJSON_Delete(bytes); /* a reference: the payload stays */
+    cJSON_Delete(block);
+    return NULL;
+}
+
+/* Checks the paths before anything is read: each valid and named once.
+ * 1 when they are, else the answer's 0 or CI_ENOMEM. */
+static int check_read_paths(const cJSON *paths, struct ci_file_where *at, char **out)
+{
+    static const char tool[] = "readFiles";
+    char why[200];
+    size_t i = 0;
+    const cJSON *path;
+    cJSON_ArrayForEach(path, paths) {
+        if (ci_files_where(path->valuestring, 0, &at[i], why, sizeof(why)) < 0)
+            return ci_invoke_problem("error", "InvalidPath", CI_EPATH, out,
+                                     "%s failed: \"%.200s\": %s", tool, path->valuestring, why);
+        for (size_t j = 0; j < i; j++) {
+            if (at[j].area == at[i].area && !strcmp(at[j].rel, at[i].rel))
+                return ci_invoke_problem("error", "InvalidRequest", 0, out,
+                                         "invalid request: %s: paths[%zu] \"%.200s\" names the "
+                                         "same file as paths[%zu]; name each file once", tool, i,
+                                         path->valuestring, j);
+        }
+        i++;
     }
-    if (!ok) {
-        cJSON_Delete(block);
-        return NULL;
-    }
-    return block;
+    return 1;
 }
 
 int ci_invoke_read_files(ci_session *s, const cJSON *args, int has_nul, char **out)
@@ -285,27 +322,65 @@ int ci_invoke_read_files(ci_session *s, const cJSON *args, int has_nul, char **o
     const cJSON *paths = string_array(args, "paths");
     if (!paths)
         return invalid(out, tool, "\"arguments.paths\" must be an array of strings");
+    size_t n = (size_t)cJSON_GetArraySize(paths);
+    if (n > READ_FILES_MAX_PATHS) {
+        char why[120];
+        snprintf(why, sizeof(why), "one call reads at most %d paths, not %zu",
+                 READ_FILES_MAX_PATHS, n);
+        return invalid(out, tool, why);
+    }
+    struct ci_file_where *at = calloc(n ? n : 1, sizeof(*at));
+    char **payloads = calloc(n ? n : 1, sizeof(*payloads)); /* the blocks refer to them */
     cJSON *content = cJSON_CreateArray();
-    if (!content)
-        return CI_ENOMEM;
+    int rc = at && payloads && content ? check_read_paths(paths, at, out) : CI_ENOMEM;
+    uint64_t left = READ_FILES_MAX_BYTES;
+    size_t i = 0;
     const cJSON *path;
     cJSON_ArrayForEach(path, paths) {
+        if (rc != 1)
+            break;
         void *data;
         size_t len;
-        int rc = ci_download(s, path->valuestring, &data, &len);
-        if (rc < 0) {
-            cJSON_Delete(content);
-            return file_problem(s, tool, rc, out);
+        int r = ci_files_read(s, path->valuestring, left, &data, &len);
+        if (r == CI_ETOOBIG) {
+            rc = ci_invoke_problem("error", "FileTooLarge", r, out, "%s failed: one call reads "
+                                   "at most %llu bytes (%llu MiB) of files in all; %llu were "
+                                   "left for \"%.200s\": %s", tool,
+                                   (unsigned long long)READ_FILES_MAX_BYTES,
+                                   (unsigned long long)(READ_FILES_MAX_BYTES >> 20),
+                                   (unsigned long long)left, path->valuestring,
+                                   ci_session_last_error(s));
+            break;
         }
-        cJSON *block = resource_block(path->valuestring, data, len);
-        ci_free(data);
+        if (r < 0) {
+            rc = file_problem(s, tool, r, out);
+            break;
+        }
+        left -= len;
+        int is_text = ci_utf8_is_plain(data, len);
+        if (is_text) {
+            payloads[i] = data;
+        } else {
+            payloads[i] = ci_b64_encode(data, len);
+            free(data);
+        }
+        cJSON *block = payloads[i] ? resource_block(&at[i], payloads[i], is_text) : NULL;
         if (!block || !cJSON_AddItemToArray(content, block)) {
             cJSON_Delete(block);
-            cJSON_Delete(content);
-            return CI_ENOMEM;
+            rc = CI_ENOMEM;
         }
+        i++;
     }
-    return answer(content, NULL, out);
+    if (rc == 1) {
+        rc = answer(content, NULL, out);
+        content = NULL;
+    }
+    cJSON_Delete(content);
+    for (size_t k = 0; payloads && k < n; k++)
+        free(payloads[k]);
+    free(payloads);
+    free(at);
+    return rc;
 }
 
 /* ------------------------------------------------------------- listFiles */
@@ -332,30 +407,49 @@ static const char *entry_mime(ci_file_type t, const char *name)
     }
 }
 
-int ci_invoke_list_files(ci_session *s, const cJSON *args, int has_nul, char **out)
+/* The page listFiles asks for: "limit" (default LIST_FILES_DEFAULT) and
+ * "nextToken" (a name, base64: names need not be UTF-8, JSON text must
+ * be). 1 when both are valid (*after malloc'd or NULL), else the answer's
+ * 0 or CI_ENOMEM. */
+static int page_args(const cJSON *args, size_t *limit, char **after, char **out)
 {
     static const char tool[] = "listFiles";
-    if (has_nul)
-        return refuse_nul(out, tool);
-    if (!cJSON_IsObject(args))
-        return invalid(out, tool, "\"arguments\" must be an object");
-    const cJSON *dir = cJSON_GetObjectItemCaseSensitive(args, "directoryPath");
-    if (dir && !cJSON_IsNull(dir) && !cJSON_IsString(dir))
-        return invalid(out, tool, "\"arguments.directoryPath\" must be a string");
-    const char *d = cJSON_IsString(dir) ? dir->valuestring : "";
-    if (!strcmp(d, "."))
-        d = "";
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(args, "limit");
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(args, "nextToken");
+    *limit = LIST_FILES_DEFAULT;
+    *after = NULL;
+    if (l && !cJSON_IsNull(l)) {
+        double v = cJSON_IsNumber(l) ? l->valuedouble : 0;
+        if (!(v >= 1 && v <= CI_FILE_LIST_MAX && v == (double)(size_t)v)) {
+            char why[96];
+            snprintf(why, sizeof(why), "\"arguments.limit\" must be an integer from 1 to %d",
+                     CI_FILE_LIST_MAX);
+            return invalid(out, tool, why);
+        }
+        *limit = (size_t)v;
+    }
+    if (!t || cJSON_IsNull(t) || (cJSON_IsString(t) && !*t->valuestring))
+        return 1;
+    size_t len = 0;
+    unsigned char *name = cJSON_IsString(t)
+        ? ci_b64_decode(t->valuestring, strlen(t->valuestring), &len) : NULL;
+    if (!name || len == 0 || len > CI_NAME_MAX || memchr(name, '\0', len) ||
+        memchr(name, '/', len)) {
+        free(name);
+        return invalid(out, tool, "\"arguments.nextToken\" must be the nextToken of an "
+                                  "earlier listFiles answer");
+    }
+    name[len] = '\0';
+    *after = (char *)name;
+    return 1;
+}
 
-    ci_file_list *list;
-    int rc = ci_list_files(s, d, &list);
-    if (rc < 0)
-        return file_problem(s, tool, rc, out);
-    cJSON *content = cJSON_CreateArray();
-    cJSON *sc = cJSON_CreateObject();
-    cJSON *files = sc && cJSON_AddStringToObject(sc, "status", "ok") &&
-                   ci_json_add_text(sc, "directoryPath", d)
-                       ? cJSON_AddArrayToObject(sc, "files") : NULL;
-    int ok = content && files;
+/* The entries of a page as resource_link blocks into content and
+ * {name,type,size,mtime} into files; 1, or 0 when out of memory. */
+static int add_entries(const struct ci_file_where *at, const ci_file_list *list,
+                       cJSON *content, cJSON *files)
+{
+    int ok = 1;
     for (size_t i = 0; ok && i < ci_file_list_count(list); i++) {
         const char *name = ci_file_list_name(list, i);
         ci_file_type type = ci_file_list_type(list, i);
@@ -365,7 +459,7 @@ int ci_invoke_list_files(ci_session *s, const cJSON *args, int has_nul, char **o
         cJSON *f = cJSON_CreateObject();
         cJSON_AddItemToArray(content, link);
         cJSON_AddItemToArray(files, f);
-        char *uri = file_uri(d, name);
+        char *uri = file_uri(at, name);
         ok = uri && link && f && cJSON_AddStringToObject(link, "type", "resource_link") &&
              cJSON_AddStringToObject(link, "uri", uri) &&
              ci_json_add_text(link, "name", name) &&
@@ -379,6 +473,64 @@ int ci_invoke_list_files(ci_session *s, const cJSON *args, int has_nul, char **o
             ok = cJSON_AddNumberToObject(link, "size", (double)ci_file_list_size(list, i)) != NULL;
         free(uri);
     }
+    return ok;
+}
+
+/* A page that does not end the folder says so to the reader of the
+ * content too: a text block after the links, and "nextToken". */
+static int add_next(const ci_file_list *list, const char *dir, cJSON *content, cJSON *sc)
+{
+    const char *next = ci_file_list_next_token(list);
+    if (!next)
+        return 1;
+    char *token = ci_b64_encode(next, strlen(next));
+    char *text = NULL;
+    int ok = token && asprintf(&text, "%zu entries listed; %s has more: call listFiles again "
+                               "with \"nextToken\": \"%s\"", ci_file_list_count(list),
+                               *dir ? dir : "/workspace", token) >= 0;
+    cJSON *block = ok ? cJSON_CreateObject() : NULL;
+    cJSON_AddItemToArray(content, block);
+    ok = block && cJSON_AddStringToObject(block, "type", "text") &&
+         ci_json_add_text(block, "text", text) && cJSON_AddStringToObject(sc, "nextToken", token);
+    free(text);
+    free(token);
+    return ok;
+}
+
+int ci_invoke_list_files(ci_session *s, const cJSON *args, int has_nul, char **out)
+{
+    static const char tool[] = "listFiles";
+    if (has_nul)
+        return refuse_nul(out, tool);
+    if (!cJSON_IsObject(args))
+        return invalid(out, tool, "\"arguments\" must be an object");
+    const cJSON *dir = cJSON_GetObjectItemCaseSensitive(args, "directoryPath");
+    if (dir && !cJSON_IsNull(dir) && !cJSON_IsString(dir))
+        return invalid(out, tool, "\"arguments.directoryPath\" must be a string");
+    const char *d = cJSON_IsString(dir) ? dir->valuestring : "";
+    if (!strcmp(d, "."))
+        d = "";
+    size_t limit;
+    char *after;
+    int rc = page_args(args, &limit, &after, out);
+    if (rc != 1)
+        return rc;
+    ci_file_list *list;
+    rc = ci_list_files_page(s, d, after, limit, &list);
+    free(after);
+    if (rc < 0)
+        return file_problem(s, tool, rc, out);
+    /* the listing took the name: it is valid */
+    struct ci_file_where at;
+    char why[200];
+    ci_files_where(d, 1, &at, why, sizeof(why));
+    cJSON *content = cJSON_CreateArray();
+    cJSON *sc = cJSON_CreateObject();
+    cJSON *files = sc && cJSON_AddStringToObject(sc, "status", "ok") &&
+                   ci_json_add_text(sc, "directoryPath", d)
+                       ? cJSON_AddArrayToObject(sc, "files") : NULL;
+    int ok = content && files && add_entries(&at, list, content, files) &&
+             add_next(list, d, content, sc);
     ci_file_list_free(list);
     if (!ok) {
         cJSON_Delete(content);
@@ -400,9 +552,10 @@ int ci_invoke_remove_files(ci_session *s, const cJSON *args, int has_nul, char *
         return invalid(out, tool, "\"arguments.paths\" must be an array of strings");
     /* a bad name anywhere in the list stops the call before any removal */
     const cJSON *path;
-    char why[160];
+    char why[200];
+    struct ci_file_where at;
     cJSON_ArrayForEach(path, paths) {
-        if (ci_path_check(path->valuestring, why, sizeof(why)) < 0)
+        if (ci_files_where(path->valuestring, 0, &at, why, sizeof(why)) < 0)
             return ci_invoke_problem("error", "InvalidPath", CI_EPATH, out,
                                      "%s failed: \"%.200s\": %s", tool, path->valuestring, why);
     }

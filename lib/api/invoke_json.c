@@ -313,7 +313,8 @@ static const struct tool {
     {"stopTask", ci_invoke_stop_task, NULL, (const char *const[]){"taskId", NULL}},
     {"writeFiles", ci_invoke_write_files, NULL, (const char *const[]){"content", NULL}},
     {"readFiles", ci_invoke_read_files, NULL, (const char *const[]){"paths", NULL}},
-    {"listFiles", ci_invoke_list_files, NULL, (const char *const[]){"directoryPath", NULL}},
+    {"listFiles", ci_invoke_list_files, NULL,
+        (const char *const[]){"directoryPath", "limit", "nextToken", NULL}},
     {"removeFiles", ci_invoke_remove_files, NULL, (const char *const[]){"paths", NULL}},
 };
 

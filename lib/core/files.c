@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The file calls: uploads, downloads, listing and removal in a session's
- * /workspace, through the sandbox backend's file operations. Writes land
- * out of sight and are put in place whole; only plain regular files are
- * read.
+ * /workspace and /output, through the sandbox backend's file operations.
+ * Writes land out of sight and are put in place whole; only plain regular
+ * files are read; listings come in pages of bounded size.
  */
 #include "core/files.h"
 
@@ -24,10 +24,67 @@
 #define COPY_CHUNK ((size_t)1 << 20)
 #define FILETYPE_RULE "; only regular files with one name are downloaded"
 
-static int check_name(struct ci_session *s, const char *what, const char *name)
+/* The areas a name may start with, as the sandbox sees them. */
+static const struct {
+    const char *root;
+    enum ci_area area;
+} roots[] = {
+    { "/workspace", CI_AREA_WORKSPACE },
+    { "/output", CI_AREA_OUTPUT },
+};
+
+/* Where a name of a file call is: its area, and the name inside the area
+ * ("." for the area's root, which only a listing may name). 0, or -1 with
+ * the reason in why. */
+static int resolve(const char *name, int root_ok, struct ci_file_where *w, char *why,
+                   size_t whylen)
 {
-    char why[160];
-    if (ci_path_check(name, why, sizeof(why)) < 0)
+    w->area = CI_AREA_WORKSPACE;
+    w->rel = name;
+    w->root = roots[0].root;
+    if (name[0] == '/') {
+        size_t i = 0, n = 0;
+        while (i < sizeof(roots) / sizeof(roots[0]) &&
+               (strncmp(name, roots[i].root, n = strlen(roots[i].root)) != 0 ||
+                (name[n] != '\0' && name[n] != '/')))
+            i++;
+        if (i == sizeof(roots) / sizeof(roots[0])) {
+            snprintf(why, whylen, "the name is absolute but not in /workspace or /output; "
+                     "names are relative to /workspace, or start with /workspace/ or /output/");
+            return -1;
+        }
+        w->area = roots[i].area;
+        w->root = roots[i].root;
+        w->rel = name[n] ? name + n + 1 : "";
+        if (w->rel[0] == '/') {
+            snprintf(why, whylen, "the name has an empty component (\"//\")");
+            return -1;
+        }
+        if (!w->rel[0] && !root_ok) {
+            snprintf(why, whylen, "the name is the folder %s itself, not a file in it", w->root);
+            return -1;
+        }
+    } else if (root_ok && !strcmp(name, ".")) {
+        w->rel = "";
+    }
+    if (!w->rel[0] && root_ok) {
+        w->rel = ".";
+        return 0;
+    }
+    return ci_path_check(w->rel, why, whylen);
+}
+
+int ci_files_where(const char *name, int root_ok, struct ci_file_where *w, char *why,
+                   size_t whylen)
+{
+    return resolve(name, root_ok, w, why, whylen) < 0 ? CI_EPATH : CI_OK;
+}
+
+static int check_name(struct ci_session *s, const char *what, const char *name, int root_ok,
+                      struct ci_file_where *w)
+{
+    char why[200];
+    if (resolve(name, root_ok, w, why, sizeof(why)) < 0)
         return ci_fail(s, CI_EPATH, "%s \"%.200s\": %s", what, name, why);
     return CI_OK;
 }
@@ -99,14 +156,14 @@ struct source {
     int fd;
 };
 
-/* Puts one file in place at `name`; *w stays for the batch to undo. On
- * failure nothing of it is left. */
-static int put_file(struct ci_session *s, const char *name, const struct source *src,
-                    struct ci_sb_write **w)
+/* Puts one file in place at `name` (found at `at`); *w stays for the
+ * batch to undo. On failure nothing of it is left. */
+static int put_file(struct ci_session *s, const char *name, const struct ci_file_where *at,
+                    const struct source *src, struct ci_sb_write **w)
 {
     char err[512];
     int fd;
-    int r = s->ops->write_begin(s->sb, CI_AREA_WORKSPACE, name, w, &fd, err, sizeof(err));
+    int r = s->ops->write_begin(s->sb, at->area, at->rel, w, &fd, err, sizeof(err));
     if (r < 0)
         return fail_op(s, r, "upload", name, err);
     const char *why = NULL;
@@ -140,26 +197,24 @@ static int check_size(struct ci_session *s, const char *name, uint64_t size)
 
 static int write_all_files(struct ci_session *s, const struct ci_file_data *files, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        int r = check_name(s, "upload", files[i].name);
+    struct ci_sb_write **w = calloc(n ? n : 1, sizeof(*w));
+    struct ci_file_where *at = calloc(n ? n : 1, sizeof(*at));
+    int r = w && at ? CI_OK : ci_fail(s, CI_ENOMEM, "out of memory");
+    for (size_t i = 0; r == CI_OK && i < n; i++) {
+        r = check_name(s, "upload", files[i].name, 0, &at[i]);
         if (r == CI_OK)
             r = check_size(s, files[i].name, files[i].len);
-        if (r < 0)
-            return r;
     }
-    struct ci_sb_write **w = calloc(n ? n : 1, sizeof(*w));
-    if (!w)
-        return ci_fail(s, CI_ENOMEM, "out of memory");
-    int r = CI_OK;
     size_t i = 0;
     for (; r == CI_OK && i < n; i++) {
         struct source src = { files[i].data, files[i].len, -1 };
-        r = put_file(s, files[i].name, &src, &w[i]);
+        r = put_file(s, files[i].name, &at[i], &src, &w[i]);
     }
     /* the failed file cleaned up after itself; undo the ones before it,
      * last first so that the folders they made are empty when we get there */
     while (i-- > 0)
         s->ops->write_end(s->sb, w[i], r == CI_OK);
+    free(at);
     free(w);
     return r;
 }
@@ -200,7 +255,8 @@ static int open_host_file(struct ci_session *s, const char *host_path, int64_t *
 static int upload_from(struct ci_session *s, const char *host_path, const char *name,
                        int64_t *size)
 {
-    int r = check_name(s, "upload", name);
+    struct ci_file_where at;
+    int r = check_name(s, "upload", name, 0, &at);
     int in = r < 0 ? r : open_host_file(s, host_path, size);
     if (in < 0)
         return in;
@@ -209,7 +265,7 @@ static int upload_from(struct ci_session *s, const char *host_path, const char *
     if (r == CI_OK && (r = ci_session_hold(s)) != CI_EBUSY) {
         struct ci_sb_write *w = NULL;
         struct source src = { NULL, 0, in };
-        if (r == CI_OK && (r = put_file(s, name, &src, &w)) == CI_OK)
+        if (r == CI_OK && (r = put_file(s, name, &at, &src, &w)) == CI_OK)
             s->ops->write_end(s->sb, w, 1);
         ci_session_release(s);
     }
@@ -226,12 +282,13 @@ int ci_files_upload_from(struct ci_session *s, const char *host_path, const char
     return r;
 }
 
-/* Opens a workspace file for reading: its descriptor, or a CI_E*. */
-static int open_file(struct ci_session *s, const char *name, uint64_t *size)
+/* Opens a session file for reading: its descriptor, or a CI_E*. */
+static int open_file(struct ci_session *s, const char *name, const struct ci_file_where *at,
+                     uint64_t *size)
 {
     char err[512];
     int fd;
-    int r = s->ops->file_open(s->sb, CI_AREA_WORKSPACE, name, &fd, size, err, sizeof(err));
+    int r = s->ops->file_open(s->sb, at->area, at->rel, &fd, size, err, sizeof(err));
     return r < 0 ? fail_op(s, r, "download", name, err) : fd;
 }
 
@@ -286,14 +343,17 @@ static int read_all(int fd, size_t hint, uint64_t cap, char **out, size_t *out_l
     return CI_OK;
 }
 
-static int read_file(struct ci_session *s, const char *name, void **data, size_t *len)
+static int read_file(struct ci_session *s, const char *name, const struct ci_file_where *at,
+                     uint64_t max, void **data, size_t *len)
 {
-    /* nothing in the workspace can be larger than what the sandbox may
+    /* nothing in the session can be larger than what the sandbox may
      * write (its file size limit) or what we may upload */
     uint64_t cap = s->cfg.max_file_size > s->cfg.upload_limit ? s->cfg.max_file_size
                                                                : s->cfg.upload_limit;
+    if (max < cap)
+        cap = max;
     uint64_t size;
-    int fd = open_file(s, name, &size);
+    int fd = open_file(s, name, at, &size);
     if (fd < 0)
         return fd;
     char *buf = NULL;
@@ -302,9 +362,13 @@ static int read_file(struct ci_session *s, const char *name, void **data, size_t
     int r = size > cap || size >= SIZE_MAX ? CI_ETOOBIG
                                            : read_all(fd, (size_t)size, cap, &buf, &got, &why);
     close(fd);
+    if (r == CI_ETOOBIG && size > cap)
+        return ci_fail(s, CI_ETOOBIG, "download \"%.200s\": the file is %llu bytes, over the "
+                       "limit of %llu bytes", name, (unsigned long long)size,
+                       (unsigned long long)cap);
     if (r == CI_ETOOBIG)
-        return ci_fail(s, CI_ETOOBIG, "download \"%.200s\": the file is larger than %llu bytes",
-                       name, (unsigned long long)cap);
+        return ci_fail(s, CI_ETOOBIG, "download \"%.200s\": the file grew past the limit of "
+                       "%llu bytes while being read", name, (unsigned long long)cap);
     if (r < 0)
         return fail_op(s, r, "download", name, why);
     *data = buf;
@@ -312,14 +376,16 @@ static int read_file(struct ci_session *s, const char *name, void **data, size_t
     return CI_OK;
 }
 
-int ci_files_read(struct ci_session *s, const char *name, void **data, size_t *len)
+int ci_files_read(struct ci_session *s, const char *name, uint64_t max, void **data,
+                  size_t *len)
 {
-    int r = check_name(s, "download", name);
+    struct ci_file_where at;
+    int r = check_name(s, "download", name, 0, &at);
     if (r == CI_OK) {
         if ((r = ci_session_hold(s)) == CI_EBUSY)
             return r;
         if (r == CI_OK)
-            r = read_file(s, name, data, len);
+            r = read_file(s, name, &at, max, data, len);
         ci_session_release(s);
     }
     ci_audit_file_op(s->audit, "download", name, NULL, r == CI_OK ? (int64_t)*len : -1, r);
@@ -348,12 +414,12 @@ static int open_host_parent(struct ci_session *s, const char *host_path, int *di
     return CI_OK;
 }
 
-/* Copies the workspace file to base in hostdir, staged and renamed. */
-static int copy_out(struct ci_session *s, const char *name, int hostdir, const char *base,
-                    const char *host_path, int64_t *size)
+/* Copies the session file to base in hostdir, staged and renamed. */
+static int copy_out(struct ci_session *s, const char *name, const struct ci_file_where *at,
+                    int hostdir, const char *base, const char *host_path, int64_t *size)
 {
     uint64_t st_size;
-    int fd = open_file(s, name, &st_size);
+    int fd = open_file(s, name, at, &st_size);
     if (fd < 0)
         return fd;
     *size = (int64_t)st_size;
@@ -378,14 +444,15 @@ int ci_files_download_to(struct ci_session *s, const char *name, const char *hos
     int hostdir = AT_FDCWD;
     char *dir = NULL;
     const char *base = NULL;
-    int r = check_name(s, "download", name);
+    struct ci_file_where at;
+    int r = check_name(s, "download", name, 0, &at);
     if (r == CI_OK)
         r = open_host_parent(s, host_path, &hostdir, &dir, &base);
     if (r == CI_OK) {
         if ((r = ci_session_hold(s)) == CI_EBUSY)
             goto out;
         if (r == CI_OK)
-            r = copy_out(s, name, hostdir, base, host_path, &size);
+            r = copy_out(s, name, &at, hostdir, base, host_path, &size);
         ci_session_release(s);
     }
     ci_audit_file_op(s->audit, "download", name, host_path, r == CI_OK ? size : -1, r);
@@ -396,41 +463,39 @@ out:
     return r;
 }
 
-static int by_name(const void *a, const void *b)
+int ci_files_list(struct ci_session *s, const char *dir, struct ci_safe_page *page)
 {
-    return strcmp(((const struct ci_safe_dirent *)a)->name, ((const struct ci_safe_dirent *)b)->name);
-}
-
-int ci_files_list(struct ci_session *s, const char *dir, struct ci_safe_dirent **out, size_t *n)
-{
-    int root_dir = !dir || !*dir || !strcmp(dir, ".");
-    int r = root_dir ? CI_OK : check_name(s, "list", dir);
+    struct ci_file_where at;
+    int r = check_name(s, "list", dir, 1, &at);
     char err[512];
+    page->entries = NULL;
+    page->count = 0;
+    page->next = NULL;
+    if (r == CI_OK && (page->limit == 0 || page->limit > CI_FILE_LIST_MAX))
+        r = ci_fail(s, CI_EINVAL, "list \"%.200s\": a page holds 1 to %d entries, not %zu", dir,
+                    CI_FILE_LIST_MAX, page->limit);
     if (r == CI_OK) {
         if ((r = ci_session_hold(s)) == CI_EBUSY)
             return r;
         if (r == CI_OK)
-            r = s->ops->list(s->sb, CI_AREA_WORKSPACE, root_dir ? "." : dir, out, n, err,
-                             sizeof(err));
+            r = s->ops->list(s->sb, at.area, at.rel, page, err, sizeof(err));
         if (r < 0 && r != CI_EEXPIRED && r != CI_ECLOSED)
-            fail_op(s, r, "list", root_dir ? "" : dir, err);
+            fail_op(s, r, "list", dir, err);
         ci_session_release(s);
     }
-    if (r == CI_OK && *n > 1)
-        qsort(*out, *n, sizeof(**out), by_name);
-    ci_audit_list(s->audit, root_dir ? "" : dir, r == CI_OK ? *n : 0, r);
+    ci_audit_list(s->audit, dir, r == CI_OK ? page->count : 0, r);
     return r;
 }
 
 int ci_files_remove(struct ci_session *s, const char *name)
 {
-    int r = check_name(s, "remove", name);
+    struct ci_file_where at;
+    int r = check_name(s, "remove", name, 0, &at);
     char err[512];
     if (r == CI_OK) {
         if ((r = ci_session_hold(s)) == CI_EBUSY)
             return r;
-        if (r == CI_OK && (r = s->ops->remove(s->sb, CI_AREA_WORKSPACE, name, err,
-                                               sizeof(err))) < 0)
+        if (r == CI_OK && (r = s->ops->remove(s->sb, at.area, at.rel, err, sizeof(err))) < 0)
             fail_op(s, r, "remove", name, err);
         ci_session_release(s);
     }

@@ -140,12 +140,12 @@ void ci_host_write_end(const struct ci_host_areas *h, struct ci_sb_write *w, int
 }
 
 int ci_host_list(const struct ci_host_areas *h, enum ci_area area, const char *dir,
-                 struct ci_safe_dirent **out, size_t *n, char *err, size_t errlen)
+                 struct ci_safe_page *page, char *err, size_t errlen)
 {
     int root = open_area(h, area, err, errlen);
     if (root < 0)
         return CI_EIO;
-    int r = ci_safe_list(root, dir, out, n, err, errlen);
+    int r = ci_safe_list(root, dir, page, err, errlen);
     close(root);
     return r;
 }

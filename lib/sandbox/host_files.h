@@ -24,7 +24,7 @@ int ci_host_write_commit(const struct ci_host_areas *h, struct ci_sb_write *w, c
                          size_t errlen);
 void ci_host_write_end(const struct ci_host_areas *h, struct ci_sb_write *w, int keep);
 int ci_host_list(const struct ci_host_areas *h, enum ci_area area, const char *dir,
-                 struct ci_safe_dirent **out, size_t *n, char *err, size_t errlen);
+                 struct ci_safe_page *page, char *err, size_t errlen);
 int ci_host_remove(const struct ci_host_areas *h, enum ci_area area, const char *name,
                    char *err, size_t errlen);
 int ci_host_walk(const struct ci_host_areas *h, enum ci_area area, size_t max_entries,

@@ -173,9 +173,9 @@ static void process_write_end(struct ci_sandbox *sb, struct ci_sb_write *w, int 
 }
 
 static int process_list(struct ci_sandbox *sb, enum ci_area area, const char *dir,
-                        struct ci_safe_dirent **out, size_t *n, char *err, size_t errlen)
+                        struct ci_safe_page *page, char *err, size_t errlen)
 {
-    return ci_host_list(&sb->areas, area, dir, out, n, err, errlen);
+    return ci_host_list(&sb->areas, area, dir, page, err, errlen);
 }
 
 static int process_remove(struct ci_sandbox *sb, enum ci_area area, const char *name, char *err,

@@ -20,7 +20,7 @@
 #include "codeinterp/codeinterp.h"
 #include "util/safe_path.h"
 
-#define CI_SANDBOX_OPS_VERSION 5
+#define CI_SANDBOX_OPS_VERSION 6
 
 struct ci_sandbox;
 
@@ -155,9 +155,12 @@ struct ci_sandbox_ops {
     /* Frees w. With keep 0 what it made is removed again: the file (if it
      * was committed and is still a file) and the folders made for it. */
     void (*write_end)(struct ci_sandbox *sb, struct ci_sb_write *w, int keep);
-    /* The entries of a folder, unsorted. */
+    /* One page of a folder's entries, sorted by name: those whose names
+     * sort after page->after, at most page->limit of them (see
+     * ci_safe_list); the memory it takes is bounded by the page, never by
+     * the folder, which sandboxed code can fill with millions. */
     int (*list)(struct ci_sandbox *sb, enum ci_area area, const char *dir,
-                struct ci_safe_dirent **out, size_t *n, char *err, size_t errlen);
+                struct ci_safe_page *page, char *err, size_t errlen);
     /* Removes a file, a link or a folder tree. */
     int (*remove)(struct ci_sandbox *sb, enum ci_area area, const char *name, char *err,
                   size_t errlen);

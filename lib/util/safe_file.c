@@ -125,30 +125,122 @@ void ci_safe_dirents_free(struct ci_safe_dirent *d, size_t n)
     free(d);
 }
 
-/* Appends one entry; 0 or -ENOMEM. */
-static int add_dirent(struct ci_safe_dirent **list, size_t *n, size_t *cap, const char *name,
-                      const struct stat *st)
+/* The names kept by a listing: the `limit` smallest that sort after
+ * `after`, as a max-heap on strcmp so the largest is dropped first. */
+struct kept {
+    char **names;
+    size_t n, limit;
+    int more; /* a name was left out: another page follows */
+};
+
+static void sift_down(struct kept *k, size_t i)
 {
-    if (*n == *cap) {
-        size_t grown = *cap ? *cap * 2 : 16;
-        struct ci_safe_dirent *bigger = realloc(*list, grown * sizeof(*bigger));
-        if (!bigger)
+    for (;;) {
+        size_t big = i, l = 2 * i + 1, r = l + 1;
+        if (l < k->n && strcmp(k->names[l], k->names[big]) > 0)
+            big = l;
+        if (r < k->n && strcmp(k->names[r], k->names[big]) > 0)
+            big = r;
+        if (big == i)
+            return;
+        char *t = k->names[i];
+        k->names[i] = k->names[big];
+        k->names[big] = t;
+        i = big;
+    }
+}
+
+/* Offers one name; 0 or -ENOMEM. */
+static int keep_name(struct kept *k, const char *name)
+{
+    if (k->n == k->limit) {
+        k->more = 1;
+        if (strcmp(name, k->names[0]) >= 0)
+            return 0;
+        char *copy = strdup(name);
+        if (!copy)
             return -ENOMEM;
-        *list = bigger;
-        *cap = grown;
+        free(k->names[0]);
+        k->names[0] = copy;
+        sift_down(k, 0);
+        return 0;
     }
     char *copy = strdup(name);
     if (!copy)
         return -ENOMEM;
-    (*list)[(*n)++] = (struct ci_safe_dirent){
-        copy, type_of(st->st_mode), (uint64_t)st->st_size,
-        (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
-    };
+    size_t i = k->n++;
+    k->names[i] = copy;
+    while (i > 0 && strcmp(k->names[(i - 1) / 2], k->names[i]) < 0) {
+        size_t up = (i - 1) / 2;
+        char *t = k->names[i];
+        k->names[i] = k->names[up];
+        k->names[up] = t;
+        i = up;
+    }
     return 0;
 }
 
-/* Reads the entries of the open folder fd (taken over); 0 or -errno. */
-static int read_entries(int fd, struct ci_safe_dirent **list, size_t *n)
+/* Reads the names of folder d into k; 0 or -errno. Every entry is looked
+ * at, but only k->limit names are held. */
+static int read_names(DIR *d, const char *after, struct kept *k)
+{
+    int r = 0;
+    struct dirent *de;
+    errno = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        if (after && strcmp(de->d_name, after) <= 0)
+            continue;
+        if ((r = keep_name(k, de->d_name)) < 0)
+            break;
+        errno = 0;
+    }
+    return r == 0 && errno != 0 ? -errno : r;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Turns the kept names, sorted, into entries of the folder dirfd (the
+ * names are taken over); 0 or -errno. */
+static int stat_names(int dirfd, struct kept *k, struct ci_safe_page *page)
+{
+    qsort(k->names, k->n, sizeof(*k->names), by_name);
+    page->entries = calloc(k->n ? k->n : 1, sizeof(*page->entries));
+    if (!page->entries)
+        return -ENOMEM;
+    if (k->more && k->n && !(page->next = strdup(k->names[k->n - 1])))
+        return -ENOMEM;
+    for (size_t i = 0; i < k->n; i++) {
+        struct stat st;
+        if (fstatat(dirfd, k->names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno == ENOENT) /* removed since readdir saw it */
+                continue;
+            return -errno;
+        }
+        page->entries[page->count++] = (struct ci_safe_dirent){
+            k->names[i], type_of(st.st_mode), (uint64_t)st.st_size,
+            (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+        };
+        k->names[i] = NULL;
+    }
+    return 0;
+}
+
+void ci_safe_page_free(struct ci_safe_page *page)
+{
+    ci_safe_dirents_free(page->entries, page->count);
+    free(page->next);
+    page->entries = NULL;
+    page->count = 0;
+    page->next = NULL;
+}
+
+/* Lists the open folder fd (taken over) into page; 0 or -errno. */
+static int list_fd(int fd, struct ci_safe_page *page)
 {
     DIR *d = fdopendir(fd);
     if (!d) {
@@ -156,43 +248,29 @@ static int read_entries(int fd, struct ci_safe_dirent **list, size_t *n)
         close(fd);
         return -e;
     }
-    size_t cap = 0;
-    int r = 0;
-    struct dirent *de;
-    errno = 0;
-    while ((de = readdir(d)) != NULL) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        struct stat st;
-        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-            if (errno == ENOENT) /* removed since readdir saw it */
-                continue;
-            r = -errno;
-            break;
-        }
-        if ((r = add_dirent(list, n, &cap, de->d_name, &st)) < 0)
-            break;
-        errno = 0;
-    }
-    if (r == 0 && errno != 0)
-        r = -errno;
+    struct kept k = { calloc(page->limit, sizeof(char *)), 0, page->limit, 0 };
+    int e = k.names ? read_names(d, page->after, &k) : -ENOMEM;
+    if (e == 0)
+        e = stat_names(dirfd(d), &k, page);
     closedir(d);
-    return r;
+    for (size_t i = 0; k.names && i < k.n; i++)
+        free(k.names[i]);
+    free(k.names);
+    return e;
 }
 
-int ci_safe_list(int rootfd, const char *dir, struct ci_safe_dirent **out, size_t *n,
-                 char *why, size_t whylen)
+int ci_safe_list(int rootfd, const char *dir, struct ci_safe_page *page, char *why,
+                 size_t whylen)
 {
-    struct ci_safe_dirent *list = NULL;
-    size_t count = 0;
-    int fd = ci_safe_open(rootfd, dir, O_RDONLY | O_DIRECTORY, 0);
-    int e = fd < 0 ? fd : read_entries(fd, &list, &count);
+    page->entries = NULL;
+    page->count = 0;
+    page->next = NULL;
+    int fd = page->limit == 0 ? -EINVAL : ci_safe_open(rootfd, dir, O_RDONLY | O_DIRECTORY, 0);
+    int e = fd < 0 ? fd : list_fd(fd, page);
     if (e < 0) {
-        ci_safe_dirents_free(list, count);
+        ci_safe_page_free(page);
         return ci_safe_fail(-e, why, whylen);
     }
-    *out = list;
-    *n = count;
     return CI_OK;
 }
 

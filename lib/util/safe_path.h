@@ -116,10 +116,24 @@ struct ci_safe_dirent {
     uint64_t size;
     int64_t mtime_ns;
 };
-/* The entries of folder `dir` beneath rootfd ("." for rootfd itself),
- * unsorted, links not followed. 0 or a CI_E* with why set. */
-int ci_safe_list(int rootfd, const char *dir, struct ci_safe_dirent **out, size_t *n,
-                 char *why, size_t whylen);
+/* One page of a folder's entries, in name order (strcmp). */
+struct ci_safe_page {
+    const char *after;              /* in: names sorting after this one; NULL: all */
+    size_t limit;                   /* in: at most this many entries, >= 1 */
+    struct ci_safe_dirent *entries; /* out: sorted by name */
+    size_t count;
+    char *next; /* out: NULL when the page ends the folder; else the
+                 * `after` of the next page (the last name this one took:
+                 * an entry removed meanwhile is left out, not its name) */
+};
+/* The entries of folder `dir` beneath rootfd ("." for rootfd itself) whose
+ * names sort after page->after, the first page->limit of them, links not
+ * followed. Every entry of the folder is read, but only `limit` names are
+ * held at a time, so the memory is bounded by the page, not the folder.
+ * 0 or a CI_E* with why set (then the page holds nothing). */
+int ci_safe_list(int rootfd, const char *dir, struct ci_safe_page *page, char *why,
+                 size_t whylen);
+void ci_safe_page_free(struct ci_safe_page *page);
 void ci_safe_dirents_free(struct ci_safe_dirent *d, size_t n);
 
 /* One regular file found by a walk. */

@@ -144,10 +144,10 @@ static void fake_write_end(struct ci_sandbox *sb, struct ci_sb_write *w, int kee
 }
 
 static int fake_list(struct ci_sandbox *sb, enum ci_area area, const char *dir,
-                     struct ci_safe_dirent **out, size_t *n, char *err, size_t errlen)
+                     struct ci_safe_page *page, char *err, size_t errlen)
 {
     (void)sb;
-    return ci_host_list(&areas, area, dir, out, n, err, errlen);
+    return ci_host_list(&areas, area, dir, page, err, errlen);
 }
 
 static int fake_remove(struct ci_sandbox *sb, enum ci_area area, const char *name, char *err,
