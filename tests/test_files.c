@@ -234,6 +234,11 @@ START_TEST(bad_names_refused)
     tc_expect_rc(ci_config_set_upload_limit(NULL, 1), CI_EINVAL, "NULL config");
     ck_assert_uint_eq(ci_file_list_count(NULL), 0);
     ck_assert_ptr_null(ci_file_list_name(NULL, 0));
+    ck_assert_int_eq(ci_file_list_truncated(NULL), 0);
+    ck_assert_ptr_null(ci_file_list_next_token(NULL));
+    ci_file_list *none = NULL;
+    tc_expect_rc(ci_list_files_page(NULL, "", NULL, 1, &none), CI_EINVAL, "NULL session");
+    tc_expect_rc(ci_list_files_page(s, "", NULL, 1, NULL), CI_EINVAL, "NULL page out");
     ci_file_list_free(NULL);
 
     ci_session_destroy(s);

@@ -278,6 +278,17 @@ START_TEST(command_arguments_refused)
         /* shell commands have their own tool, not a language of executeCode */
         {"{\"name\":\"executeCode\",\"arguments\":{\"code\":\"ls\",\"language\":\"shell\"}}",
          "UnknownLanguage", "executeCommand"},
+        /* the file tools' pages and caps */
+        {"{\"name\":\"listFiles\",\"arguments\":{\"cursor\":\"x\"}}", "UnknownArgument",
+         "directoryPath, limit, nextToken"},
+        {"{\"name\":\"listFiles\",\"arguments\":{\"limit\":-1}}", "InvalidRequest",
+         "from 1 to 10000"},
+        {"{\"name\":\"listFiles\",\"arguments\":{\"nextToken\":\"not base64\"}}",
+         "InvalidRequest", "\"arguments.nextToken\""},
+        {"{\"name\":\"readFiles\",\"arguments\":{\"paths\":[\"a\",\"/workspace/a\"]}}",
+         "InvalidRequest", "same file"},
+        {"{\"name\":\"readFiles\",\"arguments\":{\"paths\":[\"/etc/passwd\"]}}",
+         "InvalidPath", "/output/"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         expect_problem(s, bad[i].request, bad[i].kind, bad[i].needle);
@@ -356,6 +367,37 @@ START_TEST(command_files_shared)
     cJSON_Delete(a);
     out = command_ok(s, "ls out");
     ck_assert_str_eq(out, "n.csv\nzero.bin\n");
+    free(out);
+
+    /* /output: what a command leaves there is read and listed by its
+     * absolute name, and what the tools write there the shell sees */
+    free(command_ok(s, "mkdir -p /output/rep && printf 'r1' > /output/rep/r.txt"));
+    a = tc_invoke(s, "{\"name\":\"readFiles\",\"arguments\":{\"paths\":[\"/output/rep/r.txt\"]}}");
+    ck_assert_msg(!tc_invoke_is_error(a), "readFiles: %s", tc_invoke_text(a));
+    res = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(a, "content"), 0), "resource");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(res, "uri")->valuestring,
+                     "file:///output/rep/r.txt");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(res, "text")->valuestring, "r1");
+    cJSON_Delete(a);
+    a = tc_invoke(s, "{\"name\":\"writeFiles\",\"arguments\":{\"content\":[{\"path\":"
+                     "\"/output/rep/w.txt\",\"text\":\"w1\"}]}}");
+    ck_assert_msg(!tc_invoke_is_error(a), "writeFiles: %s", tc_invoke_text(a));
+    cJSON_Delete(a);
+    out = command_ok(s, "cat /output/rep/w.txt");
+    ck_assert_str_eq(out, "w1");
+    free(out);
+    a = tc_invoke(s, "{\"name\":\"listFiles\",\"arguments\":{\"directoryPath\":\"/output/rep\"}}");
+    files = cJSON_GetObjectItemCaseSensitive(sc_of(a), "files");
+    ck_assert_int_eq(cJSON_GetArraySize(files), 2);
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(files, 0), "name")
+                         ->valuestring, "r.txt");
+    cJSON_Delete(a);
+    a = tc_invoke(s, "{\"name\":\"removeFiles\",\"arguments\":{\"paths\":[\"/output/rep\"]}}");
+    ck_assert_msg(!tc_invoke_is_error(a), "removeFiles: %s", tc_invoke_text(a));
+    cJSON_Delete(a);
+    out = command_ok(s, "ls -A /output | wc -l");
+    ck_assert_str_eq(out, "0\n");
     free(out);
     ci_session_destroy(s);
 }
