@@ -23,12 +23,16 @@ from . import errors
 from .cancel import Cancel
 from .client import CodeInterpreterClient, verify_audit_file, version
 from .errors import *  # noqa: F401,F403 - the hierarchy is part of the API
-from .result import (Artifact, DeniedSyscall, ExecutionError, ExecutionResult, FileInfo, Image,
-                     S3Upload, Usage)
+from .result import (Artifact, DeniedSyscall, ExecutionError, ExecutionResult, FileInfo,
+                     FileList, Image, S3Upload, Usage)
 from .session import Session
 from .task import Task, TaskOutput
 
 __version__ = "0.1.0"
+
+#: Most entries one listing holds (CI_FILE_LIST_MAX): Session.list_files()
+#: stops there and flags the list truncated.
+FILE_LIST_MAX = 10000
 
 __all__ = [
     "CodeInterpreterClient",
@@ -43,6 +47,8 @@ __all__ = [
     "DeniedSyscall",
     "S3Upload",
     "FileInfo",
+    "FileList",
+    "FILE_LIST_MAX",
     "Usage",
     "verify_audit_file",
     "version",

@@ -10,7 +10,7 @@ from ._clib import check, has, lib, take_buffer, text
 from ._names import cgroup_mode_name
 
 __all__ = ["ExecutionResult", "ExecutionError", "Image", "Artifact", "DeniedSyscall",
-           "S3Upload", "FileInfo", "Usage"]
+           "S3Upload", "FileInfo", "FileList", "Usage"]
 
 ExecutionError = namedtuple("ExecutionError", "name value traceback")
 ExecutionError.__doc__ = """The exception the code raised (or its non-zero exit):
@@ -34,9 +34,26 @@ S3Upload.__doc__ = """A file of /output the execution sent to S3: its s3:// uri,
 path inside the sandbox ("/output/a.csv") and size in bytes."""
 
 FileInfo = namedtuple("FileInfo", "name type size mtime")
-FileInfo.__doc__ = """An entry of a workspace folder: name (one component), type
+FileInfo.__doc__ = """An entry of a session folder: name (one component), type
 ("file", "directory", "symlink" or "other"), size in bytes (a symbolic link's
 target length), mtime in seconds since the epoch."""
+
+
+class FileList(list):
+    """A listing: FileInfo entries sorted by name (a list), and
+
+    truncated: True when the folder has entries after the last one listed;
+    next_token: then the `after` of Session.list_files_page() that lists
+    them (None when truncated is False).
+    """
+
+    def __init__(self, entries=(), next_token=None):
+        super().__init__(entries)
+        self.next_token = next_token
+
+    @property
+    def truncated(self):
+        return self.next_token is not None
 
 Usage = namedtuple("Usage", "cpu_time peak_memory lifetime cpu_seconds gb_seconds")
 Usage.__doc__ = """A session's resource use so far: cpu_time and lifetime in

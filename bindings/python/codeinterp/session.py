@@ -12,7 +12,7 @@ from . import _exec, errors
 from ._clib import OUTPUT_CALLBACK, check, lib, take_buffer, text
 from ._exec import _Stream
 from ._names import cgroup_mode_name
-from .result import FileInfo, Usage
+from .result import FileInfo, FileList, Usage
 from .task import Task
 
 __all__ = ["Session"]
@@ -21,7 +21,8 @@ _FILE_TYPES = {1: "file", 2: "directory", 3: "symlink", 4: "other"}
 
 
 def _name(file_name, what="file_name"):
-    """A workspace-relative name as bytes for the library."""
+    """A session file's name (relative to /workspace, or under /workspace/ or
+    /output/) as bytes for the library."""
     if isinstance(file_name, (str, bytes, os.PathLike)):
         return os.fsencode(file_name)
     raise TypeError("%s must be a str, bytes or path, not %r" % (what, file_name))
@@ -37,7 +38,9 @@ class Session:
     Variables, imports and functions of each language persist from one
     execute() to the next, like the cells of a notebook, and so do the files
     of /workspace, the working directory of every execution. File names are
-    relative to /workspace ("data.csv", "in/2024/data.csv").
+    relative to /workspace ("data.csv", "in/2024/data.csv") or absolute under
+    /workspace/ or /output/ ("/output/chart.png", as artifacts are named);
+    any other absolute name raises InvalidPathError.
 
     Use it from one thread at a time (a call made while another thread is
     inside one raises SessionBusyError); cancel() may be called from any
@@ -177,9 +180,10 @@ class Session:
                 check(lib.ci_session_cancel(self._handle))
 
     def upload(self, data, file_name):
-        """Writes `data` (bytes-like, or str written as UTF-8) as
-        /workspace/`file_name`, creating folders and replacing a file; the
-        file appears whole or not at all. TooBigError over the upload limit."""
+        """Writes `data` (bytes-like, or str written as UTF-8) as the file
+        `file_name` ("a.csv" is /workspace/a.csv; "/output/a.csv" goes to
+        /output), creating folders and replacing a file; the file appears
+        whole or not at all. TooBigError over the upload limit."""
         if isinstance(data, str):
             data = data.encode("utf-8")
         data = bytes(data)
@@ -187,17 +191,20 @@ class Session:
             check(lib.ci_upload(h, _name(file_name), data, len(data)), h)
 
     def upload_file(self, file_path, file_name=None):
-        """Copies the host file `file_path` to /workspace/`file_name` (default:
-        its base name), streamed. NoSuchFileError if the host file is missing."""
+        """Copies the host file `file_path` to the session file `file_name`
+        (default: its base name in /workspace), streamed. NoSuchFileError if
+        the host file is missing."""
         if file_name is None:
             file_name = os.path.basename(os.fspath(file_path))
         with self._use() as h:
             check(lib.ci_upload_file(h, _name(file_path, "file_path"), _name(file_name)), h)
 
     def download(self, file_name):
-        """The bytes of the regular file /workspace/`file_name`.
-        NoSuchFileError, InvalidPathError (e.g. through a symbolic link),
-        FileTypeError (not a plain regular file)."""
+        """The bytes of the regular file `file_name` ("out.csv",
+        "/workspace/out.csv", "/output/chart.png": an artifact's path works
+        as it is). NoSuchFileError, InvalidPathError (e.g. through a symbolic
+        link, or outside /workspace and /output), FileTypeError (not a plain
+        regular file)."""
         data = ctypes.c_void_p()
         length = ctypes.c_size_t()
         with self._use() as h:
@@ -206,8 +213,8 @@ class Session:
         return take_buffer(data, length.value)
 
     def download_file(self, file_name, file_path=None):
-        """Without file_path, as download(). With it, copies
-        /workspace/`file_name` to the host file `file_path` (replaced in one
+        """Without file_path, as download(). With it, copies the session file
+        `file_name` to the host file `file_path` (streamed, replaced in one
         step) and returns file_path."""
         if file_path is None:
             return self.download(file_name)
@@ -216,24 +223,58 @@ class Session:
         return file_path
 
     def list_files(self, path=""):
-        """The entries of the folder /workspace/`path` ("" for /workspace), as
-        FileInfo(name, type, size, mtime) sorted by name, not recursive;
-        symbolic links are listed, never followed."""
+        """The entries of the folder `path` ("" for /workspace; "sub",
+        "/output", "/output/sub"), as a FileList of FileInfo(name, type,
+        size, mtime) sorted by name, not recursive; symbolic links are
+        listed, never followed. At most FILE_LIST_MAX (10,000) entries: a
+        larger folder is listed that far, with truncated True;
+        list_files_page() and iter_files() go further."""
+        return self._list(path, None, None)
+
+    def list_files_page(self, path="", after=None, limit=1000):
+        """One page of the folder `path`: the entries whose names sort after
+        `after` (None: from the first), at most `limit` (1 to
+        FILE_LIST_MAX). Its next_token is the `after` of the next page, None
+        on the last one."""
+        return self._list(path, after, limit)
+
+    def iter_files(self, path="", page_size=1000):
+        """Every entry of the folder `path`, in name order, fetched
+        page_size at a time: memory stays bounded however large the folder
+        is. Each page is a call on the session (the folder may change
+        between pages: an entry there all along is yielded exactly once)."""
+        after = None
+        while True:
+            page = self.list_files_page(path, after, page_size)
+            yield from page
+            if page.next_token is None:
+                return
+            after = page.next_token
+
+    def _list(self, path, after, limit):
         out = ctypes.c_void_p()
         with self._use() as h:
-            check(lib.ci_list_files(h, _name(path, "path"), ctypes.byref(out)), h)
+            if limit is None:
+                check(lib.ci_list_files(h, _name(path, "path"), ctypes.byref(out)), h)
+            else:
+                check(lib.ci_list_files_page(h, _name(path, "path"),
+                                             None if after is None else _name(after, "after"),
+                                             limit, ctypes.byref(out)), h)
         try:
-            return [FileInfo(text(lib.ci_file_list_name(out, i)),
-                             _FILE_TYPES.get(lib.ci_file_list_type(out, i), "other"),
-                             lib.ci_file_list_size(out, i),
-                             lib.ci_file_list_mtime(out, i))
-                    for i in range(lib.ci_file_list_count(out))]
+            token = lib.ci_file_list_next_token(out)
+            return FileList((FileInfo(text(lib.ci_file_list_name(out, i)),
+                                      _FILE_TYPES.get(lib.ci_file_list_type(out, i), "other"),
+                                      lib.ci_file_list_size(out, i),
+                                      lib.ci_file_list_mtime(out, i))
+                             for i in range(lib.ci_file_list_count(out))),
+                            None if token is None else os.fsdecode(token))
         finally:
             lib.ci_file_list_free(out)
 
     def remove_file(self, file_name):
-        """Removes /workspace/`file_name`: a file, a symbolic link (not its
-        target) or a whole folder."""
+        """Removes the session file `file_name`: a file, a symbolic link (not
+        its target) or a whole folder (never /workspace or /output
+        themselves)."""
         with self._use() as h:
             check(lib.ci_remove_file(h, _name(file_name)), h)
 

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""Files in a session's /workspace: upload, upload_file, download,
-download_file, list_files, remove_file, and their errors as exceptions."""
+"""Files in a session's /workspace and /output: upload, upload_file,
+download, download_file, list_files and its pages, remove_file, and their
+errors as exceptions."""
 import os
 
 import pytest
@@ -72,11 +73,56 @@ def test_missing_host_file(session, tmp_path):
         session.upload_file(file_path=str(tmp_path / "nope"), file_name="x")
 
 
-@pytest.mark.parametrize("name", ["/etc/passwd", "../x", "a//b", "a/./b", ""])
+@pytest.mark.parametrize("name", ["/etc/passwd", "../x", "a//b", "a/./b", "", "/output",
+                                  "/workspace/", "/tmp/x", "/output/../etc/passwd"])
 def test_invalid_names(session, name):
     with pytest.raises(codeinterp.InvalidPathError) as info:
         session.upload(data=b"x", file_name=name)
     assert isinstance(info.value, ValueError)
+
+
+def test_output_area(session, tmp_path):
+    result = session.execute(code="open('/output/x.txt', 'w').write('from code')\n"
+                                  "open('w.txt', 'w').write('ws')")
+    paths = sorted(a.path for a in result.artifacts)
+    assert paths == ["/output/x.txt", "/workspace/w.txt"]
+    for path in paths:  # an artifact's path downloads as it is
+        assert session.download(path) in (b"from code", b"ws")
+    session.upload(data="up", file_name="/output/sub/up.txt")
+    session.upload(data="ws2", file_name="/workspace/w2.txt")
+    result = session.execute(code="print(open('/output/sub/up.txt').read(), open('w2.txt').read())")
+    assert result.stdout == "up ws2\n"
+    assert [e.name for e in session.list_files("/output")] == ["sub", "x.txt"]
+    assert [e.name for e in session.list_files("/workspace")] == ["w.txt", "w2.txt"]
+    dest = tmp_path / "x.txt"
+    session.download_file(file_name="/output/x.txt", file_path=str(dest))
+    assert dest.read_bytes() == b"from code"
+    session.remove_file("/output/sub")
+    assert [e.name for e in session.list_files("/output/")] == ["x.txt"]
+    with pytest.raises(codeinterp.InvalidPathError) as info:
+        session.download("/etc/passwd")
+    assert "/output/" in str(info.value)
+
+
+def test_list_pages(session):
+    session.execute(code="import os\nos.mkdir('many')\n"
+                         "for i in range(10001):\n"
+                         "    open('many/f%05d' % i, 'w').close()")
+    whole = session.list_files("many")
+    assert isinstance(whole, codeinterp.FileList)
+    assert len(whole) == codeinterp.FILE_LIST_MAX == 10000
+    assert whole.truncated and whole.next_token == "f09999"
+    rest = session.list_files_page("many", after=whole.next_token)
+    assert [e.name for e in rest] == ["f10000"]
+    assert not rest.truncated and rest.next_token is None
+    page = session.list_files_page("many", limit=3)
+    assert [e.name for e in page] == ["f00000", "f00001", "f00002"] and page.truncated
+    names = [e.name for e in session.iter_files("many", page_size=999)]
+    assert names == ["f%05d" % i for i in range(10001)]
+    small = session.list_files()
+    assert small == [e for e in small] and not small.truncated
+    with pytest.raises(codeinterp.InvalidArgumentError):
+        session.list_files_page("many", limit=0)
 
 
 def test_symlink_not_followed(session):
