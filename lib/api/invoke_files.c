@@ -23,6 +23,7 @@
 #include "api/json_result.h"
 #include "util/b64.h"
 #include "util/buf.h"
+#include "util/json_text.h"
 #include "util/mime.h"
 #include "util/safe_path.h"
 #include "util/utf8.h"
@@ -268,26 +269,55 @@ done:
 
 /* ------------------------------------------------------------- readFiles */
 
-/* {"type":"resource","resource":{"uri","mimeType","text"|"blob"}}; the
- * text or blob is `payload`, referred to, not copied: it must outlive the
- * block. */
-static cJSON *resource_block(const struct ci_file_where *at, const char *payload, int is_text)
+/* Appends `len` bytes as a JSON string literal (ci_json_text_quote). */
+static int append_quoted(ci_buf *b, const char *text, size_t len)
 {
-    cJSON *block = cJSON_CreateObject();
-    cJSON *res = block && cJSON_AddStringToObject(block, "type", "resource")
-                     ? cJSON_AddObjectToObject(block, "resource") : NULL;
-    char *uri = res ? file_uri(at, NULL) : NULL;
-    cJSON *bytes = uri ? cJSON_CreateStringReference(payload) : NULL;
-    int ok = bytes && cJSON_AddStringToObject(res, "uri", uri) &&
-             cJSON_AddStringToObject(res, "mimeType", ci_mime_type(at->rel)) &&
-             cJSON_AddItemToObject(res, is_text ? "text" : "blob", bytes);
+    size_t n;
+    char *q = ci_json_text_quote(text, len, 0, &n);
+    int r = q ? ci_buf_append(b, q, n) : CI_ENOMEM;
+    free(q);
+    return r;
+}
+
+/* Appends ,{"type":"resource","resource":{"uri","mimeType","text"|"blob"}}
+ * (no comma for the first), the bytes written straight into the answer:
+ * text quoted, anything else base64-encoded in place. */
+static int append_resource(ci_buf *b, int first, const struct ci_file_where *at,
+                           const char *data, size_t len)
+{
+    static const char head[] = "{\"type\":\"resource\",\"resource\":{\"uri\":";
+    char *uri = file_uri(at, NULL);
+    const char *mime = ci_mime_type(at->rel);
+    int text = ci_utf8_is_plain((const unsigned char *)data, len);
+    int r = uri ? CI_OK : CI_ENOMEM;
+    if (r == CI_OK && !first)
+        r = ci_buf_append(b, ",", 1);
+    if (r == CI_OK)
+        r = ci_buf_append(b, head, sizeof(head) - 1);
+    if (r == CI_OK)
+        r = append_quoted(b, uri, strlen(uri));
+    if (r == CI_OK)
+        r = ci_buf_append(b, ",\"mimeType\":", 12);
+    if (r == CI_OK)
+        r = append_quoted(b, mime, strlen(mime));
+    if (r == CI_OK && text) {
+        r = ci_buf_append(b, ",\"text\":", 8);
+        if (r == CI_OK)
+            r = append_quoted(b, data, len);
+    } else if (r == CI_OK) {
+        size_t n = (len + 2) / 3 * 4;
+        r = ci_buf_append(b, ",\"blob\":\"", 9);
+        if (r == CI_OK)
+            r = ci_buf_reserve(b, n);
+        if (r == CI_OK)
+            b->len += ci_b64_encode_into(b->data + b->len, data, len);
+        if (r == CI_OK)
+            r = ci_buf_append(b, "\"", 1);
+    }
+    if (r == CI_OK)
+        r = ci_buf_append(b, "}}", 2);
     free(uri);
-    if (ok)
-        return block;
-    if (!cJSON_GetObjectItemCaseSensitive(res, is_text ? "text" : "blob"))
-        cJSON_Delete(bytes); /* a reference: the payload stays */
-    cJSON_Delete(block);
-    return NULL;
+    return r;
 }
 
 /* Checks the paths before anything is read: each valid and named once.
@@ -314,6 +344,11 @@ static int check_read_paths(const cJSON *paths, struct ci_file_where *at, char *
     return 1;
 }
 
+/* readFiles writes its answer itself rather than through cJSON: each
+ * file's bytes go into the answer once, text quoted and binary base64ed in
+ * place, and the file is freed before the next is read. Through a cJSON
+ * tree the bytes were held four times over (the file, its base64, the
+ * printed tree, the copy for ci_free()). */
 int ci_invoke_read_files(ci_session *s, const cJSON *args, int has_nul, char **out)
 {
     static const char tool[] = "readFiles";
@@ -330,9 +365,10 @@ int ci_invoke_read_files(ci_session *s, const cJSON *args, int has_nul, char **o
         return invalid(out, tool, why);
     }
     struct ci_file_where *at = calloc(n ? n : 1, sizeof(*at));
-    char **payloads = calloc(n ? n : 1, sizeof(*payloads)); /* the blocks refer to them */
-    cJSON *content = cJSON_CreateArray();
-    int rc = at && payloads && content ? check_read_paths(paths, at, out) : CI_ENOMEM;
+    int rc = at ? check_read_paths(paths, at, out) : CI_ENOMEM;
+    ci_buf answer_text = { 0 };
+    if (rc == 1 && ci_buf_append(&answer_text, "{\"content\":[", 12) < 0)
+        rc = CI_ENOMEM;
     uint64_t left = READ_FILES_MAX_BYTES;
     size_t i = 0;
     const cJSON *path;
@@ -350,35 +386,23 @@ int ci_invoke_read_files(ci_session *s, const cJSON *args, int has_nul, char **o
                                    (unsigned long long)(READ_FILES_MAX_BYTES >> 20),
                                    (unsigned long long)left, path->valuestring,
                                    ci_session_last_error(s));
-            break;
-        }
-        if (r < 0) {
+        } else if (r < 0) {
             rc = file_problem(s, tool, r, out);
-            break;
-        }
-        left -= len;
-        int is_text = ci_utf8_is_plain(data, len);
-        if (is_text) {
-            payloads[i] = data;
         } else {
-            payloads[i] = ci_b64_encode(data, len);
+            left -= len;
+            if (append_resource(&answer_text, i == 0, &at[i], data, len) < 0)
+                rc = CI_ENOMEM;
             free(data);
-        }
-        cJSON *block = payloads[i] ? resource_block(&at[i], payloads[i], is_text) : NULL;
-        if (!block || !cJSON_AddItemToArray(content, block)) {
-            cJSON_Delete(block);
-            rc = CI_ENOMEM;
         }
         i++;
     }
+    if (rc == 1 && ci_buf_append(&answer_text, "],\"isError\":false}", 18) < 0)
+        rc = CI_ENOMEM;
     if (rc == 1) {
-        rc = answer(content, NULL, out);
-        content = NULL;
+        *out = ci_buf_steal(&answer_text);
+        rc = *out ? 0 : CI_ENOMEM;
     }
-    cJSON_Delete(content);
-    for (size_t k = 0; payloads && k < n; k++)
-        free(payloads[k]);
-    free(payloads);
+    ci_buf_free(&answer_text);
     free(at);
     return rc;
 }

@@ -9,13 +9,18 @@ static const char alphabet[] =
 
 char *ci_b64_encode(const void *data, size_t len)
 {
-    const unsigned char *in = data;
     if (len > (SIZE_MAX - 1) / 4 * 3 - 3)
         return NULL;
-    size_t olen = (len + 2) / 3 * 4;
-    char *out = malloc(olen + 1);
+    char *out = malloc((len + 2) / 3 * 4 + 1);
     if (!out)
         return NULL;
+    out[ci_b64_encode_into(out, data, len)] = '\0';
+    return out;
+}
+
+size_t ci_b64_encode_into(char *out, const void *data, size_t len)
+{
+    const unsigned char *in = data;
     size_t o = 0, i = 0;
     for (; i + 2 < len; i += 3) {
         uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
@@ -33,8 +38,7 @@ char *ci_b64_encode(const void *data, size_t len)
         out[o++] = i + 1 < len ? alphabet[v >> 6 & 63] : '=';
         out[o++] = '=';
     }
-    out[o] = '\0';
-    return out;
+    return o;
 }
 
 static int b64_value(unsigned char c)
