@@ -1291,9 +1291,14 @@ CI_EXPORT int ci_s3_upload(ci_session *session, const char *name, const char *ur
  * writeFiles {"content":[{"path":"a.txt","text":"..."},{"path":"b.bin",
  * "blob":"<base64>"}]} (every file or none), readFiles {"paths":[...]}
  * (answered with "resource" blocks: "text" for UTF-8 content, base64 "blob"
- * otherwise), listFiles {"directoryPath":""} ("resource_link" blocks with
- * mime type and size) and removeFiles {"paths":[...]}; paths are relative
- * to /workspace as for ci_upload(). executeCode also takes AgentCore's
+ * otherwise; at most 1000 paths, each file named once, and 16 MiB of files
+ * in all per call, else an error naming the limit), listFiles
+ * {"directoryPath":"","limit":1000,"nextToken":"..."} (one page, default
+ * 1000 and at most CI_FILE_LIST_MAX entries, of "resource_link" blocks with
+ * mime type and size; structuredContent.nextToken, when more follow, asks
+ * for the next) and removeFiles {"paths":[...]}; paths are named as for
+ * ci_upload() (relative to /workspace, or under /workspace/ or /output/).
+ * executeCode also takes AgentCore's
  * "runtime" ("python", "nodejs"; "deno" is refused as not installed). The
  * shell tools: executeCommand {"command":"ls -l"} (text: stdout, then
  * stderr, then "Exited with code N." when it failed; structuredContent
