@@ -180,6 +180,34 @@ TEST_PYTHON = os.path.join(os.environ.get("CODEINTERP_RUNTIME_DIR") or "/opt/cod
                            "test", "venv", "bin", "python")
 
 
+class SaveArtifacts(unittest.TestCase):
+    def test_charts_and_output_files_reach_the_folder(self):
+        with tempfile.TemporaryDirectory() as d:
+            target = os.path.join(d, "out")
+            p = run("exec", "--save-artifacts", target, "-c",
+                    "import matplotlib.pyplot as plt, os\n"
+                    "plt.plot([1, 2, 3])\n"
+                    "os.makedirs('/output/sub', exist_ok=True)\n"
+                    "open('/output/sub/a.csv', 'w').write('x\\n1\\n')\n"
+                    "open('/output/top.txt', 'w').write('t')\n"
+                    "os.symlink('/etc/passwd', '/output/link')\n"
+                    "open('/workspace/stays.txt', 'w').write('w')\n")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            saved = sorted(os.path.relpath(os.path.join(r, f), target)
+                           for r, _, fs in os.walk(target) for f in fs)
+            self.assertEqual(saved, ["chart-1.png", "sub/a.csv", "top.txt"])
+            with open(os.path.join(target, "chart-1.png"), "rb") as f:
+                self.assertTrue(f.read().startswith(b"\x89PNG"))
+            with open(os.path.join(target, "sub", "a.csv")) as f:
+                self.assertEqual(f.read(), "x\n1\n")
+            self.assertIn(b"saved " + target.encode() + b"/top.txt", p.stderr)
+
+    def test_an_unwritable_folder_fails(self):
+        p = run("exec", "--save-artifacts", "/proc/nope", "-c", "open('/output/a', 'w')")
+        self.assertEqual(p.returncode, 125, p.stderr)
+        self.assertIn(b"--save-artifacts /proc/nope", p.stderr)
+
+
 class NonRoot(unittest.TestCase):
     """A non-root user is told, flag by flag, how to run without root."""
 
