@@ -181,6 +181,38 @@ async def every_tool(tc, s, init):
         await s.read_resource('file:///etc/passwd')
     self.assertEqual(e.exception.code, -32002)
 
+    # /output: the file tools and the resources reach it too
+    r = await call('executeCode', {'code': "open('/output/report.txt', 'w').write('done')"})
+    res = await s.list_resources()
+    uris = {str(x.uri): x for x in res.resources}
+    self.assertIn('file:///output/report.txt', uris)
+    self.assertEqual(uris['file:///output/report.txt'].name, '/output/report.txt')
+    got = await s.read_resource('file:///output/report.txt')
+    self.assertEqual(got.contents[0].text, 'done')
+    r = await call('readFiles', {'paths': ['/output/report.txt']})
+    self.assertEqual(r.content[0].resource.text, 'done')
+    r = await call('listFiles', {'directoryPath': '/output'})
+    self.assertEqual([f['name'] for f in r.structured_content['files']], ['report.txt'])
+    with self.assertRaises(MCPError) as e:
+        await s.read_resource('file:///data/x')
+    self.assertEqual(e.exception.code, -32002)
+    r = await call('removeFiles', {'paths': ['/output/report.txt']})
+    # listFiles pages: a folder of 25 files read 10 at a time
+    r = await call('executeCommand', {'command': 'mkdir many && cd many && '
+                                                 'for i in $(seq 10 34); do : > f$i; done'})
+    names, token = [], None
+    while True:
+        args = {'directoryPath': 'many', 'limit': 10}
+        if token:
+            args['nextToken'] = token
+        r = await call('listFiles', args)
+        names += [f['name'] for f in r.structured_content['files']]
+        token = r.structured_content.get('nextToken')
+        if not token:
+            break
+    self.assertEqual(names, ['f%d' % i for i in range(10, 35)])
+    r = await call('removeFiles', {'paths': ['many']})
+
     r = await call('removeFiles', {'paths': ['notes', 'b.bin', 'deep']})
     self.assertEqual(r.structured_content['removed'], ['notes', 'b.bin', 'deep'])
     self.assertEqual((await s.list_resources()).resources, [])

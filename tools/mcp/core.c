@@ -43,7 +43,8 @@ cJSON *mcp_initialize_result(const char *requested, const char *lifetime)
              "Runs Python, JavaScript, TypeScript and shell commands in a sandbox on this host. "
              "One sandbox per %s: files in /workspace and each language's variables "
              "persist between calls until %s. Paths of the file tools are "
-             "relative to /workspace; files are also listed as file:///workspace/ resources.",
+             "relative to /workspace, or absolute under /workspace/ or /output/; the files of "
+             "both are also listed as file:///workspace/ and file:///output/ resources.",
              lifetime ? "MCP session" : "connection",
              lifetime ? lifetime : "the client disconnects");
     cJSON_AddStringToObject(r, "instructions", text);
@@ -202,7 +203,8 @@ char *mcp_progress_text(const char *token, unsigned long progress, int stream, c
 
 /* ------------------------------------------------------------ resources */
 
-/* resources/list walks /workspace up to this many files and levels. */
+/* resources/list walks /workspace and /output up to this many files,
+ * levels and folders. */
 #define MAX_RESOURCES 1000
 #define MAX_DEPTH 32
 #define MAX_FOLDERS 1000
@@ -229,11 +231,14 @@ static int percent_decode(char *s)
     return 0;
 }
 
-/* One listFiles call through the library; its parsed answer or NULL. */
-static cJSON *list_dir(mcp_tool_fn call, void *cls, const char *dir)
+/* One listFiles page through the library (token NULL for the first); its
+ * parsed answer or NULL. */
+static cJSON *list_dir(mcp_tool_fn call, void *cls, const char *dir, const char *token)
 {
     cJSON *args = cJSON_CreateObject();
     cJSON_AddStringToObject(args, "directoryPath", dir);
+    if (token)
+        cJSON_AddStringToObject(args, "nextToken", token);
     char *answer = call("listFiles", args, cls);
     cJSON_Delete(args);
     cJSON *parsed = answer ? cJSON_Parse(answer) : NULL;
@@ -241,96 +246,119 @@ static cJSON *list_dir(mcp_tool_fn call, void *cls, const char *dir)
     return parsed;
 }
 
+/* The walk of resources/list: folders still to list, what was found. */
+struct walk {
+    cJSON *dirs;      /* queue of [path, depth] */
+    cJSON *resources;
+    int count, folders, truncated;
+};
+
+static void queue_dir(struct walk *w, const char *path, int depth)
+{
+    cJSON *d = cJSON_CreateArray();
+    cJSON_AddItemToArray(d, cJSON_CreateString(path));
+    cJSON_AddItemToArray(d, cJSON_CreateNumber(depth));
+    cJSON_AddItemToArray(w->dirs, d);
+}
+
+/* Takes the entries of one listFiles page of `dir` into the walk. */
+static void take_page(struct walk *w, const char *dir, int depth, const cJSON *answer)
+{
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(answer, "structuredContent");
+    const cJSON *files = cJSON_GetObjectItemCaseSensitive(sc, "files");
+    const cJSON *links = cJSON_GetObjectItemCaseSensitive(answer, "content");
+    for (int i = 0; i < cJSON_GetArraySize(files) && !w->truncated; i++) {
+        const cJSON *f = cJSON_GetArrayItem(files, i);
+        const cJSON *link = cJSON_GetArrayItem(links, i);
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(f, "type");
+        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(f, "name");
+        char *path = NULL;
+        if (!cJSON_IsString(t) || !cJSON_IsString(nm) ||
+            asprintf(&path, "%s%s%s", dir, *dir ? "/" : "", nm->valuestring) < 0)
+            continue;
+        const char *type = t->valuestring;
+        if (strcmp(type, "directory") == 0 && depth + 1 < MAX_DEPTH &&
+            w->folders < MAX_FOLDERS) {
+            w->folders++;
+            queue_dir(w, path, depth + 1);
+        } else if (strcmp(type, "file") == 0 && w->count == MAX_RESOURCES) {
+            w->truncated = 1;
+        } else if (strcmp(type, "file") == 0) {
+            cJSON *r = cJSON_CreateObject();
+            cJSON_AddItemToObject(r, "uri", cJSON_Duplicate(
+                cJSON_GetObjectItemCaseSensitive(link, "uri"), 1));
+            cJSON_AddStringToObject(r, "name", path);
+            cJSON_AddItemToObject(r, "mimeType", cJSON_Duplicate(
+                cJSON_GetObjectItemCaseSensitive(link, "mimeType"), 1));
+            cJSON_AddItemToObject(r, "size", cJSON_Duplicate(
+                cJSON_GetObjectItemCaseSensitive(f, "size"), 1));
+            cJSON_AddItemToArray(w->resources, r);
+            w->count++;
+        }
+        free(path);
+    }
+}
+
 /*
- * resources/list: the regular files of /workspace, breadth first, at most
- * MAX_RESOURCES of them, in MAX_FOLDERS folders of at most MAX_DEPTH
- * levels (so that a sandbox full of empty folders costs a bounded number
- * of listFiles calls); symbolic links are listed by
- * the library but never followed, and left out here.
+ * resources/list: the regular files of /workspace (named relative to it)
+ * and of /output (named /output/...), breadth first, at most MAX_RESOURCES
+ * of them, in MAX_FOLDERS folders of at most MAX_DEPTH levels, each folder
+ * read page by page (so that a sandbox full of folders or files costs a
+ * bounded number of listFiles calls); symbolic links are listed by the
+ * library but never followed, and left out here.
  */
 static void list_resources(const cJSON *id, mcp_tool_fn call, void *cls, char **out)
 {
-    cJSON *resources = cJSON_CreateArray();
-    cJSON *dirs = cJSON_CreateArray();   /* queue of [path, depth] */
-    cJSON *first = cJSON_CreateArray();
-    cJSON_AddItemToArray(first, cJSON_CreateString(""));
-    cJSON_AddItemToArray(first, cJSON_CreateNumber(0));
-    cJSON_AddItemToArray(dirs, first);
-    int count = 0, truncated = 0, folders = 1;
+    struct walk w = { cJSON_CreateArray(), cJSON_CreateArray(), 0, 2, 0 };
+    queue_dir(&w, "", 0);
+    queue_dir(&w, "/output", 0);
 
-    while (cJSON_GetArraySize(dirs) > 0 && !truncated) {
-        cJSON *d = cJSON_DetachItemFromArray(dirs, 0);
+    while (cJSON_GetArraySize(w.dirs) > 0 && !w.truncated) {
+        cJSON *d = cJSON_DetachItemFromArray(w.dirs, 0);
         const char *dir = cJSON_GetArrayItem(d, 0)->valuestring;
         int depth = cJSON_GetArrayItem(d, 1)->valueint;
-        cJSON *answer = list_dir(call, cls, dir);
-        const cJSON *sc = cJSON_GetObjectItemCaseSensitive(answer, "structuredContent");
-        const cJSON *files = cJSON_GetObjectItemCaseSensitive(sc, "files");
-        const cJSON *links = cJSON_GetObjectItemCaseSensitive(answer, "content");
-        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "isError")) && !*dir) {
-            const cJSON *block = cJSON_GetArrayItem(links, 0);
-            const cJSON *t = cJSON_GetObjectItemCaseSensitive(block, "text");
-            *out = error_text(id, RPC_INTERNAL_ERROR,
-                       cJSON_IsString(t) ? t->valuestring : "cannot list /workspace", NULL);
-            cJSON_Delete(answer);
-            cJSON_Delete(d);
-            cJSON_Delete(dirs);
-            cJSON_Delete(resources);
-            return;
-        }
-        for (int i = 0; i < cJSON_GetArraySize(files); i++) {
-            const cJSON *f = cJSON_GetArrayItem(files, i);
-            const cJSON *link = cJSON_GetArrayItem(links, i);
-            const cJSON *t = cJSON_GetObjectItemCaseSensitive(f, "type");
-            const cJSON *nm = cJSON_GetObjectItemCaseSensitive(f, "name");
-            char *path = NULL;
-            if (!cJSON_IsString(t) || !cJSON_IsString(nm) ||
-                asprintf(&path, "%s%s%s", dir, *dir ? "/" : "", nm->valuestring) < 0)
-                continue;
-            const char *type = t->valuestring;
-            if (strcmp(type, "directory") == 0 && depth + 1 < MAX_DEPTH &&
-                folders < MAX_FOLDERS) {
-                folders++;
-                cJSON *sub = cJSON_CreateArray();
-                cJSON_AddItemToArray(sub, cJSON_CreateString(path));
-                cJSON_AddItemToArray(sub, cJSON_CreateNumber(depth + 1));
-                cJSON_AddItemToArray(dirs, sub);
-            } else if (strcmp(type, "file") == 0) {
-                if (count == MAX_RESOURCES) {
-                    truncated = 1;
-                    free(path);
-                    break;
-                }
-                cJSON *r = cJSON_CreateObject();
-                cJSON_AddItemToObject(r, "uri", cJSON_Duplicate(
-                    cJSON_GetObjectItemCaseSensitive(link, "uri"), 1));
-                cJSON_AddStringToObject(r, "name", path);
-                cJSON_AddItemToObject(r, "mimeType", cJSON_Duplicate(
-                    cJSON_GetObjectItemCaseSensitive(link, "mimeType"), 1));
-                cJSON_AddItemToObject(r, "size", cJSON_Duplicate(
-                    cJSON_GetObjectItemCaseSensitive(f, "size"), 1));
-                cJSON_AddItemToArray(resources, r);
-                count++;
+        char *token = NULL;
+        do {
+            cJSON *answer = list_dir(call, cls, dir, token);
+            free(token);
+            token = NULL;
+            if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "isError")) && !*dir) {
+                const cJSON *block = cJSON_GetArrayItem(
+                    cJSON_GetObjectItemCaseSensitive(answer, "content"), 0);
+                const cJSON *t = cJSON_GetObjectItemCaseSensitive(block, "text");
+                *out = error_text(id, RPC_INTERNAL_ERROR,
+                                  cJSON_IsString(t) ? t->valuestring : "cannot list /workspace",
+                                  NULL);
+                cJSON_Delete(answer);
+                cJSON_Delete(d);
+                cJSON_Delete(w.dirs);
+                cJSON_Delete(w.resources);
+                return;
             }
-            free(path);
-        }
-        cJSON_Delete(answer);
+            take_page(&w, dir, depth, answer);
+            const cJSON *next = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(answer, "structuredContent"), "nextToken");
+            if (cJSON_IsString(next) && !w.truncated)
+                token = strdup(next->valuestring);
+            cJSON_Delete(answer);
+        } while (token);
         cJSON_Delete(d);
     }
-    cJSON_Delete(dirs);
-    if (truncated)
-        fprintf(stderr, "codeinterp mcp: resources/list: more than %d files in /workspace; "
-                "the first %d are listed\n", MAX_RESOURCES, MAX_RESOURCES);
+    cJSON_Delete(w.dirs);
+    if (w.truncated)
+        fprintf(stderr, "codeinterp mcp: resources/list: more than %d files in /workspace and "
+                "/output; the first %d are listed\n", MAX_RESOURCES, MAX_RESOURCES);
     cJSON *result = cJSON_CreateObject();
-    cJSON_AddItemToObject(result, "resources", resources);
+    cJSON_AddItemToObject(result, "resources", w.resources);
     *out = result_text(id, result);
 }
 
-/* resources/read of file:///workspace/PATH through readFiles: the same
- * safe paths and caps as the tool. */
+/* resources/read of file:///workspace/PATH and file:///output/PATH
+ * through readFiles: the same safe paths and caps as the tool. */
 static void read_resource(const cJSON *id, const cJSON *params, int has_nul, mcp_tool_fn call,
                           void *cls, char **out)
 {
-    static const char prefix[] = "file:///workspace/";
+    static const char file[] = "file://";
     const cJSON *uri = cJSON_GetObjectItemCaseSensitive(params, "uri");
     if (!cJSON_IsString(uri)) {
         *out = error_text(id, RPC_INVALID_PARAMS, "resources/read needs params.uri, a string", NULL);
@@ -338,12 +366,15 @@ static void read_resource(const cJSON *id, const cJSON *params, int has_nul, mcp
     }
     cJSON *data = cJSON_CreateObject();
     cJSON_AddStringToObject(data, "uri", uri->valuestring);
-    if (strncmp(uri->valuestring, prefix, sizeof prefix - 1) != 0 || has_nul) {
-        *out = error_text(id, MCP_RESOURCE_NOT_FOUND, "Resource not found: only file:///workspace/... "
-                   "URIs are served", data);
+    const char *abs = uri->valuestring + sizeof file - 1;
+    if (strncmp(uri->valuestring, file, sizeof file - 1) != 0 || has_nul ||
+        (strncmp(abs, "/workspace/", 11) != 0 && strncmp(abs, "/output/", 8) != 0)) {
+        *out = error_text(id, MCP_RESOURCE_NOT_FOUND, "Resource not found: only "
+                          "file:///workspace/... and file:///output/... URIs are served", data);
         return;
     }
-    char *path = strdup(uri->valuestring + sizeof prefix - 1);
+    /* the library takes /workspace/... and /output/... names as they are */
+    char *path = strdup(abs);
     if (!path || percent_decode(path) < 0) {
         free(path);
         *out = error_text(id, RPC_INVALID_PARAMS, "invalid percent-encoding in the URI", data);
@@ -367,7 +398,8 @@ static void read_resource(const cJSON *id, const cJSON *params, int has_nul, mcp
         const cJSON *text = cJSON_GetObjectItemCaseSensitive(block, "text");
         const char *k = cJSON_IsString(kind) ? kind->valuestring : "";
         int code = strcmp(k, "FileNotFound") == 0 ? MCP_RESOURCE_NOT_FOUND
-                   : strcmp(k, "InvalidPath") == 0 || strcmp(k, "NotRegularFile") == 0
+                   : strcmp(k, "InvalidPath") == 0 || strcmp(k, "NotRegularFile") == 0 ||
+                     strcmp(k, "FileTooLarge") == 0
                        ? RPC_INVALID_PARAMS : RPC_INTERNAL_ERROR;
         cJSON_AddItemToObject(data, "error", cJSON_Duplicate(e, 1));
         *out = error_text(id, code, cJSON_IsString(text) ? text->valuestring : "read failed", data);
