@@ -314,6 +314,19 @@ static ci_result *execute(const ci_config *config, const char *code, ci_exec_opt
     return result;
 }
 
+/* Without --save-artifacts or --json, charts and /output files would go
+ * unseen: say they exist and how to keep them. */
+static void mention_artifacts(const ci_result *r)
+{
+    size_t charts = ci_result_display_count(r), files = 0;
+    for (size_t i = 0; i < ci_result_artifact_count(r); i++)
+        files += strncmp(ci_result_artifact_path(r, i), "/output/", 8) == 0;
+    if (charts || files)
+        fprintf(stderr, "codeinterp: %zu chart%s and %zu file%s in /output not saved; "
+                "--save-artifacts DIR keeps them, --json shows them\n", charts,
+                charts == 1 ? "" : "s", files, files == 1 ? "" : "s");
+}
+
 /* Runs the code; returns the CLI's exit code. */
 static int run(const char *code, ci_exec_options *options, const cli_sandbox_flags *flags,
                int json, const exec_flags *ef)
@@ -342,6 +355,8 @@ static int run(const char *code, ci_exec_options *options, const cli_sandbox_fla
         cli_term_finish(&out.term);
         cli_term_finish(&err.term);
         print_outcome(result, &out, &err);
+        if (!ef->save_dir)
+            mention_artifacts(result);
         status = exit_status(result, flags, 0);
     }
     if (result && status == 0) {

@@ -202,6 +202,14 @@ class SaveArtifacts(unittest.TestCase):
                 self.assertEqual(f.read(), "x\n1\n")
             self.assertIn(b"saved " + target.encode() + b"/top.txt", p.stderr)
 
+    def test_without_the_flag_they_are_mentioned(self):
+        p = run("exec", "-c", "import matplotlib.pyplot as plt\nplt.plot([1])\n"
+                "open('/output/a.txt', 'w').write('a')")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(b"1 chart and 1 file in /output not saved; --save-artifacts DIR", p.stderr)
+        p = run("exec", "-c", "print(1)")
+        self.assertNotIn(b"not saved", p.stderr)
+
     def test_an_unwritable_folder_fails(self):
         p = run("exec", "--save-artifacts", "/proc/nope", "-c", "open('/output/a', 'w')")
         self.assertEqual(p.returncode, 125, p.stderr)
@@ -513,7 +521,7 @@ class Exec(unittest.TestCase):
         for line in ("executeCode {code, language?,", "executeCommand {command, timeout?}",
                      "startCommandExecution {command}", "getTask {taskId}",
                      "stopTask {taskId}", "writeFiles {content}", "readFiles {paths}",
-                     "listFiles {directoryPath?}", "removeFiles {paths}"):
+                     "listFiles {directoryPath?, limit?, nextToken?}", "removeFiles {paths}"):
             self.assertIn(line, texts["invoke"])
         p = run("help", "nope")
         self.assertEqual(p.returncode, 2)
