@@ -49,6 +49,10 @@ static const char *const allowed[] = {
     /* memory */
     "brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "mincore", "msync", "mlock",
     "mlock2", "munlock", "mlockall", "munlockall", "membarrier", "memfd_create",
+    /* memory keys (V8 asks for one) and NUMA policy of its own pages (an
+     * import of numpy asks; moving other processes' pages needs
+     * CAP_SYS_NICE, which the sandbox lacks) */
+    "pkey_alloc", "pkey_free", "pkey_mprotect", "mbind", "get_mempolicy", "set_mempolicy",
     /* the process and its threads */
     "arch_prctl", "prctl", "set_tid_address", "set_robust_list", "get_robust_list", "rseq",
     "fork", "vfork", "execve", "execveat", "exit", "exit_group", "wait4", "waitid",
