@@ -180,7 +180,7 @@ START_TEST(seccomp_allow_list)
     tc_expect_probe_done(r);
     static const char *const eperm[] = {"modify_ldt", "statmount", "listmount",
                                         "open_tree_attr", "personality_uname26",
-                                        "personality_no_randomize"};
+                                        "personality_no_randomize", "msgget", "vmsplice"};
     for (size_t i = 0; i < sizeof eperm / sizeof eperm[0]; i++)
         tc_expect_line(r, eperm[i], "EPERM");
     tc_expect_line(r, "unknown_1000", "ENOSYS");
@@ -194,7 +194,7 @@ START_TEST(seccomp_allow_list)
     tc_expect_one_of(r, "socket_alg", "EPERM|EAFNOSUPPORT");
     static const char *const named[] = {"modify_ldt", "statmount", "listmount",
                                         "open_tree_attr", "syscall 1000", "personality",
-                                        "socket"};
+                                        "socket", "msgget", "vmsplice"};
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
         tc_expect_denied(r, named[i]);
     ck_assert_uint_eq(tc_denied_times(r, "personality"), 2);
