@@ -172,21 +172,19 @@ START_TEST(seccomp_beyond_the_list)
     static const char *const unlisted[] = {"modify_ldt", "statmount", "listmount",
                                            "open_tree_attr", "personality_uname26",
                                            "personality_no_randomize", "msgget", "vmsplice"};
-    for (size_t i = 0; i < sizeof unlisted / sizeof unlisted[0]; i++)
-        tc_expect_line(r, unlisted[i], "EPERM");
+    tc_expect_lines(r, NULL, unlisted, TC_LEN(unlisted), "EPERM");
     tc_expect_line(r, "unknown_1000", "ENOSYS");
     static const char *const allowed[] = {"personality_query", "personality_linux",
                                           "ioctl_fionread", "socket_unix", "socket_netlink",
                                           "socket_tcp", "socket_udp6", "unshare_files",
                                           "fork"};
-    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
-        tc_expect_line(r, allowed[i], "ALLOWED");
+    tc_expect_lines(r, NULL, allowed, TC_LEN(allowed), "ALLOWED");
     tc_expect_line(r, "ioctl_tiocgwinsz", "ENOTTY");
     tc_expect_one_of(r, "socket_alg", "EPERM|EAFNOSUPPORT");
     static const char *const reported[] = {"modify_ldt", "statmount", "listmount",
                                            "open_tree_attr", "syscall 1000", "msgget",
                                            "vmsplice", "socket"};
-    for (size_t i = 0; i < sizeof reported / sizeof reported[0]; i++)
+    for (size_t i = 0; i < TC_LEN(reported); i++)
         tc_expect_denied(r, reported[i]);
     ck_assert_uint_eq(tc_denied_times(r, "personality"), 2);
     ci_result_free(r);
