@@ -26,6 +26,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,8 +145,8 @@ static int allow_if(scmp_filter_ctx ctx, const char *name, unsigned n,
     return rule(ctx, SCMP_ACT_ALLOW, name, n, args);
 }
 
-/* Allows name when its second argument's low 32 bits are in [lo, hi]:
- * one masked comparison per aligned power-of-two block. */
+/* Allows name when the low 32 bits of its second argument are in [lo, hi]:
+ * one masked comparison per aligned power-of-two block (at most 64). */
 static int allow_range(scmp_filter_ctx ctx, const char *name, uint32_t lo, uint32_t hi)
 {
     uint64_t at = lo;
@@ -176,15 +177,16 @@ static int add_rules(scmp_filter_ctx ctx)
     if (allow_if(ctx, "clone", 1, &no_ns) < 0 || allow_if(ctx, "unshare", 1, &no_ns) < 0)
         return -1;
 
-    /* Every ioctl but typing into a terminal (TIOCSTI, TIOCLINUX); the
-     * kernel compares only the low 32 bits of the request, so must we.
-     * libseccomp takes one comparison per argument and rule: below, above,
-     * and the requests between the two as aligned blocks. */
+    /* Every ioctl but typing into a terminal (TIOCSTI, TIOCLINUX). The
+     * kernel takes only the low 32 bits of the request, and libseccomp's
+     * 32-bit comparisons but MASKED_EQ still look at all 64 (it casts the
+     * datum only), and it takes one comparison per argument and rule: so
+     * the requests below, between and above the two as aligned blocks of
+     * masked comparisons. */
     _Static_assert(TIOCSTI < TIOCLINUX, "the ioctl ranges assume TIOCSTI < TIOCLINUX");
-    struct scmp_arg_cmp below = SCMP_A1_32(SCMP_CMP_LT, TIOCSTI);
-    struct scmp_arg_cmp above = SCMP_A1_32(SCMP_CMP_GT, TIOCLINUX);
-    if (allow_if(ctx, "ioctl", 1, &below) < 0 || allow_if(ctx, "ioctl", 1, &above) < 0 ||
-        allow_range(ctx, "ioctl", TIOCSTI + 1u, TIOCLINUX - 1u) < 0)
+    if (allow_range(ctx, "ioctl", 0, TIOCSTI - 1u) < 0 ||
+        allow_range(ctx, "ioctl", TIOCSTI + 1u, TIOCLINUX - 1u) < 0 ||
+        allow_range(ctx, "ioctl", TIOCLINUX + 1u, UINT32_MAX) < 0)
         return -1;
 
     /* Unix and netlink sockets (getifaddrs() and node's
@@ -212,9 +214,9 @@ static int add_rules(scmp_filter_ctx ctx)
 
     /* personality: the query and plain Linux; no flag that weakens memory
      * protections (READ_IMPLIES_EXEC, ADDR_NO_RANDOMIZE, ...). The kernel
-     * takes an unsigned int. */
-    struct scmp_arg_cmp query = SCMP_A0_32(SCMP_CMP_EQ, PERSONALITY_QUERY);
-    struct scmp_arg_cmp linux_ = SCMP_A0_32(SCMP_CMP_EQ, PER_LINUX_VALUE);
+     * takes an unsigned int: compare the low 32 bits only. */
+    struct scmp_arg_cmp query = SCMP_A0_32(SCMP_CMP_MASKED_EQ, UINT32_MAX, PERSONALITY_QUERY);
+    struct scmp_arg_cmp linux_ = SCMP_A0_32(SCMP_CMP_MASKED_EQ, UINT32_MAX, PER_LINUX_VALUE);
     if (allow_if(ctx, "personality", 1, &query) < 0 || allow_if(ctx, "personality", 1, &linux_) < 0)
         return -1;
     return 0;
