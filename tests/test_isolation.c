@@ -672,26 +672,20 @@ START_TEST(sessions_cannot_signal_each_other)
                      "    s.connect('\\0ci-hard-%s')\n"
                      "    print('ABSTRACT CONNECTED')\n"
                      "except OSError as e:\n"
-                     "    print('ABSTRACT', e.errno)\n"
-                     "libc = ctypes.CDLL(None, use_errno=True)\n"
-                     "print('MSGQ', libc.msgget(0x5ca1ab1e, 0) >= 0)\n",
+                     "    print('ABSTRACT', e.errno)\n",
                      (int)host_pid, marker);
-    /* A holds the socket and the queue */
-    char *hold = tc_printf("import ctypes, socket\n"
+    /* A holds the socket (SysV message queues are refused by seccomp; shared
+     * memory, which is not, is checked in sessions_isolated) */
+    char *hold = tc_printf("import socket\n"
                            "srv = socket.socket(socket.AF_UNIX)\n"
-                           "srv.bind('\\0ci-hard-%s')\nsrv.listen(1)\n"
-                           "libc = ctypes.CDLL(None, use_errno=True)\n"
-                           "print('MSGQ', libc.msgget(0x5ca1ab1e, 0o1666) >= 0)\n",
+                           "srv.bind('\\0ci-hard-%s')\nsrv.listen(1)\n",
                            marker);
-    ci_result *r = tc_exec_ok(a, hold, NULL);
-    tc_expect_line(r, "MSGQ", "True");
-    ci_result_free(r);
+    ci_result_free(tc_exec_ok(a, hold, NULL));
     free(hold);
-    r = tc_exec_ok(b, code, NULL);
+    ci_result *r = tc_exec_ok(b, code, NULL);
     free(code);
     tc_expect_line(r, "HITS", "0");
     tc_expect_line_not(r, "ABSTRACT", "CONNECTED");
-    tc_expect_line(r, "MSGQ", "False");
     ci_result_free(r);
     ck_assert_msg(tc_find_marker_procs(marker, NULL, 0, NULL) == 1,
                   "session B killed session A's process");

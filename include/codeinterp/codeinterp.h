@@ -773,10 +773,12 @@ CI_EXPORT int ci_result_artifacts_truncated(const ci_result *result);
 
 /** Number of distinct system calls the sandbox refused during the
  *  execution (and since the one before ended, e.g. from a background
- *  process): its seccomp policy denies calls such as mount, ptrace, bpf or
- *  keyctl, and those of foreign ABIs (32-bit, x32). The code sees them fail
- *  (EPERM; ENOSYS for a foreign ABI); this says which they were, so such a
- *  failure is explained rather than a mystery. @since 0.1 */
+ *  process): its seccomp policy is an allow-list and refuses the rest, such
+ *  as mount, ptrace, bpf, keyctl or modify_ldt, and every call of a foreign
+ *  ABI (32-bit, x32). The code sees them fail (EPERM; ENOSYS for a foreign
+ *  ABI or a call newer than the kernels the list was reviewed for); this
+ *  says which they were, so such a failure is explained rather than a
+ *  mystery. @since 0.1 */
 CI_EXPORT size_t ci_result_denied_syscall_count(const ci_result *result);
 /** Name of refused call `index`, e.g. "mount", "i386 getpid" for another
  *  ABI, or "syscall 1234" when it has none; NULL when out of range. Owned

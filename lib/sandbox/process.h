@@ -31,7 +31,7 @@ int ci_uid_lease_take(const char *lease_dir, uint32_t base, uint32_t count,
                       struct ci_uid_lease *out, char *err, size_t errlen);
 void ci_uid_lease_release(struct ci_uid_lease *l);
 
-/* seccomp_policy.c: the BPF program of the deny-list, compiled once per
+/* seccomp_policy.c: the BPF program of the allow-list, compiled once per
  * process, and the AUDIT_ARCH_* of its native ABI. 0 with a pointer to
  * static storage, or a negative CI_E*. */
 int ci_seccomp_policy_bpf(const void **data, size_t *len, uint32_t *arch, char *err,

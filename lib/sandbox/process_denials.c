@@ -8,6 +8,30 @@
 
 #include "sandbox/helper_proto.h"
 #include "sandbox/process.h"
+#include "sandbox/seccomp_policy.h"
+
+/* The calls of the unified table (the same numbers on x86_64 and aarch64)
+ * that came after the oldest libseccomp we build with, up to the reviewed
+ * maximum (seccomp_policy.h): named even when libseccomp cannot. */
+#define NEWER_FIRST 451
+static const char *const newer_calls[] = {
+    "cachestat", "fchmodat2", "map_shadow_stack", "futex_wake", "futex_wait",
+    "futex_requeue", "statmount", "listmount", "lsm_get_self_attr", "lsm_set_self_attr",
+    "lsm_list_modules", "mseal", "setxattrat", "getxattrat", "listxattrat",
+    "removexattrat", "open_tree_attr", "file_getattr", "file_setattr",
+};
+_Static_assert(NEWER_FIRST + sizeof(newer_calls) / sizeof(newer_calls[0]) ==
+                   CI_SECCOMP_REVIEWED_MAX + 1,
+               "name the calls up to the reviewed maximum");
+
+static char *syscall_name(uint32_t token, int nr)
+{
+    char *sys = seccomp_syscall_resolve_num_arch(token, nr);
+    if (!sys && (token == SCMP_ARCH_X86_64 || token == SCMP_ARCH_AARCH64) &&
+        nr >= NEWER_FIRST && nr <= CI_SECCOMP_REVIEWED_MAX)
+        sys = strdup(newer_calls[nr - NEWER_FIRST]);
+    return sys;
+}
 
 /* A name for a refused call: the syscall's name, prefixed with the ABI
  * when it is not the native one. */
@@ -21,7 +45,7 @@ static char *denial_name(uint32_t arch, int nr)
     } else if (arch != seccomp_arch_native()) {
         abi = arch == SCMP_ARCH_X86 ? "i386" : "foreign-abi";
     }
-    char *sys = seccomp_syscall_resolve_num_arch(token, nr);
+    char *sys = syscall_name(token, nr);
     char *name = NULL;
     int n = abi ? (sys ? asprintf(&name, "%s %s", abi, sys) : asprintf(&name, "%s syscall %d", abi, nr))
                 : (sys ? asprintf(&name, "%s", sys) : asprintf(&name, "syscall %d", nr));
