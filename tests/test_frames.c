@@ -189,6 +189,27 @@ START_TEST(python_nonce_decides)
 }
 END_TEST
 
+/* A value or an error past the control frame's bound is cut by the kernel,
+ * not refused: the execution keeps its result. */
+START_TEST(python_large_texts_cut)
+{
+    ci_session *s = tc_session_new(NULL);
+    ci_result *r = tc_exec_ok(s, "'v' * (3 << 20)", NULL);
+    const char *v = ci_result_value(r);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_msg(strlen(v) > 30000 && strlen(v) < 40000, "value of %zu bytes", strlen(v));
+    ck_assert_msg(strstr(v, "[... cut: the reply's bound is 1048576 bytes]"), "no cut note");
+    ci_result_free(r);
+    r = tc_exec(s, "raise ValueError('e' * (2 << 20))", NULL);
+    tc_assert_status(r, CI_STATUS_ERROR);
+    ck_assert_str_eq(ci_result_error_name(r), "ValueError");
+    ck_assert_uint_lt(strlen(ci_result_error_value(r)), 40000);
+    ck_assert_uint_lt(strlen(ci_result_error_traceback(r)), 40000);
+    ci_result_free(r);
+    ci_session_destroy(s);
+}
+END_TEST
+
 /* The content block a display became in the result's JSON: its "type". */
 static char *first_display_block_type(const ci_result *r)
 {
@@ -363,6 +384,7 @@ static Suite *frames_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, python_huge_frame_bounded);
     tcase_add_test(tc, python_nonce_decides);
+    tcase_add_test(tc, python_large_texts_cut);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("displays");
