@@ -94,6 +94,19 @@ static void expect_py_violation(ci_session *s, const char *body, const char *wha
     ci_result_free(r);
 }
 
+/* A cell writing a reply with this request's id and nonce whose "x" is
+ * an array of `count` zeros. */
+static char *nonce_values_code(size_t count)
+{
+    return tc_printf("%s"
+                     "r = request()\n"
+                     "head = '{\"id\":%%d,\"nonce\":\"%%s\",\"status\":\"ok\",\"x\":[' %% "
+                     "(r['id'], r['nonce'])\n"
+                     "send(frame(head.encode() + b'0,' * %zu + b'0]}'))\n"
+                     "time.sleep(20)\n",
+                     py_prelude, count);
+}
+
 START_TEST(python_huge_frame_bounded)
 {
     ci_session *s = tc_session_new(NULL);
@@ -108,23 +121,11 @@ START_TEST(python_huge_frame_bounded)
     expect_violation(s, code, o, "32 MiB frame", "over the 1048576 bytes allowed");
     free(code);
     /* the same size with this request's id and nonce: refused by its size */
-    code = tc_printf("%s"
-                     "r = request()\n"
-                     "head = '{\"id\":%%d,\"nonce\":\"%%s\",\"status\":\"ok\",\"x\":[' %% "
-                     "(r['id'], r['nonce'])\n"
-                     "send(frame(head.encode() + b'0,' * (16 << 20) + b'0]}'))\n"
-                     "time.sleep(20)\n",
-                     py_prelude);
+    code = nonce_values_code(16 << 20);
     expect_violation(s, code, o, "32 MiB frame with the nonce", "over the 1048576 bytes");
     free(code);
     /* within the size bound, with the nonce: too many values for cJSON */
-    code = tc_printf("%s"
-                     "r = request()\n"
-                     "head = '{\"id\":%%d,\"nonce\":\"%%s\",\"status\":\"ok\",\"x\":[' %% "
-                     "(r['id'], r['nonce'])\n"
-                     "send(frame(head.encode() + b'0,' * ((1 << 19) - 64) + b'0]}'))\n"
-                     "time.sleep(20)\n",
-                     py_prelude);
+    code = nonce_values_code((1 << 19) - 64);
     expect_violation(s, code, o, "1 MiB of values", "more than 4096 JSON values");
     free(code);
     long grew = tc_self_status_kib("VmHWM:") - before;

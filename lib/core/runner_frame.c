@@ -311,11 +311,7 @@ int ci_reply_take(struct ci_reply_rx *rx, struct ci_frame_reader *rd, char *payl
 
 void ci_reply_rx_free(struct ci_reply_rx *rx)
 {
-    for (size_t i = 0; i < rx->part_count; i++) {
-        free(rx->parts[i].mime_type);
-        free(rx->parts[i].data);
-    }
-    free(rx->parts);
+    ci_displays_free(rx->parts, rx->part_count);
     rx->parts = NULL;
     rx->part_count = rx->next_part = 0;
 }
@@ -335,11 +331,7 @@ void ci_reply_discard(struct ci_result *res)
     free(res->error_name);
     free(res->error_value);
     free(res->error_traceback);
-    for (size_t i = 0; i < res->display_count; i++) {
-        free(res->displays[i].mime_type);
-        free(res->displays[i].data);
-    }
-    free(res->displays);
+    ci_displays_free(res->displays, res->display_count);
     res->displays = NULL;
     res->display_count = 0;
     res->value = res->error_name = res->error_value = res->error_traceback = NULL;
