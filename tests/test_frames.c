@@ -167,6 +167,14 @@ START_TEST(python_nonce_decides)
     expect_violation(s, code, o, "a stale nonce", "nonce");
     free(code);
     ci_exec_options_free(o);
+    /* a child the cell forked keeps the socket and knows this request's
+     * nonce: its bytes are refused, they are not the kernel's */
+    expect_py_violation(s,
+                        "r = request()\n"
+                        "if os.fork() == 0:\n"
+                        "    send(reply(id=r['id'], nonce=r['nonce']))\n"
+                        "    os._exit(0)\n",
+                        "a forked child", "not the kernel");
     /* a thread that writes after the reply went: the next execution fails
      * on it, never takes it as its own */
     ci_result_free(tc_exec_ok(s, "import threading, time, os, struct, json\n"

@@ -159,12 +159,14 @@ static void read_control(struct run *x)
     ssize_t rd = -1;
     int fr = 0;
     for (size_t got = 0; fr == 0 && got < CI_EXEC_PUMP_BUDGET; got += (size_t)rd) {
-        if ((rd = read(x->ctx->ctl, buf, sizeof(buf))) <= 0)
+        rd = ci_frame_reader_recv(&x->ctx->reader, x->ctx->ctl, buf, sizeof(buf));
+        if (rd == CI_FRAME_STRANGER || (rd < 0 && errno == ENOMEM)) {
+            fr = rd == CI_FRAME_STRANGER ? CI_FRAME_STRANGER : CI_ENOMEM;
+            ci_reply_refused(&x->rx, &x->ctx->reader, fr);
+        }
+        if (rd <= 0)
             break;
-        if (ci_frame_reader_feed(&x->ctx->reader, buf, (size_t)rd) < 0)
-            fr = CI_ENOMEM;
-        else
-            fr = take_frames(x);
+        fr = take_frames(x);
     }
     if (fr == 1)
         x->why = REPLIED;

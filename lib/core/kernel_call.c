@@ -123,16 +123,21 @@ int ci_context_call(struct ci_session *s, struct ci_context *ctx, cJSON *request
         }
         if (!failure && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
             char buf[65536];
-            ssize_t n = read(ctx->ctl, buf, sizeof buf);
-            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-                failure = "is gone";
-            else if (n > 0 && ci_frame_reader_feed(&ctx->reader, buf, (size_t)n) < 0)
+            ssize_t n = ci_frame_reader_recv(&ctx->reader, ctx->ctl, buf, sizeof buf);
+            if (n == CI_FRAME_STRANGER)
+                failure = "let another process write on its channel (a sandbox protocol "
+                          "violation)";
+            else if (n < 0 && errno == ENOMEM)
                 failure = "sent more than memory holds";
+            else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+                failure = "is gone";
             ctx->reader.limit = reply_limit(s);
             int fr = failure ? 0 : ci_frame_reader_next(&ctx->reader, &payload, &len);
             ctx->reader.limit = 0;
             if (fr == CI_ETOOBIG)
                 failure = "sent a frame over its size bound (a sandbox protocol violation)";
+            else if (fr == CI_EPROTO)
+                failure = "did not greet first (a sandbox protocol violation)";
             else if (fr < 0)
                 failure = "sent a frame the host could not hold";
             else if (fr == 1)

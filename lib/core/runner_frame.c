@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/exec_options.h"
 #include "util/utf8.h"
@@ -37,12 +39,64 @@ int ci_frame_reader_feed(struct ci_frame_reader *r, const void *data, size_t len
     return ci_buf_append(&r->pending, data, len);
 }
 
+ssize_t ci_frame_reader_recv(struct ci_frame_reader *r, int fd, char *buf, size_t cap)
+{
+    union {
+        struct cmsghdr align;
+        char space[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(16 * sizeof(int))];
+    } control;
+    struct iovec iov = { .iov_base = buf, .iov_len = cap };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
+                          .msg_controllen = sizeof control.space };
+    ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+    if (n < 0)
+        return -1;
+    int sender = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET)
+            continue;
+        if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+            struct ucred cred;
+            memcpy(&cred, CMSG_DATA(c), sizeof cred);
+            sender = cred.pid;
+        } else if (c->cmsg_type == SCM_RIGHTS) {
+            size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t i = 0; i < count; i++) {
+                int got;
+                memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof got);
+                close(got);
+            }
+        }
+    }
+    if (n == 0)
+        return 0;
+    if (!r->greeted && !r->kernel && r->pending.len == 0)
+        r->kernel = sender;
+    else if (r->kernel && sender != r->kernel) {
+        r->stranger = sender;
+        return CI_FRAME_STRANGER;
+    }
+    if (ci_frame_reader_feed(r, buf, (size_t)n) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return n;
+}
+
 int ci_frame_reader_next(struct ci_frame_reader *r, char **payload, size_t *len)
 {
     if (r->pending.len < 4)
         return 0;
     const unsigned char *p = (const unsigned char *)r->pending.data;
     size_t n = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+    if (!r->greeted) {
+        if (n != 0)
+            return CI_EPROTO;
+        r->greeted = 1;
+        memmove(r->pending.data, r->pending.data + 4, r->pending.len - 4 + 1);
+        r->pending.len -= 4;
+        return ci_frame_reader_next(r, payload, len);
+    }
     if (n > (r->limit ? r->limit : CI_REPLY_JSON_MAX)) {
         r->announced = n;
         return CI_ETOOBIG;
@@ -76,6 +130,7 @@ int ci_frame_reader_next(struct ci_frame_reader *r, char **payload, size_t *len)
 void ci_frame_reader_free(struct ci_frame_reader *r)
 {
     ci_buf_free(&r->pending);
+    *r = (struct ci_frame_reader){ 0 };
 }
 
 int ci_nonce_new(char out[CI_NONCE_HEX + 1])
@@ -318,7 +373,12 @@ void ci_reply_rx_free(struct ci_reply_rx *rx)
 
 void ci_reply_refused(struct ci_reply_rx *rx, const struct ci_frame_reader *rd, int rc)
 {
-    if (rc == CI_ETOOBIG)
+    if (rc == CI_FRAME_STRANGER)
+        violation(rx, "bytes written by process %d, not the kernel (%d)", rd->stranger,
+                  rd->kernel);
+    else if (rc == CI_EPROTO)
+        violation(rx, "a first frame that is not the kernel's greeting");
+    else if (rc == CI_ETOOBIG)
         violation(rx, "a frame of %zu bytes, over the %zu bytes allowed there", rd->announced,
                   rd->limit ? rd->limit : (size_t)CI_REPLY_JSON_MAX);
     else

@@ -7,6 +7,8 @@
  *            (env, cwd: the call's variables and working directory, when
  *            set; stdio: the call's stdout and stderr pipes travel with
  *            the frame's first byte, see doc/protocol.md)
+ *   greeting: an empty frame, the first bytes the kernel writes, before
+ *            any user code runs (who wrote it is the kernel)
  *   reply:   one control frame of JSON, at most CI_REPLY_JSON_MAX bytes:
  *            {"id":N,"nonce":"<the request's>","status":"ok"|"error"|"killed",
  *             "exit_code":N,"value":"..."|null,
@@ -21,6 +23,7 @@
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/result.h"
 #include "util/buf.h"
@@ -42,15 +45,34 @@ struct ci_frame_reader {
     ci_buf pending;
     size_t limit;     /* the largest next frame taken; 0: CI_REPLY_JSON_MAX */
     size_t announced; /* the length the last refused frame announced */
+    int greeted;      /* the kernel's greeting (an empty frame) was taken */
+    int kernel;       /* pid (as the host sees it) that sent the greeting; 0: unknown */
+    int stranger;     /* pid of a process other than that which wrote bytes */
 };
+
+/* What ci_frame_reader_recv() says of bytes from another process. */
+#define CI_FRAME_STRANGER (-1000)
 
 /* Appends the frame header and payload to out. 0, CI_ENOMEM or CI_ETOOBIG. */
 int ci_frame_encode(ci_buf *out, const char *payload, size_t len);
 /* Adds received bytes. */
 int ci_frame_reader_feed(struct ci_frame_reader *r, const void *data, size_t len);
-/* 1 and a malloc'd NUL-terminated *payload when a whole frame is there,
- * 0 when more bytes are needed, CI_ETOOBIG as soon as a header announces
- * more than r->limit (r->announced then holds it), CI_ENOMEM. The bytes
+/*
+ * One recvmsg() on a control socket whose receiving end has SO_PASSCRED,
+ * its bytes fed in (buf, cap: scratch space). Linux never joins bytes of
+ * two writers in one such read, and tells the writer's pid: the writer of
+ * the greeting (the first bytes ever, written before any user code ran)
+ * is the kernel, and bytes of any other process are refused with
+ * CI_FRAME_STRANGER (r->stranger set). Descriptors that came along are
+ * closed. The bytes read (> 0), 0 at end of file, CI_FRAME_STRANGER, or
+ * -1 with errno set (ENOMEM when the bytes could not be kept).
+ */
+ssize_t ci_frame_reader_recv(struct ci_frame_reader *r, int fd, char *buf, size_t cap);
+/* 1 and a malloc'd NUL-terminated *payload when a whole frame is there
+ * (the greeting is taken here, never handed out), 0 when more bytes are
+ * needed, CI_ETOOBIG as soon as a header announces more than r->limit
+ * (r->announced then holds it), CI_EPROTO when the first frame is not the
+ * greeting, CI_ENOMEM. The bytes
  * buffered never exceed one frame within the limit plus what one feed
  * brought after it. */
 int ci_frame_reader_next(struct ci_frame_reader *r, char **payload, size_t *len);

@@ -51,7 +51,7 @@ static void roundtrip(const char *payload, size_t len)
 {
     ci_buf enc = { 0 };
     check(ci_frame_encode(&enc, payload, len) == 0);
-    struct ci_frame_reader again = { .limit = len ? len : 1 };
+    struct ci_frame_reader again = { .limit = len ? len : 1, .greeted = 1 };
     check(ci_frame_reader_feed(&again, enc.data, enc.len) == 0);
     char *back = NULL;
     size_t back_len = 0;
@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data++;
     size--;
 
-    struct ci_frame_reader reader = { 0 };
+    struct ci_frame_reader reader = { .greeted = 1 }; /* as after the kernel's greeting */
     struct ci_reply_rx rx = { .id = 1, .nonce = NONCE };
     struct ci_result *res = ci_result_alloc(CI_LANGUAGE_PYTHON);
     check(res != NULL);

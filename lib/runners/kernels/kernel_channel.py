@@ -39,8 +39,9 @@ DISPLAYS_TOTAL_MAX = 16 << 20
 # four texts (value, error name, value, traceback): well under REPLY_JSON_MAX.
 _TEXT_CUT = 32 << 10
 # room for more descriptors than a request carries, so that extra ones are
-# received (and closed) rather than cut off with the message
-_ANCILLARY = _socket.CMSG_SPACE(16 * 4)
+# received (and closed) rather than cut off with the message, and for the
+# credentials SO_PASSCRED adds
+_ANCILLARY = _socket.CMSG_SPACE(16 * 4) + _socket.CMSG_SPACE(12)
 _CMSG_CLOEXEC = _socket.MSG_CMSG_CLOEXEC
 _SOL_SOCKET = _socket.SOL_SOCKET
 _SCM_RIGHTS = _socket.SCM_RIGHTS
@@ -86,7 +87,11 @@ class Channel:
     def __init__(self, fd):
         self.fd = fd
         # owns fd from here on
-        self._recvmsg = _socket.socket(fileno=fd).recvmsg
+        sock = _socket.socket(fileno=fd)
+        self._recvmsg = sock.recvmsg
+        # what this end writes carries its writer's pid, whenever the
+        # library's end started listening for it (see greet)
+        sock.setsockopt(_SOL_SOCKET, _socket.SO_PASSCRED, 1)
         self._buf = bytearray()
         self._pos = 0          # stream offset of _buf[0]
         self._fds = []         # [stream offset of the byte they came with, [fds]]
@@ -143,6 +148,13 @@ class Channel:
                 return frame
             if not self.feed():
                 return None
+
+    def greet(self):
+        """The first bytes on the channel, an empty frame, written before
+        any user code runs: the library takes their writer for the kernel
+        and refuses bytes of any other process (a child the user's code
+        forked keeps the socket)."""
+        self._write_all(b"")
 
     def _write_all(self, data):
         buf = memoryview(_pack(">I", len(data)) + data)

@@ -230,6 +230,7 @@ class CallContext:
 
 def main():
     channel = _channel.Channel(_channel.move_control_fd())
+    channel.greet()
     # The working directory (/workspace) is where users put their modules.
     if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(KERNEL_FILE):
         sys.path[0] = ""

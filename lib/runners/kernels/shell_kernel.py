@@ -456,6 +456,7 @@ def main():
     # memory or descriptors, the control channel and its nonces
     kernel_channel.not_dumpable()
     channel = kernel_channel.Channel(kernel_channel.move_control_fd())
+    channel.greet()
     Kernel(channel).run()
 
 

@@ -2,7 +2,8 @@
 /*
  * The requests and replies on the control channel (see
  * lib/core/runner_frame.h): on fd 3, frames of a 4-byte big-endian length and
- * a UTF-8 JSON object. Requests {"op": "execute", "id": n, "nonce": str,
+ * a UTF-8 JSON object; first of all, the kernel greets with an empty frame.
+ * Requests {"op": "execute", "id": n, "nonce": str,
  * "code": str, "env"?: {name: value}, "cwd"?: str} (env and cwd:
  * call_context.js); replies {"id": n, "nonce": the request's, "status":
  * "ok"|"error", "exit_code": int, "value": str|null, "error": {"name",
@@ -61,6 +62,9 @@ function encodeReply(reply, request) {
  * execute request (without its id). Returns the channel's socket. */
 function serve(execute) {
     const ctl = new net.Socket({ fd: CONTROL_FD, readable: true, writable: true });
+    // the greeting, before any cell runs: the library takes its writer for
+    // the kernel and refuses bytes of any other process
+    ctl.write(BufferCtor.alloc(4));
     const queue = [];
     let busy = false;
 
