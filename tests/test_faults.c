@@ -523,8 +523,9 @@ START_TEST(forged_replies)
     ck_assert_str_eq(tc_stdout(r), "True\n"); /* the channel is where we aim */
     ci_result_free(r);
 
-    /* a well-formed reply for this request (id 2) wins over the kernel's:
-     * the cell controls its own result anyway */
+    /* a well-formed reply for this request (id 2) without its nonce does
+     * not decide the result: a protocol violation, and a fresh interpreter
+     * answers the next call */
     char *code = tc_printf("%s"
                            "reply = {'id': 2, 'status': 'ok', 'exit_code': 0, 'value': "
                            "\"'forged'\"}\n"
@@ -533,26 +534,17 @@ START_TEST(forged_replies)
                            forge_prelude);
     r = tc_exec(s, code, NULL);
     free(code);
-    tc_assert_status(r, CI_STATUS_OK);
-    ck_assert_str_eq(ci_result_value(r), "'forged'");
+    tc_assert_status(r, CI_STATUS_SANDBOX_ERROR);
+    ck_assert_str_eq(ci_result_error_name(r), "SandboxProtocolViolation");
+    ck_assert_ptr_null(ci_result_value(r));
     ci_result_free(r);
-    /* the kernel's own reply to request 2 is now stale: at most one call
-     * pays for it, then a fresh interpreter answers */
-    int ok_after = 0;
-    for (int i = 0; i < 2 && !ok_after; i++) {
-        r = NULL;
-        ck_assert_int_eq(ci_execute(s, "print('after')", NULL, &r), 0);
-        ci_status st = ci_result_status(r);
-        ck_assert_msg(st == CI_STATUS_OK || st == CI_STATUS_SANDBOX_ERROR, "status %s",
-                      ci_status_name(st));
-        ok_after = st == CI_STATUS_OK && strcmp(tc_stdout(r), "after\n") == 0;
-        ci_result_free(r);
-    }
-    ck_assert_msg(ok_after, "the session did not recover from a forged reply");
+    r = tc_exec_ok(s, "print('after')", NULL);
+    ck_assert_str_eq(tc_stdout(r), "after\n");
+    ci_result_free(r);
 
     /* garbage, a reply for another id, an impossible length: a protocol
-     * error each, found at once (not at the time limit), and the session
-     * goes on with a fresh interpreter that lost the old variables */
+     * violation each, found at once (not at the time limit), and the
+     * session goes on with a fresh interpreter that lost the old variables */
     static const char *const bad[] = {
         "os.write(512, frame(b'{not json'))\n",
         "os.write(512, frame(json.dumps({'id': 99, 'status': 'ok'}).encode()))\n",
@@ -568,9 +560,9 @@ START_TEST(forged_replies)
         double t0 = tc_now_ms();
         r = tc_exec(s, code, o);
         free(code);
-        ck_assert_msg(ci_result_status(r) == CI_STATUS_SANDBOX_ERROR ||
-                          ci_result_status(r) == CI_STATUS_OK,
+        ck_assert_msg(ci_result_status(r) == CI_STATUS_SANDBOX_ERROR,
                       "forgery %zu: status %s", i, ci_status_name(ci_result_status(r)));
+        ck_assert_str_eq(ci_result_error_name(r), "SandboxProtocolViolation");
         ck_assert_msg(tc_now_ms() - t0 < 15000, "forgery %zu waited for the time limit", i);
         ci_result_free(r);
         r = tc_exec_ok(s, "print('marker' in globals())", NULL);
@@ -583,9 +575,9 @@ START_TEST(forged_replies)
 }
 END_TEST
 
-/* A frame header announcing almost the largest frame, then that many bytes
- * written as fast as the cell can: the host buffers at most one frame and
- * answers with a protocol error; its memory stays bounded. */
+/* A frame header announcing almost the largest request frame, then that
+ * many bytes written as fast as the cell can: the host refuses it at its
+ * header (a reply is at most 1 MiB) and its memory stays bounded. */
 START_TEST(huge_reply_frame)
 {
     ci_session *s = tc_session_new(NULL);
@@ -606,7 +598,7 @@ START_TEST(huge_reply_frame)
                   ci_status_name(ci_result_status(r)));
     ci_result_free(r);
     long grew = tc_self_status_kib("VmHWM:") - before;
-    ck_assert_msg(grew < 600 * 1024, "the host grew by %ld KiB for one forged frame", grew);
+    ck_assert_msg(grew < 64 * 1024, "the host grew by %ld KiB for one forged frame", grew);
     r = tc_exec_ok(s, "print('alive')", NULL);
     ck_assert_str_eq(tc_stdout(r), "alive\n");
     ci_result_free(r);

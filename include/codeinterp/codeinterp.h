@@ -748,10 +748,13 @@ CI_EXPORT ci_language ci_result_language(const ci_result *result);
 
 /** Number of display outputs (charts) of the execution: for Python, each
  *  matplotlib figure left open by the code, rendered as PNG and closed.
- *  @since 0.1 */
+ *  At most 32, each at most 8 MiB and 16 MiB in all (doc/security.md,
+ *  "Reply frames"). @since 0.1 */
 CI_EXPORT size_t ci_result_display_count(const ci_result *result);
 /** Media type of display output `index` ("image/png"), or NULL when out of
- *  range. @since 0.1 */
+ *  range: one of image/png, image/jpeg, image/gif, image/webp, text/plain,
+ *  with bytes that match it; the library refuses any other type (text/html,
+ *  image/svg+xml) as a protocol violation. @since 0.1 */
 CI_EXPORT const char *ci_result_display_mime_type(const ci_result *result, size_t index);
 /** Bytes of display output `index` (*len set), or NULL when out of range.
  *  Owned by the result. @since 0.1 */

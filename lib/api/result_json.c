@@ -274,22 +274,34 @@ static cJSON *structured_content(const ci_result *r)
     return sc;
 }
 
-/* {"type":"image","data":"<base64>","mimeType":...} for each display
- * output; NULL when out of memory. */
+/* One content block per display output: {"type":"image","data":"<base64>",
+ * "mimeType":...} for an image (core allows only raster types: png, jpeg,
+ * gif, webp), {"type":"text","text":...} for text/plain; nothing else is an
+ * image, whatever the sandbox named it. NULL when out of memory. */
 static cJSON *display_blocks(const ci_result *r)
 {
     cJSON *arr = cJSON_CreateArray();
     for (size_t i = 0; arr && i < ci_result_display_count(r); i++) {
         size_t len;
         const void *data = ci_result_display_data(r, i, &len);
-        char *b64 = ci_b64_encode(data, len);
-        cJSON *img = b64 ? cJSON_CreateObject() : NULL;
-        int ok = img && cJSON_AddStringToObject(img, "type", "image") &&
-                 cJSON_AddStringToObject(img, "data", b64) &&
-                 ci_json_add_text(img, "mimeType", ci_result_display_mime_type(r, i));
-        free(b64);
-        if (!ok || !cJSON_AddItemToArray(arr, img)) {
-            cJSON_Delete(img);
+        const char *mime = ci_result_display_mime_type(r, i);
+        cJSON *block = cJSON_CreateObject();
+        int ok = block != NULL;
+        if (!strncmp(mime, "image/", 6)) {
+            char *b64 = ci_b64_encode(data, len);
+            ok = ok && b64 && cJSON_AddStringToObject(block, "type", "image") &&
+                 cJSON_AddStringToObject(block, "data", b64) &&
+                 ci_json_add_text(block, "mimeType", mime);
+            free(b64);
+        } else if (!strcmp(mime, "text/plain")) {
+            ok = ok && cJSON_AddStringToObject(block, "type", "text") &&
+                 ci_json_add_bytes(block, "text", data, len);
+        } else {
+            cJSON_Delete(block);
+            continue;
+        }
+        if (!ok || !cJSON_AddItemToArray(arr, block)) {
+            cJSON_Delete(block);
             cJSON_Delete(arr);
             return NULL;
         }

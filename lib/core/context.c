@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -153,6 +154,15 @@ static int start_context(struct ci_session *s, const struct ci_runner_ops *runne
     *ctx = (struct ci_context){ .active = 1, .pid = sp.pid, .ctl = sp.ctl, .out = sp.out,
                                 .err = sp.err, .next_id = 1, .starts = ctx->starts + 1 };
     ci_fd_set_nonblock(ctx->ctl, 1);
+    /* before any request: every later read of the channel says which
+     * process wrote its bytes (ci_frame_reader_recv) */
+    int one = 1;
+    if (setsockopt(ctx->ctl, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0) {
+        int e = errno;
+        s->ops->kill(s->sb, ctx->pid);
+        ci_context_close(ctx);
+        return ci_fail(s, CI_ERUNNER, "SO_PASSCRED on the control socket: %s", strerror(e));
+    }
     ci_fd_set_nonblock(ctx->out, 1);
     ci_fd_set_nonblock(ctx->err, 1);
     return CI_OK;

@@ -54,12 +54,10 @@ struct run {
     struct ci_result *res;
     ci_buf req;
     size_t sent;
-    uint64_t id;
     struct ci_capture out, err;
     uint64_t start_us, deadline_ms;
     enum stop_reason why;
-    char *reply;
-    size_t reply_len;
+    struct ci_reply_rx rx; /* the reply, taken as its frames come */
     struct ci_artifact_scan scan;
     int metered;
     uint64_t cpu0, oom0;
@@ -69,12 +67,13 @@ struct run {
     int marked; /* ops->mark() succeeded: sweep at the end */
 };
 
-static int encode_request(ci_buf *req, uint64_t id, const char *code,
+static int encode_request(ci_buf *req, uint64_t id, const char *nonce, const char *code,
                           const struct ci_exec_options *o, int stdio)
 {
     cJSON *m = cJSON_CreateObject();
     if (!m || !cJSON_AddStringToObject(m, "op", "execute") ||
-        !cJSON_AddNumberToObject(m, "id", (double)id) || !cJSON_AddStringToObject(m, "code", code) ||
+        !cJSON_AddNumberToObject(m, "id", (double)id) ||
+        !cJSON_AddStringToObject(m, "nonce", nonce) || !cJSON_AddStringToObject(m, "code", code) ||
         ci_frame_add_call_context(m, o) < 0 || (stdio && !cJSON_AddTrueToObject(m, "stdio"))) {
         cJSON_Delete(m);
         return CI_ENOMEM;
@@ -115,14 +114,17 @@ static int prepare(struct run *x, const char *code)
         x->call_out = po[0], x->call_err = pe[0];
         x->send_fds[0] = po[1], x->send_fds[1] = pe[1];
     }
+    if (ci_nonce_new(x->rx.nonce) < 0)
+        return ci_fail(s, CI_EIO, "getrandom: %s", strerror(errno));
     x->res = ci_result_alloc(x->o->language);
-    if (!x->res || encode_request(&x->req, x->ctx->next_id, code, x->o, x->runner->call_stdio) < 0) {
+    if (!x->res || encode_request(&x->req, x->ctx->next_id, x->rx.nonce, code, x->o,
+                                  x->runner->call_stdio) < 0) {
         ci_result_free_internal(x->res);
         ci_buf_free(&x->req);
         return ci_fail(s, CI_ENOMEM, "out of memory");
     }
     x->res->limits_mode = s->ops->limits_mode(s->sb);
-    x->id = x->ctx->next_id++;
+    x->rx.id = x->ctx->next_id++;
     x->out = (struct ci_capture){ .limit = s->cfg.output_limit, .cb = x->o->on_stdout,
                                   .cb_data = x->o->stdout_data };
     x->err = (struct ci_capture){ .limit = s->cfg.output_limit, .cb = x->o->on_stderr,
@@ -130,22 +132,42 @@ static int prepare(struct run *x, const char *code)
     return CI_OK;
 }
 
-/* Reads the control channel: at most a budget per wakeup, and the frame
- * looked at after each piece. Code in the sandbox can write on this
- * channel too, and writing without pause must neither keep us from the
- * clock nor grow the buffer past one frame. */
+/* The whole frames read so far, into the reply: 1 when it is complete,
+ * 0 for more, < 0 for a protocol violation (x->rx.why says which). */
+static int take_frames(struct run *x)
+{
+    struct ci_frame_reader *rd = &x->ctx->reader;
+    for (;;) {
+        char *payload = NULL;
+        size_t len = 0;
+        int fr = ci_frame_reader_next(rd, &payload, &len);
+        if (fr < 0)
+            ci_reply_refused(&x->rx, rd, fr);
+        if (fr <= 0)
+            return fr;
+        if ((fr = ci_reply_take(&x->rx, rd, payload, len, x->res)) != 0)
+            return fr;
+    }
+}
+
+/* Reads the control channel: at most a budget per wakeup, and the frames
+ * taken after each piece. Code in the sandbox can write on this channel
+ * too, and writing without pause must neither keep us from the clock nor
+ * grow the buffer past the frame's bound (core/runner_frame.h). */
 static void read_control(struct run *x)
 {
     char buf[CTL_CHUNK];
     ssize_t rd = -1;
     int fr = 0;
     for (size_t got = 0; fr == 0 && got < CI_EXEC_PUMP_BUDGET; got += (size_t)rd) {
-        if ((rd = read(x->ctx->ctl, buf, sizeof(buf))) <= 0)
+        rd = ci_frame_reader_recv(&x->ctx->reader, x->ctx->ctl, buf, sizeof(buf));
+        if (rd == CI_FRAME_STRANGER || (rd < 0 && errno == ENOMEM)) {
+            fr = rd == CI_FRAME_STRANGER ? CI_FRAME_STRANGER : CI_ENOMEM;
+            ci_reply_refused(&x->rx, &x->ctx->reader, fr);
+        }
+        if (rd <= 0)
             break;
-        if (ci_frame_reader_feed(&x->ctx->reader, buf, (size_t)rd) < 0)
-            fr = CI_ENOMEM;
-        else
-            fr = ci_frame_reader_next(&x->ctx->reader, &x->reply, &x->reply_len);
+        fr = take_frames(x);
     }
     if (fr == 1)
         x->why = REPLIED;
@@ -278,14 +300,11 @@ static void judge_runner_gone(struct run *x)
 static void judge(struct run *x)
 {
     struct ci_session *s = x->s;
+    if (x->why != REPLIED && x->rx.control_done)
+        ci_reply_discard(x->res); /* half a reply: none of it */
     switch (x->why) {
     case REPLIED:
         drain(x, 0);
-        if (ci_reply_apply(x->reply, x->reply_len, x->id, x->res) < 0) {
-            set_status(x->res, CI_STATUS_SANDBOX_ERROR, -1);
-            s->ops->kill(s->sb, x->ctx->pid);
-            ci_context_close(x->ctx);
-        }
         break;
     case RUNNER_GONE:
         judge_runner_gone(x);
@@ -299,6 +318,10 @@ static void judge(struct run *x)
         set_status(x->res, x->why == TIMED_OUT ? CI_STATUS_TIMEOUT
                            : x->why == PROTOCOL_ERROR ? CI_STATUS_SANDBOX_ERROR : CI_STATUS_KILLED,
                    128 + SIGKILL);
+        /* nothing of a reply that broke the protocol is kept: a forged
+         * frame does not choose the result */
+        if (x->why == PROTOCOL_ERROR)
+            ci_reply_violation(x->res, x->rx.why);
         break;
     case SANDBOX_GONE:
     case RUNNING:
@@ -405,7 +428,7 @@ int ci_exec_run(struct ci_session *s, const char *code, const struct ci_exec_opt
     ci_buf_free(&x.req);
     judge(&x);
     leave(&x);
-    free(x.reply);
+    ci_reply_rx_free(&x.rx);
     ci_session_clear_cancel(s);
     end_measures(&x);
     struct ci_result *res = x.res;

@@ -34,12 +34,45 @@ static void discard_output(int *fd)
         ci_close(fd);
 }
 
+/* A call's reply: its own JSON (which may carry a task's output, twice
+ * the task output limit as base64) checked before it is parsed, with this
+ * call's id and nonce. NULL and *why set otherwise. */
+static cJSON *parse_reply(const char *payload, size_t len, uint64_t id, const char *nonce,
+                          const char **why)
+{
+    if (!ci_json_items_within(payload, len, CI_REPLY_ITEMS_MAX)) {
+        *why = "sent a reply of too many JSON values (a sandbox protocol violation)";
+        return NULL;
+    }
+    cJSON *m = cJSON_ParseWithLength(payload, len);
+    const cJSON *jid = cJSON_GetObjectItemCaseSensitive(m, "id");
+    const cJSON *jnonce = cJSON_GetObjectItemCaseSensitive(m, "nonce");
+    if (!cJSON_IsString(jnonce) || strcmp(jnonce->valuestring, nonce))
+        *why = "sent a reply without this call's nonce (a sandbox protocol violation)";
+    else if (!cJSON_IsNumber(jid) || jid->valuedouble != (double)id)
+        *why = "sent a malformed reply";
+    else
+        return m;
+    cJSON_Delete(m);
+    return NULL;
+}
+
+static size_t reply_limit(const struct ci_session *s)
+{
+    return CI_REPLY_JSON_MAX + 2 * ((s->cfg.task_output_limit + 2) / 3 * 4);
+}
+
 int ci_context_call(struct ci_session *s, struct ci_context *ctx, cJSON *request, cJSON **reply)
 {
     *reply = NULL;
     uint64_t id = ctx->next_id++;
+    char nonce[CI_NONCE_HEX + 1];
+    if (ci_nonce_new(nonce) < 0)
+        return ci_fail(s, CI_EIO, "getrandom: %s", strerror(errno));
     cJSON_DeleteItemFromObjectCaseSensitive(request, "id");
-    if (!cJSON_AddNumberToObject(request, "id", (double)id))
+    cJSON_DeleteItemFromObjectCaseSensitive(request, "nonce");
+    if (!cJSON_AddNumberToObject(request, "id", (double)id) ||
+        !cJSON_AddStringToObject(request, "nonce", nonce))
         return ci_fail(s, CI_ENOMEM, "out of memory");
     char *text = cJSON_PrintUnformatted(request);
     ci_buf req = { 0 };
@@ -90,30 +123,25 @@ int ci_context_call(struct ci_session *s, struct ci_context *ctx, cJSON *request
         }
         if (!failure && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
             char buf[65536];
-            ssize_t n = read(ctx->ctl, buf, sizeof buf);
-            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-                failure = "is gone";
-            else if (n > 0 && ci_frame_reader_feed(&ctx->reader, buf, (size_t)n) < 0)
+            ssize_t n = ci_frame_reader_recv(&ctx->reader, ctx->ctl, buf, sizeof buf);
+            if (n == CI_FRAME_STRANGER)
+                failure = "let another process write on its channel (a sandbox protocol "
+                          "violation)";
+            else if (n < 0 && errno == ENOMEM)
                 failure = "sent more than memory holds";
-            while (!failure && !payload) {
-                int fr = ci_frame_reader_next(&ctx->reader, &payload, &len);
-                if (fr < 0)
-                    failure = "sent a malformed frame";
-                if (fr <= 0)
-                    break;
-                /* a late reply to an earlier call that gave up: skip it */
-                cJSON *m = cJSON_ParseWithLength(payload, len);
-                const cJSON *jid = cJSON_GetObjectItemCaseSensitive(m, "id");
-                if (!m || !cJSON_IsNumber(jid) || jid->valuedouble > (double)id)
-                    failure = "sent a malformed reply";
-                else if (jid->valuedouble == (double)id)
-                    *reply = m, m = NULL;
-                cJSON_Delete(m);
-                if (!*reply) {
-                    free(payload);
-                    payload = NULL;
-                }
-            }
+            else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+                failure = "is gone";
+            ctx->reader.limit = reply_limit(s);
+            int fr = failure ? 0 : ci_frame_reader_next(&ctx->reader, &payload, &len);
+            ctx->reader.limit = 0;
+            if (fr == CI_ETOOBIG)
+                failure = "sent a frame over its size bound (a sandbox protocol violation)";
+            else if (fr == CI_EPROTO)
+                failure = "did not greet first (a sandbox protocol violation)";
+            else if (fr < 0)
+                failure = "sent a frame the host could not hold";
+            else if (fr == 1)
+                *reply = parse_reply(payload, len, id, nonce, &failure);
         }
     }
     ci_buf_free(&req);

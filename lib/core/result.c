@@ -16,6 +16,15 @@ struct ci_result *ci_result_alloc(ci_language language)
     return r;
 }
 
+void ci_displays_free(struct ci_display *d, size_t n)
+{
+    for (size_t i = 0; d && i < n; i++) {
+        free(d[i].mime_type);
+        free(d[i].data);
+    }
+    free(d);
+}
+
 void ci_result_free_internal(struct ci_result *r)
 {
     if (!r)
@@ -26,11 +35,7 @@ void ci_result_free_internal(struct ci_result *r)
     free(r->error_name);
     free(r->error_value);
     free(r->error_traceback);
-    for (size_t i = 0; i < r->display_count; i++) {
-        free(r->displays[i].mime_type);
-        free(r->displays[i].data);
-    }
-    free(r->displays);
+    ci_displays_free(r->displays, r->display_count);
     for (size_t i = 0; i < r->artifact_count; i++)
         free(r->artifacts[i].path);
     free(r->artifacts);

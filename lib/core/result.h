@@ -41,5 +41,7 @@ struct ci_result {
 
 /* A result with nothing in it yet, or NULL. */
 struct ci_result *ci_result_alloc(ci_language language);
+/* Frees n displays and the array; NULL-safe. */
+void ci_displays_free(struct ci_display *d, size_t n);
 /* Frees everything a result holds (ci_result_free()); NULL-safe. */
 void ci_result_free_internal(struct ci_result *r);

@@ -3,7 +3,10 @@
 (doc/protocol.md §2, lib/core/runner_frame.h).
 
 On fd 3, an AF_UNIX stream socket: frames of a 4-byte big-endian length and
-a UTF-8 JSON object. A request may carry descriptors (SCM_RIGHTS) on the
+a UTF-8 JSON object. A reply is one such control frame of at most
+REPLY_JSON_MAX bytes, echoing the request's "id" and "nonce", then one raw
+frame per display it announces ({"mime_type", "len"} in "displays"): the
+library refuses anything else as a protocol violation. A request may carry descriptors (SCM_RIGHTS) on the
 first byte of its frame: an execute with "stdio": true brings the write ends
 of the call's stdout and stderr pipes, in that order. Linux ends a read at a
 message carrying descriptors, so a read that returns descriptors returns them
@@ -25,9 +28,20 @@ import sys
 
 CONTROL_FD = 3
 _READ_SIZE = 1 << 16
+# The library's bounds on a reply (lib/core/runner_frame.h): its control
+# frame, and the display parts after it.
+REPLY_JSON_MAX = 1 << 20
+DISPLAYS_MAX = 32
+DISPLAY_BYTES_MAX = 8 << 20
+DISPLAYS_TOTAL_MAX = 16 << 20
+# A reply's texts (value, error) are cut to this many characters when the
+# frame would pass its bound: 6 bytes a character at worst (\u escapes),
+# four texts (value, error name, value, traceback): well under REPLY_JSON_MAX.
+_TEXT_CUT = 32 << 10
 # room for more descriptors than a request carries, so that extra ones are
-# received (and closed) rather than cut off with the message
-_ANCILLARY = _socket.CMSG_SPACE(16 * 4)
+# received (and closed) rather than cut off with the message, and for the
+# credentials SO_PASSCRED adds
+_ANCILLARY = _socket.CMSG_SPACE(16 * 4) + _socket.CMSG_SPACE(12)
 _CMSG_CLOEXEC = _socket.MSG_CMSG_CLOEXEC
 _SOL_SOCKET = _socket.SOL_SOCKET
 _SCM_RIGHTS = _socket.SCM_RIGHTS
@@ -73,7 +87,11 @@ class Channel:
     def __init__(self, fd):
         self.fd = fd
         # owns fd from here on
-        self._recvmsg = _socket.socket(fileno=fd).recvmsg
+        sock = _socket.socket(fileno=fd)
+        self._recvmsg = sock.recvmsg
+        # what this end writes carries its writer's pid, whenever the
+        # library's end started listening for it (see greet)
+        sock.setsockopt(_SOL_SOCKET, _socket.SO_PASSCRED, 1)
         self._buf = bytearray()
         self._pos = 0          # stream offset of _buf[0]
         self._fds = []         # [stream offset of the byte they came with, [fds]]
@@ -131,12 +149,84 @@ class Channel:
             if not self.feed():
                 return None
 
-    def write_frame(self, obj):
-        data = _dumps(obj, ensure_ascii=False, default=str).encode("utf-8", "replace")
+    def greet(self):
+        """The first bytes on the channel, an empty frame, written before
+        any user code runs: the library takes their writer for the kernel
+        and refuses bytes of any other process (a child the user's code
+        forked keeps the socket)."""
+        self._write_all(b"")
+
+    def _write_all(self, data):
         buf = memoryview(_pack(">I", len(data)) + data)
         while buf:
             n = _write(self.fd, buf)
             buf = buf[n:]
+
+    def write_frame(self, obj, parts=()):
+        """Writes obj as a control frame, its texts cut if it would pass
+        REPLY_JSON_MAX, then each of parts (bytes) as a raw frame."""
+        data = _dumps(obj, ensure_ascii=False, default=str).encode("utf-8", "replace")
+        if len(data) > REPLY_JSON_MAX:
+            data = _dumps(_cut_texts(obj), ensure_ascii=False,
+                          default=str).encode("utf-8", "replace")
+        self._write_all(data)
+        for part in parts:
+            self._write_all(part)
+
+
+def _cut(text):
+    if isinstance(text, str) and len(text) > _TEXT_CUT:
+        return text[:_TEXT_CUT] + "\n[... cut: the reply's bound is %d bytes]" % REPLY_JSON_MAX
+    return text
+
+
+def _cut_texts(obj):
+    obj = dict(obj)
+    obj["value"] = _cut(obj.get("value"))
+    error = obj.get("error")
+    if isinstance(error, dict):
+        obj["error"] = {k: _cut(v) for k, v in error.items()}
+    return obj
+
+
+def displays_within_bounds(displays, warn):
+    """The (mime_type, bytes) pairs that fit the library's bounds, in
+    order; warn(message) for each one left out."""
+    kept, total = [], 0
+    for mime, data in displays:
+        if len(kept) == DISPLAYS_MAX:
+            warn("more than %d displays: the rest are left out" % DISPLAYS_MAX)
+            break
+        if not data or len(data) > DISPLAY_BYTES_MAX or total + len(data) > DISPLAYS_TOTAL_MAX:
+            warn("a %s display of %d bytes is left out (at most %d each, %d in all)"
+                 % (mime, len(data), DISPLAY_BYTES_MAX, DISPLAYS_TOTAL_MAX))
+            continue
+        total += len(data)
+        kept.append((mime, data))
+    return kept
+
+
+def reply_parts(reply, displays):
+    """Puts the announcements of displays ((mime_type, bytes) pairs) in
+    reply; the bytes to write after it."""
+    reply["displays"] = [{"mime_type": mime, "len": len(data)} for mime, data in displays]
+    return [data for _mime, data in displays]
+
+
+def echo(reply, request):
+    """What a reply must carry of its request: id and nonce."""
+    reply["id"] = request.get("id") if request is not None else None
+    reply["nonce"] = request.get("nonce") if request is not None else None
+    return reply
+
+
+def not_dumpable():
+    """Closes this process to the other processes of the sandbox (same uid):
+    no /proc/PID/mem, no /proc/PID/fd, no core dump. The shell kernel's
+    commands run in such processes, and must not reach its channel."""
+    import ctypes
+    PR_SET_DUMPABLE = 4
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
 def close_fds(fds):

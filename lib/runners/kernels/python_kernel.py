@@ -3,10 +3,11 @@
 
 Protocol (see lib/core/runner_frame.h, doc/protocol.md §2): on fd 3, frames of
 a 4-byte big-endian length and a UTF-8 JSON object (kernel_channel.py).
-Requests {"op": "execute", "id": n, "code": str, "env"?: {name: value},
-"cwd"?: str, "stdio"?: true}; replies {"id": n, "status": "ok"|"error",
-"exit_code": int, "value": str|None, "error": {"name", "value",
-"traceback"}|None, "displays": [{"mime_type", "data" (base64)}]}: each
+Requests {"op": "execute", "id": n, "nonce": str, "code": str, "env"?:
+{name: value}, "cwd"?: str, "stdio"?: true}; replies {"id": n, "nonce": the
+request's, "status": "ok"|"error", "exit_code": int, "value": str|None,
+"error": {"name", "value", "traceback"}|None, "displays": [{"mime_type",
+"len"}]}, then the bytes of each display as a frame of its own: each
 matplotlib figure left open by the cell, as PNG, then closed. stdout and
 stderr are the process's own fds 1 and 2, read by the library while the cell
 runs; with "stdio" the request brings two pipes that are fds 1 and 2 for that
@@ -15,7 +16,6 @@ cell only: the variables and the working directory are put back after it.
 """
 
 import ast
-import base64
 import builtins
 import io
 import linecache
@@ -37,6 +37,13 @@ KERNEL_FILE = os.path.abspath(__file__)
 _dup2, _chdir, _getcwd, _write = os.dup2, os.chdir, os.getcwd, os.write
 _strerror = os.strerror
 _environ = os.environ
+
+
+def _warn(message):
+    try:
+        sys.stderr.write("codeinterp: %s\n" % message)
+    except BaseException:
+        pass
 
 
 def _user_frames(tb):
@@ -109,7 +116,7 @@ class Kernel:
                          error={"name": type(e).__name__, "value": _safe_str(e),
                                 "traceback": text})
         finally:
-            reply["displays"] = self._collect_figures()
+            reply["displays"] = _channel.displays_within_bounds(self._collect_figures(), _warn)
             self._flush()
         return reply
 
@@ -125,8 +132,7 @@ class Kernel:
             for num in plt.get_fignums():
                 buf = io.BytesIO()
                 plt.figure(num).savefig(buf, format="png", bbox_inches="tight")
-                displays.append({"mime_type": "image/png",
-                                 "data": base64.b64encode(buf.getvalue()).decode("ascii")})
+                displays.append(("image/png", buf.getvalue()))
         except BaseException as e:  # a figure that cannot render must not lose the reply
             sys.stderr.write("codeinterp: could not render a figure: %s\n" % _safe_str(e))
         finally:
@@ -224,6 +230,7 @@ class CallContext:
 
 def main():
     channel = _channel.Channel(_channel.move_control_fd())
+    channel.greet()
     # The working directory (/workspace) is where users put their modules.
     if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(KERNEL_FILE):
         sys.path[0] = ""
@@ -250,8 +257,8 @@ def main():
                     reply = kernel.run_cell(code if isinstance(code, str) else "")
             finally:
                 call.leave()
-        reply["id"] = request.get("id") if request is not None else None
-        channel.write_frame(reply)
+        parts = _channel.reply_parts(reply, reply.pop("displays", None) or [])
+        channel.write_frame(_channel.echo(reply, request), parts)
 
 
 if __name__ == "__main__":

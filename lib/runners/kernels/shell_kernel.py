@@ -151,7 +151,7 @@ class Kernel:
         self.handlers = {}
         self.tasks = {}          # id -> Task, running and the kept ended ones
         self.ended = []          # ids of ended tasks, oldest first
-        self.foreground = None   # (request id, pid, pidfd, stdio fds) of the running command
+        self.foreground = None   # (request, pid, pidfd) of the running command
         self.waiting = []        # requests that came while a command runs
         self.done = False
         self.watch(channel.fd, self.on_control)
@@ -194,11 +194,9 @@ class Kernel:
     def serve_waiting(self):
         while self.waiting and self.foreground is None:
             request, fds = self.waiting.pop(0)
-            rid = request.get("id") if request is not None else None
             reply = self.serve(request, fds)
             if reply is not None:
-                reply["id"] = rid
-                self.channel.write_frame(reply)
+                self.channel.write_frame(kernel_channel.echo(reply, request))
 
     def serve(self, request, fds):
         """The reply to a request, or None when an execute's reply comes
@@ -297,12 +295,12 @@ class Kernel:
         if pid is None:
             return reply
         pidfd = os.pidfd_open(pid)
-        self.foreground = (request.get("id"), pid, pidfd)
+        self.foreground = (request, pid, pidfd)
         self.watch(pidfd, self.on_foreground)
         return None
 
     def on_foreground(self):
-        rid, pid, pidfd = self.foreground
+        request, pid, pidfd = self.foreground
         got, status = os.waitpid(pid, os.WNOHANG)
         if got == 0:
             return
@@ -317,8 +315,7 @@ class Kernel:
                                "value": "killed by signal %d (%s)" % (sig, _signame(sig))}}
         else:
             reply = {"status": "error", "exit_code": code, "value": None, "error": None}
-        reply["id"] = rid
-        self.channel.write_frame(reply)
+        self.channel.write_frame(kernel_channel.echo(reply, request))
         self.serve_waiting()
 
     # -- tasks ------------------------------------------------------------
@@ -455,7 +452,11 @@ class Kernel:
 
 
 def main():
+    # the commands run as the same user: they must not reach this process's
+    # memory or descriptors, the control channel and its nonces
+    kernel_channel.not_dumpable()
     channel = kernel_channel.Channel(kernel_channel.move_control_fd())
+    channel.greet()
     Kernel(channel).run()
 
 

@@ -2,12 +2,15 @@
 /*
  * The requests and replies on the control channel (see
  * lib/core/runner_frame.h): on fd 3, frames of a 4-byte big-endian length and
- * a UTF-8 JSON object. Requests {"op": "execute", "id": n, "code": str,
- * "env"?: {name: value}, "cwd"?: str} (env and cwd: call_context.js);
- * replies {"id": n, "status": "ok"|"error", "exit_code": int,
- * "value": str|null, "error": {"name", "value", "traceback"}|null}. The
- * requests are run one at a time, in order; the kernel exits when the
- * channel closes.
+ * a UTF-8 JSON object; first of all, the kernel greets with an empty frame.
+ * Requests {"op": "execute", "id": n, "nonce": str,
+ * "code": str, "env"?: {name: value}, "cwd"?: str} (env and cwd:
+ * call_context.js); replies {"id": n, "nonce": the request's, "status":
+ * "ok"|"error", "exit_code": int, "value": str|null, "error": {"name",
+ * "value", "traceback"}|null}, at most REPLY_JSON_MAX bytes (the library's
+ * bound, lib/core/runner_frame.h: its texts are cut to fit). The requests
+ * are run one at a time, in order; the kernel exits when the channel
+ * closes.
  */
 'use strict';
 
@@ -17,24 +20,39 @@ const { safeString } = require('./format');
 const { exitKernel } = require('./process_exit');
 
 const CONTROL_FD = 3;
+const REPLY_JSON_MAX = 1 << 20;
+// 6 bytes a character at worst (\u escapes), four texts: under the bound
+const TEXT_CUT = 32 << 10;
+// taken now: a cell may replace String.prototype.slice
+const sliceOf = Function.prototype.call.bind(String.prototype.slice);
 
 function wellFormed(s) {
     return typeof s === 'string' && typeof s.toWellFormed === 'function' ? s.toWellFormed() : s;
 }
 
-function encodeReply(reply) {
-    const clean = {
-        id: reply.id,
+function cut(s) {
+    if (typeof s !== 'string' || s.length <= TEXT_CUT)
+        return s;
+    return `${sliceOf(s, 0, TEXT_CUT)}\n[... cut: the reply's bound is ${REPLY_JSON_MAX} bytes]`;
+}
+
+function encodeReply(reply, request) {
+    const text = (s, limit) => wellFormed(limit ? cut(s) : s);
+    const clean = (limit) => ({
+        id: request ? request.id : null,
+        nonce: request && typeof request.nonce === 'string' ? request.nonce : null,
         status: reply.status,
         exit_code: reply.exit_code,
-        value: reply.value === null ? null : wellFormed(reply.value),
+        value: reply.value === null ? null : text(reply.value, limit),
         error: reply.error && {
-            name: wellFormed(reply.error.name),
-            value: wellFormed(reply.error.value),
-            traceback: wellFormed(reply.error.traceback),
+            name: text(reply.error.name, limit),
+            value: text(reply.error.value, limit),
+            traceback: text(reply.error.traceback, limit),
         },
-    };
-    const body = BufferCtor.from(JSONstringify(clean), 'utf8');
+    });
+    let body = BufferCtor.from(JSONstringify(clean(false)), 'utf8');
+    if (body.length > REPLY_JSON_MAX)
+        body = BufferCtor.from(JSONstringify(clean(true)), 'utf8');
     const head = BufferCtor.alloc(4);
     head.writeUInt32BE(body.length, 0);
     return BufferCtor.concat([head, body]);
@@ -44,6 +62,9 @@ function encodeReply(reply) {
  * execute request (without its id). Returns the channel's socket. */
 function serve(execute) {
     const ctl = new net.Socket({ fd: CONTROL_FD, readable: true, writable: true });
+    // the greeting, before any cell runs: the library takes its writer for
+    // the kernel and refuses bytes of any other process
+    ctl.write(BufferCtor.alloc(4));
     const queue = [];
     let busy = false;
 
@@ -66,8 +87,7 @@ function serve(execute) {
                         error: { name: 'KernelError', value: safeString(e && e.message), traceback: safeString(e && e.stack) } };
                 }
             }
-            reply.id = request ? request.id : null;
-            ctl.write(encodeReply(reply));
+            ctl.write(encodeReply(reply, request));
         }
         busy = false;
     };
