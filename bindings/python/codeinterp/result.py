@@ -94,7 +94,10 @@ class ExecutionResult:
         cpu_time: CPU seconds of every sandbox process, or None when not
             measured (cgroup mode "none").
         peak_memory: peak memory in bytes, or None when not measured.
-        images: list of Image(data, mime_type).
+        images: list of Image(data, mime_type) of the image displays
+            (image/png, jpeg, gif, webp).
+        displays: every display output, images and text/plain alike, as
+            Image(data, mime_type).
         artifacts: list of Artifact(path, size, mime_type).
         artifacts_truncated: the workspace held more files than were examined.
         limits_mode: how the execution was limited and metered: "v1", "v2"
@@ -132,12 +135,13 @@ class ExecutionResult:
         cpu_ms = lib.ci_result_cpu_ms(r)
         self.cpu_time = None if cpu_ms < 0 else cpu_ms / 1000.0
         self.peak_memory = lib.ci_result_peak_memory_bytes(r) or None
-        self.images = []
+        self.displays = []
         for i in range(lib.ci_result_display_count(r)):
             length = ctypes.c_size_t()
             ptr = lib.ci_result_display_data(r, i, ctypes.byref(length))
             data = ctypes.string_at(ptr, length.value) if ptr else b""
-            self.images.append(Image(data, text(lib.ci_result_display_mime_type(r, i))))
+            self.displays.append(Image(data, text(lib.ci_result_display_mime_type(r, i))))
+        self.images = [d for d in self.displays if d.mime_type.startswith("image/")]
         self.artifacts = [
             Artifact(text(lib.ci_result_artifact_path(r, i)),
                      lib.ci_result_artifact_size(r, i),

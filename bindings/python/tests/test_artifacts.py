@@ -16,6 +16,7 @@ def test_matplotlib_figures_are_images(session):
     for image in result.images:
         assert image.mime_type == "image/png"
         assert image.data.startswith(PNG)
+    assert result.displays == result.images
     assert session.execute(code="1").images == []
 
 
