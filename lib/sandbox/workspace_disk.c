@@ -174,8 +174,8 @@ static int reserve_image(struct ci_disk_job *job, const char *state_dir, uint64_
         if (fstatvfs(job->sessions_fd, &sv) == 0)
             free_mib = (unsigned long long)((uint64_t)sv.f_bavail * sv.f_frsize >> 20);
         snprintf(err, errlen, "workspace disk: no space to reserve a %llu MiB workspace image in "
-                 "state dir %s: its filesystem has %llu MiB free (ENOSPC); other sessions' "
-                 "workspaces hold the rest",
+                 "state dir %s: its filesystem has %llu MiB free (ENOSPC); every live "
+                 "session's image holds its full size there",
                  (unsigned long long)(size >> 20), state_dir, free_mib);
         return CI_ELIMIT;
     }
