@@ -314,6 +314,27 @@ START_TEST(config_new_and_free)
     ci_config *config = new_config();
     ci_config_free(config);
     ci_config_free(NULL);
+    /* a default workspace size from the environment is checked like the
+     * setter's argument */
+    const char *was = getenv("CODEINTERP_WORKSPACE_SIZE");
+    char *saved = was ? strdup(was) : NULL;
+    const char *bad[] = {"15", "16777217", "-1", "12x", "abc"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        setenv("CODEINTERP_WORKSPACE_SIZE", bad[i], 1);
+        config = NULL;
+        ck_assert_int_eq(ci_config_new(&config), CI_EINVAL);
+        ck_assert_ptr_null(config);
+        ck_assert_ptr_nonnull(strstr(ci_last_error(), "CODEINTERP_WORKSPACE_SIZE"));
+    }
+    setenv("CODEINTERP_WORKSPACE_SIZE", "0", 1);
+    ci_config_free(new_config());
+    setenv("CODEINTERP_WORKSPACE_SIZE", "16", 1);
+    ci_config_free(new_config());
+    if (saved)
+        setenv("CODEINTERP_WORKSPACE_SIZE", saved, 1);
+    else
+        unsetenv("CODEINTERP_WORKSPACE_SIZE");
+    free(saved);
 }
 END_TEST
 
@@ -481,6 +502,9 @@ START_TEST(config_cgroups_range)
     ck_assert_int_eq(ci_config_set_workspace_size(c, 16 * 1024 * GIB), 0);
     ck_assert_int_eq(ci_config_set_workspace_size(c, 16 * 1024 * GIB + 1), CI_EINVAL);
     ck_assert_int_eq(ci_config_set_workspace_size(NULL, GIB), CI_EINVAL);
+    ck_assert_int_eq(ci_config_set_allow_tmpfs_state(c, 1), 0);
+    ck_assert_int_eq(ci_config_set_allow_tmpfs_state(c, 0), 0);
+    ck_assert_int_eq(ci_config_set_allow_tmpfs_state(NULL, 1), CI_EINVAL);
 
     ck_assert_int_eq(ci_config_set_cgroup_parent(c, "/sys/fs/cgroup/some/where"), 0);
     ck_assert_int_eq(ci_config_set_cgroup_parent(c, NULL), 0); /* reset */

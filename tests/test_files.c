@@ -850,7 +850,9 @@ static size_t walk_pages(ci_session *s, size_t limit, const char *gone)
  * order, and the host's memory stays far below what holding it all took. */
 START_TEST(listing_in_pages)
 {
-    ci_session *s = tc_session_new(NULL);
+    /* 100,000 files need as many inodes: ext4 gives a volume one per
+     * 16 KiB, more than the build environment's default workspace has */
+    ci_session *s = TC_SESSION_WITH(ci_config_set_workspace_size, 2ull << 30);
     ci_result_free(tc_exec_ok(s, "import os\nos.mkdir('many')\n"
                                  "for i in range(100000):\n"
                                  "    os.close(os.open('many/f%06d' % i, os.O_CREAT | os.O_WRONLY))\n",

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -764,6 +765,148 @@ START_TEST(shell_privileges)
 }
 END_TEST
 
+/* ------------------------------------------------- the host through /proc */
+
+/* An integer line of the probe's output. */
+static long probe_number(const ci_result *r, const char *key)
+{
+    char *v = tc_line_value(tc_stdout(r), key);
+    ck_assert_msg(v, "no %s line in:\n%s\n%s", key, tc_stdout(r), tc_stderr(r));
+    char *end;
+    long n = strtol(v, &end, 10);
+    ck_assert_msg(end != v && (*end == '\0' || *end == '.'), "%s is '%s'", key, v);
+    free(v);
+    return n;
+}
+
+static char *host_text(const char *path)
+{
+    char *t = tc_read_file(path);
+    ck_assert_ptr_nonnull(t);
+    size_t n = strlen(t);
+    while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == ' '))
+        t[--n] = '\0';
+    return t;
+}
+
+/* The paths Docker and runc mask, and the others that describe the host. */
+static const char *const masked_paths[] = {
+    "/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+    "/proc/latency_stats", "/proc/kallsyms", "/proc/cmdline", "/proc/config.gz",
+    "/proc/interrupts", "/proc/softirqs", "/proc/schedstat", "/proc/slabinfo",
+    "/proc/zoneinfo", "/proc/buddyinfo", "/proc/iomem", "/proc/modules", "/proc/acpi",
+    "/proc/scsi", "/proc/asound", "/sys/firmware", "/sys/devices/virtual/powercap",
+};
+
+/* What code inside learns of the host and of another live session from
+ * /proc and /sys: no device or I/O of other sessions, not the host's boot
+ * id, command line, memory or processors: the sandbox's own memory limit
+ * and CPU quota, which os.cpu_count(), nproc, OpenBLAS and node size
+ * themselves by; no state dir path in mountinfo; masked paths empty. */
+START_TEST(host_view)
+{
+    const char *state = tc_state_dir();
+    double t0 = tc_now_ms();
+    /* a neighbour with its own workspace volume (a loop device on a root
+     * host), alive while the probe looks */
+    ci_session *other = tc_session_new(NULL);
+    tc_assert_py(other, "open('/workspace/x', 'w').write('x' * 4096); print('ok')", "ok\n");
+    ci_config *c = tc_config_new();
+    ck_assert_int_eq(ci_config_set_memory_limit(c, 512ull << 20), 0);
+    ck_assert_int_eq(ci_config_set_cpu_limit(c, 1000), 0);
+    ci_session *s = tc_session_new(c);
+    ci_config_free(c);
+
+    cpu_set_t set;
+    ck_assert_int_eq(sched_getaffinity(0, sizeof set, &set), 0);
+    long host_cpus = CPU_COUNT(&set);
+    /* the quota rounds up to one CPU; without a cgroup there is no quota */
+    long want_cpus = ci_session_limits_mode(s) == CI_CGROUP_NONE ? host_cpus : 1;
+    if (geteuid() == 0) {
+        char *disk = host_text("/proc/diskstats");
+        ck_assert_msg(strstr(disk, " loop"), "the host shows no loop device: the control fails");
+        free(disk);
+    }
+
+    char *list = py_list(masked_paths, TC_LEN(masked_paths));
+    char *prelude = tc_printf("STATE_DIR = '%s'\nMASKED = %s\n", state, list);
+    free(list);
+    ci_result *r = tc_run_probe(s, "host_view.py", prelude, NULL);
+    free(prelude);
+    tc_expect_probe_done(r);
+    tc_expect_line(r, "DISKSTATS_LINES", "0");
+    tc_expect_line(r, "DISKSTATS_LOOP", "0");
+    tc_expect_line(r, "PARTITIONS_LOOP", "0");
+    tc_expect_line(r, "CMDLINE", "(empty)");
+    char *boot = tc_line_value(tc_stdout(r), "BOOT_ID");
+    char *host_boot = host_text("/proc/sys/kernel/random/boot_id");
+    ck_assert_ptr_nonnull(boot);
+    ck_assert_msg(strlen(boot) == 36 && strcmp(boot, host_boot) != 0,
+                  "boot id inside %s, host %s", boot, host_boot);
+    free(boot);
+    free(host_boot);
+    ck_assert_int_eq(probe_number(r, "MEMTOTAL_KB"), 512 * 1024);
+    long avail = probe_number(r, "MEMAVAIL_KB");
+    ck_assert_msg(avail > 0 && avail <= 512 * 1024, "MemAvailable %ld kB", avail);
+    static const char *const counts[] = {"CPU_COUNT", "AFFINITY", "NPROC", "NPROC_ALL",
+                                         "STAT_CPUS", "CPUINFO_PROCESSORS"};
+    for (size_t i = 0; i < TC_LEN(counts); i++)
+        ck_assert_msg(probe_number(r, counts[i]) == want_cpus, "%s is not %ld:\n%s", counts[i],
+                      want_cpus, tc_stdout(r));
+    char *blas = tc_line_value(tc_stdout(r), "BLAS_THREADS");
+    ck_assert_ptr_nonnull(blas);
+    ck_assert_msg(strcmp(blas, "NA") == 0 || atol(blas) == want_cpus, "OpenBLAS runs %s threads",
+                  blas);
+    free(blas);
+    /* the sandbox's clocks count from its start, not the host's boot */
+    long alive_s = (long)((tc_now_ms() - t0) / 1000) + 60;
+    ck_assert_int_le(probe_number(r, "UPTIME"), alive_s);
+    ck_assert_int_le(probe_number(r, "BOOTTIME"), alive_s);
+    tc_expect_line(r, "MOUNTINFO_STATE_DIR", "False");
+    tc_expect_line(r, "MOUNTINFO_SESSIONS", "False");
+    for (size_t i = 0; i < TC_LEN(masked_paths); i++) {
+        char *key = tc_printf("MASKED %s", masked_paths[i]);
+        tc_expect_one_of(r, key, "EMPTY|ABSENT");
+        free(key);
+    }
+    tc_expect_line(r, "SYS_FILES", "/sys/devices/system/cpu/online "
+                   "/sys/devices/system/cpu/possible /sys/devices/system/cpu/present");
+    ci_result_free(r);
+
+    /* meminfo follows what the sandbox holds, uptime goes on: both are
+     * rewritten when an execution starts */
+    tc_assert_py(s, "import time; hold = bytearray(160 << 20); time.sleep(1.2); print('held')",
+                 "held\n");
+    r = tc_exec_ok(s,
+                   "import time\n"
+                   "m = {l.split(':')[0]: int(l.split()[1]) for l in open('/proc/meminfo')}\n"
+                   "print('AVAIL', m['MemAvailable'])\n"
+                   "print('UPTIME', open('/proc/uptime').read().split()[0])\n",
+                   NULL);
+    long avail2 = probe_number(r, "AVAIL");
+    ck_assert_msg(avail2 <= avail - 100 * 1024, "MemAvailable %ld kB with 160 MiB held, %ld before",
+                  avail2, avail);
+    ck_assert_int_ge(probe_number(r, "UPTIME"), 1);
+    ci_result_free(r);
+
+    /* node sizes itself the same way */
+    ci_exec_options *o = tc_js_options();
+    r = tc_exec_ok(s,
+                   "const os = require('os');\n"
+                   "console.log('CPUS ' + os.cpus().length);\n"
+                   "console.log('PARALLEL ' + os.availableParallelism());\n"
+                   "console.log('TOTALMEM ' + os.totalmem());\n",
+                   o);
+    ci_exec_options_free(o);
+    ck_assert_int_eq(probe_number(r, "CPUS"), want_cpus);
+    ck_assert_int_eq(probe_number(r, "PARALLEL"), want_cpus);
+    ck_assert_int_eq(probe_number(r, "TOTALMEM"), 512l << 20);
+    ci_result_free(r);
+    ci_session_destroy(s);
+    ci_session_destroy(other);
+}
+END_TEST
+
 static Suite *isolation_suite(void)
 {
     Suite *s = suite_create("isolation");
@@ -797,6 +940,11 @@ static Suite *isolation_suite(void)
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, sessions_isolated);
     tcase_add_test(tc, sessions_cannot_signal_each_other);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("hostinfo");
+    tcase_set_timeout(tc, 180);
+    tcase_add_test(tc, host_view);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("shell");

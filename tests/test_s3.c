@@ -1338,6 +1338,10 @@ START_TEST(one_gib_bounded_memory)
     ci_config *c = s3_config();
     ck_assert_int_eq(ci_config_set_max_file_size(c, 2ull << 30), 0);
     ck_assert_int_eq(ci_config_set_exec_timeout_ms(c, 600000), 0);
+    /* three copies of 1 GiB: made in /workspace, fetched into /data, and
+     * downloaded again (the build environment's default workspace is
+     * smaller, CODEINTERP_WORKSPACE_SIZE) */
+    ck_assert_int_eq(ci_config_set_workspace_size(c, 4ull << 30), 0);
     ci_session *s = tc_session_new(c);
     ci_config_free(c);
     /* 1 GiB of pseudo-random bytes made in the sandbox, with its SHA-256 */

@@ -22,6 +22,7 @@ typedef struct cli_sandbox_flags {
     uint64_t memory_limit; /* 0: the library's default */
     int workspace_size_set;
     uint64_t workspace_size; /* 0: uncapped directory */
+    int allow_tmpfs_state;   /* --allow-tmpfs-state */
     const char *runtime_dir; /* --runtime-dir DIR, or NULL: the library's */
     int output_limit_set;
     uint64_t output_limit;   /* --output-limit, bytes of stdout and of stderr */
@@ -51,6 +52,7 @@ enum {
     CLI_OPT_OUTPUT_S3,
     CLI_OPT_SAVE_ARTIFACTS,
     CLI_OPT_STREAM,
+    CLI_OPT_ALLOW_TMPFS_STATE,
 };
 
 /* --idle-timeout, for the commands that keep a session between calls
@@ -69,7 +71,8 @@ enum {
     {"runtime-dir", required_argument, NULL, CLI_OPT_RUNTIME_DIR},            \
     {"output-limit", required_argument, NULL, CLI_OPT_OUTPUT_LIMIT},          \
     {"upload-limit", required_argument, NULL, CLI_OPT_UPLOAD_LIMIT},          \
-    {"cpu", required_argument, NULL, CLI_OPT_CPU}
+    {"cpu", required_argument, NULL, CLI_OPT_CPU},                             \
+    {"allow-tmpfs-state", no_argument, NULL, CLI_OPT_ALLOW_TMPFS_STATE}
 
 /* Parses the seconds (fractions allowed, 8 h at most) of the time limit
  * `option` into *ms, or --network into `flags`; prints why and returns -1

@@ -20,6 +20,8 @@ static const char sandbox_options[] =
     "      --memory MIB         memory limit of the sandbox (default 2048)\n"
     "      --workspace-size MIB size cap of /workspace (default 10240; needs\n"
     "                           root); 0: an uncapped directory\n"
+    "      --allow-tmpfs-state  let workspace images live in a state dir on\n"
+    "                           tmpfs (host memory, outside the memory limit)\n"
     "      --runtime-dir DIR    the language runtimes (python/ virtualenv,\n"
     "                           node/node_modules) the sandbox mounts\n"
     "                           (default /opt/codeinterp)\n"

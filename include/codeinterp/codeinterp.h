@@ -203,7 +203,10 @@ typedef struct ci_config ci_config;
  * Paths default to the install locations; the environment variables
  * CODEINTERP_HELPER, CODEINTERP_KERNEL_DIR, CODEINTERP_RUNTIME_DIR and
  * CODEINTERP_STATE_DIR override them (useful to run from a build tree).
- * @return 0 or CI_ENOMEM / CI_EINVAL.
+ * CODEINTERP_WORKSPACE_SIZE, in MiB, overrides the default workspace size
+ * (since 0.2; test runs use it, each workspace being reserved on disk).
+ * @return 0 or CI_ENOMEM / CI_EINVAL (also for an invalid
+ *         CODEINTERP_WORKSPACE_SIZE).
  * @since 0.1
  */
 CI_EXPORT int ci_config_new(ci_config **out);
@@ -219,8 +222,13 @@ CI_EXPORT int ci_config_set_kernel_dir(ci_config *config, const char *path);
 /** Host directory of the runtime environment: `python/` (a virtualenv) and
  *  `node/node_modules/` (seen read-only under /opt/codeinterp). @since 0.1 */
 CI_EXPORT int ci_config_set_runtime_dir(ci_config *config, const char *path);
-/** Host directory where the library keeps per-session state (workspaces,
- *  uid leases). Must not be reachable by other users. @since 0.1 */
+/** Host directory where the library keeps per-session state (the
+ *  workspace images). Must not be reachable by other users. Defaults to
+ *  /var/lib/codeinterp for a root host (on disk: the images are as big as
+ *  the workspace size), else $XDG_RUNTIME_DIR/codeinterp or
+ *  /tmp/codeinterp-<uid>. A state dir on tmpfs or ramfs is refused for
+ *  size-capped workspaces unless ci_config_set_allow_tmpfs_state() allows
+ *  it. @since 0.1 */
 CI_EXPORT int ci_config_set_state_dir(ci_config *config, const char *path);
 
 /**
@@ -333,15 +341,31 @@ CI_EXPORT int ci_config_set_memory_limit(ci_config *config, uint64_t bytes);
 CI_EXPORT int ci_config_set_cpu_limit(ci_config *config, uint32_t millicpus);
 /**
  * Size cap of a session's /workspace, 16 MiB .. 16 TiB, default 10 GiB.
- * The workspace is then its own ext4 filesystem in a sparse image file,
- * loop-mounted by the library, so writing past the cap fails with ENOSPC
- * inside the sandbox and cannot fill the host's disk; session creation
- * checks that the state dir's filesystem has that much free. This needs a
- * root host. 0 asks for a plain host directory without a cap: the only way
- * for a non-root host, and only when the caller accepts it explicitly.
+ * The workspace is then its own ext4 filesystem in an image file in the
+ * state dir, loop-mounted by the library, so writing past the cap fails
+ * with ENOSPC inside the sandbox and cannot fill the host's disk. The
+ * image's blocks are reserved on the host (fallocate) when the session is
+ * created: the host disk holds the full size of every live session's
+ * workspace, sessions together never commit more than the state dir's
+ * filesystem has, and ci_session_create() fails with CI_ELIMIT, naming the
+ * state dir and the sizes, when the next one does not fit. The state dir
+ * must be on a filesystem with fallocate (ext4, xfs), not in memory (see
+ * ci_config_set_allow_tmpfs_state()). This needs a root host. 0 asks for a
+ * plain host directory without a cap and without a reservation: the only
+ * way for a non-root host, and only when the caller accepts it explicitly.
  * @since 0.1
  */
 CI_EXPORT int ci_config_set_workspace_size(ci_config *config, uint64_t bytes);
+/**
+ * Allows the workspace images of a state dir on tmpfs or ramfs (nonzero),
+ * which session creation refuses by default (0): such an image lives in
+ * host memory, outside the sandbox's memory limit, up to the workspace size
+ * per session. Plain workspace directories (workspace size 0) are not
+ * concerned: their files are charged to the sandbox's memory cgroup.
+ * @return 0 or CI_EINVAL.
+ * @since 0.2
+ */
+CI_EXPORT int ci_config_set_allow_tmpfs_state(ci_config *config, int allow);
 /** Cgroup mode (default CI_CGROUP_AUTO). @since 0.1 */
 CI_EXPORT int ci_config_set_cgroup_mode(ci_config *config, ci_cgroup_mode mode);
 /** cgroup v2: absolute path of the delegated directory under which session

@@ -26,8 +26,12 @@ CI_EXPORT int ci_config_new(ci_config **out)
     if (!out)
         return ci_fail(NULL, CI_EINVAL, "out is NULL");
     struct ci_config *c = malloc(sizeof(*c));
-    if (!c || ci_config_init(c) < 0) {
+    int r = c ? ci_config_init(c) : CI_ENOMEM;
+    if (r < 0) {
         free(c);
+        if (r == CI_EINVAL)
+            return ci_fail(NULL, r, "CODEINTERP_WORKSPACE_SIZE must be 0 or MiB from 16 to "
+                           "16777216");
         return ci_fail(NULL, CI_ENOMEM, "out of memory");
     }
     *out = c;
@@ -274,5 +278,12 @@ CI_EXPORT int ci_config_set_workspace_size(ci_config *c, uint64_t bytes)
     if (bytes != 0 && (bytes < (16ull << 20) || bytes > (16ull << 40)))
         return ci_fail(NULL, CI_EINVAL, "workspace size must be 0 (uncapped) or 16 MiB .. 16 TiB");
     c->workspace_size = bytes;
+    return CI_OK;
+}
+
+CI_EXPORT int ci_config_set_allow_tmpfs_state(ci_config *c, int allow)
+{
+    CHECK_CONFIG(c);
+    c->allow_tmpfs_state = allow != 0;
     return CI_OK;
 }

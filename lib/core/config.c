@@ -3,6 +3,7 @@
  * CODEINTERP_* variables say so), deep copies for sessions, release. */
 #include "core/config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,30 @@ static char *default_state_dir(void)
 {
     char buf[4096];
     if (geteuid() == 0)
-        return strdup("/run/codeinterp");
+        return strdup("/var/lib/codeinterp"); /* on disk: workspace images are big */
     const char *xdg = getenv("XDG_RUNTIME_DIR");
     if (xdg && *xdg && snprintf(buf, sizeof(buf), "%s/codeinterp", xdg) < (int)sizeof(buf))
         return strdup(buf);
     snprintf(buf, sizeof(buf), "/tmp/codeinterp-%u", (unsigned)geteuid());
     return strdup(buf);
+}
+
+/* CODEINTERP_WORKSPACE_SIZE: the default workspace size in MiB, 0 or
+ * 16 .. 16 TiB as ci_config_set_workspace_size() takes; CI_EINVAL for
+ * anything else. Test runs set it: every workspace is reserved on the
+ * host's disk in full. */
+static int workspace_size_from_env(uint64_t *bytes)
+{
+    const char *v = getenv("CODEINTERP_WORKSPACE_SIZE");
+    if (!v || !*v)
+        return CI_OK;
+    char *end;
+    errno = 0;
+    unsigned long long mib = strtoull(v, &end, 10);
+    if (errno || *end || v[0] == '-' || (mib != 0 && (mib < 16 || mib > (16ull << 20))))
+        return CI_EINVAL;
+    *bytes = (uint64_t)mib << 20;
+    return CI_OK;
 }
 
 static char *env_or(const char *name, const char *fallback)
@@ -55,6 +74,10 @@ int ci_config_init(struct ci_config *c)
     c->tmp_size = 1ull << 30;
     c->memory_limit = 2ull << 30;
     c->workspace_size = 10ull << 30;
+    if (workspace_size_from_env(&c->workspace_size) < 0) {
+        ci_config_clear(c);
+        return CI_EINVAL;
+    }
     c->cpu_millis = 2000;
     c->cgroup_mode = CI_CGROUP_AUTO;
     c->upload_limit = 100ull << 20;

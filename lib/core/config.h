@@ -25,6 +25,7 @@ struct ci_config {
     uint64_t max_file_size;
     uint64_t tmp_size;
     uint64_t workspace_size;  /* 0: plain uncapped directory */
+    int allow_tmpfs_state;    /* workspace images may live in host memory */
     uint64_t memory_limit;
     uint32_t cpu_millis;
     ci_cgroup_mode cgroup_mode;
@@ -43,7 +44,8 @@ struct ci_config {
     struct ci_s3_settings *s3;  /* NULL: defaults; transfer/s3_settings.h */
 };
 
-/* The defaults into c (its old contents are not freed). 0 or CI_ENOMEM. */
+/* The defaults into c (its old contents are not freed). 0, CI_ENOMEM, or
+ * CI_EINVAL when CODEINTERP_WORKSPACE_SIZE is not a valid size. */
 int ci_config_init(struct ci_config *c);
 /* Deep copy into dst (zeroed); 0 or CI_ENOMEM. */
 int ci_config_copy(struct ci_config *dst, const struct ci_config *src);

@@ -102,6 +102,7 @@ static int start_sandbox(struct ci_session *s, char *err, size_t errlen)
         .max_file_size = c->max_file_size,
         .tmp_size = c->tmp_size,
         .workspace_size = c->workspace_size,
+        .allow_tmpfs_state = c->allow_tmpfs_state,
         .memory_limit = c->memory_limit,
         .cpu_millis = c->cpu_millis,
         .cgroup_mode = c->cgroup_mode,

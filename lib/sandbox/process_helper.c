@@ -163,6 +163,10 @@ static cJSON *build_config(const struct ci_sandbox_params *cfg, const struct ci_
     /* Without a memory cgroup the data-segment rlimit is the memory cap. */
     cJSON_AddNumberToObject(m, "data_limit",
                             sb->cg.mode == CI_CGROUP_NONE ? (double)cfg->memory_limit : 0);
+    /* what the sandbox's /proc says of its memory and CPUs */
+    cJSON_AddNumberToObject(m, "memory_limit", (double)cfg->memory_limit);
+    cJSON_AddNumberToObject(m, "cpu_millis",
+                            sb->cg.mode == CI_CGROUP_NONE ? 0 : (double)cfg->cpu_millis);
     cJSON_AddStringToObject(m, "seccomp", b64);
     cJSON_AddNumberToObject(m, "seccomp_arch", arch);
     free(b64);

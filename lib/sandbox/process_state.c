@@ -176,8 +176,9 @@ int ci_process_prepare_dirs(const struct ci_sandbox_params *cfg, struct ci_sandb
             return CI_ELIMIT;
         }
         /* mke2fs runs while the caller goes on; ci_process_finish_volume() waits */
-        return ci_disk_begin(&sb->disk, sb->sessions_fd, sb->sessions_path, sb->id,
-                             cfg->workspace_size, sb->lease.uid, gid, err, errlen);
+        return ci_disk_begin(&sb->disk, sb->sessions_fd, cfg->state_dir, sb->sessions_path,
+                             sb->id, cfg->workspace_size, cfg->allow_tmpfs_state, sb->lease.uid,
+                             gid, err, errlen);
     }
     return CI_OK;
 }

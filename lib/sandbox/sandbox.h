@@ -48,6 +48,7 @@ struct ci_sandbox_params {
     uint64_t max_file_size;
     uint64_t tmp_size;
     uint64_t workspace_size;   /* 0: plain uncapped directory */
+    int allow_tmpfs_state;     /* workspace images may live in a tmpfs state dir */
     uint64_t memory_limit;
     uint32_t cpu_millis;
     ci_cgroup_mode cgroup_mode;

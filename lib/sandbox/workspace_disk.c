@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/loop.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -127,18 +129,72 @@ static int attach_loop(int imgfd, char *dev, size_t devlen, char *err, size_t er
     return loopfd;
 }
 
-int ci_disk_begin(struct ci_disk_job *job, int sessions_fd, const char *sessions_path,
-                  const char *id, uint64_t size, uid_t uid, gid_t gid, char *err, size_t errlen)
+/* Refuses a state dir in memory (tmpfs, ramfs) unless the caller allowed
+ * it: an image there would sit in host RAM, outside the sandbox's memory
+ * limit. */
+static int check_backing(int sessions_fd, const char *state_dir, uint64_t size, int allow_ram,
+                         char *err, size_t errlen)
 {
-    *job = (struct ci_disk_job){ .imgfd = -1, .mkfs_pidfd = -1, .sessions_fd = sessions_fd };
-    struct statvfs sv;
-    if (fstatvfs(sessions_fd, &sv) == 0 && (uint64_t)sv.f_bavail * sv.f_frsize < size) {
-        snprintf(err, errlen, "workspace disk: %s has %llu MiB free, less than the %llu MiB "
-                 "workspace size", sessions_path,
-                 (unsigned long long)((uint64_t)sv.f_bavail * sv.f_frsize >> 20),
+    struct statfs sf;
+    if (fstatfs(sessions_fd, &sf) < 0) {
+        snprintf(err, errlen, "workspace disk: statfs of state dir %s: %s", state_dir,
+                 strerror(errno));
+        return CI_EIO;
+    }
+    if (!allow_ram && (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC)) {
+        snprintf(err, errlen, "workspace disk: state dir %s is on %s: a %llu MiB workspace image "
+                 "would live in host memory, outside the sandbox's memory limit; use a "
+                 "disk-backed state dir (default /var/lib/codeinterp) or allow it "
+                 "explicitly (ci_config_set_allow_tmpfs_state, --allow-tmpfs-state)",
+                 state_dir, sf.f_type == TMPFS_MAGIC ? "tmpfs" : "ramfs",
                  (unsigned long long)(size >> 20));
         return CI_ELIMIT;
     }
+    return CI_OK;
+}
+
+/* Gives the image all its blocks now, so that what the sandbox writes later
+ * never meets a full host filesystem: sessions together can only commit
+ * what the state dir's filesystem has. */
+static int reserve_image(struct ci_disk_job *job, const char *state_dir, uint64_t size,
+                         char *err, size_t errlen)
+{
+    int r;
+    do
+        r = fallocate(job->imgfd, 0, 0, (off_t)size) == 0 ? 0 : errno;
+    while (r == EINTR);
+    if (r == 0)
+        return CI_OK;
+    if (r == ENOSPC) {
+        /* the partial allocation goes with the image, then the free space
+         * is what other sessions left */
+        ci_disk_abort(job);
+        struct statvfs sv;
+        unsigned long long free_mib = 0;
+        if (fstatvfs(job->sessions_fd, &sv) == 0)
+            free_mib = (unsigned long long)((uint64_t)sv.f_bavail * sv.f_frsize >> 20);
+        snprintf(err, errlen, "workspace disk: no space to reserve a %llu MiB workspace image in "
+                 "state dir %s: its filesystem has %llu MiB free (ENOSPC); every live "
+                 "session's image holds its full size there",
+                 (unsigned long long)(size >> 20), state_dir, free_mib);
+        return CI_ELIMIT;
+    }
+    ci_disk_abort(job);
+    snprintf(err, errlen, "workspace disk: cannot reserve %llu MiB for the workspace image in "
+             "state dir %s: %s%s", (unsigned long long)(size >> 20), state_dir, strerror(r),
+             r == EOPNOTSUPP ? " (its filesystem has no fallocate; put the state dir on ext4 "
+                               "or xfs)" : "");
+    return CI_ELIMIT;
+}
+
+int ci_disk_begin(struct ci_disk_job *job, int sessions_fd, const char *state_dir,
+                  const char *sessions_path, const char *id, uint64_t size, int allow_ram,
+                  uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+    *job = (struct ci_disk_job){ .imgfd = -1, .mkfs_pidfd = -1, .sessions_fd = sessions_fd };
+    int r = check_backing(sessions_fd, state_dir, size, allow_ram, err, errlen);
+    if (r < 0)
+        return r;
     char image[4096];
     snprintf(job->name, sizeof(job->name), "%s.img", id);
     snprintf(image, sizeof(image), "%s/%s", sessions_path, job->name);
@@ -149,15 +205,28 @@ int ci_disk_begin(struct ci_disk_job *job, int sessions_fd, const char *sessions
         job->name[0] = '\0'; /* not ours */
         return CI_ELIMIT;
     }
-    if (ftruncate(job->imgfd, (off_t)size) < 0) {
-        snprintf(err, errlen, "workspace disk: sizing %s: %s", image, strerror(errno));
-        ci_disk_abort(job);
-        return CI_ELIMIT;
-    }
-    int r = start_format(job, image, uid, gid, err, errlen);
+    if ((r = reserve_image(job, state_dir, size, err, errlen)) < 0)
+        return r;
+    r = start_format(job, image, uid, gid, err, errlen);
     if (r < 0)
         ci_disk_abort(job);
     return r;
+}
+
+/* ext4 zeroes small unwritten extents it splits (extent_max_zeroout_kb),
+ * with requests the loop device turns into holes; 0 turns that off. Best
+ * effort: without it a session can only give back its own reservation. */
+static void no_zeroout(const char *dev)
+{
+    char knob[128];
+    snprintf(knob, sizeof(knob), "/sys/fs/ext4/%s/extent_max_zeroout_kb", dev + strlen("/dev/"));
+    int fd = open(knob, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (write(fd, "0", 1) < 0) {
+            /* an older kernel without the knob: the default stays */
+        }
+        close(fd);
+    }
 }
 
 int ci_disk_finish(struct ci_disk_job *job, const char *mountpoint, char *err, size_t errlen)
@@ -170,8 +239,14 @@ int ci_disk_finish(struct ci_disk_job *job, const char *mountpoint, char *err, s
     int loopfd = attach_loop(job->imgfd, dev, sizeof(dev), err, errlen);
     if (loopfd < 0)
         goto fail;
-    int m = mount(dev, mountpoint, "ext4", MS_NOSUID | MS_NODEV, "discard");
+    /* Nothing may hand the reserved blocks back to the host: the loop
+     * device turns discards and zeroing requests into holes in the image.
+     * So no discard, no lazy zeroing of the inode tables (the reserved image
+     * reads as zeros already), and no zeroing around split extents. */
+    int m = mount(dev, mountpoint, "ext4", MS_NOSUID | MS_NODEV, "nodiscard,noinit_itable");
     int e = errno;
+    if (m == 0)
+        no_zeroout(dev);
     /* with autoclear, the device goes away once nothing holds it: after
      * this close if the mount failed, at unmount otherwise */
     close(loopfd);

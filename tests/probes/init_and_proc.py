@@ -69,6 +69,7 @@ def lower_oom_score():
     with open('/proc/self/oom_score_adj', 'w') as f:
         f.write('-1000')
 attempt('oom_score_adj_lower', lower_oom_score)
-print('SYS_PRESENT', os.path.exists('/sys'))
+# /sys holds only the generated CPU count files, not the host's sysfs
+print('SYS_PRESENT', os.path.exists('/sys/kernel') or os.path.exists('/sys/firmware'))
 print('INIT_STATE_END', init_state())
 print('DONE')

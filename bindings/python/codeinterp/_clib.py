@@ -80,6 +80,7 @@ FUNCTIONS = {
     # audit
     "ci_config_set_audit_file": (c_int, [handle, c_char_p]),
     "ci_config_set_audit_fsync": (c_int, [handle, c_int]),
+    "ci_config_set_allow_tmpfs_state": (c_int, [handle, c_int]),
     "ci_config_set_audit_principal": (c_int, [handle, c_char_p]),
     "ci_audit_access_denied": (c_int, [handle, c_char_p, c_char_p, c_char_p]),
     "ci_config_set_audit_callback": (c_int, [handle, AUDIT_CALLBACK, c_void_p]),

@@ -79,6 +79,7 @@ _OPTIONS = {
     "cgroup_mode": ("ci_config_set_cgroup_mode", _names.cgroup_mode_code),
     "cgroup_parent": ("ci_config_set_cgroup_parent", _path),
     "workspace_size": ("ci_config_set_workspace_size", _size(64)),
+    "allow_tmpfs_state": ("ci_config_set_allow_tmpfs_state", _flag),
     "output_limit": ("ci_config_set_output_limit", _size(8 * ctypes.sizeof(ctypes.c_size_t))),
     "max_processes": ("ci_config_set_max_processes", _uint(32)),
     "max_open_files": ("ci_config_set_max_open_files", _uint(32)),
@@ -140,7 +141,10 @@ class CodeInterpreterClient:
             no CPU quota, no metering).
         cgroup_parent: the delegated cgroup under which sessions go.
         workspace_size: cap of /workspace (default 10G; 0 for an uncapped
-            directory, the only choice for a non-root host).
+            directory, the only choice for a non-root host). Its blocks are
+            reserved on the host when the session starts.
+        allow_tmpfs_state: accept workspace images in a state dir on tmpfs
+            (host memory, outside the memory limit; refused by default).
         output_limit: stdout and stderr bytes kept per execution (16M).
         max_processes, max_open_files, max_file_size, tmp_size, upload_limit.
         max_tasks: background tasks running at once per session (1 .. 1024,

@@ -3,6 +3,8 @@
 library's message; bad options are refused before anything runs."""
 import os
 import re
+import shutil
+import tempfile
 
 import pytest
 
@@ -101,6 +103,21 @@ def test_wrong_types():
 def test_sizes_as_text():
     CodeInterpreterClient(memory_limit="512M", tmp_size="1GiB", workspace_size=0,
                           output_limit="16m", upload_limit="1.5k").close()
+
+
+def test_tmpfs_state_dir_refused_unless_allowed():
+    if os.geteuid() != 0 or not os.path.isdir("/dev/shm"):
+        pytest.skip("workspace images need a root host and a tmpfs to refuse")
+    state = tempfile.mkdtemp(prefix="ci-state-", dir="/dev/shm")
+    try:
+        with CodeInterpreterClient(state_dir=state, workspace_size="16M") as c:
+            with pytest.raises(codeinterp.LimitError, match="tmpfs"):
+                c.execute(code="print(6 * 7)")
+        with CodeInterpreterClient(state_dir=state, workspace_size="16M",
+                                   allow_tmpfs_state=True) as c:
+            assert c.execute(code="print(6 * 7)").stdout == "42\n"
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
 
 
 def test_unknown_language():

@@ -34,6 +34,9 @@ struct helper_config {
     uint64_t idle_ms;
     uint64_t lifetime_ms; /* from the config message on; 0: none */
     uint64_t data_limit;  /* RLIMIT_DATA, 0: unlimited */
+    uint64_t memory_limit; /* the sandbox's memory cap, what /proc/meminfo says */
+    uint64_t cpu_millis;  /* CPU quota in thousandths of a CPU, 0: none */
+    unsigned cpus;        /* CPUs the sandbox runs on (set by stage one) */
     unsigned char *seccomp_bpf;
     size_t seccomp_len;
     uint32_t seccomp_arch; /* AUDIT_ARCH_* of the native syscall ABI */
@@ -56,6 +59,15 @@ int helper_fail(struct helper_error *e, const char *layer, int err, const char *
 /* helper_mounts.c: builds the new root and pivots into it (in the sandbox's
  * init, inside the new user, mount and pid namespaces). */
 int helper_setup_filesystem(const struct helper_config *cfg, struct helper_error *e);
+
+/* helper_procview.c: masks the /proc entries that describe the host and
+ * serves the sandbox's own meminfo, cpuinfo, stat, uptime, loadavg,
+ * diskstats, partitions, swaps, boot id and /sys/devices/system/cpu (in
+ * the init, after the new /proc is mounted and before pivot_root). */
+int helper_procview_setup(const struct helper_config *cfg, struct helper_error *e);
+/* Rewrites uptime, loadavg and meminfo (the init, when an execution
+ * starts). */
+void helper_procview_refresh(void);
 
 /* helper_init.c: the rest of the in-sandbox setup (hostname, loopback,
  * rlimits, capabilities, no_new_privs, seccomp), then the init loop that

@@ -473,8 +473,10 @@ void helper_run_init(const struct helper_config *cfg, int sock)
             handle_mark(sock, cfg);
         else if (!strcmp(op, "sweep"))
             handle_sweep(sock);
-        else if (!strcmp(op, "busy"))
+        else if (!strcmp(op, "busy")) {
             busy = 1;
+            helper_procview_refresh();
+        }
         else if (!strcmp(op, "idle")) {
             busy = 0;
             idle_since = ci_now_ms();

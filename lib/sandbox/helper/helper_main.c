@@ -22,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sandbox/helper_proto.h"
@@ -100,7 +101,8 @@ static int parse_config(const cJSON *m, struct helper_config *c, struct helper_e
         get_u64(m, "nproc", &c->nproc) || get_u64(m, "nofile", &c->nofile) ||
         get_u64(m, "fsize", &c->fsize) || get_u64(m, "idle_ms", &c->idle_ms) ||
         get_u64(m, "lifetime_ms", &c->lifetime_ms) ||
-        get_u64(m, "data_limit", &c->data_limit))
+        get_u64(m, "data_limit", &c->data_limit) ||
+        get_u64(m, "memory_limit", &c->memory_limit) || get_u64(m, "cpu_millis", &c->cpu_millis))
         return helper_fail(e, "protocol", EPROTO, "config lacks a numeric field");
     c->uid = (uid_t)uid;
     c->gid = (gid_t)gid;
@@ -150,6 +152,40 @@ static int prefer_for_oom_kill(struct helper_error *e)
     return 0;
 }
 
+/* With a CPU quota the sandbox runs on as many CPUs as the quota rounds up
+ * to (taken from the ones we may use, from an offset the uid sets so that
+ * sessions spread), so that programs sizing thread pools by the CPUs they
+ * may run on (sched_getaffinity: OpenBLAS, os.process_cpu_count(), node's
+ * availableParallelism) size them to the quota. The quota is what limits;
+ * this is a hint the sandbox could widen again within its cpuset. Sets
+ * c->cpus, also what the sandbox's /proc and /sys say. */
+static int fit_cpus_to_quota(struct helper_config *c, struct helper_error *e)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) < 0)
+        return helper_fail(e, "cpu affinity", errno, "sched_getaffinity");
+    unsigned avail = (unsigned)CPU_COUNT(&set);
+    unsigned want = c->cpu_millis ? (unsigned)((c->cpu_millis + 999) / 1000) : avail;
+    if (want == 0 || avail == 0)
+        want = 1;
+    if (want >= avail) {
+        c->cpus = avail ? avail : 1;
+        return 0;
+    }
+    unsigned allowed[CPU_SETSIZE], n = 0;
+    for (unsigned i = 0; i < CPU_SETSIZE && n < avail; i++)
+        if (CPU_ISSET(i, &set))
+            allowed[n++] = i;
+    cpu_set_t mine;
+    CPU_ZERO(&mine);
+    for (unsigned k = 0; k < want; k++)
+        CPU_SET(allowed[(c->uid + k) % n], &mine);
+    if (sched_setaffinity(0, sizeof(mine), &mine) < 0)
+        return helper_fail(e, "cpu affinity", errno, "sched_setaffinity to %u CPUs", want);
+    c->cpus = want;
+    return 0;
+}
+
 static int become_session_user(const struct helper_config *c, struct helper_error *e)
 {
     if (!c->switch_user)
@@ -164,6 +200,30 @@ static int become_session_user(const struct helper_config *c, struct helper_erro
      * /proc/self/uid_map unwritable for us. */
     if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
         return helper_fail(e, "user switch", errno, "PR_SET_DUMPABLE");
+    return 0;
+}
+
+/* A time namespace whose boot clock starts at the sandbox's start, so the
+ * start times of its processes (/proc/PID/stat) and CLOCK_BOOTTIME say
+ * nothing of the host's uptime, like its /proc/uptime. The init is the first
+ * process in it. A kernel without time namespaces (EINVAL) leaves the boot
+ * clock the host's. */
+static int enter_time_namespace(struct helper_error *e)
+{
+#ifdef CLONE_NEWTIME
+    if (unshare(CLONE_NEWTIME) < 0)
+        return errno == EINVAL ? 0 : helper_fail(e, "time namespace", errno, "unshare");
+    struct timespec boot;
+    if (clock_gettime(CLOCK_BOOTTIME, &boot) < 0)
+        return helper_fail(e, "time namespace", errno, "CLOCK_BOOTTIME");
+    char offsets[64];
+    snprintf(offsets, sizeof(offsets), "boottime %lld 0\n", -(long long)boot.tv_sec);
+    int r = write_file("/proc/self/timens_offsets", offsets);
+    if (r < 0)
+        return helper_fail(e, "time namespace", -r, "writing timens_offsets");
+#else
+    (void)e;
+#endif
     return 0;
 }
 
@@ -198,7 +258,7 @@ static int enter_namespaces(const struct helper_config *c, struct helper_error *
         if (unshare(ns[i].flag) < 0)
             return helper_fail(e, ns[i].name, errno, "unshare");
     }
-    return 0;
+    return enter_time_namespace(e);
 }
 
 #ifdef __SANITIZE_ADDRESS__
@@ -241,7 +301,7 @@ int main(void)
         goto fail;
     }
     if (parse_config(msg, &cfg, &err) < 0 || prefer_for_oom_kill(&err) < 0 ||
-        become_session_user(&cfg, &err) < 0 ||
+        fit_cpus_to_quota(&cfg, &err) < 0 || become_session_user(&cfg, &err) < 0 ||
         enter_namespaces(&cfg, &err) < 0)
         goto fail;
 

@@ -311,7 +311,7 @@ int helper_setup_filesystem(const struct helper_config *c, struct helper_error *
     for (size_t i = 0; i < sizeof(devfds) / sizeof(devfds[0]); i++)
         close(devfds[i]);
 
-    if (setup_proc(e) < 0)
+    if (setup_proc(e) < 0 || helper_procview_setup(c, e) < 0)
         return -1;
     if (chdir(NEWROOT) < 0)
         return helper_fail(e, "pivot_root", errno, "chdir to the new root");
