@@ -321,7 +321,10 @@ class Boto3(ServerCase):
         c = self.server.client()
         sid = start(c)
         try:
-            text = 'x' * (15 << 20)
+            # readFiles reads 16 MiB at most a call, but a control
+            # character is 6 bytes of JSON (\u0001): 2 x 3 MiB of them are
+            # 36 MiB of answer, more than one 24 MiB event carries
+            text = '\x01' * (3 << 20)
             one(c, sid, 'writeFiles', {'content': [{'path': 'a.txt', 'text': text},
                                                    {'path': 'b.txt', 'text': text}]})
             results = invoke(c, sid, 'readFiles', {'paths': ['a.txt', 'b.txt']})
