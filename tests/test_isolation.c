@@ -795,7 +795,8 @@ static const char *const masked_paths[] = {
     "/proc/latency_stats", "/proc/kallsyms", "/proc/cmdline", "/proc/config.gz",
     "/proc/interrupts", "/proc/softirqs", "/proc/schedstat", "/proc/slabinfo",
     "/proc/zoneinfo", "/proc/buddyinfo", "/proc/iomem", "/proc/modules", "/proc/acpi",
-    "/proc/scsi", "/proc/asound", "/sys/firmware", "/sys/devices/virtual/powercap",
+    "/proc/scsi", "/proc/asound", "/proc/pressure", "/proc/vmstat", "/proc/locks",
+    "/sys/firmware", "/sys/devices/virtual/powercap",
 };
 
 /* What code inside learns of the host and of another live session from

@@ -43,9 +43,13 @@ static const char *const masked_files[] = {
     "/proc/interrupts", "/proc/softirqs", "/proc/cmdline", "/proc/config.gz",
     "/proc/vmallocinfo", "/proc/slabinfo", "/proc/buddyinfo", "/proc/pagetypeinfo",
     "/proc/zoneinfo", "/proc/iomem", "/proc/ioports", "/proc/modules", "/proc/mtrr",
+    "/proc/vmstat", "/proc/locks",
 };
-/* Directories of host hardware: shown empty. */
-static const char *const masked_dirs[] = { "/proc/acpi", "/proc/asound", "/proc/scsi" };
+/* Directories of host hardware, and the host-wide pressure files (whose
+ * writable triggers would let a sandbox poll the host's stalls): shown
+ * empty. */
+static const char *const masked_dirs[] = { "/proc/acpi", "/proc/asound", "/proc/scsi",
+                                           "/proc/pressure" };
 
 /* The generated files: name in the view, where it is bound. */
 static const char *const served[][2] = {
