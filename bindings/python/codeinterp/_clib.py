@@ -7,13 +7,15 @@ handles travel as c_void_p. Strings the library owns are read as c_char_p
 (copied into Python bytes at once); byte buffers that may hold NUL bytes are
 read as c_void_p plus a length.
 
-The library is the versioned soname libcodeinterp.so.1, or the file named by
-the CODEINTERP_LIBRARY environment variable (e.g. a build tree's
-build/lib/libcodeinterp.so.1). A function of the table that the loaded
+The library is the file named by the CODEINTERP_LIBRARY environment variable
+(e.g. a build tree's build/lib/libcodeinterp.so.1), else the versioned soname
+libcodeinterp.so.1 as the dynamic loader finds it, else what
+ctypes.util.find_library("codeinterp") finds. A function of the table that the loaded
 library does not export (an older release) is left out: calling it raises
 UnsupportedError, and has() tells beforehand.
 """
 import ctypes
+import ctypes.util
 import os
 from ctypes import (CFUNCTYPE, POINTER, c_char_p, c_double, c_int, c_int64,
                     c_size_t, c_uint32, c_uint64, c_void_p)
@@ -214,13 +216,36 @@ FUNCTIONS = {
 
 
 def _load():
-    path = os.environ.get("CODEINTERP_LIBRARY") or SONAME
+    """The library: CODEINTERP_LIBRARY if set (no fallback then), else the
+    soname through the loader's normal search (LD_LIBRARY_PATH, the ldconfig
+    cache, the trusted directories), else what ctypes.util.find_library
+    finds. ImportError says what to install or set."""
+    override = os.environ.get("CODEINTERP_LIBRARY")
+    if override:
+        try:
+            return ctypes.CDLL(override)
+        except OSError as e:
+            raise ImportError(
+                "codeinterp: cannot load the library CODEINTERP_LIBRARY names, %s (%s); "
+                "point it at a libcodeinterp.so.1 file (e.g. a build tree's "
+                "build/lib/libcodeinterp.so.1) or unset it" % (override, e)) from e
     try:
-        return ctypes.CDLL(path)
+        return ctypes.CDLL(SONAME)
     except OSError as e:
-        raise ImportError(
-            "codeinterp: cannot load %s (%s); install libcodeinterp or set "
-            "CODEINTERP_LIBRARY to the library file" % (path, e)) from e
+        tried = ["%s: %s" % (SONAME, e)]
+    # find_library runs ldconfig -p or the compiler: only when the soname failed
+    found = ctypes.util.find_library("codeinterp")
+    if found and found != SONAME:
+        try:
+            return ctypes.CDLL(found)
+        except OSError as e:
+            tried.append("%s: %s" % (found, e))
+    raise ImportError(
+        "codeinterp: cannot load libcodeinterp (%s). Install the C library "
+        "(meson setup build && meson install -C build, then ldconfig if it went to a "
+        "directory such as /usr/local/lib that the loader's cache does not list yet), "
+        "or set CODEINTERP_LIBRARY to the libcodeinterp.so.1 file, or add its directory "
+        "to LD_LIBRARY_PATH" % "; ".join(tried))
 
 
 class _Functions:
