@@ -29,6 +29,15 @@ page=$(find "$stage" -path '*/man3/ci_execute.3' | head -n 1)
 [ -f "$(dirname "$page")/libcodeinterp.3" ] || fail "no man page libcodeinterp.3 installed"
 pypkg=$(find "$stage" -path '*/codeinterp/__init__.py' | head -n 1)
 [ -n "$pypkg" ] || fail "no Python package codeinterp installed"
+# The package must land where /usr/bin/python3 imports from (DESTDIR
+# stripped), with every module of the source tree.
+pysite=$(dirname "$(dirname "$pypkg")")
+/usr/bin/python3 -I -c 'import sys; print("\n".join(sys.path))' | grep -qxF "${pysite#"$stage"}" ||
+    fail "Python package installed in ${pysite#"$stage"}, which is not on /usr/bin/python3's sys.path"
+pysrc=$(dirname "$example")/../bindings/python/codeinterp
+want=$(cd "$pysrc" && ls -- *.py) || fail "no binding sources at $pysrc"
+got=$(cd "$(dirname "$pypkg")" && ls -- *.py)
+[ "$got" = "$want" ] || fail "installed Python modules differ from the source tree's: $got"
 
 # The .pc names the configured prefix (e.g. /usr/local); the files are under
 # the staging dir, so point pkg-config's prefix there.
@@ -78,9 +87,9 @@ out=$(CODEINTERP_HELPER=$helper CODEINTERP_KERNEL_DIR=$kernels LD_LIBRARY_PATH=$
 if [ -z "$sanitize" ]; then
     out=$(CODEINTERP_HELPER=$helper CODEINTERP_KERNEL_DIR=$kernels \
         CODEINTERP_LIBRARY=$libdir/libcodeinterp.so.1 PYTHONDONTWRITEBYTECODE=1 \
-        PYTHONPATH=$(dirname "$(dirname "$pypkg")") /usr/bin/python3 -c \
-        'from codeinterp import CodeInterpreterClient as C; c = C(); print(c.execute(code="6 * 7").value, c.execute(code="6 * 7", language="javascript").value)') ||
+        PYTHONPATH=$pysite /usr/bin/python3 -c \
+        'import codeinterp; from codeinterp import CodeInterpreterClient as C; c = C(); print(codeinterp.__file__, c.execute(code="6 * 7").value, c.execute(code="6 * 7", language="javascript").value)') ||
         fail "the installed Python package failed: $out"
-    [ "$out" = "42 42" ] || fail "installed Python package printed '$out', wanted '42 42'"
+    [ "$out" = "$pypkg 42 42" ] || fail "installed Python package printed '$out', wanted '$pypkg 42 42'"
 fi
 echo "ok: installed, compiled with pkg-config and ran; man pages and Python package installed"
