@@ -242,7 +242,7 @@ def _load():
             tried.append("%s: %s" % (found, e))
     raise ImportError(
         "codeinterp: cannot load libcodeinterp (%s). Install the C library "
-        "(meson setup build && meson install -C build, then ldconfig if it went to a "
+        "(meson setup build && meson install -C build, then run ldconfig if it went to a "
         "directory such as /usr/local/lib that the loader's cache does not list yet), "
         "or set CODEINTERP_LIBRARY to the libcodeinterp.so.1 file, or add its directory "
         "to LD_LIBRARY_PATH" % "; ".join(tried))

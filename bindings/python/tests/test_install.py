@@ -111,6 +111,15 @@ def _venv(path):
     return str(path / "bin" / "python")
 
 
+@pytest.fixture(scope="module")
+def wheel_venv(wheel, tmp_path_factory):
+    """A fresh venv with the wheel installed offline; its python."""
+    python = _venv(tmp_path_factory.mktemp("wheel-venv") / "venv")
+    whl = os.path.join(str(wheel), os.listdir(str(wheel))[0])
+    _run([python, "-m", "pip", "install", "--no-index", whl], env=_env())
+    return python
+
+
 def _quick_start(python, cwd, site, **library_env):
     """Runs QUICK_START with `python` in `cwd`; checks where the package came
     from, its version and the examples' output."""
@@ -141,15 +150,11 @@ def test_wheel_is_pure_and_complete(wheel):
     assert "\nName: codeinterp\n" in metadata
 
 
-def test_wheel_in_fresh_venv_loads_library_by_soname(wheel, tmp_path):
+def test_wheel_in_fresh_venv_loads_library_by_soname(wheel_venv, tmp_path):
     """The wheel installed offline into a fresh venv; the library found by the
     loader (LD_LIBRARY_PATH), not by CODEINTERP_LIBRARY."""
-    python = _venv(tmp_path / "venv")
-    whl = os.path.join(str(wheel), os.listdir(str(wheel))[0])
-    _run([python, "-m", "pip", "install", "--no-index", whl], env=_env())
-    work = tmp_path / "work"
-    work.mkdir()
-    _quick_start(python, work, _site(python), LD_LIBRARY_PATH=os.path.dirname(LIBRARY))
+    _quick_start(wheel_venv, tmp_path, _site(wheel_venv),
+                 LD_LIBRARY_PATH=os.path.dirname(LIBRARY))
 
 
 def test_pip_install_dir_in_fresh_venv(project, tmp_path):
@@ -167,12 +172,11 @@ def test_pip_install_dir_in_fresh_venv(project, tmp_path):
     _quick_start(python, work, _site(python), CODEINTERP_LIBRARY=LIBRARY)
 
 
-def test_missing_library_says_what_to_do(wheel, tmp_path):
-    listed = subprocess.run(["/sbin/ldconfig", "-p"], stdout=subprocess.PIPE,
-                            universal_newlines=True).stdout
-    python = _venv(tmp_path / "venv")
-    whl = os.path.join(str(wheel), os.listdir(str(wheel))[0])
-    _run([python, "-m", "pip", "install", "--no-index", whl], env=_env())
+def test_missing_library_says_what_to_do(wheel_venv, tmp_path):
+    ldconfig = shutil.which("ldconfig", path="/sbin:/usr/sbin")
+    listed = subprocess.run([ldconfig, "-p"], stdout=subprocess.PIPE,
+                            universal_newlines=True).stdout if ldconfig else ""
+    python = wheel_venv
     bad = subprocess.run([python, "-c", "import codeinterp"], stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, universal_newlines=True,
                          env=_env(CODEINTERP_LIBRARY=str(tmp_path / "nothing.so.1")))
