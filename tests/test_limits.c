@@ -82,6 +82,8 @@ START_TEST(v2_scratch_layout)
     touch(dir, "memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 2\n");
 
     ci_config *cfg = tc_config_new();
+    /* the parent of the scratch layout, whatever CODEINTERP_TEST_CGROUP_PARENT says */
+    ck_assert_int_eq(ci_config_set_cgroup_parent(cfg, NULL), CI_OK);
     ck_assert_int_eq(ci_config_set_memory_limit(cfg, 256ull << 20), CI_OK);
     ck_assert_int_eq(ci_config_set_max_processes(cfg, 77), CI_OK);
     ck_assert_int_eq(ci_config_set_cpu_limit(cfg, 1500), CI_OK);
@@ -121,6 +123,8 @@ START_TEST(v2_without_controllers_falls_back_or_refuses)
     char *mountinfo = tc_printf("41 31 0:38 / %s rw,relatime - cgroup2 cgroup2 rw\n", root);
     touch(root, "cgroup.controllers", "cpuset io\n");
     ci_config *cfg = tc_config_new();
+    /* the parent of the scratch layout, whatever CODEINTERP_TEST_CGROUP_PARENT says */
+    ck_assert_int_eq(ci_config_set_cgroup_parent(cfg, NULL), CI_OK);
     ci_config_set_cgroup_mode(cfg, CI_CGROUP_AUTO);
     struct ci_cgroup cg;
     char err[1024] = "";
@@ -164,6 +168,8 @@ START_TEST(v1_scratch_layout)
     touch(cpu, "cpu.cfs_period_us", "");
     touch(cpu, "cpu.cfs_quota_us", "");
     ci_config *cfg = tc_config_new();
+    /* the parent of the scratch layout, whatever CODEINTERP_TEST_CGROUP_PARENT says */
+    ck_assert_int_eq(ci_config_set_cgroup_parent(cfg, NULL), CI_OK);
     ci_config_set_memory_limit(cfg, 64ull << 20);
     ci_config_set_cgroup_mode(cfg, CI_CGROUP_V1);
     struct ci_cgroup cg;
