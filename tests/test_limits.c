@@ -295,9 +295,20 @@ END_TEST
 START_TEST(cpu_and_memory_metered)
 {
     ci_session *s = tc_session_new(NULL);
+    /* What an execution costs besides its code: a few ms natively, but
+     * 0.5 to 3 s of CPU in a guest under TCG (scripts/test-vm), where each
+     * new code path is translated first. The larger of two empty runs. */
+    double overhead = 0;
+    for (int i = 0; i < 2; i++) {
+        ci_result *empty = tc_exec_ok(s, "import time\nt = time.process_time()\n", NULL);
+        double ms = (double)ci_result_cpu_ms(empty);
+        overhead = ms > overhead ? ms : overhead;
+        ci_result_free(empty);
+    }
     ci_result *res = tc_exec_ok(s, "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.0: pass\n", NULL);
     double cpu = ci_result_cpu_ms(res);
-    ck_assert_msg(cpu > 850 && cpu < 1150, "1 s of CPU reported as %.1f ms", cpu);
+    ck_assert_msg(cpu > 850 && cpu < 1150 + 2 * overhead,
+                  "1 s of CPU reported as %.1f ms (an empty execution: %.1f ms)", cpu, overhead);
     ci_result_free(res);
     res = tc_exec_ok(s, "x = bytearray(200 * 1000 * 1000)\nx[::4096] = b'a' * len(x[::4096])\n", NULL);
     double peak = (double)ci_result_peak_memory_bytes(res);
