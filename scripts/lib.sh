@@ -47,3 +47,30 @@ ci_ensure_debs() {
 
 # sha256 of the concatenation of the given strings/files descriptions.
 ci_sha256() { sha256sum | cut -d' ' -f1; }
+
+# Prints "passed failed skipped" counted from meson's JSON test logs
+# (testlog*.json) given as arguments: OK passes; SKIP is skipped;
+# EXPECTEDFAIL counts nowhere; anything else (FAIL, TIMEOUT, ERROR, ...) fails.
+ci_count_testlogs() {
+    "$CI_SYSTEM_PYTHON" - "$@" <<'EOF'
+import json, sys
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                result = json.loads(line).get("result")
+            except ValueError:
+                continue
+            if result == "OK":
+                passed += 1
+            elif result in ("SKIP", "EXPECTEDFAIL"):
+                skipped += result == "SKIP"
+            else:  # FAIL, TIMEOUT, ERROR, UNEXPECTEDPASS, INTERRUPT, ...
+                failed += 1
+print(passed, failed, skipped)
+EOF
+}

@@ -89,6 +89,11 @@ ci_config *tc_config_new(void)
     int rc = ci_config_new(&config);
     ck_assert_msg(rc == 0, "ci_config_new: %s: %s", ci_strerror(rc), ci_last_error());
     ck_assert_ptr_nonnull(config);
+    /* A delegated cgroup v2 parent for the sessions (scripts/test-vm: the
+     * tests run in a leaf, which cannot enable controllers for children). */
+    const char *parent = getenv("CODEINTERP_TEST_CGROUP_PARENT");
+    if (parent && *parent)
+        ck_assert_int_eq(ci_config_set_cgroup_parent(config, parent), 0);
     return config;
 }
 

@@ -42,7 +42,8 @@ int tc_case_can_run(const char *name, int can_run, const char *why);
 /* Host path of the runtime directory the tests use. */
 const char *tc_runtime_dir(void);
 
-/* A configuration from the test environment (CODEINTERP_* variables). */
+/* A configuration from the test environment (CODEINTERP_* variables; and
+ * CODEINTERP_TEST_CGROUP_PARENT, the sessions' cgroup parent if set). */
 ci_config *tc_config_new(void);
 
 /* A session from `config` (NULL: tc_config_new()'s defaults); fails the test

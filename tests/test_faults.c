@@ -342,7 +342,8 @@ static void fd_child(int out)
     } while (0)
     ci_session *s = NULL;
     ci_result *r = NULL;
-    int rc = ci_session_create(NULL, &s);
+    ci_config *cfg = tc_config_new(); /* the test environment's (cgroup parent) */
+    int rc = ci_session_create(cfg, &s);
     if (rc != 0)
         FAIL("setup: ci_session_create: %s", ci_last_error());
     if (ci_execute(s, "x = 1", NULL, &r) != 0 || ci_result_status(r) != CI_STATUS_OK)
@@ -380,7 +381,7 @@ static void fd_child(int out)
     snprintf(exec_err, sizeof exec_err, "%s: %s", ci_strerror(rc), ci_session_last_error(s));
     /* so is a new session */
     ci_session *s2 = NULL;
-    rc = ci_session_create(NULL, &s2);
+    rc = ci_session_create(cfg, &s2);
     if (rc == 0)
         FAIL("a session was created without descriptors");
     char create_err[512];
@@ -421,7 +422,7 @@ static void fd_child(int out)
         while (h < 128 && tl_count_fds() < base + 64 - k && (hold[h] = dup(0)) >= 0)
             h++;
         ci_session *t = NULL;
-        rc = ci_session_create(NULL, &t);
+        rc = ci_session_create(cfg, &t);
         if (rc == 0) {
             created++;
             r = NULL;
@@ -442,6 +443,7 @@ static void fd_child(int out)
     }
     if (created == 0)
         FAIL("no session could be created even with 40 descriptors free: %s", ci_last_error());
+    ci_config_free(cfg);
     snprintf(msg, sizeof msg, "OK\nexecute: %s\ncreate: %s\n", exec_err, create_err);
     if (write(out, msg, strlen(msg)) < 0)
         _exit(3);

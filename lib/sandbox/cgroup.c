@@ -200,13 +200,23 @@ static int setup_v2(struct ci_cgroup *cg, const struct ci_sandbox_params *cfg, c
     char path[1100];
     snprintf(path, sizeof(path), "%s/cgroup.controllers", base);
     char *ctrls = read_text(path);
-    int have = ctrls && strstr(ctrls, "memory") && strstr(ctrls, "pids") && strstr(ctrls, "cpu");
+    if (!ctrls) { /* e.g. EMFILE: not a missing controller */
+        snprintf(err, errlen, "cgroup v2: cannot read %s: %s", path, strerror(errno));
+        return CI_ELIMIT;
+    }
+    int have = strstr(ctrls, "memory") && strstr(ctrls, "pids") && strstr(ctrls, "cpu");
     free(ctrls);
     if (!have) {
         snprintf(err, errlen, "cgroup v2: %s lacks the memory, pids or cpu controller", base);
         return CI_ELIMIT;
     }
     int r = write_at(base, "cgroup.subtree_control", "+memory +pids +cpu");
+    if (r == -EBUSY) { /* v2's rule: no processes in a cgroup that gives children controllers */
+        snprintf(err, errlen, "cgroup v2: cannot enable controllers in %s: it holds processes "
+                 "(a process's own cgroup usually does); set the cgroup parent to an empty "
+                 "delegated directory: %s", base, strerror(-r));
+        return CI_ELIMIT;
+    }
     if (r < 0) {
         snprintf(err, errlen, "cgroup v2: cannot enable controllers in %s (not delegated?): %s",
                  base, strerror(-r));
@@ -296,13 +306,15 @@ int ci_cgroup_create(struct ci_cgroup *cg, const struct ci_sandbox_params *cfg, 
     if (cfg->cgroup_mode == CI_CGROUP_NONE)
         return CI_OK;
     char *own_sc = NULL, *own_mi = NULL;
-    if (!self_cgroup)
-        self_cgroup = own_sc = read_text("/proc/self/cgroup");
-    if (!mountinfo)
-        mountinfo = own_mi = read_text("/proc/self/mountinfo");
+    int read_errno = 0;
+    if (!self_cgroup && !(self_cgroup = own_sc = read_text("/proc/self/cgroup")))
+        read_errno = errno;
+    if (self_cgroup && !mountinfo && !(mountinfo = own_mi = read_text("/proc/self/mountinfo")))
+        read_errno = errno;
     int r;
     if (!self_cgroup || !mountinfo) {
-        snprintf(err, errlen, "cgroups: cannot read /proc/self/cgroup or mountinfo");
+        snprintf(err, errlen, "cgroups: cannot read /proc/self/%s: %s",
+                 self_cgroup ? "mountinfo" : "cgroup", strerror(read_errno));
         r = CI_ELIMIT;
         goto out;
     }
