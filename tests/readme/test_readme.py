@@ -6,7 +6,9 @@
 
 C: compiled with the build tree's pkg-config file (meson-uninstalled) and
 run. Python: `pip install ./bindings/python` into a fresh venv made from
-/usr/bin/python3, then the block runs with that venv's Python. Command line:
+/usr/bin/python3 (pip fetches its build tools from the package registry),
+then the block runs with that venv's Python, the build tree's library on
+LD_LIBRARY_PATH. Command line:
 the sh block with the build tree's codeinterp first on PATH. MCP: the
 command and arguments of the JSON entry, spoken to with initialize and a
 tools/call. AgentCore over HTTP: the sh block (key file, serve in the
@@ -88,9 +90,13 @@ class WaysIn(unittest.TestCase):
         venv = os.path.join(self.tmp, "venv")
         self.run_ok(["/usr/bin/python3", "-m", "venv", venv])
         py = os.path.join(venv, "bin", "python")
-        # offline: the venv's own setuptools builds it, nothing is fetched
-        self.run_ok([py, "-m", "pip", "install", "-q", "--no-build-isolation", "--no-index",
-                     os.path.join(SOURCE, "bindings", "python")])
+        # as the README says, from a copy so that setuptools' build folders
+        # stay out of the source tree: pip's own isolated build, which takes
+        # setuptools and wheel from the package registry
+        shutil.copytree(os.path.join(SOURCE, "bindings", "python"),
+                        os.path.join(self.tmp, "bindings", "python"),
+                        ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+        self.run_ok([py, "-m", "pip", "install", "-q", "./bindings/python"], cwd=self.tmp)
         script = os.path.join(self.tmp, "quick.py")
         with open(script, "w") as f:
             f.write(block("python"))
