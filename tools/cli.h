@@ -23,6 +23,7 @@ typedef struct cli_sandbox_flags {
     int workspace_size_set;
     uint64_t workspace_size; /* 0: uncapped directory */
     int allow_tmpfs_state;   /* --allow-tmpfs-state */
+    const char *cgroup_parent; /* --cgroup-parent, or NULL: the library's */
     const char *runtime_dir; /* --runtime-dir DIR, or NULL: the library's */
     int output_limit_set;
     uint64_t output_limit;   /* --output-limit, bytes of stdout and of stderr */
@@ -53,6 +54,7 @@ enum {
     CLI_OPT_SAVE_ARTIFACTS,
     CLI_OPT_STREAM,
     CLI_OPT_ALLOW_TMPFS_STATE,
+    CLI_OPT_CGROUP_PARENT,
 };
 
 /* --idle-timeout, for the commands that keep a session between calls
@@ -72,7 +74,8 @@ enum {
     {"output-limit", required_argument, NULL, CLI_OPT_OUTPUT_LIMIT},          \
     {"upload-limit", required_argument, NULL, CLI_OPT_UPLOAD_LIMIT},          \
     {"cpu", required_argument, NULL, CLI_OPT_CPU},                             \
-    {"allow-tmpfs-state", no_argument, NULL, CLI_OPT_ALLOW_TMPFS_STATE}
+    {"allow-tmpfs-state", no_argument, NULL, CLI_OPT_ALLOW_TMPFS_STATE},      \
+    {"cgroup-parent", required_argument, NULL, CLI_OPT_CGROUP_PARENT}
 
 /* Parses the seconds (fractions allowed, 8 h at most) of the time limit
  * `option` into *ms, or --network into `flags`; prints why and returns -1

@@ -129,6 +129,9 @@ int cli_parse_sandbox_option(int opt, const char *arg, cli_sandbox_flags *flags)
         }
         flags->runtime_dir = arg;
         return 1;
+    case CLI_OPT_CGROUP_PARENT:
+        flags->cgroup_parent = arg;
+        return 1;
     case CLI_OPT_ALLOW_TMPFS_STATE:
         flags->allow_tmpfs_state = 1;
         return 1;
@@ -205,6 +208,8 @@ ci_config *cli_config_create(const cli_sandbox_flags *flags)
         rc = ci_config_set_memory_limit(config, flags->memory_limit);
     if (rc == 0 && flags->workspace_size_set)
         rc = ci_config_set_workspace_size(config, flags->workspace_size);
+    if (rc == 0 && flags->cgroup_parent)
+        rc = ci_config_set_cgroup_parent(config, flags->cgroup_parent);
     if (rc == 0 && flags->allow_tmpfs_state)
         rc = ci_config_set_allow_tmpfs_state(config, 1);
     if (rc == 0 && flags->runtime_dir)

@@ -268,6 +268,11 @@ class Limits(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertLess(float(p.stdout), 1.6, "two spinners used %s s of CPU" % p.stdout)
 
+    def test_cgroup_parent_reaches_the_library(self):
+        p = run("exec", "--cgroup", "v1", "--cgroup-parent", "no-such-parent-here", "-c", "1")
+        self.assertEqual(p.returncode, 125, p.stderr)
+        self.assertIn(b"/no-such-parent-here/codeinterp", p.stderr)
+
     def test_bad_values_are_usage_errors(self):
         for args in (("--cpu", "0"), ("--cpu", "x"), ("--output-limit", "-1"),
                      ("--upload-limit", "0"), ("--upload-limit", "9999999")):
