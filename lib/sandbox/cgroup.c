@@ -214,7 +214,8 @@ static int setup_v2(struct ci_cgroup *cg, const struct ci_sandbox_params *cfg, c
     if (r == -EBUSY) { /* v2's rule: no processes in a cgroup that gives children controllers */
         snprintf(err, errlen, "cgroup v2: cannot enable controllers in %s: it holds processes "
                  "(a process's own cgroup usually does); set the cgroup parent to an empty "
-                 "delegated directory: %s", base, strerror(-r));
+                 "delegated directory (ci_config_set_cgroup_parent(); codeinterp "
+                 "--cgroup-parent DIR; cgroup_parent= in Python): %s", base, strerror(-r));
         return CI_ELIMIT;
     }
     if (r < 0) {
